@@ -1,0 +1,41 @@
+# callserver: `make run` sets everything up and runs the server on the PBX simulator;
+# `make test` runs the test suite. Both install what they need first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CONFIG ?= config/callcentre.yaml
+
+.PHONY: setup system run simulate test lint bench clean
+
+setup: system $(STAMP)
+
+system:
+	@bash scripts/setup-system.sh
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: setup
+	$(BIN)/callserver check-config $(CONFIG)
+	$(BIN)/callserver run --config $(CONFIG) --with-simulator
+
+simulate: setup
+	$(BIN)/callserver simulate --config $(CONFIG)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check callserver tests bench
+	$(BIN)/ruff format --check callserver tests bench
+	$(BIN)/mypy callserver
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

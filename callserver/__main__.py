@@ -1,0 +1,7 @@
+"""`python -m callserver` is the `callserver` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,119 @@
+"""Facts the ACD engine reports: what happened to calls and agents, in order.
+
+The service hands them to the store (one row per call plus an append-only log), to MQTT and to the
+live web channel. They are frozen and carry the engine's virtual time `at` (seconds, float).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    """How a call ended, from the caller's point of view."""
+
+    ANSWERED = "answered"
+    ABANDONED = "abandoned"
+    TIMED_OUT = "timed_out"
+    FAILED = "failed"
+
+
+class OfferResult(StrEnum):
+    """Why an offer to an agent ended without a connected call."""
+
+    NO_ANSWER = "no_answer"
+    CANCELLED = "cancelled"  # the caller left while the agent's phone rang
+    FAILED = "failed"  # the PBX refused the originate (link down, bad endpoint)
+
+
+@dataclass(frozen=True, slots=True)
+class CallQueued:
+    call_id: str
+    at: float
+    queue: str
+    channel: str
+    caller_num: str
+    caller_name: str
+    dnis: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallOffered:
+    call_id: str
+    at: float
+    queue: str
+    agent_id: str
+    leg_id: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class OfferEnded:
+    call_id: str
+    at: float
+    agent_id: str
+    leg_id: str
+    result: OfferResult
+
+
+@dataclass(frozen=True, slots=True)
+class CallAnswered:
+    call_id: str
+    at: float
+    queue: str
+    agent_id: str
+    wait: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallRequeued:
+    """Max wait passed and the queue overflows to another queue; the caller keeps its music."""
+
+    call_id: str
+    at: float
+    from_queue: str
+    to_queue: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnded:
+    call_id: str
+    at: float
+    queue: str
+    outcome: Outcome
+    agent_id: str | None
+    wait: float
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStatusChanged:
+    """The agent's own choice (or one forced on them): logged_out, available, paused + reason."""
+
+    agent_id: str
+    at: float
+    status: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStateChanged:
+    """What the system does with the agent: idle, ringing, on_call, wrapup."""
+
+    agent_id: str
+    at: float
+    old: str
+    new: str
+    call_id: str | None
+
+
+Fact = (
+    CallQueued
+    | CallOffered
+    | OfferEnded
+    | CallAnswered
+    | CallRequeued
+    | CallEnded
+    | AgentStatusChanged
+    | AgentStateChanged
+)

@@ -1,0 +1,234 @@
+"""The AMI link: keeps one logged-in connection to Asterisk and exposes the actions callserver uses.
+
+Incoming events go through the translator to `on_event` as PBX domain events. The link reconnects
+by itself with bounded exponential backoff, detects half-open sockets with its own Ping watchdog,
+and never queues an action while not logged in (AmiUnavailable at once), so no action is ever sent
+twice. The wire protocol lives in protocol.py (plain asyncio; its docstring says why).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+
+from callserver.ami.protocol import (
+    AmiActionError,
+    AmiActionTimeout,
+    AmiConnection,
+    AmiError,
+    AmiReply,
+    AmiUnavailable,
+)
+from callserver.ami.translator import AmiTranslator
+from callserver.ami.wire import Frame
+from callserver.config import AmiConfig
+from callserver.pbx.events import ChannelSnapshot, PbxConnected, PbxDisconnected, PbxEvent
+
+__all__ = [
+    "AmiActionError",
+    "AmiActionTimeout",
+    "AmiError",
+    "AmiLink",
+    "AmiUnavailable",
+]
+
+log = logging.getLogger(__name__)
+
+
+class AmiLink:
+    """A self-healing AMI session. `on_event` is synchronous: schedule your own work from it."""
+
+    def __init__(
+        self,
+        config: AmiConfig,
+        on_event: Callable[[PbxEvent], None],
+        *,
+        translator: AmiTranslator | None = None,
+    ) -> None:
+        self._config = config
+        self._on_event = on_event
+        self._translator = translator or AmiTranslator()
+        self._conn: AmiConnection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._first_attempt = asyncio.Event()
+        self._ever_connected = False
+        self._stopping = False
+
+    @property
+    def connected(self) -> bool:
+        """True while logged in; actions raise AmiUnavailable otherwise."""
+        return self._conn is not None
+
+    async def start(self) -> None:
+        """Start the link and wait for the first connect + login attempt, success or not.
+
+        Returns as soon as that attempt is over (it is bounded by `action_timeout`), so the server
+        starts even when Asterisk is down; retries then go on in the background and PbxConnected
+        reports when the link is usable.
+        """
+        if self._task is not None:
+            raise RuntimeError("AmiLink already started")
+        self._task = asyncio.create_task(self._run(), name="ami-link")
+        await self._first_attempt.wait()
+
+    async def stop(self) -> None:
+        """Log off if connected, then close the socket and end every task of the link."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping = True
+        conn = self._conn
+        if conn is not None:
+            with contextlib.suppress(AmiError):
+                await conn.action("Logoff", timeout=min(1.0, self._config.action_timeout))
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def _run(self) -> None:
+        failures = 0
+        cfg = self._config
+        while True:
+            conn: AmiConnection | None = None
+            try:
+                conn = await AmiConnection.open(cfg.host, cfg.port, cfg.action_timeout, self._on_frame)
+                await conn.action(
+                    "Login",
+                    [("Username", cfg.username), ("Secret", cfg.secret)],
+                    timeout=cfg.action_timeout,
+                )
+            except (OSError, TimeoutError, AmiError) as err:
+                log.warning("AMI %s:%s: cannot log in: %s", cfg.host, cfg.port, err or type(err))
+                failures += 1
+            else:
+                failures = 0
+                await self._serve(conn)
+            finally:
+                if conn is not None:
+                    await conn.aclose()
+            self._first_attempt.set()
+            delay = min(cfg.reconnect_max, cfg.reconnect_min * 2 ** max(failures - 1, 0))
+            log.info("AMI reconnecting in %.1f s", delay)
+            await asyncio.sleep(delay)
+
+    async def _serve(self, conn: AmiConnection) -> None:
+        """Run a logged-in connection until it closes; announce it up and down."""
+        log.info("AMI logged in to %s (%s)", self._config.host, conn.banner)
+        self._conn = conn
+        reason = "stopped"
+        self._emit(PbxConnected(reconnect=self._ever_connected))
+        self._ever_connected = True
+        self._first_attempt.set()
+        watchdog = asyncio.create_task(self._watchdog(conn), name="ami-ping-watchdog")
+        try:
+            await conn.closed.wait()
+            reason = "stopped" if self._stopping else conn.close_reason
+        finally:
+            self._conn = None
+            watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watchdog
+            log.warning("AMI link down: %s", reason)
+            self._emit(PbxDisconnected(reason))
+
+    async def _watchdog(self, conn: AmiConnection) -> None:
+        """Ping every `ping_interval`; an unanswered Ping means a dead or half-open link."""
+        cfg = self._config
+        while not conn.closed.is_set():
+            await asyncio.sleep(cfg.ping_interval)
+            try:
+                await conn.action("Ping", timeout=cfg.action_timeout)
+            except AmiActionTimeout:
+                conn.abort(f"no answer to Ping within {cfg.action_timeout:g} s")
+                return
+            except AmiUnavailable:
+                return
+            except AmiActionError as err:  # an answer, even an error, proves the link is alive
+                log.debug("AMI Ping answered with an error: %s", err)
+
+    def _on_frame(self, frame: Frame) -> None:
+        event = self._translator.translate(frame.headers)
+        if event is not None:
+            self._emit(event)
+
+    def _emit(self, event: PbxEvent) -> None:
+        try:
+            self._on_event(event)
+        except Exception:
+            log.exception("on_event failed for %r", event)
+
+    async def _action(
+        self,
+        name: str,
+        fields: Iterable[tuple[str, str]] = (),
+        complete_event: str | None = None,
+    ) -> AmiReply:
+        conn = self._conn
+        if conn is None:
+            raise AmiUnavailable(f"AMI not logged in: {name} not sent")
+        return await conn.action(
+            name, fields, timeout=self._config.action_timeout, complete_event=complete_event
+        )
+
+    async def originate(
+        self,
+        *,
+        channel: str,
+        context: str,
+        exten: str,
+        priority: int = 1,
+        channel_id: str,
+        timeout: float,
+        caller_id: str,
+        variables: dict[str, str],
+    ) -> None:
+        """Queue an async Originate; the outcome arrives later as OriginateResult (uniqueid =
+        `channel_id`, which also names the new channel for `hangup` while it rings)."""
+        fields = [
+            ("Channel", channel),
+            ("Context", context),
+            ("Exten", exten),
+            ("Priority", str(priority)),
+            ("ChannelId", channel_id),
+            ("Timeout", str(round(timeout * 1000))),
+            ("CallerID", caller_id),
+            ("Async", "true"),
+        ]
+        fields += [("Variable", f"{key}={value}") for key, value in variables.items()]
+        await self._action("Originate", fields)
+
+    async def hangup(self, channel: str) -> None:
+        """Hang up a channel by name or by the ChannelId given to originate."""
+        await self._action("Hangup", [("Channel", channel)])
+
+    async def redirect(self, channel: str, context: str, exten: str, priority: int = 1) -> None:
+        """Send a channel to another place in the dialplan (blind transfer, message, hold)."""
+        fields = [("Channel", channel), ("Context", context), ("Exten", exten)]
+        await self._action("Redirect", [*fields, ("Priority", str(priority))])
+
+    async def setvar(self, channel: str, name: str, value: str) -> None:
+        """Set a channel variable (or a writable function such as CHANNEL(...))."""
+        await self._action("Setvar", [("Channel", channel), ("Variable", name), ("Value", value)])
+
+    async def getvar(self, channel: str, name: str) -> str | None:
+        """A channel variable's value; None when unset or empty (AMI does not tell them apart)."""
+        reply = await self._action("Getvar", [("Channel", channel), ("Variable", name)])
+        return reply.response.headers.get("Value") or None
+
+    async def bridge(self, channel1: str, channel2: str) -> None:
+        """Join two existing channels in a new bridge (AMI `Bridge`, no courtesy tone)."""
+        fields = [("Channel1", channel1), ("Channel2", channel2), ("Tone", "no")]
+        await self._action("Bridge", fields)
+
+    async def core_show_channels(self) -> list[ChannelSnapshot]:
+        """Every channel Asterisk has now, to resynchronise after a (re)connect."""
+        reply = await self._action("CoreShowChannels", complete_event="CoreShowChannelsComplete")
+        snapshots = (self._translator.translate(item.headers) for item in reply.items)
+        return [s for s in snapshots if isinstance(s, ChannelSnapshot)]
+
+    async def command(self, text: str) -> str:
+        """Run a CLI command; its `Output:` lines joined by newlines."""
+        reply = await self._action("Command", [("Command", text)])
+        return reply.response.headers.get("Output", "")

@@ -1,0 +1,229 @@
+"""AMI event -> PBX domain event translation.
+
+`SUBSCRIPTIONS` is the one place listing the AMI events callserver reacts to; everything else
+Asterisk sends (VarSet, Newexten, Cdr, RTCP...) is ignored silently. A malformed message is logged
+once per (event, problem) and skipped: a bad line from the PBX must never stop the event stream.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+from callserver.pbx.events import (
+    BridgeEntered,
+    BridgeLeft,
+    ChannelCreated,
+    ChannelHungUp,
+    ChannelSnapshot,
+    ChannelStateChanged,
+    DialEnded,
+    DtmfReceived,
+    HoldMusicStarted,
+    HoldMusicStopped,
+    OriginateResult,
+    PbxEvent,
+)
+
+log = logging.getLogger(__name__)
+
+# Asterisk's placeholder for an absent caller id / id; kept out of domain events.
+_UNKNOWN = "<unknown>"
+
+
+class MalformedMessage(ValueError):
+    """A subscribed event lacks a field or has one that cannot be read (e.g. a non-numeric Cause)."""
+
+
+def _req(msg: Mapping[str, str], key: str) -> str:
+    value = msg.get(key)
+    if value is None or value == "":
+        raise MalformedMessage(f"missing {key}")
+    return value
+
+
+def _opt(msg: Mapping[str, str], key: str) -> str:
+    value = msg.get(key, "")
+    return "" if value == _UNKNOWN else value
+
+
+def _int(msg: Mapping[str, str], key: str) -> int:
+    value = _req(msg, key)
+    try:
+        return int(value)
+    except ValueError:
+        raise MalformedMessage(f"non-numeric {key} {value!r}") from None
+
+
+def _duration(msg: Mapping[str, str], key: str) -> int:
+    """`Duration: 00:00:03` (CoreShowChannel) -> seconds; a bare number is accepted too."""
+    value = _req(msg, key)
+    try:
+        seconds = 0
+        for part in value.split(":"):
+            seconds = seconds * 60 + int(part)
+    except ValueError:
+        raise MalformedMessage(f"unreadable {key} {value!r}") from None
+    return seconds
+
+
+def _newchannel(m: Mapping[str, str]) -> ChannelCreated:
+    uniqueid = _req(m, "Uniqueid")
+    return ChannelCreated(
+        uniqueid=uniqueid,
+        linkedid=m.get("Linkedid") or uniqueid,
+        channel=_req(m, "Channel"),
+        state=_opt(m, "ChannelStateDesc"),
+        caller_num=_opt(m, "CallerIDNum"),
+        caller_name=_opt(m, "CallerIDName"),
+        context=_opt(m, "Context"),
+        exten=_opt(m, "Exten"),
+    )
+
+
+def _newstate(m: Mapping[str, str]) -> ChannelStateChanged:
+    return ChannelStateChanged(
+        uniqueid=_req(m, "Uniqueid"), channel=_req(m, "Channel"), state=_req(m, "ChannelStateDesc")
+    )
+
+
+def _hangup(m: Mapping[str, str]) -> ChannelHungUp:
+    uniqueid = _req(m, "Uniqueid")
+    return ChannelHungUp(
+        uniqueid=uniqueid,
+        linkedid=m.get("Linkedid") or uniqueid,
+        channel=_req(m, "Channel"),
+        cause=_int(m, "Cause"),
+        cause_text=_opt(m, "Cause-txt"),
+    )
+
+
+def _originate_response(m: Mapping[str, str]) -> OriginateResult:
+    # On failure Channel is the requested dial string and Uniqueid our ChannelId (or <unknown>).
+    return OriginateResult(
+        action_id=_opt(m, "ActionID"),
+        uniqueid=_opt(m, "Uniqueid"),
+        channel=_req(m, "Channel"),
+        success=_req(m, "Response") == "Success",
+        reason=_int(m, "Reason"),
+    )
+
+
+def _bridge_enter(m: Mapping[str, str]) -> BridgeEntered:
+    uniqueid = _req(m, "Uniqueid")
+    return BridgeEntered(
+        bridge_id=_req(m, "BridgeUniqueid"),
+        uniqueid=uniqueid,
+        channel=_req(m, "Channel"),
+        linkedid=m.get("Linkedid") or uniqueid,
+    )
+
+
+def _bridge_leave(m: Mapping[str, str]) -> BridgeLeft:
+    return BridgeLeft(
+        bridge_id=_req(m, "BridgeUniqueid"), uniqueid=_req(m, "Uniqueid"), channel=_req(m, "Channel")
+    )
+
+
+def _moh_start(m: Mapping[str, str]) -> HoldMusicStarted:
+    return HoldMusicStarted(uniqueid=_req(m, "Uniqueid"), channel=_req(m, "Channel"))
+
+
+def _moh_stop(m: Mapping[str, str]) -> HoldMusicStopped:
+    return HoldMusicStopped(uniqueid=_req(m, "Uniqueid"), channel=_req(m, "Channel"))
+
+
+def _dial_end(m: Mapping[str, str]) -> DialEnded:
+    # An originated leg dials with no calling channel: no Uniqueid, only Dest* fields.
+    return DialEnded(
+        uniqueid=_opt(m, "Uniqueid"),
+        dest_uniqueid=_req(m, "DestUniqueid"),
+        dest_channel=_req(m, "DestChannel"),
+        status=_req(m, "DialStatus"),
+    )
+
+
+def _dtmf_end(m: Mapping[str, str]) -> DtmfReceived:
+    return DtmfReceived(
+        uniqueid=_req(m, "Uniqueid"),
+        channel=_req(m, "Channel"),
+        digit=_req(m, "Digit"),
+        direction=_opt(m, "Direction"),
+    )
+
+
+def _core_show_channel(m: Mapping[str, str]) -> ChannelSnapshot:
+    uniqueid = _req(m, "Uniqueid")
+    return ChannelSnapshot(
+        uniqueid=uniqueid,
+        linkedid=m.get("Linkedid") or uniqueid,
+        channel=_req(m, "Channel"),
+        state=_opt(m, "ChannelStateDesc"),
+        caller_num=_opt(m, "CallerIDNum"),
+        caller_name=_opt(m, "CallerIDName"),
+        context=_opt(m, "Context"),
+        exten=_opt(m, "Exten"),
+        priority=_int(m, "Priority"),
+        application=_opt(m, "Application"),
+        application_data=_opt(m, "ApplicationData"),
+        duration=_duration(m, "Duration"),
+        bridge_id=_opt(m, "BridgeId"),
+    )
+
+
+SUBSCRIPTIONS: dict[str, Callable[[Mapping[str, str]], PbxEvent]] = {
+    "Newchannel": _newchannel,
+    "Newstate": _newstate,
+    "Hangup": _hangup,
+    "OriginateResponse": _originate_response,
+    "BridgeEnter": _bridge_enter,
+    "BridgeLeave": _bridge_leave,
+    "MusicOnHoldStart": _moh_start,
+    "MusicOnHoldStop": _moh_stop,
+    "DialEnd": _dial_end,
+    "DTMFEnd": _dtmf_end,
+    "CoreShowChannel": _core_show_channel,
+}
+"""AMI event name -> builder of the domain event. The only events callserver subscribes to."""
+
+
+class AmiTranslator:
+    """Stateless apart from remembering which problems it already logged (one line each)."""
+
+    def __init__(
+        self, subscriptions: Mapping[str, Callable[[Mapping[str, str]], PbxEvent]] | None = None
+    ) -> None:
+        self._subscriptions = SUBSCRIPTIONS if subscriptions is None else subscriptions
+        self._reported: set[tuple[str, str]] = set()
+
+    def translate(self, message: Mapping[str, str]) -> PbxEvent | None:
+        """The domain event for `message`, or None (not subscribed, or malformed and logged)."""
+        name = message.get("Event")
+        if not name:
+            self._report("<none>", "message without Event", message)
+            return None
+        builder = self._subscriptions.get(name)
+        if builder is None:
+            return None
+        try:
+            return builder(message)
+        except MalformedMessage as err:
+            self._report(name, str(err), message)
+        except Exception as err:  # a builder bug must not kill the event stream either
+            self._report(name, f"{type(err).__name__}: {err}", message)
+        return None
+
+    def _report(self, name: str, problem: str, message: Mapping[str, str]) -> None:
+        key = (name, problem)
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        where = ", ".join(
+            f"{k}={message[k]!r}" for k in ("Uniqueid", "Channel", "ActionID", "Response") if k in message
+        )
+        log.warning(
+            "AMI %s skipped: %s (%s); further identical problems are not logged",
+            name,
+            problem,
+            where or f"headers {sorted(message)[:8]}",
+        )

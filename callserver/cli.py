@@ -1,0 +1,122 @@
+"""The `callserver` command: run the server, run the PBX simulator, check a config, migrate the DB."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from .config import DEFAULT_CONFIG, ConfigError, Settings, load_settings
+
+log = logging.getLogger("callserver")
+
+
+def _config_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        metavar="FILE",
+        help=f"configuration file (default: {DEFAULT_CONFIG})",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="callserver",
+        description="Call-centre server beside Asterisk (AMI + FastAGI): ACD, CTI, IVR, campaigns.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the server against Asterisk (or the simulator)")
+    _config_arg(run)
+    run.add_argument(
+        "--with-simulator",
+        action="store_true",
+        help="also start the PBX simulator in this process, listening where the config puts Asterisk",
+    )
+
+    simulate = sub.add_parser("simulate", help="run the PBX simulator (AMI + FastAGI client) alone")
+    _config_arg(simulate)
+
+    check = sub.add_parser("check-config", help="validate a configuration file; exit 1 on any error")
+    check.add_argument("file", type=Path, metavar="FILE")
+    check.add_argument("--config", type=Path, help=argparse.SUPPRESS)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_sub.add_parser("upgrade", help="apply the schema migrations")
+    _config_arg(upgrade)
+    return parser
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+
+
+def _run_until_signal(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    async def runner() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await main(stop)
+
+    asyncio.run(runner())
+
+
+def _load(path: Path) -> Settings:
+    try:
+        return load_settings(path)
+    except ConfigError as err:
+        for problem in err.problems:
+            print(f"{err.source}: {problem}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    if args.command == "check-config":
+        try:
+            settings = load_settings(args.file)
+        except ConfigError as err:
+            for problem in err.problems:
+                print(f"{err.source}: {problem}", file=sys.stderr)
+            return 1
+        print(
+            f"{args.file}: OK ({len(settings.agents)} agents, {len(settings.queues)} queues, "
+            f"{len(settings.skills)} skills)"
+        )
+        return 0
+
+    settings = _load(args.config)
+    if args.command == "run":
+        from .app import run_server
+
+        _run_until_signal(lambda stop: run_server(settings, stop, with_simulator=args.with_simulator))
+    elif args.command == "simulate":
+        from .sim.simulator import run_simulator
+
+        _run_until_signal(lambda stop: run_simulator(settings, stop))
+    elif args.command == "db":
+        from .store.migrate import upgrade
+
+        asyncio.run(upgrade(settings.database_url()))
+        print(f"database at {settings.database_url()} is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""Configuration: one YAML file validated by pydantic.
+
+Every component receives the typed section it needs from the composition root; nothing reads the
+file or the environment anywhere else. Errors name the file, the field path and what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG = Path("config/callcentre.yaml")
+
+SkillLevel = Annotated[int, Field(ge=1, le=10)]
+_NAME = r"^[A-Za-z][A-Za-z0-9_-]*$"
+_INTERFACE = re.compile(r"^(PJSIP|SIP|IAX2|Local|DAHDI)/[^\s]+$")
+_NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; `problems` holds one `path: message` per fault."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(f"{source}: {p}" for p in problems))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AmiConfig(_Model):
+    host: str = "127.0.0.1"
+    port: int = Field(default=5038, ge=1, le=65535)
+    username: str = "callserver"
+    secret: str = "callserver"
+    ping_interval: float = Field(default=5.0, gt=0)
+    action_timeout: float = Field(default=5.0, gt=0)
+    reconnect_min: float = Field(default=0.2, gt=0)
+    reconnect_max: float = Field(default=10.0, gt=0)
+
+
+class ListenConfig(_Model):
+    host: str = "127.0.0.1"
+    port: int = Field(ge=0, le=65535)
+
+
+class DatabaseConfig(_Model):
+    url: str = ""  # empty: SQLite file under data_dir
+
+
+class MqttConfig(_Model):
+    host: str = "127.0.0.1"
+    port: int = Field(default=1883, ge=1, le=65535)
+    site: str = "default"
+    topic_prefix: str = "callserver"
+
+
+class DialplanConfig(_Model):
+    """Names of the contexts in `asterisk/extensions_callserver.conf` the server sends channels to."""
+
+    agent_context: str = "callserver-agent"
+    hangup_context: str = "callserver-message"
+    remote_dial: str = "PJSIP/{number}@trunk"
+
+
+class AgentConfig(_Model):
+    id: str = Field(pattern=_NAME)
+    name: str
+    login: str = Field(pattern=_NAME)
+    interface: str | None = None
+    number: str | None = None
+    skills: dict[str, SkillLevel] = Field(default_factory=dict)
+    password: str | None = None
+    # available as soon as the server starts (demo and simulator set-ups; real agents log in)
+    start_available: bool = False
+
+    @field_validator("interface")
+    @classmethod
+    def _check_interface(cls, v: str | None) -> str | None:
+        if v is not None and not _INTERFACE.match(v):
+            raise ValueError(f"'{v}' is not a channel interface like PJSIP/1001")
+        return v
+
+    @field_validator("number")
+    @classmethod
+    def _check_number(cls, v: str | None) -> str | None:
+        if v is not None and not _NUMBER.match(v):
+            raise ValueError(f"'{v}' is not a phone number (digits, optional leading +)")
+        return v
+
+    @model_validator(mode="after")
+    def _one_endpoint(self) -> AgentConfig:
+        if (self.interface is None) == (self.number is None):
+            raise ValueError("give exactly one of 'interface' (a phone) or 'number' (remote agent)")
+        return self
+
+
+class TimeoutAction(_Model):
+    """Where a caller goes after the queue's max wait: another queue, or a message then hang-up."""
+
+    queue: str | None = None
+    message: str | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TimeoutAction:
+        if (self.queue is None) == (self.message is None):
+            raise ValueError("give exactly one of 'queue' or 'message'")
+        return self
+
+
+class QueueConfig(_Model):
+    name: str = Field(pattern=_NAME)
+    dnis: list[str] = Field(default_factory=list)
+    skills: list[str] = Field(default_factory=list)
+    max_wait: float = Field(default=300.0, gt=0)
+    on_timeout: TimeoutAction = TimeoutAction(message="vm-goodbye")
+    ring_timeout: float = Field(default=15.0, gt=0)
+    wrapup: float = Field(default=0.0, ge=0)
+
+
+class AcdConfig(_Model):
+    # an agent paused for not answering is made available again after this many seconds
+    # (None: stays paused until they choose otherwise)
+    no_answer_resume: float | None = Field(default=60.0, gt=0)
+
+
+class CustomersConfig(_Model):
+    seed_file: Path | None = None
+
+
+class SimCallers(_Model):
+    rate_per_minute: float = Field(default=6.0, gt=0)
+    numbers: list[str] = Field(default_factory=lambda: ["+33140000001"])
+    dnis: list[str] = Field(default_factory=list)
+    patience: tuple[float, float] = (20.0, 90.0)
+    talk_time: tuple[float, float] = (20.0, 120.0)
+    max_calls: int | None = None
+
+
+class SimPhone(_Model):
+    answer_delay: tuple[float, float] = (1.0, 4.0)
+    no_answer_rate: float = Field(default=0.05, ge=0, le=1)
+
+
+class SimulatorConfig(_Model):
+    """How the embedded PBX simulator behaves; unused against a real Asterisk."""
+
+    dialplan: list[Path] = Field(default_factory=lambda: [Path("asterisk/extensions_callserver.conf")])
+    entry_context: str = "callserver-inbound"
+    callers: SimCallers = SimCallers()
+    phones: SimPhone = SimPhone()
+    seed: int | None = None
+
+
+class Settings(_Model):
+    site: str = "default"
+    data_dir: Path = Path("data")
+    ami: AmiConfig = AmiConfig()
+    agi: ListenConfig = ListenConfig(port=4573)
+    web: ListenConfig = ListenConfig(port=8080)
+    database: DatabaseConfig = DatabaseConfig()
+    mqtt: MqttConfig | None = None
+    dialplan: DialplanConfig = DialplanConfig()
+    acd: AcdConfig = AcdConfig()
+    skills: list[str] = Field(default_factory=list)
+    agents: list[AgentConfig] = Field(default_factory=list)
+    queues: list[QueueConfig] = Field(default_factory=list)
+    customers: CustomersConfig = CustomersConfig()
+    simulator: SimulatorConfig = SimulatorConfig()
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Settings:
+        problems: list[str] = []
+        known = set(self.skills)
+        _unique(problems, "agents", [a.id for a in self.agents], "id")
+        _unique(problems, "agents", [a.login for a in self.agents], "login")
+        _unique(problems, "queues", [q.name for q in self.queues], "name")
+        for i, agent in enumerate(self.agents):
+            for skill in agent.skills:
+                if skill not in known:
+                    problems.append(f"agents[{i}].skills: unknown skill '{skill}'")
+        queue_names = {q.name for q in self.queues}
+        seen_dnis: dict[str, str] = {}
+        for i, queue in enumerate(self.queues):
+            for skill in queue.skills:
+                if skill not in known:
+                    problems.append(f"queues[{i}].skills: unknown skill '{skill}'")
+            for number in queue.dnis:
+                if number in seen_dnis:
+                    problems.append(
+                        f"queues[{i}].dnis: '{number}' already leads to queue '{seen_dnis[number]}'"
+                    )
+                seen_dnis[number] = queue.name
+            target = queue.on_timeout.queue
+            if target is not None and target not in queue_names:
+                problems.append(f"queues[{i}].on_timeout.queue: unknown queue '{target}'")
+            if target == queue.name:
+                problems.append(f"queues[{i}].on_timeout.queue: a queue cannot overflow to itself")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'callserver.db'}"
+
+    def queue_for_dnis(self, dnis: str) -> QueueConfig | None:
+        for queue in self.queues:
+            if dnis in queue.dnis:
+                return queue
+        return None
+
+
+def _unique(problems: list[str], section: str, values: list[str], field: str) -> None:
+    seen: set[str] = set()
+    for i, value in enumerate(values):
+        if value in seen:
+            problems.append(f"{section}[{i}].{field}: duplicate '{value}'")
+        seen.add(value)
+
+
+ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "CALLSERVER_AMI_HOST": ("ami", "host"),
+    "CALLSERVER_AMI_PORT": ("ami", "port"),
+    "CALLSERVER_AMI_USERNAME": ("ami", "username"),
+    "CALLSERVER_AMI_SECRET": ("ami", "secret"),
+    "CALLSERVER_DATABASE_URL": ("database", "url"),
+}
+
+
+def _format_error(err: ValidationError) -> list[str]:
+    problems: list[str] = []
+    for item in err.errors():
+        loc = item["loc"]
+        path = ""
+        for part in loc:
+            if isinstance(part, int):
+                path += f"[{part}]"
+            else:
+                path += ("." if path else "") + str(part)
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if item["type"] == "value_error" and not loc:
+            # cross-reference checks already name their own field paths, one per line
+            problems.extend(message.splitlines())
+            continue
+        problems.append(f"{path or '(top level)'}: {message}")
+    return problems
+
+
+def parse_settings(data: Any, source: str, env: dict[str, str] | None = None) -> Settings:
+    """Validate already-loaded YAML data, applying environment overrides."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(source, ["(top level): expected a mapping of sections"])
+    data = dict(data)
+    for var, (section, field) in ENV_OVERRIDES.items():
+        value = (env or {}).get(var)
+        if value:
+            block = dict(data.get(section) or {})
+            block[field] = value
+            data[section] = block
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(source, _format_error(err)) from None
+
+
+def load_settings(path: Path, env: dict[str, str] | None = None) -> Settings:
+    """Read and validate `path`; `env` defaults to the process environment."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(source, [f"cannot read file: {err.strerror}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ConfigError(source, [f"{where}invalid YAML: {getattr(err, 'problem', err)}"]) from None
+    return parse_settings(data, source, dict(os.environ) if env is None else env)
+
+
+__all__ = [
+    "DEFAULT_CONFIG",
+    "AgentConfig",
+    "ConfigError",
+    "QueueConfig",
+    "Settings",
+    "SimulatorConfig",
+    "load_settings",
+    "parse_settings",
+]

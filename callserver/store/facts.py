@@ -1,0 +1,181 @@
+"""Turning ACD facts into rows: the fact log plus the current picture of each call and offer.
+
+Every handler tolerates repeats and gaps (a call re-adopted after a reconnect is queued again; a
+fact may arrive for a call the store never saw), because a failed batch would otherwise block
+the writer for good.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from callserver.acd.events import (
+    AgentStateChanged,
+    AgentStatusChanged,
+    CallAnswered,
+    CallEnded,
+    CallOffered,
+    CallQueued,
+    CallRequeued,
+    Fact,
+    OfferEnded,
+)
+from callserver.store.customers import customer_ids_for_number
+from callserver.store.models import Call, CallEvent, CallOffer, utc
+
+ANSWERED = "answered"
+
+
+def payload_of(fact: Fact) -> dict[str, Any]:
+    """The whole fact as JSON-ready data (enums as their values)."""
+    data = dataclasses.asdict(fact)
+    return {k: v.value if isinstance(v, Enum) else v for k, v in data.items()}
+
+
+def event_row(fact: Fact) -> CallEvent:
+    call_id = getattr(fact, "call_id", None)
+    agent_id = getattr(fact, "agent_id", None)
+    return CallEvent(
+        at=utc(fact.at),
+        call_id=call_id,
+        agent_id=agent_id,
+        kind=type(fact).__name__,
+        payload=payload_of(fact),
+    )
+
+
+async def _call(session: AsyncSession, call_id: str, at: float, queue: str = "") -> Call:
+    """The call's row, made on the spot if this is the first fact the store sees for it."""
+    call = await session.get(Call, call_id)
+    if call is None:
+        call = Call(
+            id=call_id,
+            channel="",
+            caller_num="",
+            caller_name="",
+            dnis="",
+            queue=queue,
+            first_queue=queue,
+            arrived_at=utc(at),
+            offers=0,
+        )
+        session.add(call)
+    return call
+
+
+async def _queued(session: AsyncSession, f: CallQueued) -> None:
+    existing = await session.get(Call, f.call_id)
+    call = await _call(session, f.call_id, f.at, f.queue)
+    call.channel = f.channel
+    call.caller_num = f.caller_num
+    call.caller_name = f.caller_name
+    call.dnis = f.dnis
+    call.queue = f.queue
+    call.first_queue = call.first_queue or f.queue
+    if call.queued_at is None:
+        call.queued_at = utc(f.at)
+    if existing is None and f.caller_num and call.customer_id is None:
+        ids = await customer_ids_for_number(session, f.caller_num)
+        # A number shared by several customers identifies none of them.
+        if len(ids) == 1:
+            call.customer_id = ids[0]
+
+
+async def _offered(session: AsyncSession, f: CallOffered) -> None:
+    call = await _call(session, f.call_id, f.at, f.queue)
+    offer = await session.scalar(
+        select(CallOffer).where(CallOffer.call_id == f.call_id, CallOffer.leg_id == f.leg_id)
+    )
+    if offer is not None:
+        return
+    session.add(
+        CallOffer(
+            call_id=f.call_id,
+            attempt=f.attempt,
+            agent_id=f.agent_id,
+            leg_id=f.leg_id,
+            offered_at=utc(f.at),
+        )
+    )
+    call.offers = (call.offers or 0) + 1
+    if call.first_offered_at is None:
+        call.first_offered_at = utc(f.at)
+
+
+async def _offer_ended(session: AsyncSession, f: OfferEnded) -> None:
+    await _call(session, f.call_id, f.at)
+    offer = await session.scalar(
+        select(CallOffer).where(CallOffer.call_id == f.call_id, CallOffer.leg_id == f.leg_id)
+    )
+    if offer is None:
+        offer = CallOffer(
+            call_id=f.call_id, attempt=0, agent_id=f.agent_id, leg_id=f.leg_id, offered_at=utc(f.at)
+        )
+        session.add(offer)
+    offer.ended_at = utc(f.at)
+    offer.result = str(f.result.value)
+
+
+async def _answered(session: AsyncSession, f: CallAnswered) -> None:
+    call = await _call(session, f.call_id, f.at, f.queue)
+    call.answered_at = utc(f.at)
+    call.agent_id = f.agent_id
+    call.wait = f.wait
+    offer = await session.scalar(
+        select(CallOffer)
+        .where(CallOffer.call_id == f.call_id, CallOffer.agent_id == f.agent_id)
+        .order_by(CallOffer.result.is_not(None), CallOffer.offered_at.desc(), CallOffer.id.desc())
+        .limit(1)
+    )
+    if offer is not None:
+        offer.result = ANSWERED
+        offer.ended_at = offer.ended_at or utc(f.at)
+
+
+async def _requeued(session: AsyncSession, f: CallRequeued) -> None:
+    call = await _call(session, f.call_id, f.at, f.from_queue)
+    call.queue = f.to_queue
+
+
+async def _ended(session: AsyncSession, f: CallEnded) -> None:
+    call = await _call(session, f.call_id, f.at, f.queue)
+    call.ended_at = utc(f.at)
+    call.outcome = str(f.outcome.value)
+    call.wait = f.wait
+    call.queue = f.queue or call.queue
+    if f.agent_id is not None:
+        call.agent_id = f.agent_id
+
+
+async def _agent_only(session: AsyncSession, f: Any) -> None:
+    """Agent facts live only in the log."""
+
+
+Handler = Callable[[AsyncSession, Any], Awaitable[None]]
+
+HANDLERS: dict[type, Handler] = {
+    CallQueued: _queued,
+    CallOffered: _offered,
+    OfferEnded: _offer_ended,
+    CallAnswered: _answered,
+    CallRequeued: _requeued,
+    CallEnded: _ended,
+    AgentStatusChanged: _agent_only,
+    AgentStateChanged: _agent_only,
+}
+
+
+async def apply_fact(session: AsyncSession, fact: Fact) -> None:
+    """Log the fact and update the call rows it concerns, inside the caller's transaction."""
+    handler = HANDLERS.get(type(fact))
+    if handler is None:
+        raise TypeError(f"the store does not know the fact {type(fact).__name__}")
+    session.add(event_row(fact))
+    await handler(session, fact)
+    await session.flush()

@@ -1,0 +1,183 @@
+"""Database schema: agents and queues mirrored from config, customers, calls and the fact log.
+
+The ORM classes stay inside `callserver.store`; the public API hands out frozen records instead,
+so no caller can trigger lazy loading (which fails under asyncio) or hold a session open.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names so later migrations (batch mode on SQLite) can refer to them.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Always hand back timezone-aware UTC, even from SQLite, which forgets the offset."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    interface: Mapped[str | None] = mapped_column(String(200))
+    number: Mapped[str | None] = mapped_column(String(32))
+    skills: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Agents dropped from config stay (their calls refer to them) but are marked inactive.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Queue(Base):
+    __tablename__ = "queues"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dnis: Mapped[list[str]] = mapped_column(default=list)
+    skills: Mapped[list[str]] = mapped_column(default=list)
+    max_wait: Mapped[float] = mapped_column(Float)
+    ring_timeout: Mapped[float] = mapped_column(Float)
+    wrapup: Mapped[float] = mapped_column(Float)
+    on_timeout_queue: Mapped[str | None] = mapped_column(String(64))
+    on_timeout_message: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    account: Mapped[str | None] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str | None] = mapped_column(String(16))
+    vip: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CustomerPhone(Base):
+    """One normalised number per row; `tail` (last digits) finds national/international variants."""
+
+    __tablename__ = "customer_phones"
+    __table_args__ = (UniqueConstraint("customer_id", "number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[str] = mapped_column(String(24), index=True)
+    tail: Mapped[str] = mapped_column(String(8), index=True)
+    raw: Mapped[str] = mapped_column(String(64))
+
+
+class Call(Base):
+    """One row per call, keyed by the caller channel's uniqueid; the current picture of the call."""
+
+    __tablename__ = "calls"
+    __table_args__ = (
+        Index("ix_calls_queue_arrived_at", "queue", "arrived_at"),
+        Index("ix_calls_customer_arrived_at", "customer_id", "arrived_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(200), default="")
+    caller_num: Mapped[str] = mapped_column(String(64), default="", index=True)
+    caller_name: Mapped[str] = mapped_column(String(200), default="")
+    dnis: Mapped[str] = mapped_column(String(64), default="")
+    queue: Mapped[str] = mapped_column(String(64), default="")
+    first_queue: Mapped[str] = mapped_column(String(64), default="")
+    customer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id", ondelete="SET NULL"))
+    arrived_at: Mapped[datetime] = mapped_column(index=True)
+    queued_at: Mapped[datetime | None]
+    first_offered_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    # No foreign key: facts may name an agent that config no longer (or not yet) lists.
+    agent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    offers: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str | None] = mapped_column(String(16), index=True)
+    wait: Mapped[float | None] = mapped_column(Float)
+
+
+class CallOffer(Base):
+    __tablename__ = "call_offers"
+    __table_args__ = (UniqueConstraint("call_id", "leg_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(64), ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    agent_id: Mapped[str] = mapped_column(String(64), index=True)
+    leg_id: Mapped[str] = mapped_column(String(64))
+    offered_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    result: Mapped[str | None] = mapped_column(String(16))
+
+
+class CallEvent(Base):
+    """Append-only log of every fact, whole, in the order it was applied."""
+
+    __tablename__ = "call_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    call_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    agent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]]
+
+
+def utc(at: float) -> datetime:
+    """Fact timestamps are float seconds since the Unix epoch."""
+    return datetime.fromtimestamp(at, UTC)

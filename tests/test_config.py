@@ -1,0 +1,145 @@
+"""Configuration: the worked example is valid; every fault names the file, the field and the problem."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from callserver.cli import main
+from callserver.config import ConfigError, load_settings
+
+from .helpers import ROOT
+
+EXAMPLE = ROOT / "config" / "callcentre.yaml"
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_worked_example_is_valid() -> None:
+    settings = load_settings(EXAMPLE, env={})
+    assert {q.name for q in settings.queues} == {"billing", "technical", "general"}
+    assert settings.queue_for_dnis("500") is not None
+    assert settings.database_url().startswith("sqlite+aiosqlite:///")
+
+
+def test_check_config_accepts_the_example(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-config", str(EXAMPLE)]) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+def test_unknown_skill_names_file_field_and_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(
+        tmp_path,
+        """
+skills: [french]
+queues:
+  - {name: a, dnis: ["1"]}
+  - {name: b, dnis: ["2"]}
+  - {name: c, dnis: ["3"], skills: [frnech]}
+""",
+    )
+    assert main(["check-config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: queues[2].skills: unknown skill 'frnech'" in err
+
+
+def test_type_errors_give_the_field_path(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """
+skills: [french]
+agents:
+  - {id: a1, name: A, login: a1, interface: PJSIP/1001, skills: {french: 11}}
+  - {id: a2, name: B, login: a2, interface: "not an interface"}
+queues:
+  - {name: q, dnis: ["1"], max_wait: -3, on_timeout: {queue: nowhere}}
+""",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={})
+    problems = "\n".join(info.value.problems)
+    assert "agents[0].skills.french: Input should be less than or equal to 10" in problems
+    assert "agents[1].interface: 'not an interface' is not a channel interface" in problems
+    assert "queues[0].max_wait: Input should be greater than 0" in problems
+    assert info.value.source == str(path)
+
+
+def test_cross_reference_errors(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """
+queues:
+  - {name: q, dnis: ["1"], on_timeout: {queue: nowhere}}
+  - {name: r, dnis: ["1"]}
+agents:
+  - {id: a, name: A, login: a, interface: PJSIP/1}
+  - {id: a, name: B, login: b, number: "+33612345678"}
+""",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={})
+    problems = info.value.problems
+    assert "queues[0].on_timeout.queue: unknown queue 'nowhere'" in problems
+    assert "queues[1].dnis: '1' already leads to queue 'q'" in problems
+    assert "agents[1].id: duplicate 'a'" in problems
+
+
+def test_invalid_yaml_gives_line_and_column(tmp_path: Path) -> None:
+    path = _write(tmp_path, "ami:\n  host: [unclosed\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={})
+    assert info.value.problems[0].startswith("line ")
+    assert "invalid YAML" in info.value.problems[0]
+
+
+def test_missing_file_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read file"):
+        load_settings(tmp_path / "nope.yaml", env={})
+
+
+def test_unknown_field_is_rejected(tmp_path: Path) -> None:
+    path = _write(tmp_path, "ami: {hots: 127.0.0.1}\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={})
+    assert "ami.hots: Extra inputs are not permitted" in info.value.problems
+
+
+def test_environment_overrides_ami_and_database(tmp_path: Path) -> None:
+    path = _write(tmp_path, "ami: {host: 10.0.0.1}\n")
+    env = {"CALLSERVER_AMI_HOST": "127.0.0.2", "CALLSERVER_DATABASE_URL": "sqlite+aiosqlite:///x.db"}
+    settings = load_settings(path, env=env)
+    assert settings.ami.host == "127.0.0.2"
+    assert settings.database_url() == "sqlite+aiosqlite:///x.db"
+
+
+def test_check_config_command_line_exit_status(tmp_path: Path) -> None:
+    path = _write(tmp_path, "queues: [{name: '1bad'}]\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "callserver", "check-config", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 1
+    assert f"{path}: queues[0].name:" in proc.stderr
+
+
+@pytest.mark.parametrize("command", [["run"], ["simulate"], ["check-config"], ["db", "upgrade"]])
+def test_every_command_has_help(command: list[str]) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "callserver", *command, "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0
+    assert "usage: callserver" in proc.stdout
