@@ -93,6 +93,7 @@ class AcdService:
         self.refused_errors = refused_errors
         self.clock = clock
         self._wake = asyncio.Event()
+        self._changed = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._timer_task: asyncio.Task[None] | None = None
         self._resync_task: asyncio.Task[None] | None = None
@@ -171,6 +172,13 @@ class AcdService:
         for command in commands:
             self._spawn(self._execute(command))
         self._wake.set()
+        self._changed.set()
+
+    async def wait_for(self, predicate: Callable[[], bool]) -> None:
+        """Wait until `predicate()` holds, re-checking after each engine input (for tests, tools)."""
+        while not predicate():
+            self._changed.clear()
+            await self._changed.wait()
 
     def _flush_facts(self) -> None:
         for fact in self.engine.pop_facts():

@@ -1,0 +1,285 @@
+"""Dialplan applications the simulator implements (the `APPS` table), the runtime they share,
+variable expansion and the bridge mechanics behind `Bridge()` and `Dial()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from callserver.sim import dialplan as dp
+from callserver.sim.model import AfterBridge, Channel
+from callserver.sim.pbx import Pbx
+
+log = logging.getLogger("callserver.sim.dialplan")
+
+Jump = tuple[str, str, int | str] | None
+Dialer = Callable[[Channel, list[str], float | None], Awaitable[Channel | None]]
+AgiRunner = Callable[[Channel, str], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Durations of media the simulator fakes, already scaled by the simulator's time scale."""
+
+    answer: float = 0.5
+    playback: float = 1.0
+    scale: float = 1.0
+
+
+@dataclass
+class Runtime:
+    """What applications need besides the channel; built once by the simulator."""
+
+    pbx: Pbx
+    dialplan: dp.Dialplan
+    globals: dict[str, str]
+    timing: Timing
+    agi: AgiRunner
+    dial: Dialer
+    spawn: Callable[[Coroutine[Any, Any, None], str], object]
+    start_channel: Callable[[Channel], object]
+    errors: list[str] = field(default_factory=list)
+
+
+def builtins(ch: Channel) -> dict[str, str]:
+    return {
+        "CHANNEL": ch.name,
+        "EXTEN": ch.exten,
+        "CONTEXT": ch.context,
+        "PRIORITY": str(ch.priority),
+        "UNIQUEID": ch.uniqueid,
+        "CALLERID(num)": ch.caller_num,
+        "CALLERID(name)": ch.caller_name,
+        "CALLERID(all)": f'"{ch.caller_name}" <{ch.caller_num}>',
+        "CHANNEL(name)": ch.name,
+        "CHANNEL(uniqueid)": ch.uniqueid,
+        "CHANNEL(linkedid)": ch.linkedid,
+    }
+
+
+def expand(rt: Runtime, ch: Channel, text: str) -> str:
+    def lookup(name: str) -> str | None:
+        b = builtins(ch)
+        if name in b:
+            return b[name]
+        if name in ch.variables:
+            return ch.variables[name]
+        return rt.globals.get(name)
+
+    return _expressions(dp.substitute(text, lookup))
+
+
+def _expressions(text: str) -> str:
+    """Evaluate `$[a = b]`-style comparisons (the only expressions this dialplan subset needs)."""
+
+    def one(match: re.Match[str]) -> str:
+        expr = match.group(1).strip()
+        for op in ("!=", ">=", "<=", "=", ">", "<"):
+            left, sep, right = expr.partition(op)
+            if sep:
+                a, b = left.strip().strip('"'), right.strip().strip('"')
+                try:
+                    x, y = float(a), float(b)
+                    result = {"!=": x != y, ">=": x >= y, "<=": x <= y, "=": x == y, ">": x > y, "<": x < y}[
+                        op
+                    ]
+                except ValueError:
+                    result = {"!=": a != b, ">=": a >= b, "<=": a <= b, "=": a == b, ">": a > b, "<": a < b}[
+                        op
+                    ]
+                return "1" if result else "0"
+        return expr.strip('"')
+
+    return re.sub(r"\$\[([^\[\]]*)\]", one, text)
+
+
+def _goto_target(ch: Channel, args: list[str]) -> Jump:
+    args = [a.strip() for a in args if a.strip() != ""] or ["1"]
+    if len(args) == 1:
+        return (ch.context, ch.exten, args[0])
+    if len(args) == 2:
+        return (ch.context, args[0], args[1])
+    return (args[0], args[1], args[2])
+
+
+async def app_noop(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
+    return None
+
+
+async def app_answer(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
+    if ch.state != 6:
+        rt.pbx.set_state(ch, 6)
+        await ch.pause(rt.timing.answer)
+    return None
+
+
+async def app_set(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
+    for assignment in args:
+        name, sep, value = assignment.partition("=")
+        if not sep:
+            continue
+        name = name.strip()
+        if name == "CALLERID(num)":
+            ch.caller_num = value
+        elif name == "CALLERID(name)":
+            ch.caller_name = value
+        else:
+            ch.variables[name] = value
+    return None
+
+
+async def app_wait(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
+    seconds = float(args[0] or 0) if args else 0.0
+    await ch.pause(seconds * rt.timing.scale)
+    return None
+
+
+async def app_playback(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
+    interrupted = await ch.pause(rt.timing.playback)
+    ch.variables["PLAYBACKSTATUS"] = "FAILED" if interrupted else "SUCCESS"
+    return None
+
+
+async def app_hangup(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
+    cause = int(args[0]) if args and args[0].strip().isdigit() else 16
+    rt.pbx.soft_hangup(ch, cause)
+    return None
+
+
+async def app_goto(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
+    return _goto_target(ch, args)
+
+
+async def app_gotoif(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
+    cond, _, branches = ",".join(args).partition("?")
+    yes, _, no = branches.partition(":")
+    truthy = cond.strip() not in ("", "0")
+    chosen = yes if truthy else no
+    if not chosen.strip():
+        return None
+    return _goto_target(ch, chosen.split(","))
+
+
+async def app_moh(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
+    klass = args[0].strip() if args and args[0].strip() else "default"
+    duration = float(args[1]) * rt.timing.scale if len(args) > 1 and args[1].strip() else None
+    rt.pbx.start_moh(ch, klass)
+    await ch.pause(duration)
+    rt.pbx.stop_moh(ch)
+    return None
+
+
+async def app_agi(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
+    url = ",".join(args)
+    ch.variables["AGISTATUS"] = await rt.agi(ch, url)
+    return None
+
+
+async def app_bridge(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
+    """`Bridge(target[,options])`: pull the target out of what it runs into a bridge with us."""
+    target = rt.pbx.find_prefix(args[0].strip()) if args else None
+    options = args[1] if len(args) > 1 else ""
+    if target is None or target is ch:
+        log.info("%s: Bridge(%s) found no such channel", ch.name, args[0] if args else "")
+        ch.variables["BRIDGERESULT"] = "FAILURE"
+        return None
+    after, after_target = AfterBridge.CONTINUE, None
+    fm = re.search(r"F\(([^)]*)\)", options)
+    if fm:
+        parts = re.split(r"[\^,]", fm.group(1))
+        after_target = _goto_target(target, parts)
+        after = AfterBridge.GOTO
+    elif "F" in options.replace("x", ""):
+        after = AfterBridge.CONTINUE
+    if "x" in re.sub(r"F\([^)]*\)", "", options):
+        after = AfterBridge.HANGUP
+    bridge = rt.pbx.create_bridge()
+    if target.bridge is not None:
+        old = rt.pbx.leave(target)
+        if old is not None:
+            rt.pbx.dissolve(old)
+    rt.pbx.stop_moh(target)
+    target.after_bridge = after
+    target.after_target = after_target
+    target.bridger = False
+    target.pulled = True
+    target.priority += 1
+    rt.pbx.enter(bridge, target)
+    ch.bridger = True
+    rt.pbx.enter(bridge, ch)
+    await stay_in_bridge(rt, ch)
+    if not ch.hanging_up:
+        ch.variables["BRIDGERESULT"] = "SUCCESS"
+    return None
+
+
+async def app_dial(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
+    interfaces = [i for i in (args[0].split("&") if args else []) if i]
+    timeout = float(args[1]) if len(args) > 1 and args[1].strip() else None
+    callee = await rt.dial(ch, interfaces, timeout)
+    if callee is None:
+        ch.variables.setdefault("DIALSTATUS", "NOANSWER")
+        return None
+    ch.variables["DIALSTATUS"] = "ANSWER"
+    bridge = rt.pbx.create_bridge()
+    ch.bridger = True
+    callee.after_bridge = AfterBridge.HANGUP
+    callee.pulled = True
+    rt.pbx.enter(bridge, ch)
+    rt.pbx.enter(bridge, callee)
+    rt.start_channel(callee)
+    await stay_in_bridge(rt, ch)
+    return None
+
+
+APPS: dict[str, Callable[[Runtime, Channel, list[str]], Awaitable[Jump]]] = {
+    "noop": app_noop,
+    "answer": app_answer,
+    "set": app_set,
+    "wait": app_wait,
+    "playback": app_playback,
+    "hangup": app_hangup,
+    "goto": app_goto,
+    "gotoif": app_gotoif,
+    "musiconhold": app_moh,
+    "agi": app_agi,
+    "bridge": app_bridge,
+    "dial": app_dial,
+}
+
+
+async def stay_in_bridge(rt: Runtime, ch: Channel) -> None:
+    """Hold a bridged channel until it or its peer ends the bridge, then apply the after-bridge rule."""
+    await ch.wait_for(lambda: ch.bridge is None or ch.hanging_up or ch.redirect_to is not None)
+    pulled, ch.pulled = ch.pulled, False
+    if ch.bridge is not None:
+        bridge = rt.pbx.leave(ch)
+        assert bridge is not None
+        if ch.hanging_up and not ch.bridger:
+            ch.pending_dissolve = bridge  # Hangup first, then the peer leaves (as Asterisk does)
+            return
+        if ch.hanging_up and ch.remote_hangup:
+            rt.pbx.emit_soft_hangup(ch)
+        rt.pbx.dissolve(bridge)
+        return
+    if not pulled or ch.hanging_up:
+        return
+    if ch.after_bridge is AfterBridge.HANGUP:
+        ch.hangup_cause = 16
+    elif ch.after_bridge is AfterBridge.GOTO and ch.after_target is not None:
+        ch.redirect_to = resolve(rt, ch, ch.after_target)
+
+
+def resolve(rt: Runtime, ch: Channel, jump: tuple[str, str, int | str]) -> tuple[str, str, int]:
+    ctx, ext, pri = jump
+    if isinstance(pri, int) or str(pri).isdigit():
+        return (ctx, ext, int(pri))
+    number = rt.dialplan.label_priority(ctx, ext, str(pri))
+    if number is None:
+        log.error("%s: Goto to unknown label %s,%s,%s", ch.name, ctx, ext, pri)
+        return (ctx, ext, 10**6)
+    return (ctx, ext, number)

@@ -1,0 +1,212 @@
+"""The PBX simulator's composition root: a stand-in for Asterisk 22 that the server reaches only
+over TCP (AMI server here, FastAGI client towards the server), executing the deployed dialplan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import Counter
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from callserver.config import Settings
+from callserver.sim import dialplan as dp
+from callserver.sim.agi_client import run_agi
+from callserver.sim.ami_actions import Actions
+from callserver.sim.ami_server import AmiServer
+from callserver.sim.apps import Runtime, Timing
+from callserver.sim.executor import run_channel
+from callserver.sim.model import Channel
+from callserver.sim.pbx import Pbx
+from callserver.sim.phones import Phones
+from callserver.sim.traffic import CallerRecord, CallHandle, Traffic
+
+log = logging.getLogger("callserver.sim")
+_T = TypeVar("_T")
+
+STOP_GRACE = 2.0
+
+
+class PbxSimulator:
+    """Asterisk 22 as the server sees it; see the module docstring."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        ami_host: str | None = None,
+        ami_port: int | None = None,
+        time_scale: float = 1.0,
+        answer_time: float = 0.5,
+        playback_time: float = 1.0,
+        agi_host: str | None = None,
+        agi_port: int | None = None,
+        phone_context: str = "default",
+        dialplan: dp.Dialplan | None = None,
+    ) -> None:
+        self.settings = settings
+        self.time_scale = time_scale
+        self.pbx = Pbx()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.rng = random.Random(settings.simulator.seed)
+        self._dialplan = dialplan
+        host = agi_host or settings.agi.host
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        self.agi_url = f"agi://{host}:{agi_port if agi_port is not None else settings.agi.port}"
+        self._ami_host = ami_host or settings.ami.host
+        self._ami_port = settings.ami.port if ami_port is None else ami_port
+        self._timing = Timing(
+            answer=answer_time * time_scale, playback=playback_time * time_scale, scale=time_scale
+        )
+        self._phone_context = phone_context
+        self.rt: Runtime | None = None
+        self.phones: Phones | None = None
+        self.traffic: Traffic | None = None
+        self.ami: AmiServer | None = None
+
+    @property
+    def ami_port(self) -> int:
+        """The bound AMI port (useful with port 0)."""
+        return self.ami.port if self.ami is not None else self._ami_port
+
+    async def start(self) -> None:
+        """Load the dialplan and listen for AMI clients."""
+        plan = self._dialplan or dp.load(list(self.settings.simulator.dialplan))
+        globals_ = dict(plan.globals)
+        globals_["CALLSERVER_AGI"] = self.agi_url
+        phones = Phones(self.settings, self.pbx, self.rng, self.time_scale, self._phone_context)
+        rt = Runtime(
+            self.pbx,
+            plan,
+            globals_,
+            self._timing,
+            agi=lambda ch, url: run_agi(rt, ch, url),
+            dial=phones.dial,
+            spawn=self.spawn,
+            start_channel=lambda ch: self.spawn(run_channel(rt, ch), ch.name),
+        )
+        self.rt, self.phones = rt, phones
+        self.traffic = Traffic(self.settings, rt, self.rng, self.time_scale, self.spawn)
+        self.ami = AmiServer(self.settings.ami, Actions(rt, phones).table(), self._ami_host, self._ami_port)
+        self.pbx.listeners.append(self.ami.broadcast)
+        await self.ami.start()
+        log.info(
+            "PBX simulator up: AMI on %s:%d, FastAGI to %s, %d contexts",
+            self._ami_host,
+            self.ami.port,
+            self.agi_url,
+            len(plan.contexts),
+        )
+
+    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """Run a per-call task; failures are logged, never lost."""
+        task = asyncio.create_task(coro, name=f"sim {name}")
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("simulator task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def stop(self) -> None:
+        """Hang every call up, close every socket and wait for every task."""
+        if self.traffic is not None:
+            await self.traffic.close()
+        for ch in list(self.pbx.channels.values()):
+            self.pbx.soft_hangup(ch)
+        if self.tasks:
+            _, pending = await asyncio.wait(set(self.tasks), timeout=STOP_GRACE)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+        if self.ami is not None:
+            await self.ami.stop()
+            self.pbx.listeners.clear()
+        log.info("PBX simulator stopped")
+
+    # traffic and test hooks --------------------------------------------------------------------
+    def start_traffic(self) -> None:
+        self._need(self.traffic).start()
+
+    def stop_traffic(self) -> None:
+        """Stop new arrivals (calls in progress go on until they end or `stop()`)."""
+        self._need(self.traffic).stop()
+
+    def place_call(
+        self,
+        caller_num: str,
+        dnis: str,
+        *,
+        patience: float | None = None,
+        talk_time: float | None = None,
+        digits: str = "",
+        caller_name: str | None = None,
+    ) -> CallHandle:
+        """One caller dials `dnis`; await `handle.outcome()` for what happened to them."""
+        return self._need(self.traffic).place_call(
+            caller_num, dnis, patience=patience, talk_time=talk_time, digits=digits, caller_name=caller_name
+        )
+
+    async def wait_finished(self, count: int) -> None:
+        """Wait until `count` simulated callers in total have hung up (wrap in a timeout)."""
+        await self._need(self.traffic).wait_finished(count)
+
+    def set_phone(
+        self, interface: str, *, answer_delay: float | None = None, answers: bool | None = None
+    ) -> None:
+        """Override how the phone behind `interface` answers (seconds, not scaled)."""
+        self._need(self.phones).set_phone(interface, answer_delay=answer_delay, answers=answers)
+
+    def hangup_channel(self, handle: str) -> bool:
+        """The far end of a channel (agent phone or caller) hangs up; False if no such channel."""
+        ch = self.pbx.find(handle)
+        if ch is None:
+            return False
+        self.pbx.remote_hangup(ch)
+        return True
+
+    def channel(self, handle: str) -> Channel | None:
+        return self.pbx.find(handle)
+
+    def drop_ami_clients(self) -> None:
+        """Cut every AMI connection; calls carry on and clients may reconnect."""
+        self._need(self.ami).drop_clients()
+
+    @property
+    def records(self) -> list[CallerRecord]:
+        return self.traffic.records if self.traffic is not None else []
+
+    @property
+    def counters(self) -> Counter[str]:
+        return self.traffic.counters if self.traffic is not None else Counter()
+
+    @property
+    def dialplan_errors(self) -> list[str]:
+        return self.rt.errors if self.rt is not None else []
+
+    @staticmethod
+    def _need(part: _T | None) -> _T:
+        if part is None:
+            raise RuntimeError("PbxSimulator.start() has not been awaited")
+        return part
+
+
+async def run_simulator(
+    settings: Settings, stop: asyncio.Event, *, ready: asyncio.Event | None = None
+) -> None:
+    """`callserver simulate`: serve AMI with configured traffic until `stop` is set."""
+    sim = PbxSimulator(settings)
+    await sim.start()
+    try:
+        sim.start_traffic()
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+    finally:
+        await sim.stop()
