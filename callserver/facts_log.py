@@ -9,6 +9,7 @@ from .acd.events import (
     CallEnded,
     CallOffered,
     CallQueued,
+    CallRejected,
     CallRequeued,
     Fact,
     OfferEnded,
@@ -29,6 +30,8 @@ def describe(fact: Fact) -> str:
     if isinstance(fact, CallEnded):
         who = f" with {fact.agent_id}" if fact.agent_id else ""
         return f"call {fact.call_id} ended {fact.outcome.value}{who} (waited {fact.wait:.1f}s)"
+    if isinstance(fact, CallRejected):
+        return f"call {fact.call_id} from {fact.caller_num} to {fact.dnis} rejected: {fact.reason}"
     if isinstance(fact, AgentStatusChanged):
         reason = f" ({fact.reason})" if fact.reason else ""
         return f"agent {fact.agent_id} is {fact.status}{reason}"

@@ -34,6 +34,7 @@ class InboundScript:
                 call.dnis,
             )
             await session.set_variable("CS_NEXT", "unavailable")
+            self.service.reject_call(call, f"no queue for number {call.dnis!r}")
             return
         await session.set_variable("CS_QUEUE", queue.name)
         await session.set_variable("CS_NEXT", "hold")

@@ -26,7 +26,7 @@ from ..pbx.events import (
 )
 from .commands import CancelAgentLeg, Command, OriginateAgentLeg, PlayMessageAndHangup
 from .engine import AcdEngine
-from .events import Fact
+from .events import CallRejected, Fact
 
 log = logging.getLogger("callserver.acd.adapter")
 
@@ -160,6 +160,20 @@ class AcdService:
         )
         if self._recent_hangups.pop(call.uniqueid, None) is not None:
             self._apply(self.engine.caller_hung_up(call.uniqueid, now))
+
+    def reject_call(self, call: InboundCall, reason: str) -> None:
+        """Record a call no queue takes (the dialplan tells the caller and hangs up)."""
+        self.on_fact(
+            CallRejected(
+                call.uniqueid,
+                self.clock(),
+                call.channel,
+                call.caller_num,
+                call.caller_name,
+                call.dnis,
+                reason,
+            )
+        )
 
     def apply(self, commands: list[Command]) -> None:
         """Carry out commands from a direct engine call (e.g. a status change) and record facts."""

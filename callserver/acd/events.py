@@ -87,6 +87,19 @@ class CallEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class CallRejected:
+    """A call callserver could not take at all (e.g. a number no queue answers): kept on record."""
+
+    call_id: str
+    at: float
+    channel: str
+    caller_num: str
+    caller_name: str
+    dnis: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class AgentStatusChanged:
     """The agent's own choice (or one forced on them): logged_out, available, paused + reason."""
 
@@ -114,6 +127,7 @@ Fact = (
     | CallAnswered
     | CallRequeued
     | CallEnded
+    | CallRejected
     | AgentStatusChanged
     | AgentStateChanged
 )

@@ -22,6 +22,7 @@ from callserver.acd.events import (
     CallEnded,
     CallOffered,
     CallQueued,
+    CallRejected,
     CallRequeued,
     Fact,
     OfferEnded,
@@ -153,6 +154,17 @@ async def _ended(session: AsyncSession, f: CallEnded) -> None:
         call.agent_id = f.agent_id
 
 
+async def _rejected(session: AsyncSession, f: CallRejected) -> None:
+    call = await _call(session, f.call_id, f.at)
+    call.channel = f.channel
+    call.caller_num = f.caller_num
+    call.caller_name = f.caller_name
+    call.dnis = f.dnis
+    call.ended_at = utc(f.at)
+    call.outcome = "failed"
+    call.wait = 0.0
+
+
 async def _agent_only(session: AsyncSession, f: Any) -> None:
     """Agent facts live only in the log."""
 
@@ -166,6 +178,7 @@ HANDLERS: dict[type, Handler] = {
     CallAnswered: _answered,
     CallRequeued: _requeued,
     CallEnded: _ended,
+    CallRejected: _rejected,
     AgentStatusChanged: _agent_only,
     AgentStateChanged: _agent_only,
 }
