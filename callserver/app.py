@@ -8,48 +8,95 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
 
 from .acd.adapter import AcdService
-from .acd.engine import AcdEngine
-from .acd.model import AgentSpec, AgentStatus, QueueSpec
+from .acd.expr import parse
+from .acd.handling import AcdEngine
+from .acd.model import AgentSpec, AgentStatus, Destination, QueueSpec, RoutingStep, Strategy
+from .agentleg import AgentLegScript
 from .agi.server import FastAgiServer
+from .agi.session import AgiSession
 from .ami.adapter import AmiLink
 from .ami.protocol import AmiActionError, AmiUnavailable
 from .bus import FactBus
-from .config import Settings
+from .config import QueueConfig, Settings, TimeoutAction
 from .facts_log import describe
 from .inbound import InboundScript
+from .mqtt.publisher import MqttPublisher
 from .pbx.events import PbxEvent
 from .store.store import Store
 from .store.writer import FactWriter
+from .web import Role, WebDeps, WebUser, build_web_app, hash_password, start_web, stop_web
+from .web.app import bound_port
+
+UI_DIR = Path(__file__).resolve().parent.parent / "agent_ui"
 
 log = logging.getLogger("callserver.app")
 
 
+def _destination(action: TimeoutAction | None) -> Destination | None:
+    return None if action is None else Destination(*action.kind_target())
+
+
+def queue_spec(q: QueueConfig) -> QueueSpec:
+    return QueueSpec(
+        name=q.name,
+        skills=frozenset(q.skills),
+        max_wait=q.max_wait,
+        ring_timeout=q.ring_timeout,
+        wrapup=q.wrapup,
+        steps=tuple(RoutingStep(s.after, parse(s.require)) for s in q.steps),
+        strategy=Strategy(q.strategy),
+        priority=q.priority,
+        vip_priority=q.vip_priority,
+        max_length=q.max_length,
+        on_full=_destination(q.on_full),
+        on_timeout=_destination(q.on_timeout),
+        refuse_without_agents=q.when_no_agents == "refuse",
+        on_no_agents=_destination(q.on_no_agents),
+        announce_every=q.announce_every,
+        callback_key=q.callback_key,
+        pause_after_no_answers=q.pause_after_no_answers,
+        task_priority=q.task_priority,
+    )
+
+
 def build_engine(settings: Settings) -> AcdEngine:
-    queues = [
-        QueueSpec(
-            name=q.name,
-            skills=frozenset(q.skills),
-            max_wait=q.max_wait,
-            overflow_queue=q.on_timeout.queue,
-            timeout_message=q.on_timeout.message,
-            ring_timeout=q.ring_timeout,
-            wrapup=q.wrapup,
-        )
-        for q in settings.queues
-    ]
     agents = [
         AgentSpec(
             id=a.id,
             name=a.name,
             endpoint=a.interface or settings.dialplan.remote_dial.format(number=a.number),
             skills=dict(a.skills),
+            remote=a.number is not None,
         )
         for a in settings.agents
     ]
-    return AcdEngine(queues, agents, no_answer_resume=settings.acd.no_answer_resume)
+    return AcdEngine(
+        [queue_spec(q) for q in settings.queues],
+        agents,
+        no_answer_resume=settings.acd.no_answer_resume,
+        seed=settings.acd.seed,
+    )
+
+
+class ScriptRouter:
+    """FastAGI dispatch by script name (`agi://host:port/<script>`)."""
+
+    def __init__(self, scripts: dict[str, Callable[[AgiSession], Awaitable[None]]]) -> None:
+        self.scripts = scripts
+
+    async def __call__(self, session: AgiSession) -> None:
+        script = self.scripts.get(session.script)
+        if script is None:
+            log.error("FastAGI request for unknown script %r from %s", session.script, session.channel)
+            return
+        await script(session)
 
 
 @dataclass
@@ -64,13 +111,36 @@ class CallServer:
     service: AcdService
     ami: AmiLink
     agi: FastAgiServer
+    web_runner: web.AppRunner
+    mqtt: MqttPublisher | None = None
+
+    @property
+    def web_port(self) -> int | None:
+        return bound_port(self.web_runner)
 
     async def stop(self) -> None:
+        await stop_web(self.web_runner)
         await self.agi.stop()
         await self.ami.stop()
         await self.service.stop()
+        if self.mqtt is not None:
+            await self.mqtt.stop()
         await self.writer.stop()
         await self.store.close()
+
+
+def web_users(settings: Settings) -> list[WebUser]:
+    """Supervisors and admins from the config; a plain demo password is hashed here, never kept."""
+    users = []
+    for user in settings.web_users:
+        password = user.password
+        if not password.startswith("$argon2"):
+            log.warning(
+                "web user %s has a plain-text password in the config: use `callserver passwd`", user.login
+            )
+            password = hash_password(password)
+        users.append(WebUser(user.login, user.name, Role(user.role), password))
+    return users
 
 
 async def start_server(settings: Settings) -> CallServer:
@@ -116,19 +186,44 @@ async def start_server(settings: Settings) -> CallServer:
             service.apply(engine.set_status(agent.id, AgentStatus.AVAILABLE, now))
     # offers wait for the first AMI login and resynchronisation
     service.apply(engine.set_pbx_ready(False, now))
-    script = InboundScript(settings, service)
-    agi = FastAgiServer(settings.agi.host, settings.agi.port, script)
+    mqtt = None
+    if settings.mqtt is not None:
+        mqtt = MqttPublisher(settings.mqtt, bus)
+        await mqtt.start()
+    web_app = build_web_app(
+        WebDeps(
+            settings,
+            store,
+            service,
+            bus,
+            clock=time.time,
+            ui_dir=UI_DIR,
+            users=web_users(settings),
+            pause_reasons=tuple(settings.web.pause_reasons),
+            service_target=settings.web.service_target,
+            cookie_secure=settings.web.cookie_secure,
+        )
+    )
+    web_runner = await start_web(web_app, settings.web.host, settings.web.port)
+    scripts: dict[str, Callable[[AgiSession], Awaitable[None]]] = {
+        "inbound": InboundScript(settings, service),
+        "agent": AgentLegScript(service),
+    }
+    agi = FastAgiServer(settings.agi.host, settings.agi.port, ScriptRouter(scripts))
     await agi.start()
     await ami.start()
+    server = CallServer(settings, store, writer, bus, engine, service, ami, agi, web_runner, mqtt)
     log.info(
-        "callserver up: FastAGI on %s:%s, AMI to %s:%s, database %s",
+        "callserver up: web on http://%s:%s/  FastAGI on %s:%s, AMI to %s:%s, database %s",
+        settings.web.host,
+        server.web_port,
         settings.agi.host,
         agi.port,
         settings.ami.host,
         settings.ami.port,
         settings.database_url(),
     )
-    return CallServer(settings, store, writer, bus, engine, service, ami, agi)
+    return server
 
 
 async def run_server(settings: Settings, stop: asyncio.Event, *, with_simulator: bool = False) -> None:

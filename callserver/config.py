@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -49,6 +49,25 @@ class AmiConfig(_Model):
 class ListenConfig(_Model):
     host: str = "127.0.0.1"
     port: int = Field(ge=0, le=65535)
+
+
+class WebConfig(ListenConfig):
+    port: int = Field(default=8080, ge=0, le=65535)
+    pause_reasons: list[str] = Field(default_factory=lambda: ["break", "lunch", "training", "meeting"])
+    outcome_codes: list[str] = Field(
+        default_factory=lambda: ["resolved", "follow-up", "escalated", "sale", "no-sale", "wrong-number"]
+    )
+    service_target: float = Field(default=20.0, gt=0)
+    cookie_secure: bool | None = None
+
+
+class WebUserConfig(_Model):
+    """A supervisor or admin; `password` is an argon2 hash (`callserver passwd`) or, for demos, plain."""
+
+    login: str = Field(pattern=_NAME)
+    name: str
+    role: Literal["supervisor", "admin"] = "supervisor"
+    password: str = Field(min_length=1)
 
 
 class DatabaseConfig(_Model):
@@ -103,32 +122,67 @@ class AgentConfig(_Model):
 
 
 class TimeoutAction(_Model):
-    """Where a caller goes after the queue's max wait: another queue, or a message then hang-up."""
+    """Where a caller goes when a queue cannot keep them: another queue, a voicemail box, an outside
+    number, or a message then hang-up."""
 
     queue: str | None = None
     message: str | None = None
+    voicemail: str | None = None
+    number: str | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> TimeoutAction:
-        if (self.queue is None) == (self.message is None):
-            raise ValueError("give exactly one of 'queue' or 'message'")
+        given = [v for v in (self.queue, self.message, self.voicemail, self.number) if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'queue', 'message', 'voicemail' or 'number'")
         return self
+
+    def kind_target(self) -> tuple[str, str]:
+        for kind in ("queue", "message", "voicemail", "number"):
+            value = getattr(self, kind)
+            if value is not None:
+                return kind, str(value)
+        raise AssertionError("validated: one target is set")
+
+
+class RoutingStepConfig(_Model):
+    """After `after` seconds in the queue, agents matching `require` may take the call."""
+
+    after: float = Field(default=0.0, ge=0)
+    require: str
 
 
 class QueueConfig(_Model):
     name: str = Field(pattern=_NAME)
     dnis: list[str] = Field(default_factory=list)
+    # who may take the calls: either plain skills (all required, any level) or routing steps, each a
+    # requirement expression (docs/requirements.md) that applies from `after` seconds of waiting
     skills: list[str] = Field(default_factory=list)
+    steps: list[RoutingStepConfig] = Field(default_factory=list)
+    strategy: Literal[
+        "longest_idle", "least_occupied", "fewest_calls", "best_skill", "round_robin", "random", "ring_all"
+    ] = "longest_idle"
+    priority: int = 0
+    vip_priority: int = 0
     max_wait: float = Field(default=300.0, gt=0)
     on_timeout: TimeoutAction = TimeoutAction(message="vm-goodbye")
+    max_length: int | None = Field(default=None, ge=1)
+    on_full: TimeoutAction | None = None
+    when_no_agents: Literal["join", "refuse"] = "join"
+    on_no_agents: TimeoutAction | None = None
     ring_timeout: float = Field(default=15.0, gt=0)
+    pause_after_no_answers: int = Field(default=1, ge=1)
     wrapup: float = Field(default=0.0, ge=0)
+    announce_every: float | None = Field(default=None, gt=0)
+    callback_key: str | None = Field(default=None, pattern=r"^[0-9*#]$")
+    task_priority: int = -1000
 
 
 class AcdConfig(_Model):
     # an agent paused for not answering is made available again after this many seconds
     # (None: stays paused until they choose otherwise)
     no_answer_resume: float | None = Field(default=60.0, gt=0)
+    seed: int = 0  # for the `random` strategy: routing stays reproducible
 
 
 class CustomersConfig(_Model):
@@ -147,6 +201,7 @@ class SimCallers(_Model):
 class SimPhone(_Model):
     answer_delay: tuple[float, float] = (1.0, 4.0)
     no_answer_rate: float = Field(default=0.05, ge=0, le=1)
+    accept_keys: str = "1"  # what whoever answers types when asked (a remote agent accepting)
 
 
 class SimulatorConfig(_Model):
@@ -164,7 +219,8 @@ class Settings(_Model):
     data_dir: Path = Path("data")
     ami: AmiConfig = AmiConfig()
     agi: ListenConfig = ListenConfig(port=4573)
-    web: ListenConfig = ListenConfig(port=8080)
+    web: WebConfig = WebConfig()
+    web_users: list[WebUserConfig] = Field(default_factory=list)
     database: DatabaseConfig = DatabaseConfig()
     mqtt: MqttConfig | None = None
     dialplan: DialplanConfig = DialplanConfig()
@@ -174,6 +230,8 @@ class Settings(_Model):
     queues: list[QueueConfig] = Field(default_factory=list)
     customers: CustomersConfig = CustomersConfig()
     simulator: SimulatorConfig = SimulatorConfig()
+    # IVR flows: validated by callserver.ivr.validate (graph checks need the queues), see parse_settings
+    ivr: Any = None
 
     @model_validator(mode="after")
     def _cross_references(self) -> Settings:
@@ -182,6 +240,11 @@ class Settings(_Model):
         _unique(problems, "agents", [a.id for a in self.agents], "id")
         _unique(problems, "agents", [a.login for a in self.agents], "login")
         _unique(problems, "queues", [q.name for q in self.queues], "name")
+        _unique(problems, "web_users", [u.login for u in self.web_users], "login")
+        agent_logins = {a.login for a in self.agents}
+        for i, user in enumerate(self.web_users):
+            if user.login in agent_logins:
+                problems.append(f"web_users[{i}].login: '{user.login}' is already an agent's login")
         for i, agent in enumerate(self.agents):
             for skill in agent.skills:
                 if skill not in known:
@@ -198,11 +261,20 @@ class Settings(_Model):
                         f"queues[{i}].dnis: '{number}' already leads to queue '{seen_dnis[number]}'"
                     )
                 seen_dnis[number] = queue.name
-            target = queue.on_timeout.queue
-            if target is not None and target not in queue_names:
-                problems.append(f"queues[{i}].on_timeout.queue: unknown queue '{target}'")
-            if target == queue.name:
-                problems.append(f"queues[{i}].on_timeout.queue: a queue cannot overflow to itself")
+            if queue.skills and queue.steps:
+                problems.append(f"queues[{i}]: give 'skills' or 'steps', not both")
+            for j, step in enumerate(queue.steps):
+                problems.extend(_check_requirement(f"queues[{i}].steps[{j}].require", step.require, known))
+            afters = [step.after for step in queue.steps]
+            if afters and (afters[0] != 0 or afters != sorted(set(afters))):
+                problems.append(f"queues[{i}].steps: 'after' must start at 0 and strictly increase")
+            for field_name in ("on_timeout", "on_full", "on_no_agents"):
+                action = getattr(queue, field_name)
+                target = action.queue if action is not None else None
+                if target is not None and target not in queue_names:
+                    problems.append(f"queues[{i}].{field_name}.queue: unknown queue '{target}'")
+                if target == queue.name:
+                    problems.append(f"queues[{i}].{field_name}.queue: a queue cannot overflow to itself")
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -217,6 +289,16 @@ class Settings(_Model):
             if dnis in queue.dnis:
                 return queue
         return None
+
+
+def _check_requirement(path: str, text: str, known_skills: set[str]) -> list[str]:
+    from .acd.expr import RequirementError, check, parse
+
+    try:
+        requirement = parse(text)
+    except RequirementError as err:
+        return [f"{path}: {err.message} at column {err.column}"]
+    return [f"{path}: {problem}" for problem in check(requirement, known_skills=known_skills)]
 
 
 def _unique(problems: list[str], section: str, values: list[str], field: str) -> None:
@@ -269,9 +351,24 @@ def parse_settings(data: Any, source: str, env: dict[str, str] | None = None) ->
             block[field] = value
             data[section] = block
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as err:
         raise ConfigError(source, _format_error(err)) from None
+    if settings.ivr is None:
+        return settings
+    from .ivr.runner import CUSTOMER_FIELDS
+    from .ivr.validate import validate_flows
+
+    flows, problems = validate_flows(
+        settings.ivr,
+        "ivr",
+        queues={q.name for q in settings.queues},
+        customer_fields=set(CUSTOMER_FIELDS) | {"balance"},
+    )
+    errors = [p for p in problems if ": warning: " not in p]
+    if errors or flows is None:
+        raise ConfigError(source, errors or ["ivr: invalid"])
+    return settings.model_copy(update={"ivr": flows})
 
 
 def load_settings(path: Path, env: dict[str, str] | None = None) -> Settings:

@@ -1,30 +1,88 @@
 """The `inbound` FastAGI script: a caller's first contact with callserver.
 
-Reads who called which number, picks the queue from the dialled number, tells the dialplan where the
-caller goes next (`CS_NEXT`: hold, or unavailable) and hands the call to the ACD.
+A number an IVR flow answers runs that flow first; the flow's ending decides what happens next: a
+queue (with the call data gathered on the way), a mailbox, a transfer, or the end of the call. A
+number without a flow goes straight to the queue that owns it, as before. The script tells the
+dialplan where the caller goes next through `CS_NEXT` (hold, dial, unavailable).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Protocol
 
 from .acd.adapter import AcdService
-from .agi.session import AgiSession, inbound_call
+from .agi.session import AgiHangup, AgiSession, inbound_call
 from .config import Settings
+from .ivr.actions import ToQueue, ToVoicemail, Transfer
+from .ivr.model import FlowConfig, IvrConfig
+from .ivr.progress import IvrPresence
+from .ivr.runner import CustomerLookup, IvrResult, PromptResolver, run_flow
+from .pbx.events import InboundCall
+from .voicemail.service import VoicemailService
 
 log = logging.getLogger("callserver.inbound")
 
+# customer fields handed to the ACD (requirements, priority, screen-pop) when the IVR found one
+CUSTOMER_DATA = ("vip", "language", "name", "account")
+LinkCustomer = Callable[[str, int], Awaitable[None]]
+
+
+class CallRows(Protocol):
+    async def flush(self) -> None: ...
+
+
+class CustomerLinks(Protocol):
+    async def link_customer(self, call_id: str, customer_id: int | None) -> None: ...
+
+
+def store_linker(writer: CallRows, store: CustomerLinks) -> LinkCustomer:
+    """`link` for IvrDeps: the call row is written from the ACD's facts, so wait for it first."""
+
+    async def link(call_id: str, customer_id: int) -> None:
+        await writer.flush()
+        await store.link_customer(call_id, customer_id)
+
+    return link
+
+
+@dataclass(frozen=True)
+class IvrDeps:
+    """What running flows needs, built by the composition root."""
+
+    config: IvrConfig
+    lookup: CustomerLookup
+    prompts: PromptResolver
+    presence: IvrPresence
+    link_customer: LinkCustomer
+    clock: Callable[[], float]
+    voicemail: VoicemailService | None = None
+    recordings_dir: str = "/var/spool/asterisk/callserver"
+
 
 class InboundScript:
-    def __init__(self, settings: Settings, service: AcdService) -> None:
+    def __init__(self, settings: Settings, service: AcdService, ivr: IvrDeps | None = None) -> None:
         self.settings = settings
         self.service = service
+        self.ivr = ivr
 
     async def __call__(self, session: AgiSession) -> None:
         call = inbound_call(session)
         if not call.uniqueid or not call.channel:
             log.error("inbound AGI without agi_uniqueid/agi_channel: %r", session.env)
             return
+        found = self.ivr.config.flow_for_dnis(call.dnis) if self.ivr is not None else None
+        if self.ivr is not None and found is not None:
+            await self._through_ivr(session, call, self.ivr, *found)
+        else:
+            await self._direct(session, call)
+
+    async def _direct(self, session: AgiSession, call: InboundCall) -> None:
         queue = self.settings.queue_for_dnis(call.dnis)
         if queue is None:
             log.warning(
@@ -36,9 +94,139 @@ class InboundScript:
             await session.set_variable("CS_NEXT", "unavailable")
             self.service.reject_call(call, f"no queue for number {call.dnis!r}")
             return
-        await session.set_variable("CS_QUEUE", queue.name)
+        await self._to_queue(session, call, queue.name, None)
+
+    async def _to_queue(
+        self, session: AgiSession, call: InboundCall, queue: str, data: dict[str, object] | None
+    ) -> None:
+        await session.set_variable("CS_QUEUE", queue)
         await session.set_variable("CS_NEXT", "hold")
-        log.info(
-            "call %s from %s to %s enters queue %s", call.uniqueid, call.caller_num, call.dnis, queue.name
-        )
-        self.service.inbound_call(call, queue.name)
+        log.info("call %s from %s to %s enters queue %s", call.uniqueid, call.caller_num, call.dnis, queue)
+        if data is None:
+            self.service.inbound_call(call, queue)
+        else:
+            self.service.inbound_call(call, queue, data)
+
+    async def _through_ivr(
+        self, session: AgiSession, call: InboundCall, ivr: IvrDeps, name: str, flow: FlowConfig
+    ) -> None:
+        outcome = "failed"
+        try:
+            result = await run_flow(
+                session,
+                flow,
+                lookup=ivr.lookup,
+                prompts=ivr.prompts,
+                now=lambda: datetime.fromtimestamp(ivr.clock(), UTC),
+                on_node=ivr.presence.tracker(call.uniqueid, name),
+                name=name,
+                recordings_dir=ivr.recordings_dir,
+            )
+            outcome = result.outcome
+        except Exception:
+            # the caller is still on the line: a queue without the menu beats no service at all
+            log.exception("IVR flow %s failed for call %s", name, call.uniqueid)
+            ivr.presence.left(call.uniqueid, outcome)
+            with contextlib.suppress(AgiHangup):
+                await self._direct(session, call)
+            return
+        ivr.presence.left(call.uniqueid, outcome)
+        log.info("call %s: IVR %s ended %s via %s", call.uniqueid, name, outcome, " > ".join(result.path))
+        await self._act(session, call, ivr, flow, result)
+
+    async def _act(
+        self, session: AgiSession, call: InboundCall, ivr: IvrDeps, flow: FlowConfig, result: IvrResult
+    ) -> None:
+        action = result.action
+        data = call_data(result, flow)
+        customer_id = _customer_id(result)
+        if isinstance(action, ToQueue):
+            try:
+                await self._to_queue(session, call, action.queue, data)
+            except AgiHangup:
+                # the caller left between the menu and the queue: the ACD hears the hang-up via AMI
+                self.service.inbound_call(call, action.queue, data)
+            if customer_id is not None:
+                await _link(ivr, call.uniqueid, customer_id)
+        elif isinstance(action, ToVoicemail):
+            await self._voicemail(session, call, ivr, action, data, customer_id)
+        elif isinstance(action, Transfer):
+            # [callserver-dial] dials CS_DIAL through the trunk, as for a queue's overflow number
+            with contextlib.suppress(AgiHangup):
+                await session.set_variable("CS_DIAL", action.number)
+                await session.set_variable("CS_NEXT", "dial")
+            log.info("call %s transferred by the IVR to %s", call.uniqueid, action.number)
+        elif result.outcome == "ended":
+            reason = getattr(action, "reason", "normal")
+            self.service.reject_call(call, f"ended by IVR at {result.path[-1]}: {reason}")
+        else:
+            where = result.left_at or (result.path[-1] if result.path else "start")
+            self.service.reject_call(call, f"hung up in IVR at {where}")
+
+    async def _voicemail(
+        self,
+        session: AgiSession,
+        call: InboundCall,
+        ivr: IvrDeps,
+        action: ToVoicemail,
+        data: dict[str, object],
+        customer_id: int | None,
+    ) -> None:
+        if ivr.voicemail is None:
+            log.error("call %s: message for %s recorded but no voicemail service", call.uniqueid, action.box)
+        else:
+            await ivr.voicemail.deposit(
+                call,
+                action.box,
+                action.recording,
+                ivr_data=action.data,
+                acd_data=data,
+                customer_id=customer_id,
+            )
+        with contextlib.suppress(AgiHangup):
+            await session.hangup()
+
+
+def call_data(result: IvrResult, flow: FlowConfig) -> dict[str, object]:
+    """The IVR's answers and customer as ACD call data: `call.<name>`, `customer.<field>`, `customer_id`.
+
+    Values are kept JSON-ready (they travel in facts and the store's event log).
+    """
+    data: dict[str, object] = {"call.language": flow.language}
+    for name, value in result.data.items():
+        if name == "customer_id":
+            if value.isdigit():
+                data["customer_id"] = int(value)
+        else:
+            data[f"call.{name}"] = value
+    customer = result.customer or {}
+    for field in CUSTOMER_DATA:
+        known = customer.get(field)
+        if known is not None:
+            data[f"customer.{field}"] = _plain(known)
+    return data
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    return str(value)
+
+
+def _customer_id(result: IvrResult) -> int | None:
+    raw = result.data.get("customer_id", "")
+    if raw.isdigit():
+        return int(raw)
+    customer: Mapping[str, object] = result.customer or {}
+    value = customer.get("id")
+    return value if isinstance(value, int) else None
+
+
+async def _link(ivr: IvrDeps, call_id: str, customer_id: int) -> None:
+    try:
+        await ivr.link_customer(call_id, customer_id)
+    except Exception:
+        # the call goes on regardless; only the history misses the customer
+        log.exception("call %s: could not link customer %s", call_id, customer_id)

@@ -3,7 +3,7 @@
 # everything is there. Run as root (or with sudo available) on Debian 12.
 set -euo pipefail
 
-packages=(python3-venv python3-dev gcc postgresql)
+packages=(python3-venv python3-dev gcc postgresql espeak-ng sox mosquitto)
 
 missing=()
 for pkg in "${packages[@]}"; do
@@ -28,3 +28,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${to_install[@]}" >/dev/null
 # the Debian package starts a cluster of its own; the tests run throwaway clusters instead
 if command -v pg_ctlcluster >/dev/null; then $SUDO pg_ctlcluster 15 main stop 2>/dev/null || true; fi
+# likewise the broker: tests and deployments start their own mosquitto with their own config
+if command -v systemctl >/dev/null && systemctl is-active --quiet mosquitto 2>/dev/null; then
+    $SUDO systemctl stop mosquitto || true
+fi

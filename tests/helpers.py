@@ -31,7 +31,7 @@ def fast_settings(tmp_path: Path, *, agents: int = 4, **overrides: Any) -> Setti
             "reconnect_max": 0.3,
         },
         "agi": {"host": "127.0.0.1", "port": free_port()},
-        "web": {"host": "127.0.0.1", "port": free_port()},
+        "web": {"host": "127.0.0.1", "port": 0},
         "acd": {"no_answer_resume": 0.5},
         "skills": ["support"],
         "agents": [

@@ -13,20 +13,33 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from ..pbx.events import (
+    BridgeEntered,
+    ChannelCreated,
     ChannelHungUp,
     ChannelSnapshot,
+    DtmfReceived,
     InboundCall,
     OriginateResult,
     PbxConnected,
     PbxDisconnected,
     PbxEvent,
 )
-from .commands import CancelAgentLeg, Command, OriginateAgentLeg, PlayMessageAndHangup
-from .engine import AcdEngine
+from .commands import (
+    Announce,
+    CancelAgentLeg,
+    Command,
+    ConfirmCallback,
+    OriginateAgentLeg,
+    PlayMessageAndHangup,
+    SendCallerTo,
+)
 from .events import CallRejected, Fact
+from .handling import AcdEngine
+from .model import CallKind
 
 log = logging.getLogger("callserver.acd.adapter")
 
@@ -34,6 +47,19 @@ HOLD_CONTEXT = "callserver-hold"
 # hangups of channels the engine did not know yet, kept so a call registered a moment later by the
 # inbound AGI (whose reply raced the AMI Hangup) is recorded as abandoned instead of waiting forever
 RECENT_HANGUPS = 1000
+# a periodic check ignores calls and legs younger than this (the listing may predate them)
+RESYNC_SETTLE = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Contexts:
+    """Dialplan contexts (asterisk/extensions_callserver.conf) the service sends channels to."""
+
+    consult: str = "callserver-consult"
+    voicemail: str = "callserver-voicemail"
+    dial: str = "callserver-dial"
+    announce: str = "callserver-announce"
+    callback: str = "callserver-callback"
 
 
 class PbxActions(Protocol):
@@ -83,10 +109,13 @@ class AcdService:
         link_errors: tuple[type[BaseException], ...] = (LinkDown, TimeoutError),
         refused_errors: tuple[type[BaseException], ...] = (ActionRefused,),
         clock: Callable[[], float] = time.time,
+        reconcile_every: float | None = 30.0,
+        contexts: Contexts | None = None,
     ) -> None:
         self.engine = engine
         self.pbx = pbx
         self.agent_context = agent_context
+        self.contexts = contexts or Contexts()
         self.message_context = message_context
         self.on_fact = on_fact
         self.link_errors = link_errors
@@ -98,6 +127,10 @@ class AcdService:
         self._timer_task: asyncio.Task[None] | None = None
         self._resync_task: asyncio.Task[None] | None = None
         self._pending_messages: dict[str, PlayMessageAndHangup] = {}
+        self._reconcile_task: asyncio.Task[None] | None = None
+        self.reconcile_every = reconcile_every
+        self.channel_names: dict[str, str] = {}  # uniqueid -> channel name, from AMI events
+        self._leg_started: dict[str, float] = {}
         self.resyncs = 0
         self._recent_hangups: OrderedDict[str, float] = OrderedDict()
 
@@ -105,9 +138,11 @@ class AcdService:
 
     async def start(self) -> None:
         self._timer_task = asyncio.create_task(self._timer_loop(), name="acd-timers")
+        if self.reconcile_every:
+            self._reconcile_task = asyncio.create_task(self._reconcile_loop(), name="acd-reconcile")
 
     async def stop(self) -> None:
-        tasks = [t for t in (self._timer_task, self._resync_task) if t is not None]
+        tasks = [t for t in (self._timer_task, self._resync_task, self._reconcile_task) if t is not None]
         tasks += list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -129,12 +164,23 @@ class AcdService:
                 if len(self._recent_hangups) > RECENT_HANGUPS:
                     self._recent_hangups.popitem(last=False)
             self._pending_messages.pop(event.uniqueid, None)
+            self.channel_names.pop(event.uniqueid, None)
+        elif isinstance(event, ChannelCreated):
+            self.channel_names[event.uniqueid] = event.channel
         elif isinstance(event, OriginateResult):
             if event.uniqueid in self.engine.legs:
                 if event.success:
-                    self._apply(self.engine.leg_answered(event.uniqueid, now))
+                    self._apply(self.engine.leg_picked_up(event.uniqueid, now))
                 else:
                     self._apply(self.engine.leg_failed(event.uniqueid, now))
+        elif isinstance(event, BridgeEntered):
+            # state comes from the legs: an agent leg in a bridge is a connected call
+            self.channel_names.setdefault(event.uniqueid, event.channel)
+            if event.uniqueid in self.engine.legs:
+                self._apply(self.engine.leg_answered(event.uniqueid, now))
+        elif isinstance(event, DtmfReceived):
+            if event.uniqueid in self.engine.calls and event.direction.lower() == "received":
+                self._apply(self.engine.dtmf(event.uniqueid, event.digit, now))
         elif isinstance(event, PbxConnected):
             log.info("PBX link up%s: resynchronising", " again" if event.reconnect else "")
             if self._resync_task is not None:
@@ -144,8 +190,11 @@ class AcdService:
             log.warning("PBX link down (%s): offers held until it is back", event.reason)
             self._apply(self.engine.set_pbx_ready(False, now))
 
-    def inbound_call(self, call: InboundCall, queue: str) -> None:
-        """A caller reached the inbound AGI and was routed to `queue` (variables already set)."""
+    def inbound_call(self, call: InboundCall, queue: str, data: dict[str, object] | None = None) -> None:
+        """A caller reached the inbound AGI and was routed to `queue` (variables already set).
+
+        `data` (IVR answers, customer record) uses requirement names: `call.language`, `customer.vip`.
+        """
         now = self.clock()
         self._apply(
             self.engine.call_arrived(
@@ -156,6 +205,7 @@ class AcdService:
                 dnis=call.dnis,
                 queue=queue,
                 now=now,
+                data=data,
             )
         )
         if self._recent_hangups.pop(call.uniqueid, None) is not None:
@@ -174,6 +224,19 @@ class AcdService:
                 reason,
             )
         )
+
+    def claim_leg(self, leg_id: str) -> str | None:
+        """The agent accepted: the dialplan action for this leg (`bridge`, `dial`), or None if refused."""
+        self._apply(self.engine.leg_claim(leg_id, self.clock()))
+        leg = self.engine.legs.get(leg_id)
+        if leg is None or not leg.claimed:
+            return None
+        call = self.engine.calls.get(leg.call_id)
+        return "dial" if call is not None and call.kind is CallKind.CALLBACK else "bridge"
+
+    def leg_refused(self, leg_id: str) -> None:
+        """A remote agent did not press the accept key: counts as not answering."""
+        self._apply(self.engine.leg_failed(leg_id, self.clock()))
 
     def apply(self, commands: list[Command]) -> None:
         """Carry out commands from a direct engine call (e.g. a status change) and record facts."""
@@ -215,6 +278,14 @@ class AcdService:
                 pass
             self._apply(self.engine.on_timer(self.clock()))
 
+    async def _reconcile_loop(self) -> None:
+        """Periodic check against the channels the PBX reports: no phantom ringing or on-call agent."""
+        assert self.reconcile_every is not None
+        while True:
+            await asyncio.sleep(self.reconcile_every)  # a period, not a poll for a condition
+            if self.engine.pbx_ready and (self._resync_task is None or self._resync_task.done()):
+                self._resync_task = asyncio.create_task(self._resync(periodic=True), name="acd-reconcile-run")
+
     async def _execute(self, command: Command) -> None:
         if isinstance(command, OriginateAgentLeg):
             await self._originate(command)
@@ -224,20 +295,61 @@ class AcdService:
             except (*self.link_errors, *self.refused_errors) as err:
                 # "No such channel" is normal: the leg ended on its own meanwhile
                 log.debug("cancel of leg %s: %s", command.leg_id, err)
-        else:
+        elif isinstance(command, PlayMessageAndHangup):
             await self._play_message(command)
+        elif isinstance(command, SendCallerTo):
+            if command.kind == "voicemail":
+                await self._redirect(
+                    command.call_id,
+                    command.channel,
+                    self.contexts.voicemail,
+                    {"CS_VOICEMAIL": command.target},
+                )
+            else:
+                await self._redirect(
+                    command.call_id, command.channel, self.contexts.dial, {"CS_DIAL": command.target}
+                )
+        elif isinstance(command, Announce):
+            variables = {
+                "CS_POSITION": str(command.position),
+                "CS_WAIT_MIN": str(max(1, round(command.wait_seconds / 60))),
+            }
+            await self._redirect(command.call_id, command.channel, self.contexts.announce, variables)
+        elif isinstance(command, ConfirmCallback):
+            await self._redirect(command.call_id, command.channel, self.contexts.callback, {})
+        # OfferTask needs nothing from the PBX: the desktop pops the task from the CallOffered fact
+
+    async def _redirect(self, call_id: str, channel: str, context: str, variables: dict[str, str]) -> None:
+        try:
+            for name, value in variables.items():
+                await self.pbx.setvar(channel, name, value)
+            await self.pbx.redirect(channel, context, "s", 1)
+        except (*self.link_errors, *self.refused_errors) as err:
+            log.warning("could not send call %s (%s) to %s: %s", call_id, channel, context, err)
 
     async def _originate(self, command: OriginateAgentLeg) -> None:
+        self._leg_started = {k: v for k, v in self._leg_started.items() if k in self.engine.legs}
+        self._leg_started[command.leg_id] = self.clock()
+        context = self.agent_context
+        variables = dict(command.variables)
+        if command.purpose == "consult":
+            context = self.contexts.consult
+            peer = self.channel_names.get(variables.get("CS_PEER_LEG", ""))
+            if peer is None:
+                log.error("consult for call %s: the agent's own leg is unknown", command.call_id)
+                self._apply(self.engine.leg_failed(command.leg_id, self.clock(), unreachable=True))
+                return
+            variables["CS_CALLER"] = peer
         try:
             await self.pbx.originate(
                 channel=command.endpoint,
-                context=self.agent_context,
+                context=context,
                 exten="s",
                 priority=1,
                 channel_id=command.leg_id,
                 timeout=command.ring_timeout,
                 caller_id=command.caller_id,
-                variables=command.variables,
+                variables=variables,
             )
         except self.refused_errors as err:
             log.error("originate to %s for call %s refused: %s", command.endpoint, command.call_id, err)
@@ -259,8 +371,8 @@ class AcdService:
         else:
             self._pending_messages.pop(command.call_id, None)
 
-    async def _resync(self) -> None:
-        """Bring the engine in line with the channels the PBX has now."""
+    async def _resync(self, periodic: bool = False) -> None:
+        """Bring the engine in line with the channels the PBX has now (logged when it corrects)."""
         try:
             snapshots = await self.pbx.core_show_channels()
         except (*self.link_errors, *self.refused_errors) as err:
@@ -268,17 +380,27 @@ class AcdService:
             return
         by_id = {s.uniqueid: s for s in snapshots}
         now = self.clock()
-        for call_id in [c for c in self.engine.calls if c not in by_id]:
-            log.info("call %s vanished while the link was down: hung up", call_id)
+        # a channel created after the listing started is not in it: leave young ones alone
+        settled = now - RESYNC_SETTLE
+        for call_id, call in list(self.engine.calls.items()):
+            if call_id in by_id or call.channel == "" or call.kind.value != "call":
+                continue
+            if periodic and call.queued_at > settled:
+                continue
+            log.warning("call %s has no channel any more: recorded as hung up", call_id)
             self._apply(self.engine.caller_hung_up(call_id, now))
         for leg in list(self.engine.legs.values()):
             snap = by_id.get(leg.id)
             if snap is None:
+                if periodic and self._leg_started.get(leg.id, 0.0) > settled:
+                    continue
+                log.warning("agent %s: leg %s has no channel any more: corrected", leg.agent_id, leg.id)
                 self._apply(self.engine.leg_hung_up(leg.id, now))
             elif not leg.answered and snap.bridge_id:
                 self._apply(self.engine.leg_answered(leg.id, now))
         for snap in snapshots:
-            if snap.uniqueid in self.engine.calls or snap.uniqueid in self.engine.legs:
+            self.channel_names.setdefault(snap.uniqueid, snap.channel)
+            if periodic or snap.uniqueid in self.engine.calls or snap.uniqueid in self.engine.legs:
                 continue
             try:
                 await self._adopt(snap, by_id, now)

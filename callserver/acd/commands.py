@@ -17,6 +17,7 @@ class OriginateAgentLeg:
     ring_timeout: float
     caller_id: str
     variables: dict[str, str] = field(default_factory=dict)
+    purpose: str = "offer"  # "offer", "consult", or "callback" (the agent leg dials the customer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,4 +36,49 @@ class PlayMessageAndHangup:
     message: str
 
 
-Command = OriginateAgentLeg | CancelAgentLeg | PlayMessageAndHangup
+@dataclass(frozen=True, slots=True)
+class SendCallerTo:
+    """Move a waiting caller out of callserver: to a voicemail box or an outside number."""
+
+    call_id: str
+    channel: str
+    kind: str  # "voicemail" | "number"
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class Announce:
+    """Tell a waiting caller their position and estimated wait, then back to the music."""
+
+    call_id: str
+    channel: str
+    position: int
+    wait_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmCallback:
+    """The caller asked to be called back: confirm and hang up; the call keeps its place."""
+
+    call_id: str
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfferTask:
+    """Give a non-voice task (a voicemail) to an agent: nothing to dial, the desktop pops it."""
+
+    task_id: str
+    agent_id: str
+    kind: str
+
+
+Command = (
+    OriginateAgentLeg
+    | CancelAgentLeg
+    | PlayMessageAndHangup
+    | SendCallerTo
+    | Announce
+    | ConfirmCallback
+    | OfferTask
+)

@@ -17,6 +17,9 @@ class Outcome(StrEnum):
     ABANDONED = "abandoned"
     TIMED_OUT = "timed_out"
     FAILED = "failed"
+    OVERFLOWED = "overflowed"  # sent out of callserver: voicemail or an outside number
+    TRANSFERRED = "transferred"  # an agent transferred it to an outside number
+    CALLBACK_FAILED = "callback_failed"  # the customer did not answer the callback
 
 
 class OfferResult(StrEnum):
@@ -36,6 +39,9 @@ class CallQueued:
     caller_num: str
     caller_name: str
     dnis: str
+    kind: str = "call"
+    priority: int = 0
+    data: dict[str, object] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +93,42 @@ class CallEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class CallHeld:
+    call_id: str
+    at: float
+    agent_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallResumed:
+    call_id: str
+    at: float
+    agent_id: str | None
+    held: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallTransferred:
+    """An agent moved the call: `kind` queue / agent / number / consult (completed to a colleague)."""
+
+    call_id: str
+    at: float
+    agent_id: str | None
+    kind: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRequested:
+    """The caller pressed the callback key: hung up, keeps their place, will be called back."""
+
+    call_id: str
+    at: float
+    queue: str
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallRejected:
     """A call callserver could not take at all (e.g. a number no queue answers): kept on record."""
 
@@ -127,6 +169,10 @@ Fact = (
     | CallAnswered
     | CallRequeued
     | CallEnded
+    | CallHeld
+    | CallResumed
+    | CallTransferred
+    | CallbackRequested
     | CallRejected
     | AgentStatusChanged
     | AgentStateChanged

@@ -10,6 +10,8 @@ import logging
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from .expr import BoundRequirement, Requirement, parse
+
 log = logging.getLogger("callserver.acd.transitions")
 
 
@@ -51,9 +53,49 @@ AGENT_TRANSITIONS: dict[AgentState, frozenset[AgentState]] = {
 CALL_TRANSITIONS: dict[CallState, frozenset[CallState]] = {
     CallState.WAITING: frozenset({CallState.OFFERING, CallState.ENDED}),
     CallState.OFFERING: frozenset({CallState.WAITING, CallState.CONNECTED, CallState.ENDED}),
-    CallState.CONNECTED: frozenset({CallState.ENDED}),
+    # CONNECTED -> WAITING: blind transfer back into a queue or to another agent
+    CallState.CONNECTED: frozenset({CallState.WAITING, CallState.ENDED}),
     CallState.ENDED: frozenset(),
 }
+
+
+class Strategy(StrEnum):
+    """How a queue picks among the free agents who match a call."""
+
+    LONGEST_IDLE = "longest_idle"
+    LEAST_OCCUPIED = "least_occupied"
+    FEWEST_CALLS = "fewest_calls"
+    BEST_SKILL = "best_skill"
+    ROUND_ROBIN = "round_robin"
+    RANDOM = "random"
+    RING_ALL = "ring_all"
+
+
+class CallKind(StrEnum):
+    CALL = "call"  # a caller on the line
+    CALLBACK = "callback"  # the caller hung up keeping their place; the agent calls them back
+    VOICEMAIL = "voicemail"  # a voicemail to deal with: work routed like a call, no caller on the line
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where a caller goes when a queue cannot keep them: queue, voicemail box, number or message."""
+
+    kind: str  # "queue" | "voicemail" | "number" | "message"
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingStep:
+    """From `after` seconds of waiting in the queue, a call needs agents matching `requirement`."""
+
+    after: float
+    requirement: Requirement
+
+
+def requirement_for_skills(skills: frozenset[str]) -> Requirement:
+    """The plain requirement `a and b and ...` (every listed skill at any level)."""
+    return parse(" and ".join(sorted(skills)) if skills else "true")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +109,31 @@ class QueueSpec:
     timeout_message: str | None = "vm-goodbye"
     ring_timeout: float = 15.0
     wrapup: float = 0.0
+    steps: tuple[RoutingStep, ...] = ()
+    strategy: Strategy = Strategy.LONGEST_IDLE
+    priority: int = 0
+    vip_priority: int = 0
+    max_length: int | None = None
+    on_full: Destination | None = None
+    on_timeout: Destination | None = None  # overrides overflow_queue / timeout_message
+    refuse_without_agents: bool = False
+    on_no_agents: Destination | None = None
+    announce_every: float | None = None
+    callback_key: str | None = None
+    pause_after_no_answers: int = 1
+    task_priority: int = -1000  # voicemail tasks wait behind live calls unless raised
+
+    def routing_steps(self) -> tuple[RoutingStep, ...]:
+        if self.steps:
+            return self.steps
+        return (RoutingStep(0.0, requirement_for_skills(self.skills)),)
+
+    def timeout_destination(self) -> Destination:
+        if self.on_timeout is not None:
+            return self.on_timeout
+        if self.overflow_queue is not None:
+            return Destination("queue", self.overflow_queue)
+        return Destination("message", self.timeout_message or "vm-goodbye")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +144,13 @@ class AgentSpec:
     name: str
     endpoint: str
     skills: dict[str, int] = field(default_factory=dict)
+    remote: bool = False  # must press 1 to accept each offer (home or mobile phone)
 
 
 @dataclass(slots=True)
 class Agent:
     spec: AgentSpec
-    queues: frozenset[str]
+    queues: frozenset[str] = frozenset()
     status: AgentStatus = AgentStatus.LOGGED_OUT
     reason: str = ""
     state: AgentState = AgentState.IDLE
@@ -92,6 +160,18 @@ class Agent:
     state_deadline: float | None = None
     resume_at: float | None = None
     calls_today: int = 0
+    busy_time: float = 0.0  # seconds ringing, talking or in wrap-up today (occupancy)
+    busy_since: float | None = None
+    logged_in_time: float = 0.0
+    logged_in_since: float | None = None
+    no_answers: int = 0  # consecutive offers not answered
+    endpoint: str = ""
+    remote: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.endpoint:
+            self.endpoint = self.spec.endpoint
+            self.remote = self.spec.remote
 
     @property
     def id(self) -> str:
@@ -108,6 +188,13 @@ class Agent:
     @property
     def can_take_call(self) -> bool:
         return self.status is AgentStatus.AVAILABLE and self.state is AgentState.IDLE
+
+    def occupancy(self, now: float) -> float:
+        busy = self.busy_time + (now - self.busy_since if self.busy_since is not None else 0.0)
+        staffed = self.logged_in_time + (
+            now - self.logged_in_since if self.logged_in_since is not None else 0.0
+        )
+        return busy / staffed if staffed > 0 else 0.0
 
 
 @dataclass(slots=True)
@@ -127,6 +214,19 @@ class Call:
     attempts: int = 0
     visited: list[str] = field(default_factory=list)
     answered_at: float | None = None
+    kind: CallKind = CallKind.CALL
+    data: dict[str, object] = field(default_factory=dict)
+    priority: int = 0
+    step: int = 0
+    bound: BoundRequirement | None = None
+    declined: set[str] = field(default_factory=set)
+    ring_legs: set[str] = field(default_factory=set)  # ring-all: every leg ringing for this call
+    target_agent: str | None = None  # transferred to one agent: only they may take it
+    on_hold: bool = False
+    hold_started: float | None = None
+    hold_total: float = 0.0
+    consult_leg: str | None = None
+    next_announce: float | None = None
 
     def move(self, new: CallState) -> CallState:
         old = self.state
@@ -144,5 +244,8 @@ class Leg:
     id: str
     call_id: str
     agent_id: str
-    answered: bool = False
+    purpose: str = "offer"  # "offer" (to take the call), "consult" (a colleague asked by the agent)
+    picked_up: bool = False  # the phone answered (a remote agent may still refuse)
+    claimed: bool = False  # the agent accepted: this leg, and no other, gets the caller
+    answered: bool = False  # bridged to the caller
     cancelled: bool = False

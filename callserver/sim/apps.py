@@ -13,6 +13,7 @@ from typing import Any
 from callserver.sim import dialplan as dp
 from callserver.sim.model import AfterBridge, Channel
 from callserver.sim.pbx import Pbx
+from callserver.sim.spy import app_chanspy
 
 log = logging.getLogger("callserver.sim.dialplan")
 
@@ -144,6 +145,13 @@ async def app_playback(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
     return None
 
 
+async def app_saynumber(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
+    """`SayNumber(n)`: takes about a playback's time per number said."""
+    interrupted = await ch.pause(rt.timing.playback)
+    ch.variables["PLAYBACKSTATUS"] = "FAILED" if interrupted else "SUCCESS"
+    return None
+
+
 async def app_hangup(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
     cause = int(args[0]) if args and args[0].strip().isdigit() else 16
     rt.pbx.soft_hangup(ch, cause)
@@ -242,6 +250,7 @@ APPS: dict[str, Callable[[Runtime, Channel, list[str]], Awaitable[Jump]]] = {
     "set": app_set,
     "wait": app_wait,
     "playback": app_playback,
+    "saynumber": app_saynumber,
     "hangup": app_hangup,
     "goto": app_goto,
     "gotoif": app_gotoif,
@@ -249,6 +258,7 @@ APPS: dict[str, Callable[[Runtime, Channel, list[str]], Awaitable[Jump]]] = {
     "agi": app_agi,
     "bridge": app_bridge,
     "dial": app_dial,
+    "chanspy": app_chanspy,
 }
 
 

@@ -26,6 +26,7 @@ _TRUNK = re.compile(r"^PJSIP/(\+?[0-9]+)@trunk$")
 class PhoneOverride:
     answer_delay: float | None = None
     answers: bool | None = None
+    keys: str | None = None  # what the person who answers types when asked (e.g. "1" to accept)
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,14 @@ class Phones:
         self.names = {a.interface: a.name for a in settings.agents if a.interface}
 
     def set_phone(
-        self, interface: str, *, answer_delay: float | None = None, answers: bool | None = None
+        self,
+        interface: str,
+        *,
+        answer_delay: float | None = None,
+        answers: bool | None = None,
+        keys: str | None = None,
     ) -> None:
-        self.overrides[interface] = PhoneOverride(answer_delay, answers)
+        self.overrides[interface] = PhoneOverride(answer_delay, answers, keys)
 
     def exists(self, interface: str) -> bool:
         return (
@@ -129,6 +135,8 @@ class Phones:
         ch.dialing = False
         self.pbx.set_state(ch, 6)
         self._dial_end(ch, caller, "ANSWER")
+        keys = self.overrides.get(interface, PhoneOverride()).keys
+        ch.keypad.extend(self.settings.simulator.phones.accept_keys if keys is None else keys)
         log.info("%s answered", ch.name)
         return RingResult("ANSWER", ch)
 

@@ -158,10 +158,16 @@ class PbxSimulator:
         await self._need(self.traffic).wait_finished(count)
 
     def set_phone(
-        self, interface: str, *, answer_delay: float | None = None, answers: bool | None = None
+        self,
+        interface: str,
+        *,
+        answer_delay: float | None = None,
+        answers: bool | None = None,
+        keys: str | None = None,
     ) -> None:
-        """Override how the phone behind `interface` answers (seconds, not scaled)."""
-        self._need(self.phones).set_phone(interface, answer_delay=answer_delay, answers=answers)
+        """Override how the phone behind `interface` answers (seconds, not scaled) and what its
+        user types when asked (`keys`; default `simulator.phones.accept_keys`)."""
+        self._need(self.phones).set_phone(interface, answer_delay=answer_delay, answers=answers, keys=keys)
 
     def hangup_channel(self, handle: str) -> bool:
         """The far end of a channel (agent phone or caller) hangs up; False if no such channel."""

@@ -149,6 +149,10 @@ class Call(Base):
     offers: Mapped[int] = mapped_column(Integer, default=0)
     outcome: Mapped[str | None] = mapped_column(String(16), index=True)
     wait: Mapped[float | None] = mapped_column(Float)
+    # what the agent recorded in wrap-up (a configured outcome code and a free note)
+    wrapup_outcome: Mapped[str | None] = mapped_column(String(32))
+    wrapup_note: Mapped[str | None] = mapped_column(Text)
+    wrapup_at: Mapped[datetime | None]
 
 
 class CallOffer(Base):

@@ -41,6 +41,8 @@ class CallRecord:
     offers: int
     outcome: str | None  # answered / abandoned / timed_out / failed, None while in progress
     wait: float | None
+    wrapup_outcome: str | None = None  # the agent's outcome code, None until wrap-up is saved
+    wrapup_note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

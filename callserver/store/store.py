@@ -14,7 +14,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -23,7 +23,7 @@ from callserver.config import Settings
 from callserver.store import customers as cust
 from callserver.store.facts import apply_fact
 from callserver.store.migrate import upgrade
-from callserver.store.models import Agent, Call, CallEvent, CallOffer, Customer, Queue
+from callserver.store.models import Agent, Call, CallEvent, CallOffer, Customer, Queue, utc
 from callserver.store.records import CallRecord, CustomerRecord, EventRecord, LoadReport, OfferRecord
 
 
@@ -147,6 +147,17 @@ class Store:
             for fact in facts:
                 await apply_fact(s, fact)
 
+    async def save_wrapup(self, call_id: str, outcome: str, note: str, at: float) -> bool:
+        """Record the agent's wrap-up on the call row (a later save replaces it); False if no such call."""
+        query = (
+            update(Call)
+            .where(Call.id == call_id)
+            .values(wrapup_outcome=outcome, wrapup_note=note, wrapup_at=utc(at))
+        )
+        async with self._sessions.begin() as s:
+            result = await s.execute(query)
+            return bool(getattr(result, "rowcount", 0))
+
     # --- reading -------------------------------------------------------------------------------
 
     async def call(self, call_id: str) -> CallRecord | None:
@@ -238,6 +249,8 @@ def _call_record(c: Call) -> CallRecord:
         offers=c.offers,
         outcome=c.outcome,
         wait=c.wait,
+        wrapup_outcome=c.wrapup_outcome,
+        wrapup_note=c.wrapup_note,
     )
 
 

@@ -64,12 +64,12 @@ def test_agent_back_from_a_call_goes_to_the_end_of_the_idle_line() -> None:
     assert offered_to(sim.arrive("c2", "sales")) == ["bob"]
 
 
-def test_idle_tie_is_broken_by_agent_id() -> None:
+def test_idle_tie_goes_to_the_agent_available_first() -> None:
     sim = Sim.build([sales()], [agent("zed", "sales"), agent("amy", "sales"), agent("kim", "sales")])
-    # all three logged in at t=0: same idle_since
-    assert offered_to(sim.arrive("c1", "sales")) == ["amy"]
-    assert offered_to(sim.arrive("c2", "sales")) == ["kim"]
-    assert offered_to(sim.arrive("c3", "sales")) == ["zed"]
+    # all three logged in at t=0, in that order: same idle_since, so the order they became free decides
+    assert offered_to(sim.arrive("c1", "sales")) == ["zed"]
+    assert offered_to(sim.arrive("c2", "sales")) == ["amy"]
+    assert offered_to(sim.arrive("c3", "sales")) == ["kim"]
 
 
 def test_agent_without_queue_skills_is_never_offered() -> None:

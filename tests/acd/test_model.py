@@ -56,7 +56,8 @@ def test_agent_table_is_the_documented_cycle() -> None:
 
 def test_call_table_only_ends_once() -> None:
     assert CALL_TRANSITIONS[CallState.ENDED] == frozenset()
-    assert CALL_TRANSITIONS[CallState.CONNECTED] == {CallState.ENDED}
+    # a connected call goes back to waiting only when an agent transfers it
+    assert CALL_TRANSITIONS[CallState.CONNECTED] == {CallState.WAITING, CallState.ENDED}
     assert CALL_TRANSITIONS[CallState.WAITING] == {CallState.OFFERING, CallState.ENDED}
     assert CALL_TRANSITIONS[CallState.OFFERING] == {CallState.WAITING, CallState.CONNECTED, CallState.ENDED}
 

@@ -55,8 +55,14 @@ async def test_run_and_simulate_as_separate_processes_handle_calls(tmp_path: Pat
     async with asyncio.timeout(60):
         assert await upgrade.wait() == 0
 
-    sim = await _start(["simulate", "--config", str(config)], env, tmp_path / "sim.log")
+    # the server first (it keeps retrying AMI until the simulator listens), so that the simulator's
+    # first callers find its FastAGI port open
     server = await _start(["run", "--config", str(config)], env, tmp_path / "server.log")
+    async with asyncio.timeout(30):
+        while "callserver up" not in (tmp_path / "server.log").read_text():
+            assert server.returncode is None, (tmp_path / "server.log").read_text()
+            await asyncio.sleep(0.2)  # another process: its log is all there is to watch
+    sim = await _start(["simulate", "--config", str(config)], env, tmp_path / "sim.log")
     try:
         async with asyncio.timeout(60):
             while True:

@@ -12,7 +12,7 @@ def originate(ami: AmiClient, interface: str, caller: str, *extra: tuple[str, st
     return ami.send(
         "Originate",
         ("Channel", interface),
-        ("Context", "callserver-agent"),
+        ("Context", "callserver-agent-bridge"),
         ("Exten", "s"),
         ("Priority", "1"),
         ("Timeout", "5000"),
@@ -110,7 +110,7 @@ async def test_unanswered_agent_leg_fails_with_reason_3(sim: PbxSimulator, ami: 
     ami.send(
         "Originate",
         ("Channel", "PJSIP/1002"),
-        ("Context", "callserver-agent"),
+        ("Context", "callserver-agent-bridge"),
         ("Exten", "s"),
         ("Priority", "1"),
         ("Timeout", "200"),
@@ -129,7 +129,7 @@ async def test_unknown_endpoint_fails_with_reason_0(ami: AmiClient) -> None:
     ami.send(
         "Originate",
         ("Channel", "PJSIP/nosuchendpoint"),
-        ("Context", "callserver-agent"),
+        ("Context", "callserver-agent-bridge"),
         ("Exten", "s"),
         ("Priority", "1"),
         ("ChannelId", "nosuch"),

@@ -32,7 +32,7 @@ async def test_panoramisk_logs_in_lists_channels_and_originates(sim: PbxSimulato
                 {
                     "Action": "Originate",
                     "Channel": "PJSIP/1001",
-                    "Context": "callserver-agent",
+                    "Context": "callserver-agent-bridge",
                     "Exten": "s",
                     "Priority": "1",
                     "Timeout": "100",

@@ -107,7 +107,7 @@ async def test_emitted_shapes_match_transcripts(
     ami.send(
         "Originate",
         ("Channel", "PJSIP/1002"),
-        ("Context", "callserver-agent"),
+        ("Context", "callserver-agent-bridge"),
         ("Exten", "s"),
         ("Priority", "1"),
         ("Timeout", "100"),
@@ -120,7 +120,7 @@ async def test_emitted_shapes_match_transcripts(
     ami.send(
         "Originate",
         ("Channel", "PJSIP/1001"),
-        ("Context", "callserver-agent"),
+        ("Context", "callserver-agent-bridge"),
         ("Exten", "s"),
         ("Priority", "1"),
         ("Timeout", "5000"),

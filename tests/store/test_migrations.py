@@ -35,7 +35,7 @@ async def test_upgrade_creates_every_table_from_an_empty_database(db_url: str) -
     await upgrade(db_url)
     tables, revision, diff = await _inspect(db_url)
     assert tables >= TABLES | {"alembic_version"}
-    assert revision == "0001"
+    assert revision == "0002"
     assert diff == [], "the migrations and the models disagree"
 
 
@@ -43,7 +43,7 @@ async def test_upgrade_twice_is_a_no_op(db_url: str) -> None:
     await upgrade(db_url)
     await upgrade(db_url)
     _, revision, diff = await _inspect(db_url)
-    assert revision == "0001"
+    assert revision == "0002"
     assert diff == []
 
 

@@ -1,0 +1,362 @@
+"""Call control on the PBX side: hold, transfers, consultation, hangup and supervisor spy, with AMI only.
+
+The engine keeps the call's state (hold time, who owns it, wrap-up); this adapter moves channels
+through the contexts appended to `extensions_callserver.conf`. The rule that keeps calls alive:
+only the caller or a *parked* agent leg is ever redirected, because redirecting an agent leg that is
+inside `Bridge(${CS_CALLER},x)` hangs the caller up. When an engine input releases an agent leg
+(transfers), the engine is told first and its commands run after the caller has moved, so the old
+leg's hangup never reads as "the agent ended the call".
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from ..pbx.events import BridgeEntered, ChannelCreated, ChannelHungUp, OriginateResult, PbxEvent
+from .adapter import HOLD_CONTEXT, AcdService, ActionRefused, LinkDown, PbxActions
+from .commands import Command, OriginateAgentLeg
+from .handling import AcdEngine, NotAllowed
+from .model import Call, CallState
+
+log = logging.getLogger("callserver.acd.control")
+
+SPY_OPTIONS = {"listen": "qE", "whisper": "qwE", "barge": "qBE"}
+CONSULT_RING = 30.0  # seconds an outside number rings for a consultation
+
+
+class ControlError(Exception):
+    """A control request that cannot be done; `status` is the HTTP status that says why."""
+
+    status = 409
+
+
+class UnknownCall(ControlError):
+    status = 404
+
+
+class PbxFailed(ControlError):
+    status = 502
+
+
+@dataclass(frozen=True, slots=True)
+class ControlContexts:
+    """Dialplan contexts call control sends channels to (see extensions_callserver.conf)."""
+
+    waiting: str = HOLD_CONTEXT
+    onhold: str = "callserver-onhold"
+    parked: str = "callserver-parked"
+    rejoin: str = "callserver-rejoin"
+    consult: str = "callserver-consult"
+    dial: str = "callserver-dial"
+    spy: str = "callserver-spy"
+
+
+@dataclass(slots=True)
+class OutsideConsult:
+    """A consultation with an outside number: the PBX alone knows it, the engine does not."""
+
+    leg_id: str
+    number: str
+    answered: bool = False
+
+
+class CallControl:
+    """Built by the composition root with the ACD service and the AMI actions; fed every PBX event."""
+
+    def __init__(
+        self,
+        service: AcdService,
+        pbx: PbxActions,
+        *,
+        trunk_dial: str = "PJSIP/{number}@trunk",
+        contexts: ControlContexts = ControlContexts(),
+        link_errors: tuple[type[BaseException], ...] = (LinkDown, TimeoutError),
+        refused_errors: tuple[type[BaseException], ...] = (ActionRefused,),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.service = service
+        self.pbx = pbx
+        self.trunk_dial = trunk_dial
+        self.ctx = contexts
+        self.errors = (*link_errors, *refused_errors)
+        self.clock = clock
+        self.names: dict[str, str] = {}  # uniqueid -> channel name, for ChanSpy and readable actions
+        self.outside: dict[str, OutsideConsult] = {}  # call id -> consultation with a number
+        self._busy: set[str] = set()
+        self._ids = itertools.count(1)
+
+    @property
+    def engine(self) -> AcdEngine:
+        return self.service.engine
+
+    # -- PBX events ------------------------------------------------------------------------
+
+    def on_pbx_event(self, event: PbxEvent) -> None:
+        """Keep the channel-name index and follow outside consultation legs."""
+        if isinstance(event, ChannelCreated | BridgeEntered):
+            self.names[event.uniqueid] = event.channel
+        elif isinstance(event, ChannelHungUp):
+            self.names.pop(event.uniqueid, None)
+            for call_id, consult in list(self.outside.items()):
+                if consult.leg_id == event.uniqueid:
+                    del self.outside[call_id]
+        elif isinstance(event, OriginateResult):
+            for consult in self.outside.values():
+                if consult.leg_id == event.uniqueid:
+                    consult.answered = event.success
+
+    def channel_name(self, uniqueid: str) -> str:
+        """The channel's name when seen, else its uniqueid (AMI actions accept either)."""
+        return self.names.get(uniqueid, uniqueid)
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    def call(self, call_id: str) -> Call:
+        call = self.engine.calls.get(call_id)
+        if call is None:
+            raise UnknownCall(f"call {call_id} is not in progress")
+        return call
+
+    def connected(self, call_id: str) -> tuple[Call, str]:
+        """The connected call and its agent leg's channel."""
+        call = self.call(call_id)
+        if call.state is not CallState.CONNECTED or call.leg_id is None:
+            raise ControlError(f"call {call_id} is {call.state.value}, not connected to an agent")
+        return call, self.channel_name(call.leg_id)
+
+    def current_call_of(self, agent_id: str) -> str | None:
+        """The call the agent is connected to now (None when idle, ringing or in wrap-up)."""
+        for call in self.engine.calls.values():
+            if call.agent_id == agent_id and call.state is CallState.CONNECTED:
+                return call.id
+        return None
+
+    # -- the operations --------------------------------------------------------------------
+
+    async def hangup(self, call_id: str) -> None:
+        """End the call: hang up the caller; the engine learns it from the Hangup event."""
+        call = self.call(call_id)
+        await self._do(self.pbx.hangup(call.channel), "hang up")
+
+    async def hold(self, call_id: str) -> None:
+        """Caller to music, agent leg parked in silence; hold time counts in handle time."""
+        async with self._exclusive(call_id):
+            call, leg = self.connected(call_id)
+            if call.on_hold:
+                raise ControlError(f"call {call_id} is already on hold")
+            await self._park(call, leg)
+            self._engine(lambda now: self.engine.hold(call_id, now))
+
+    async def resume(self, call_id: str) -> None:
+        """The parked agent leg bridges to the caller again (same leg, same agent)."""
+        async with self._exclusive(call_id):
+            call, leg = self.connected(call_id)
+            if not call.on_hold:
+                raise ControlError(f"call {call_id} is not on hold")
+            if call.consult_leg is not None or call_id in self.outside:
+                raise ControlError("complete or cancel the consultation first")
+            await self._rejoin(call, leg)
+            self._engine(lambda now: self.engine.resume(call_id, now))
+
+    async def transfer(self, call_id: str, kind: str, target: str) -> None:
+        """Blind transfer: to a queue or an agent (the call waits again), or out to a number."""
+        async with self._exclusive(call_id):
+            call, leg = self.connected(call_id)
+            if call.consult_leg is not None or call_id in self.outside:
+                raise ControlError("complete or cancel the consultation first")
+            parked = call.on_hold
+            if kind == "queue":
+                commands = self._engine_call(lambda now: self.engine.transfer_to_queue(call_id, target, now))
+                await self._do(self.pbx.redirect(call.channel, self.ctx.waiting, "s", 1), "transfer")
+            elif kind == "agent":
+                commands = self._engine_call(lambda now: self.engine.transfer_to_agent(call_id, target, now))
+                await self._do(self.pbx.redirect(call.channel, self.ctx.waiting, "s", 1), "transfer")
+            else:
+                commands = self._engine_call(lambda now: self.engine.transfer_out(call_id, target, now))
+                await self._do(self.pbx.setvar(call.channel, "CS_DIAL", target), "transfer")
+                await self._do(self.pbx.redirect(call.channel, self.ctx.dial, "s", 1), "transfer")
+            self.service.apply(commands)
+            if parked:  # a bridged leg ends by itself when the caller leaves; a parked one does not
+                await self._quietly(self.pbx.hangup(leg))
+
+    async def consult(self, call_id: str, kind: str, target: str) -> str:
+        """Put the caller on hold and ring a colleague (or a number) who talks with the agent first.
+
+        Returns the consultation leg's id."""
+        async with self._exclusive(call_id):
+            call, leg = self.connected(call_id)
+            if call.consult_leg is not None or call_id in self.outside:
+                raise ControlError(f"call {call_id} already has a consultation")
+            if kind == "agent":
+                commands = self._engine_call(lambda now: self.engine.consult_agent(call_id, target, now))
+            else:
+                commands = []
+            if not call.on_hold:
+                await self._park(call, leg)
+                self._engine(lambda now: self.engine.hold(call_id, now))
+            if kind == "agent":
+                return await self._ring_colleague(commands, leg)
+            leg_id = f"cs-consult-{call_id}-{next(self._ids)}"
+            self.outside[call_id] = OutsideConsult(leg_id, target)
+            try:
+                await self._do(
+                    self.pbx.originate(
+                        channel=self.trunk_dial.format(number=target),
+                        context=self.ctx.consult,
+                        exten="s",
+                        channel_id=leg_id,
+                        timeout=CONSULT_RING,
+                        caller_id=call.caller_num,
+                        variables={"CS_CALL": call_id, "CS_PEER_LEG": leg},
+                    ),
+                    "consult",
+                )
+            except PbxFailed:
+                self.outside.pop(call_id, None)
+                raise
+            return leg_id
+
+    async def consult_complete(self, call_id: str) -> None:
+        """The consulted party takes the caller; the first agent goes to wrap-up."""
+        async with self._exclusive(call_id):
+            call, _leg = self.connected(call_id)
+            outside = self.outside.get(call_id)
+            if outside is not None:
+                if not outside.answered:
+                    raise ControlError(f"{outside.number} has not answered")
+                # the outside leg takes the caller once the agent leg is gone (see [callserver-consult])
+                await self._do(self.pbx.setvar(outside.leg_id, "CS_CALLER", call.channel), "complete")
+                del self.outside[call_id]
+                commands = self._engine_call(
+                    lambda now: self.engine.transfer_out(call_id, outside.number, now)
+                )
+            else:
+                consult_leg = call.consult_leg
+                if consult_leg is None:
+                    raise ControlError(f"call {call_id} has no consultation")
+                legs = self.engine.legs
+                if consult_leg not in legs or not legs[consult_leg].answered:
+                    raise ControlError("the consulted agent has not answered")
+                await self._do(
+                    self.pbx.setvar(self.channel_name(consult_leg), "CS_CALLER", call.channel), "complete"
+                )
+                commands = self._engine_call(lambda now: self.engine.consult_complete(call_id, now))
+            self.service.apply(commands)  # hangs up the first agent's leg: the consulted leg moves on
+
+    async def consult_cancel(self, call_id: str) -> None:
+        """Drop the consulted party and give the caller back to the agent."""
+        async with self._exclusive(call_id):
+            call, leg = self.connected(call_id)
+            outside = self.outside.pop(call_id, None)
+            if outside is not None:
+                await self._quietly(self.pbx.hangup(outside.leg_id))
+            elif call.consult_leg is not None:
+                self.service.apply(self._engine_call(lambda now: self.engine.consult_cancel(call_id, now)))
+            else:
+                raise ControlError(f"call {call_id} has no consultation")
+            await self._rejoin(call, leg)
+            self._engine(lambda now: self.engine.resume(call_id, now))
+
+    def wrapup_done(self, agent_id: str) -> None:
+        """End the agent's wrap-up now (no-op when they are not in wrap-up)."""
+        self._engine(lambda now: self.engine.wrapup_done(agent_id, now))
+
+    async def spy(self, agent_id: str, mode: str, phone: str) -> str:
+        """Ring the supervisor's `phone` into ChanSpy on the agent's current call; returns its leg id."""
+        call_id = self.current_call_of(agent_id)
+        if call_id is None:
+            raise ControlError(f"agent {agent_id} is not on a call")
+        _call, leg = self.connected(call_id)
+        if leg not in self.names.values():
+            raise ControlError(f"the channel of agent {agent_id} is not known yet")
+        spy_id = f"cs-spy-{agent_id}-{next(self._ids)}"
+        await self._do(
+            self.pbx.originate(
+                channel=phone,
+                context=self.ctx.spy,
+                exten="s",
+                channel_id=spy_id,
+                timeout=CONSULT_RING,
+                caller_id=f'"{mode} {agent_id}" <{agent_id}>',
+                variables={"CS_SPY": leg, "CS_SPY_OPTS": SPY_OPTIONS[mode]},
+            ),
+            "spy",
+        )
+        return spy_id
+
+    # -- mechanics -------------------------------------------------------------------------
+
+    async def _park(self, call: Call, leg: str) -> None:
+        """CS_PARK first, then move the caller: the agent leg leaves Bridge() and parks itself."""
+        await self._do(self.pbx.setvar(leg, "CS_PARK", "1"), "hold")
+        await self._do(self.pbx.redirect(call.channel, self.ctx.onhold, "s", 1), "hold")
+
+    async def _rejoin(self, call: Call, leg: str) -> None:
+        """A parked leg may be redirected: it runs Bridge(${CS_CALLER},x) again."""
+        await self._do(self.pbx.setvar(leg, "CS_CALLER", call.channel), "resume")
+        await self._do(self.pbx.redirect(leg, self.ctx.rejoin, "s", 1), "resume")
+
+    async def _ring_colleague(self, commands: list[Command], peer_leg: str) -> str:
+        """Originate the engine's consult leg into [callserver-consult]; other commands go as usual."""
+        consult = next(c for c in commands if isinstance(c, OriginateAgentLeg) and c.purpose == "consult")
+        self.service.apply([c for c in commands if c is not consult])
+        try:
+            await self.pbx.originate(
+                channel=consult.endpoint,
+                context=self.ctx.consult,
+                exten="s",
+                channel_id=consult.leg_id,
+                timeout=consult.ring_timeout,
+                caller_id=consult.caller_id,
+                variables={**consult.variables, "CS_PEER_LEG": peer_leg},
+            )
+        except self.errors as err:
+            log.warning("consultation leg %s not placed: %s", consult.leg_id, err)
+            self.service.apply(self.engine.leg_failed(consult.leg_id, self.clock(), unreachable=True))
+            raise PbxFailed(f"the PBX did not place the consultation call: {err}") from err
+        return consult.leg_id
+
+    def _engine_call(self, step: Callable[[float], list[Command]]) -> list[Command]:
+        """One engine input; its commands are returned to be run when the PBX side is ready."""
+        try:
+            return step(self.clock())
+        except NotAllowed as err:
+            raise ControlError(str(err)) from err
+
+    def _engine(self, step: Callable[[float], list[Command]]) -> None:
+        self.service.apply(self._engine_call(step))
+
+    async def _do(self, action: Awaitable[object], what: str) -> None:
+        try:
+            await action
+        except self.errors as err:
+            log.warning("%s: AMI action failed: %s", what, err)
+            raise PbxFailed(f"{what}: the PBX refused or is unreachable: {err}") from err
+
+    async def _quietly(self, action: Awaitable[object]) -> None:
+        try:
+            await action
+        except self.errors as err:  # "No such channel": it ended on its own meanwhile
+            log.debug("ignored: %s", err)
+
+    def _exclusive(self, call_id: str) -> _Exclusive:
+        return _Exclusive(self._busy, call_id)
+
+
+class _Exclusive:
+    """One control operation per call at a time: a second click gets a clear 409, not a race."""
+
+    def __init__(self, busy: set[str], call_id: str) -> None:
+        self.busy, self.call_id = busy, call_id
+
+    async def __aenter__(self) -> None:
+        if self.call_id in self.busy:
+            raise ControlError(f"another action on call {self.call_id} is in progress")
+        self.busy.add(self.call_id)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.busy.discard(self.call_id)

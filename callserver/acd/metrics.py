@@ -1,0 +1,381 @@
+"""Queue and agent statistics computed from the engine's facts alone.
+
+Pure and incremental: feed every fact to `MetricsBook.apply`, ask `snapshot(now)` whenever a report
+or a monitor needs one. The live server, the web monitor and the offline simulator share it, so a
+figure means the same thing everywhere. Call figures are credited to the interval the call arrived
+in (so offered = answered + abandoned + timed out + still waiting, per interval); agent time is
+split at interval boundaries. Occupancy = busy (ringing, on call, wrap-up) / staffed (available, or
+paused or logged out while still busy with a call); idle time on a pause is not staffed time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .events import (
+    AgentStateChanged,
+    AgentStatusChanged,
+    CallAnswered,
+    CallEnded,
+    CallQueued,
+    CallRequeued,
+    Fact,
+    Outcome,
+)
+
+DEFAULT_SERVICE_TIME = 20.0
+DEFAULT_SHORT_ABANDON = 5.0
+_BUSY_STATES = frozenset({"ringing", "on_call", "wrapup"})
+
+
+@dataclass(slots=True)
+class _CallTally:
+    """Counters for the calls that arrived in one interval (or the whole run)."""
+
+    offered: int = 0
+    overflowed_in: int = 0
+    overflowed_out: int = 0
+    answered: int = 0
+    answered_in_time: int = 0
+    abandoned: int = 0
+    short_abandoned: int = 0
+    timed_out: int = 0
+    wait_answered: float = 0.0
+    handled: int = 0
+    handle_time: float = 0.0
+
+
+@dataclass(slots=True)
+class _TimeTally:
+    """Agent seconds: `staffed` (available, or paused while still busy) and `busy` within it."""
+
+    staffed: float = 0.0
+    busy: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CallStats:
+    """Call figures for one queue over a period; ratios are None when nothing was counted yet."""
+
+    offered: int
+    overflowed_in: int
+    overflowed_out: int
+    answered: int
+    answered_in_time: int
+    abandoned: int
+    short_abandoned: int
+    timed_out: int
+    service_level: float | None
+    service_level_with_abandons: float | None
+    abandon_rate: float | None
+    asa: float | None
+    aht: float | None
+    occupancy: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalStats:
+    start: float
+    stats: CallStats
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSnapshot:
+    queue: str
+    waiting: int
+    longest_wait: float
+    total: CallStats
+    intervals: tuple[IntervalStats, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSnapshot:
+    agent_id: str
+    status: str
+    state: str
+    calls_handled: int
+    staffed: float
+    busy: float
+    occupancy: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class BookSnapshot:
+    at: float
+    queues: tuple[QueueSnapshot, ...]
+    agents: tuple[AgentSnapshot, ...]
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return num / den if den > 0 else None
+
+
+@dataclass(slots=True)
+class QueueMetrics:
+    """One queue: who waits now, and the call tallies for the whole run and per interval."""
+
+    name: str
+    service_time: float
+    short_abandon: float
+    interval: float | None
+    waiting: dict[str, float] = field(default_factory=dict)  # call id -> arrival time
+    total: _CallTally = field(default_factory=_CallTally)
+    buckets: dict[int, _CallTally] = field(default_factory=dict)
+
+    def tallies(self, arrived_at: float) -> tuple[_CallTally, ...]:
+        if self.interval is None:
+            return (self.total,)
+        key = math.floor(arrived_at / self.interval)
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = _CallTally()
+        return (self.total, bucket)
+
+    def waiting_count(self) -> int:
+        return len(self.waiting)
+
+    def longest_wait(self, now: float) -> float:
+        return max((now - t for t in self.waiting.values()), default=0.0)
+
+    def answered(self, wait: float, arrived_at: float) -> None:
+        for t in self.tallies(arrived_at):
+            t.answered += 1
+            t.wait_answered += wait
+            if wait <= self.service_time:
+                t.answered_in_time += 1
+
+    def ended_unanswered(self, outcome: Outcome, wait: float, arrived_at: float) -> None:
+        for t in self.tallies(arrived_at):
+            if outcome is Outcome.TIMED_OUT:
+                t.timed_out += 1
+            elif outcome is Outcome.ABANDONED and wait < self.short_abandon:
+                t.short_abandoned += 1
+            elif outcome is Outcome.ABANDONED:
+                t.abandoned += 1
+
+
+def _stats(t: _CallTally, time: _TimeTally | None) -> CallStats:
+    return CallStats(
+        offered=t.offered,
+        overflowed_in=t.overflowed_in,
+        overflowed_out=t.overflowed_out,
+        answered=t.answered,
+        answered_in_time=t.answered_in_time,
+        abandoned=t.abandoned,
+        short_abandoned=t.short_abandoned,
+        timed_out=t.timed_out,
+        service_level=_ratio(t.answered_in_time, t.answered),
+        service_level_with_abandons=_ratio(t.answered_in_time, t.answered + t.abandoned),
+        # calls that ended here, short abandons left out: a caller who hung up at once was never served
+        abandon_rate=_ratio(t.abandoned, t.offered + t.overflowed_in - t.overflowed_out - t.short_abandoned),
+        asa=_ratio(t.wait_answered, t.answered),
+        aht=_ratio(t.handle_time, t.handled),
+        occupancy=None if time is None else _ratio(time.busy, time.staffed),
+    )
+
+
+@dataclass(slots=True)
+class _AgentClock:
+    """Where an agent is now and since when, plus the time it has accumulated so far."""
+
+    agent_id: str
+    status: str = "logged_out"
+    state: str = "idle"
+    since: float = 0.0
+    handle_call: str | None = None
+    handle_start: float = 0.0
+    calls_handled: int = 0
+    total: _TimeTally = field(default_factory=_TimeTally)
+
+    @property
+    def staffed(self) -> bool:
+        busy = self.state in _BUSY_STATES
+        return self.status == "available" or (self.status != "logged_out" and busy)
+
+
+class MetricsBook:
+    """Every queue and agent, fed facts in order; queries take `now` and never mutate."""
+
+    def __init__(
+        self,
+        queues: Iterable[str],
+        *,
+        agent_queues: Mapping[str, Iterable[str]] | None = None,
+        service_time: float = DEFAULT_SERVICE_TIME,
+        short_abandon: float = DEFAULT_SHORT_ABANDON,
+        interval: float | None = None,
+    ) -> None:
+        """`agent_queues` (agent id -> queues it serves) lets occupancy be reported per queue."""
+        if interval is not None and interval <= 0:
+            raise ValueError(f"interval must be positive, got {interval}")
+        self.interval = interval
+        self.service_time = service_time
+        self.short_abandon = short_abandon
+        self.queues = {q: QueueMetrics(q, service_time, short_abandon, interval) for q in queues}
+        self.agent_queues = {a: frozenset(qs) for a, qs in (agent_queues or {}).items()}
+        self.agents: dict[str, _AgentClock] = {}
+        self._agent_buckets: dict[str, dict[int, _TimeTally]] = {}
+        self._calls: dict[str, tuple[str, float]] = {}  # call id -> (queue, arrival) while not ended
+        self._handled: dict[str, tuple[str, float]] = {}  # answered call id -> (queue, arrival)
+
+    # -- input --------------------------------------------------------------------------
+
+    def apply(self, fact: Fact) -> None:
+        if isinstance(fact, CallQueued):
+            queue = self._queue(fact.queue)
+            self._calls[fact.call_id] = (fact.queue, fact.at)
+            queue.waiting[fact.call_id] = fact.at
+            for t in queue.tallies(fact.at):
+                t.offered += 1
+        elif isinstance(fact, CallRequeued):
+            _, arrived = self._calls.get(fact.call_id, (fact.from_queue, fact.at))
+            self._calls[fact.call_id] = (fact.to_queue, arrived)
+            src, dst = self._queue(fact.from_queue), self._queue(fact.to_queue)
+            src.waiting.pop(fact.call_id, None)
+            dst.waiting[fact.call_id] = arrived
+            for t in src.tallies(arrived):
+                t.overflowed_out += 1
+            for t in dst.tallies(arrived):
+                t.overflowed_in += 1
+        elif isinstance(fact, CallAnswered):
+            queue = self._queue(fact.queue)
+            queue.waiting.pop(fact.call_id, None)
+            arrived = fact.at - fact.wait
+            self._handled[fact.call_id] = (fact.queue, arrived)
+            queue.answered(fact.wait, arrived)
+        elif isinstance(fact, CallEnded):
+            queue = self._queue(fact.queue)
+            queue.waiting.pop(fact.call_id, None)
+            _, arrived = self._calls.pop(fact.call_id, (fact.queue, fact.at - fact.wait))
+            if fact.outcome is not Outcome.ANSWERED:
+                queue.ended_unanswered(fact.outcome, fact.wait, arrived)
+        elif isinstance(fact, AgentStatusChanged):
+            clock = self._advance(fact.agent_id, fact.at)
+            clock.status = fact.status
+        elif isinstance(fact, AgentStateChanged):
+            self._agent_state(fact)
+
+    def _queue(self, name: str) -> QueueMetrics:
+        queue = self.queues.get(name)
+        if queue is None:
+            # a queue added to the live configuration after start: counted from its first fact
+            queue = QueueMetrics(name, self.service_time, self.short_abandon, self.interval)
+            self.queues[name] = queue
+        return queue
+
+    def _agent_state(self, fact: AgentStateChanged) -> None:
+        clock = self._advance(fact.agent_id, fact.at)
+        clock.state = fact.new
+        if fact.new == "on_call" and fact.call_id is not None:
+            clock.handle_call, clock.handle_start = fact.call_id, fact.at
+        elif fact.new == "idle" and clock.handle_call is not None:
+            # handle time runs from answer through talk (and hold) to the end of wrap-up
+            handled = self._handled.pop(clock.handle_call, None)
+            if handled is not None:
+                queue_name, arrived = handled
+                for t in self._queue(queue_name).tallies(arrived):
+                    t.handled += 1
+                    t.handle_time += fact.at - clock.handle_start
+            clock.calls_handled += 1
+            clock.handle_call = None
+
+    def _advance(self, agent_id: str, now: float) -> _AgentClock:
+        """Credit the time since the agent's last change, split at interval boundaries."""
+        clock = self.agents.get(agent_id)
+        if clock is None:
+            clock = self.agents[agent_id] = _AgentClock(agent_id, since=now)
+            return clock
+        self._credit(clock, clock.since, now, self._agent_buckets.setdefault(agent_id, {}), clock.total)
+        clock.since = now
+        return clock
+
+    def _credit(
+        self, clock: _AgentClock, start: float, end: float, buckets: dict[int, _TimeTally], total: _TimeTally
+    ) -> None:
+        if end <= start or not clock.staffed:
+            return
+        busy = clock.state in _BUSY_STATES
+        total.staffed += end - start
+        if busy:
+            total.busy += end - start
+        if self.interval is None:
+            return
+        t = start
+        while t < end:
+            key = math.floor(t / self.interval)
+            stop = min(end, (key + 1) * self.interval)
+            bucket = buckets.get(key)
+            if bucket is None:
+                bucket = buckets[key] = _TimeTally()
+            bucket.staffed += stop - t
+            if busy:
+                bucket.busy += stop - t
+            t = stop
+
+    # -- queries ------------------------------------------------------------------------
+
+    def _agent_time(self, agent_id: str, now: float) -> tuple[_TimeTally, dict[int, _TimeTally]]:
+        """Accumulated time including the still-open span, without touching the live tallies."""
+        clock = self.agents[agent_id]
+        total = _TimeTally(clock.total.staffed, clock.total.busy)
+        buckets = {k: _TimeTally(v.staffed, v.busy) for k, v in self._agent_buckets.get(agent_id, {}).items()}
+        self._credit(clock, clock.since, now, buckets, total)
+        return total, buckets
+
+    def queue_stats(self, queue: str, now: float) -> CallStats:
+        """The whole-run figures for one queue, occupancy included."""
+        return self.snapshot_queue(queue, now, self._all_agent_time(now)).total
+
+    def _all_agent_time(self, now: float) -> dict[str, tuple[_TimeTally, dict[int, _TimeTally]]]:
+        return {a: self._agent_time(a, now) for a in self.agents}
+
+    def snapshot_queue(
+        self, name: str, now: float, times: dict[str, tuple[_TimeTally, dict[int, _TimeTally]]]
+    ) -> QueueSnapshot:
+        queue = self.queues[name]
+        members = [a for a in times if name in self.agent_queues.get(a, ())]
+        total_time = _TimeTally()
+        interval_time: dict[int, _TimeTally] = {}
+        for agent in members:
+            total, buckets = times[agent]
+            total_time.staffed += total.staffed
+            total_time.busy += total.busy
+            for key, b in buckets.items():
+                acc = interval_time.setdefault(key, _TimeTally())
+                acc.staffed += b.staffed
+                acc.busy += b.busy
+        keys = sorted(set(queue.buckets) | set(interval_time))
+        intervals = tuple(
+            IntervalStats(
+                start=k * (self.interval or 0.0),
+                stats=_stats(queue.buckets.get(k, _CallTally()), interval_time.get(k)),
+            )
+            for k in keys
+        )
+        return QueueSnapshot(
+            queue=name,
+            waiting=queue.waiting_count(),
+            longest_wait=queue.longest_wait(now),
+            total=_stats(queue.total, total_time if members else None),
+            intervals=intervals,
+        )
+
+    def snapshot(self, now: float) -> BookSnapshot:
+        """Frozen figures for every queue and agent as of `now`."""
+        times = self._all_agent_time(now)
+        agents = tuple(
+            AgentSnapshot(
+                agent_id=a,
+                status=clock.status,
+                state=clock.state,
+                calls_handled=clock.calls_handled,
+                staffed=times[a][0].staffed,
+                busy=times[a][0].busy,
+                occupancy=_ratio(times[a][0].busy, times[a][0].staffed),
+            )
+            for a, clock in sorted(self.agents.items())
+        )
+        queues = tuple(self.snapshot_queue(q, now, times) for q in self.queues)
+        return BookSnapshot(at=now, queues=queues, agents=agents)

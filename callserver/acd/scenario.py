@@ -1,0 +1,233 @@
+"""Scenario files for the offline ACD simulator: a day of traffic, queues and agent shifts in YAML.
+
+A scenario is validated here (errors name the file and the field path) and then run by
+`capacity.simulate` against the real `AcdEngine` on a virtual clock. Times of day are hours from
+midnight (a shift may start before the day and end after it); durations are seconds. Example (see
+`config/scenarios/day.yaml`)::
+
+    seed: 7                      # same seed, same day: runs are reproducible
+    interval_minutes: 30         # report and arrival-rate interval
+    day: {start: 8, end: 18}     # hours; the day holds (end - start) * 60 / interval_minutes intervals
+    service_time: 20             # T in "answered within T seconds"
+    short_abandon: 5             # abandons sooner than this are counted apart
+    ring_delay: {kind: fixed, value: 2}      # seconds before an offered agent answers
+    no_answer_resume: 60         # an agent who let a call ring out is paused this long
+    queues:
+      - name: sales
+        skills: [sales]          # an agent serves a queue when it holds all of these skills
+        max_wait: 300            # seconds; omit for no limit
+        overflow: support        # where the caller goes at max_wait (omit: goodbye message)
+        wrapup: 15               # seconds of wrap-up after each call
+        talk_time: {kind: lognormal, mean: 240, sd: 150}   # handle time = talk time + wrap-up
+        patience: {kind: exponential, mean: 180}           # {kind: none}: callers never hang up
+        calls_per_hour: [120, 180, 240]   # Poisson rate per interval; one value = all day
+    agents:
+      - group: sales-team
+        count: 12
+        skills: [sales]          # or a mapping skill -> level 1..10
+        shift: [8, 16]           # log in at 08:00, log out at 16:00 (after the call in hand)
+
+Distributions: `{kind: exponential, mean}`, `{kind: lognormal, mean, sd}`, `{kind: fixed, value}`,
+and for patience only `{kind: none}`.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+_NAME = r"^[A-Za-z][A-Za-z0-9_-]*$"
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot be run; the message names the file and each faulty field path."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(f"{source}: {p}" for p in problems))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Exponential(_Model):
+    kind: Literal["exponential"]
+    mean: float = Field(gt=0)
+
+    def sample(self, rng: random.Random) -> float:
+        return rng.expovariate(1.0 / self.mean)
+
+
+class Lognormal(_Model):
+    """Parameterised by the mean and standard deviation of the durations themselves."""
+
+    kind: Literal["lognormal"]
+    mean: float = Field(gt=0)
+    sd: float = Field(gt=0)
+
+    def sample(self, rng: random.Random) -> float:
+        sigma2 = math.log1p((self.sd / self.mean) ** 2)
+        return rng.lognormvariate(math.log(self.mean) - sigma2 / 2, math.sqrt(sigma2))
+
+
+class Fixed(_Model):
+    kind: Literal["fixed"]
+    value: float = Field(ge=0)
+
+    def sample(self, rng: random.Random) -> float:
+        return self.value
+
+
+class Never(_Model):
+    """Infinite patience: the caller waits until answered or timed out."""
+
+    kind: Literal["none"]
+
+    def sample(self, rng: random.Random) -> float:
+        return math.inf
+
+
+Duration = Annotated[Exponential | Lognormal | Fixed, Field(discriminator="kind")]
+Patience = Annotated[Exponential | Lognormal | Fixed | Never, Field(discriminator="kind")]
+
+
+class Day(_Model):
+    start: float = Field(ge=0, lt=24)
+    end: float = Field(gt=0)  # past 24: the run goes on into the night or over several days
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Day:
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
+
+
+class QueueScenario(_Model):
+    name: str = Field(pattern=_NAME)
+    skills: frozenset[str] = frozenset()
+    max_wait: float | None = Field(default=None, gt=0)
+    overflow: str | None = None
+    wrapup: float = Field(default=0.0, ge=0)
+    ring_timeout: float = Field(default=15.0, gt=0)
+    talk_time: Duration
+    patience: Patience = Never(kind="none")
+    calls_per_hour: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
+
+
+class AgentGroup(_Model):
+    group: str = Field(pattern=_NAME)
+    count: int = Field(ge=0)
+    skills: dict[str, Annotated[int, Field(ge=1, le=10)]] = Field(default_factory=dict)
+    shift: tuple[float, float]
+
+    @field_validator("skills", mode="before")
+    @classmethod
+    def _skill_list(cls, value: Any) -> Any:
+        return dict.fromkeys(value, 1) if isinstance(value, list) else value
+
+    @field_validator("shift")
+    @classmethod
+    def _shift_ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not 0 <= value[0] < value[1]:
+            raise ValueError(f"shift must be [start, end] hours with start < end, got {list(value)}")
+        return value
+
+
+class Scenario(_Model):
+    seed: int = 1
+    interval_minutes: float = Field(default=30.0, gt=0)
+    day: Day
+    service_time: float = Field(default=20.0, ge=0)
+    short_abandon: float = Field(default=5.0, ge=0)
+    ring_delay: Duration = Fixed(kind="fixed", value=0.0)
+    no_answer_resume: float = Field(default=60.0, ge=0)
+    queues: list[QueueScenario] = Field(min_length=1)
+    agents: list[AgentGroup] = Field(min_length=1)
+
+    @property
+    def interval(self) -> float:
+        """Interval length in seconds."""
+        return self.interval_minutes * 60.0
+
+    @property
+    def intervals(self) -> int:
+        return round((self.day.end - self.day.start) * 3600.0 / self.interval)
+
+    def rate(self, queue: QueueScenario, index: int) -> float:
+        """Arrivals per second into `queue` during interval `index` of the day."""
+        rates = queue.calls_per_hour
+        return (rates[0] if len(rates) == 1 else rates[index]) / 3600.0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        problems: list[str] = []
+        span = (self.day.end - self.day.start) * 3600.0 / self.interval
+        if abs(span - round(span)) > 1e-9:
+            problems.append(f"day: {self.day.start}..{self.day.end} h is not a whole number of intervals")
+        names = [q.name for q in self.queues]
+        for i, q in enumerate(self.queues):
+            if names.count(q.name) > 1:
+                problems.append(f"queues[{i}].name: duplicate queue {q.name!r}")
+            if q.overflow is not None and q.overflow not in names:
+                problems.append(f"queues[{i}].overflow: unknown queue {q.overflow!r}")
+            if q.overflow is not None and q.max_wait is None:
+                problems.append(f"queues[{i}].overflow: needs a max_wait")
+            if len(q.calls_per_hour) not in (1, self.intervals):
+                problems.append(
+                    f"queues[{i}].calls_per_hour: {len(q.calls_per_hour)} values, "
+                    f"expected 1 or {self.intervals} (one per interval)"
+                )
+        groups = [g.group for g in self.agents]
+        for i, g in enumerate(self.agents):
+            if groups.count(g.group) > 1:
+                problems.append(f"agents[{i}].group: duplicate group {g.group!r}")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+def _format_error(err: ValidationError) -> list[str]:
+    problems: list[str] = []
+    for item in err.errors():
+        path = ""
+        for part in item["loc"]:
+            path += f"[{part}]" if isinstance(part, int) else ("." if path else "") + str(part)
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if item["type"] == "value_error" and not item["loc"]:
+            problems.extend(message.splitlines())  # cross-field checks name their own paths
+        else:
+            problems.append(f"{path or '(top level)'}: {message}")
+    return problems
+
+
+def parse_scenario(data: Any, source: str) -> Scenario:
+    """Validate already-loaded YAML data; `source` prefixes every error message."""
+    if not isinstance(data, dict):
+        raise ScenarioError(source, ["(top level): expected a mapping"])
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(source, _format_error(err)) from None
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read and validate a scenario file."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ScenarioError(source, [f"cannot read file: {err.strerror}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ScenarioError(source, [f"{where}invalid YAML: {getattr(err, 'problem', err)}"]) from None
+    return parse_scenario(data, source)

@@ -1,0 +1,252 @@
+"""The live channel's streams: who gets which message, per-stream sequence numbers and replay buffers.
+
+A stream belongs to one logged-in browser tab and outlives its websocket for a while, so a tab that
+reconnects with `resume=<stream>&last_seq=N` gets exactly what it missed (or a fresh snapshot when
+the buffer no longer reaches back that far). Facts arrive synchronously from the bus; pops need the
+store, so they are completed in tasks and then emitted like any other message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from callserver.acd.handling import AcdEngine
+from callserver.acd.events import AgentStateChanged, AgentStatusChanged, CallOffered, Fact
+from callserver.web.auth import Principal
+from callserver.web.messages import live_event
+from callserver.web.pops import Pops
+from callserver.web.stats import QueueCounters
+from callserver.web.views import agent_view, agents_view, queue_view, queues_view, waiting_view
+
+log = logging.getLogger("callserver.web.live")
+
+VERSION = 1
+# websocket close codes: 1000 normal, 1008 policy violation (bad frames), 1013 try again later
+# (reader too slow), 4001 replaced by a newer connection of the same stream, 4401 logged out
+CLOSE_NORMAL = 1000
+CLOSE_POLICY = 1008
+CLOSE_TOO_SLOW = 1013
+CLOSE_REPLACED = 4001
+CLOSE_LOGGED_OUT = 4401
+Json = dict[str, Any]
+
+
+class Connection:
+    """One websocket's outbound side: a bounded list of texts drained by the socket's writer task."""
+
+    def __init__(self, limit: int = 1000) -> None:
+        self.pending: deque[str] = deque()
+        self.wake = asyncio.Event()
+        self.limit = limit
+        self.last_seq = 0
+        self.closing = False
+        self.overflowed = False
+        self.close_code = CLOSE_NORMAL
+
+    def push(self, text: str, seq: int | None = None) -> None:
+        if self.closing:
+            return
+        if len(self.pending) >= self.limit:
+            # a reader this slow is closed; it resumes from its last sequence number on reconnect
+            self.overflowed = True
+            self.close(CLOSE_TOO_SLOW)
+            return
+        self.pending.append(text)
+        if seq is not None:
+            self.last_seq = seq
+        self.wake.set()
+
+    def close(self, code: int = 1000) -> None:
+        if not self.closing:
+            self.closing, self.close_code = True, code
+        self.wake.set()
+
+
+@dataclass(slots=True)
+class Stream:
+    id: str
+    token: str
+    principal: Principal
+    buffer: deque[tuple[int, str]]
+    seq: int = 0
+    conn: Connection | None = None
+    detached_at: float | None = None
+
+    def covers(self, last_seq: int) -> bool:
+        """Can every message after `last_seq` be replayed from the buffer?"""
+        if last_seq < 0 or last_seq > self.seq:
+            return False
+        if last_seq == self.seq:
+            return True
+        return bool(self.buffer) and self.buffer[0][0] <= last_seq + 1
+
+
+def encode(seq: int, kind: str, data: Json) -> str:
+    return json.dumps({"v": VERSION, "seq": seq, "type": kind, "data": data}, separators=(",", ":"))
+
+
+class LiveHub:
+    def __init__(
+        self,
+        engine: AcdEngine,
+        pops: Pops,
+        counters: QueueCounters,
+        clock: Callable[[], float],
+        *,
+        buffer_size: int = 256,
+        linger: float = 300.0,
+        outbox_limit: int = 1000,
+    ) -> None:
+        self.engine = engine
+        self.pops = pops
+        self.counters = counters
+        self.clock = clock
+        self.buffer_size = buffer_size
+        self.linger = linger
+        self.outbox_limit = outbox_limit
+        self.streams: dict[str, Stream] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- streams -----------------------------------------------------------------------------
+
+    def open(
+        self, principal: Principal, token: str, resume: str | None, last_seq: int
+    ) -> tuple[Stream, Connection]:
+        """Attach a new connection: resumed stream with replay, or a stream starting with a snapshot."""
+        self._purge()
+        conn = Connection(self.outbox_limit)
+        stream = self.streams.get(resume or "")
+        if stream is not None and stream.principal.login != principal.login:
+            stream = None
+        resumed = stream is not None and stream.covers(last_seq)
+        if stream is None:
+            stream = Stream(secrets.token_urlsafe(12), token, principal, deque(maxlen=self.buffer_size))
+            self.streams[stream.id] = stream
+        if stream.conn is not None:
+            stream.conn.close(CLOSE_REPLACED)
+        stream.conn, stream.detached_at, stream.token = conn, None, token
+        conn.last_seq = last_seq if resumed else stream.seq
+        hello = {
+            "stream": stream.id,
+            "resumed": resumed,
+            "role": principal.role.value,
+            "login": principal.login,
+            "agent_id": principal.agent_id,
+            "last_seq": stream.seq,
+        }
+        conn.push(encode(conn.last_seq, "hello", hello))
+        if resumed:
+            for seq, text in stream.buffer:
+                if seq > last_seq:
+                    conn.push(text, seq)
+        else:
+            self._emit(stream, "snapshot", self.snapshot(principal))
+        return stream, conn
+
+    def detach(self, stream: Stream, conn: Connection) -> None:
+        if stream.conn is conn:
+            stream.conn, stream.detached_at = None, self.clock()
+
+    def drop_session(self, token: str) -> None:
+        """Logout: the session's streams end now and cannot be resumed."""
+        for sid in [s.id for s in self.streams.values() if s.token == token]:
+            stream = self.streams.pop(sid)
+            if stream.conn is not None:
+                stream.conn.close(CLOSE_LOGGED_OUT)
+
+    def control(self, conn: Connection, kind: str, data: Json) -> None:
+        """A message outside the stream (hello, ping, error): not numbered, never replayed."""
+        conn.push(encode(conn.last_seq, kind, data))
+
+    def _purge(self) -> None:
+        horizon = self.clock() - self.linger
+        for sid in [
+            s.id for s in self.streams.values() if s.detached_at is not None and s.detached_at < horizon
+        ]:
+            del self.streams[sid]
+
+    def _emit(self, stream: Stream, kind: str, data: Json) -> None:
+        stream.seq += 1
+        text = encode(stream.seq, kind, data)
+        stream.buffer.append((stream.seq, text))
+        if stream.conn is not None:
+            stream.conn.push(text, stream.seq)
+
+    # -- what each role sees -----------------------------------------------------------------
+
+    def snapshot(self, principal: Principal) -> Json:
+        now = self.clock()
+        if principal.is_supervisor:
+            return {
+                "agents": agents_view(self.engine),
+                "waiting": waiting_view(self.engine, now),
+                "queues": queues_view(self.engine, self.counters, now),
+            }
+        agent = self.engine.agents.get(principal.agent_id or "")
+        pop = self.pops.current_for_agent(principal.agent_id or "")
+        return {"me": agent_view(agent) if agent else None, "pop": pop.data if pop else None}
+
+    def _send(self, kind: str, data: Json, agent_id: str | None, supervisors: bool = True) -> None:
+        for stream in list(self.streams.values()):
+            p = stream.principal
+            if (supervisors and p.is_supervisor) or (agent_id is not None and p.agent_id == agent_id):
+                self._emit(stream, kind, data)
+
+    def on_fact(self, fact: Fact) -> None:
+        """Bus subscriber: map the fact to its public message and send it to whoever may see it."""
+        self.counters.on_fact(fact)
+        event = live_event(fact)
+        if event is None:
+            return
+        self._send(event.kind, event.data, event.agent_id)
+        if isinstance(fact, CallOffered):
+            self._start_pop(fact.call_id, fact.agent_id)
+        queues = set(event.queues)
+        if isinstance(fact, AgentStatusChanged | AgentStateChanged):
+            queues |= self._queues_of(fact.agent_id)
+        now = self.clock()
+        for name in sorted(q for q in queues if q in self.engine.queues):
+            self._send("queue.stats", queue_view(self.engine, self.counters, name, now), None)
+
+    def _queues_of(self, agent_id: str) -> set[str]:
+        agent = self.engine.agents.get(agent_id)
+        return set(agent.queues) if agent else set()
+
+    def _start_pop(self, call_id: str, agent_id: str) -> None:
+        base = self.pops.capture(call_id)
+        if base is None:
+            return
+        base["agent_id"] = agent_id
+        task = asyncio.get_running_loop().create_task(self._pop(base, agent_id), name=f"pop-{call_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _pop(self, base: Json, agent_id: str) -> None:
+        try:
+            entry = await self.pops.complete(base)
+        except Exception:
+            log.exception("screen-pop for call %s: customer lookup failed", base["call_id"])
+            entry = None
+        data = entry.data if entry is not None else dict(base, match="none", customers=[], wait=0.0)
+        self._send("pop", data, agent_id, supervisors=False)
+
+    async def idle(self) -> None:
+        """Wait until no pop is being prepared (tests and shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        for stream in self.streams.values():
+            if stream.conn is not None:
+                stream.conn.close()
+        self.streams.clear()

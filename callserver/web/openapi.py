@@ -1,0 +1,134 @@
+"""The OpenAPI 3.1 description of the REST API, written by hand and served at /api/openapi.json.
+
+Tests walk its paths to check that every route exists and that none answers without a session.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR: dict[str, Any] = {
+    "description": "error",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+_DENIED = {"401": {"description": "no session"}, "403": {"description": "not allowed for this role"}}
+
+
+def _op(
+    summary: str, ok: str = "OK", body: str | None = None, responses: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": summary,
+        "responses": {"200": {"description": ok}, **_DENIED, **(responses or {})},
+    }
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"$ref": body}}}}
+    return op
+
+
+def _param(name: str, kind: str = "string") -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+
+
+def openapi_document() -> dict[str, Any]:
+    customer_body = "#/components/schemas/CustomerInput"
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "callserver agent and supervisor API",
+            "version": "1",
+            "description": "Session cookie (from POST /api/login) or `Authorization: Bearer <token>` "
+            "(login with `bearer: true`). State-changing requests need the header `X-Callserver: 1`. "
+            "The live websocket is /api/live, described in callserver/web/schema.json.",
+        },
+        "paths": {
+            "/api/login": {
+                "post": _op("Open a session", body="#/components/schemas/Login", responses={"429": _ERROR})
+            },
+            "/api/logout": {"post": _op("Close this session and its live streams")},
+            "/api/me": {"get": _op("Who I am; for agents their status, state and calls today")},
+            "/api/agents": {"get": _op("All agents (supervisors)")},
+            "/api/agents/{agent_id}/status": {
+                "parameters": [_param("agent_id")],
+                "post": _op(
+                    "Set an agent's status (own, or anyone's for supervisors)",
+                    body="#/components/schemas/StatusChange",
+                    responses={"400": _ERROR, "404": _ERROR},
+                ),
+            },
+            "/api/queues": {"get": _op("Queue tiles: waiting, longest wait, agents, today's counters")},
+            "/api/calls/waiting": {"get": _op("Calls waiting or being offered, in service order")},
+            "/api/pops/{call_id}": {
+                "parameters": [_param("call_id")],
+                "get": _op(
+                    "Screen-pop of a call offered to me (supervisors: any)", responses={"404": _ERROR}
+                ),
+            },
+            "/api/customers": {
+                "post": _op(
+                    "Create a customer from a pop",
+                    "created",
+                    body=customer_body,
+                    responses={"201": {"description": "created"}, "400": _ERROR, "409": _ERROR},
+                ),
+            },
+            "/api/customers/{customer_id}": {
+                "parameters": [_param("customer_id", "integer")],
+                "put": _op(
+                    "Edit a customer of my current pop (supervisors: any)",
+                    body=customer_body,
+                    responses={"400": _ERROR, "404": _ERROR, "409": _ERROR},
+                ),
+            },
+            "/api/openapi.json": {"get": _op("This document")},
+            "/api/live": {"get": _op("Websocket upgrade for the live channel", "switching protocols")},
+        },
+        "components": {
+            "securitySchemes": {
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "cs_session"},
+                "bearer": {"type": "http", "scheme": "bearer"},
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "properties": {"error": {"type": "string"}},
+                    "required": ["error"],
+                },
+                "Login": {
+                    "type": "object",
+                    "required": ["login", "password"],
+                    "properties": {
+                        "login": {"type": "string"},
+                        "password": {"type": "string"},
+                        "bearer": {"type": "boolean", "description": "return the token instead of a cookie"},
+                    },
+                },
+                "StatusChange": {
+                    "type": "object",
+                    "required": ["status"],
+                    "properties": {
+                        "status": {"enum": ["available", "paused", "logged_out"]},
+                        "reason": {
+                            "type": "string",
+                            "description": "required for paused: a configured reason",
+                        },
+                    },
+                },
+                "CustomerInput": {
+                    "type": "object",
+                    "required": ["name", "phones"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "name": {"type": "string"},
+                        "phones": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                        "account": {"type": ["string", "null"]},
+                        "email": {"type": ["string", "null"]},
+                        "language": {"type": ["string", "null"]},
+                        "vip": {"type": "boolean"},
+                        "notes": {"type": "string"},
+                    },
+                },
+            },
+        },
+        "security": [{"cookie": []}, {"bearer": []}],
+    }

@@ -1,0 +1,143 @@
+"""Screen-pops: who is calling (customer matches by caller number), which queue, how long, history.
+
+A pop is captured from the engine at the moment of the offer (the call may be gone a second later)
+and completed from the store. Pops are cached per call so the agent keeps theirs through wrap-up,
+and the customers in a pop are the ones the agent may then edit.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from callserver.acd.handling import AcdEngine
+from callserver.store.records import CallRecord, CustomerRecord
+from callserver.store.store import Store
+
+Json = dict[str, Any]
+
+
+@dataclass(slots=True)
+class PopEntry:
+    call_id: str
+    agent_id: str | None
+    data: Json
+    customer_ids: set[int] = field(default_factory=set)
+
+
+def customer_view(c: CustomerRecord) -> Json:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "phones": list(c.phones),
+        "account": c.account,
+        "email": c.email,
+        "language": c.language,
+        "vip": c.vip,
+        "notes": c.notes,
+        "updated_at": c.updated_at.isoformat(),
+    }
+
+
+def history_view(r: CallRecord) -> Json:
+    return {
+        "call_id": r.id,
+        "arrived_at": r.arrived_at.isoformat(),
+        "queue": r.queue,
+        "outcome": r.outcome,
+        "agent_id": r.agent_id,
+        "wait": r.wait,
+        "wrapup_outcome": r.wrapup_outcome,
+        "wrapup_note": r.wrapup_note,
+    }
+
+
+class Pops:
+    def __init__(
+        self,
+        engine: AcdEngine,
+        store: Store,
+        clock: Callable[[], float],
+        *,
+        history: int = 10,
+        keep: int = 500,
+    ) -> None:
+        self._engine = engine
+        self._store = store
+        self._clock = clock
+        self._history = history
+        self._keep = keep
+        self._entries: OrderedDict[str, PopEntry] = OrderedDict()
+
+    def capture(self, call_id: str) -> Json | None:
+        """What the engine knows of the call now; None when the call is already gone."""
+        call = self._engine.calls.get(call_id)
+        if call is None:
+            return None
+        return {
+            "call_id": call.id,
+            "agent_id": call.agent_id,
+            "queue": call.queue,
+            "caller_num": call.caller_num,
+            "caller_name": call.caller_name,
+            "arrived_at": call.arrived_at,
+        }
+
+    async def complete(self, base: Json) -> PopEntry:
+        """Add customer matches and their history, store the pop in the cache and return it."""
+        customers = (
+            await self._store.find_customers_by_number(base["caller_num"]) if base["caller_num"] else []
+        )
+        views: list[Json] = []
+        for customer in customers:
+            view = customer_view(customer)
+            calls = await self._store.contact_history(customer.id, self._history, before=base["call_id"])
+            view["history"] = [history_view(r) for r in calls]
+            views.append(view)
+        match = "none" if not customers else "one" if len(customers) == 1 else "several"
+        data = dict(
+            base, match=match, customers=views, wait=round(max(0.0, self._clock() - base["arrived_at"]), 3)
+        )
+        entry = PopEntry(base["call_id"], base["agent_id"], data, {c.id for c in customers})
+        previous = self._entries.pop(entry.call_id, None)
+        if previous is not None:
+            entry.customer_ids |= previous.customer_ids
+        self._entries[entry.call_id] = entry
+        while len(self._entries) > self._keep:
+            self._entries.popitem(last=False)
+        return entry
+
+    async def for_call(self, call_id: str) -> PopEntry | None:
+        """A fresh pop while the call is live, else the cached one (wrap-up), else None."""
+        base = self.capture(call_id)
+        if base is not None:
+            return await self.complete(base)
+        return self._entries.get(call_id)
+
+    def cached(self, call_id: str) -> PopEntry | None:
+        return self._entries.get(call_id)
+
+    def current_for_agent(self, agent_id: str) -> PopEntry | None:
+        agent = self._engine.agents.get(agent_id)
+        if agent is None or agent.call_id is None:
+            return None
+        return self._entries.get(agent.call_id)
+
+    def agent_owns(self, agent_id: str, call_id: str) -> bool:
+        """The call is offered to, talking with, or in wrap-up with this agent."""
+        call = self._engine.calls.get(call_id)
+        if call is not None and call.agent_id == agent_id:
+            return True
+        agent = self._engine.agents.get(agent_id)
+        return agent is not None and agent.call_id == call_id
+
+    def agent_may_edit(self, agent_id: str, customer_id: int) -> bool:
+        entry = self.current_for_agent(agent_id)
+        return entry is not None and customer_id in entry.customer_ids
+
+    def note_created(self, agent_id: str, customer_id: int) -> None:
+        entry = self.current_for_agent(agent_id)
+        if entry is not None:
+            entry.customer_ids.add(customer_id)
