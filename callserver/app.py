@@ -15,6 +15,7 @@ from pathlib import Path
 from aiohttp import web
 
 from .acd.adapter import AcdService
+from .acd.control import CallControl
 from .acd.expr import parse
 from .acd.handling import AcdEngine
 from .acd.model import AgentSpec, AgentStatus, Destination, QueueSpec, RoutingStep, Strategy
@@ -82,6 +83,7 @@ def build_engine(settings: Settings) -> AcdEngine:
         agents,
         no_answer_resume=settings.acd.no_answer_resume,
         seed=settings.acd.seed,
+        accept_timeout=settings.acd.accept_timeout,
     )
 
 
@@ -166,6 +168,7 @@ async def start_server(settings: Settings) -> CallServer:
     bus.subscribe(writer.submit)
 
     def on_pbx_event(event: PbxEvent) -> None:
+        control.on_pbx_event(event)  # channel-name index, outside-number consult legs
         service.on_pbx_event(event)
 
     ami = AmiLink(settings.ami, on_pbx_event)
@@ -175,6 +178,14 @@ async def start_server(settings: Settings) -> CallServer:
         agent_context=settings.dialplan.agent_context,
         message_context=settings.dialplan.hangup_context,
         on_fact=bus.publish,
+        link_errors=(AmiUnavailable, TimeoutError, ConnectionError),
+        refused_errors=(AmiActionError,),
+        clock=time.time,
+    )
+    control = CallControl(
+        service,
+        ami,
+        trunk_dial=settings.dialplan.remote_dial,
         link_errors=(AmiUnavailable, TimeoutError, ConnectionError),
         refused_errors=(AmiActionError,),
         clock=time.time,
@@ -202,12 +213,13 @@ async def start_server(settings: Settings) -> CallServer:
             pause_reasons=tuple(settings.web.pause_reasons),
             service_target=settings.web.service_target,
             cookie_secure=settings.web.cookie_secure,
+            control=control,
         )
     )
     web_runner = await start_web(web_app, settings.web.host, settings.web.port)
     scripts: dict[str, Callable[[AgiSession], Awaitable[None]]] = {
-        "inbound": InboundScript(settings, service),
-        "agent": AgentLegScript(service),
+        "inbound": InboundScript(settings, service, find_customers=store.find_customers_by_number),
+        "agent": AgentLegScript(service, accept_timeout=settings.acd.accept_timeout),
     }
     agi = FastAgiServer(settings.agi.host, settings.agi.port, ScriptRouter(scripts))
     await agi.start()

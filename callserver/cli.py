@@ -42,8 +42,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="also start the PBX simulator in this process, listening where the config puts Asterisk",
     )
 
-    simulate = sub.add_parser("simulate", help="run the PBX simulator (AMI + FastAGI client) alone")
+    simulate = sub.add_parser(
+        "simulate",
+        help="run the PBX simulator (AMI + FastAGI client) alone, or a capacity simulation with --offline",
+    )
     _config_arg(simulate)
+    simulate.add_argument(
+        "--offline",
+        type=Path,
+        metavar="SCENARIO",
+        help="run the routing engine on a virtual clock over a scenario file and print the report",
+    )
+    simulate.add_argument(
+        "--out", type=Path, metavar="DIR", help="with --offline: where to write the SVG plot (default: .)"
+    )
+
+    prompts = sub.add_parser("prompts", help="IVR prompts")
+    prompts_sub = prompts.add_subparsers(dest="prompts_command", required=True, metavar="ACTION")
+    build = prompts_sub.add_parser("build", help="synthesise every text prompt of the IVR flows now")
+    _config_arg(build)
+
+    passwd = sub.add_parser("passwd", help="print an argon2 hash for a web user's password (asks twice)")
+    passwd.add_argument("login")
+    passwd.add_argument("--config", type=Path, help=argparse.SUPPRESS)
 
     check = sub.add_parser("check-config", help="validate a configuration file; exit 1 on any error")
     check.add_argument("file", type=Path, metavar="FILE")
@@ -103,7 +124,22 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
 
+    if args.command == "passwd":
+        from .web.auth import set_password
+
+        return set_password([args.login])
+    if args.command == "simulate" and args.offline is not None:
+        from .acd.capacity import main_offline
+
+        return main_offline(args.offline, out_dir=args.out)
+
     settings = _load(args.config)
+    if args.command == "prompts":
+        from .ivr.prompts import build_all_prompts
+
+        report = asyncio.run(build_all_prompts(settings))
+        print(report.summary())
+        return 0 if report.ok else 1
     if args.command == "run":
         from .app import run_server
 

@@ -155,6 +155,8 @@ class RoutingStepConfig(_Model):
 class QueueConfig(_Model):
     name: str = Field(pattern=_NAME)
     dnis: list[str] = Field(default_factory=list)
+    # call data a dialled number implies, e.g. {"0140000501": {language: fr}} -> call.language == "fr"
+    dnis_data: dict[str, dict[str, str | int | float | bool]] = Field(default_factory=dict)
     # who may take the calls: either plain skills (all required, any level) or routing steps, each a
     # requirement expression (docs/requirements.md) that applies from `after` seconds of waiting
     skills: list[str] = Field(default_factory=list)
@@ -183,6 +185,7 @@ class AcdConfig(_Model):
     # (None: stays paused until they choose otherwise)
     no_answer_resume: float | None = Field(default=60.0, gt=0)
     seed: int = 0  # for the `random` strategy: routing stays reproducible
+    accept_timeout: float = Field(default=8.0, gt=0)  # a remote agent's time to press 1
 
 
 class CustomersConfig(_Model):
@@ -261,6 +264,9 @@ class Settings(_Model):
                         f"queues[{i}].dnis: '{number}' already leads to queue '{seen_dnis[number]}'"
                     )
                 seen_dnis[number] = queue.name
+            for number in queue.dnis_data:
+                if number not in queue.dnis:
+                    problems.append(f"queues[{i}].dnis_data.{number}: not one of this queue's dnis")
             if queue.skills and queue.steps:
                 problems.append(f"queues[{i}]: give 'skills' or 'steps', not both")
             for j, step in enumerate(queue.steps):
@@ -283,6 +289,13 @@ class Settings(_Model):
         if self.database.url:
             return self.database.url
         return f"sqlite+aiosqlite:///{self.data_dir / 'callserver.db'}"
+
+    def call_data_for(self, dnis: str) -> dict[str, object]:
+        """What dialling `dnis` says about a call, as requirement data (`call.<name>`)."""
+        queue = self.queue_for_dnis(dnis)
+        if queue is None:
+            return {}
+        return {f"call.{k}": v for k, v in queue.dnis_data.get(dnis, {}).items()}
 
     def queue_for_dnis(self, dnis: str) -> QueueConfig | None:
         for queue in self.queues:

@@ -24,6 +24,7 @@ from .ivr.model import FlowConfig, IvrConfig
 from .ivr.progress import IvrPresence
 from .ivr.runner import CustomerLookup, IvrResult, PromptResolver, run_flow
 from .pbx.events import InboundCall
+from .store.records import CustomerRecord
 from .voicemail.service import VoicemailService
 
 log = logging.getLogger("callserver.inbound")
@@ -65,11 +66,33 @@ class IvrDeps:
     recordings_dir: str = "/var/spool/asterisk/callserver"
 
 
+FindCustomers = Callable[[str], Awaitable[list[CustomerRecord]]]
+
+
+def customer_data(record: CustomerRecord) -> dict[str, object]:
+    """A customer record as requirement data (`customer.vip`, `customer.language`...)."""
+    return {
+        "customer_id": record.id,
+        "customer.vip": record.vip,
+        "customer.language": record.language or "",
+        "customer.account": record.account or "",
+        "customer.name": record.name,
+    }
+
+
 class InboundScript:
-    def __init__(self, settings: Settings, service: AcdService, ivr: IvrDeps | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        service: AcdService,
+        ivr: IvrDeps | None = None,
+        *,
+        find_customers: FindCustomers | None = None,
+    ) -> None:
         self.settings = settings
         self.service = service
         self.ivr = ivr
+        self.find_customers = find_customers
 
     async def __call__(self, session: AgiSession) -> None:
         call = inbound_call(session)
@@ -94,7 +117,16 @@ class InboundScript:
             await session.set_variable("CS_NEXT", "unavailable")
             self.service.reject_call(call, f"no queue for number {call.dnis!r}")
             return
-        await self._to_queue(session, call, queue.name, None)
+        await self._to_queue(session, call, queue.name, await self._direct_data(call))
+
+    async def _direct_data(self, call: InboundCall) -> dict[str, object]:
+        """What the dialled number and the caller's customer record (one match) say about the call."""
+        data = self.settings.call_data_for(call.dnis)
+        if self.find_customers is not None and call.caller_num:
+            matches = await self.find_customers(call.caller_num)
+            if len(matches) == 1:
+                data.update(customer_data(matches[0]))
+        return data
 
     async def _to_queue(
         self, session: AgiSession, call: InboundCall, queue: str, data: dict[str, object] | None

@@ -17,7 +17,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def fast_settings(tmp_path: Path, *, agents: int = 4, **overrides: Any) -> Settings:
+def fast_settings(tmp_path: Path, *, agents: int | list[dict[str, Any]] = 4, **overrides: Any) -> Settings:
     """A small call centre with second-scale timings, listening on free loopback ports."""
     data: dict[str, Any] = {
         "site": "test",
@@ -32,9 +32,11 @@ def fast_settings(tmp_path: Path, *, agents: int = 4, **overrides: Any) -> Setti
         },
         "agi": {"host": "127.0.0.1", "port": free_port()},
         "web": {"host": "127.0.0.1", "port": 0},
-        "acd": {"no_answer_resume": 0.5},
+        "acd": {"no_answer_resume": 0.5, "accept_timeout": 1.0},
         "skills": ["support"],
-        "agents": [
+        "agents": agents
+        if isinstance(agents, list)
+        else [
             {
                 "id": f"agent{i}",
                 "name": f"Agent {i}",

@@ -13,7 +13,7 @@ import threading
 from urllib.parse import urlsplit
 
 from callserver.sim import messages as m
-from callserver.sim.apps import APPS, Runtime, expand
+from callserver.sim.apps import APPS, Runtime, emit_dtmf, expand
 from callserver.sim.dialplan import split_args
 from callserver.sim.model import Channel
 
@@ -234,19 +234,7 @@ class AgiSession:
         if ch.hanging_up or not ch.keypad or ch.keypad[0] not in accept:
             return None
         digit = ch.keypad.popleft()
-        self.rt.pbx.emit(
-            m.channel_event(
-                "DTMFBegin", ch, [("Digit", digit), ("Direction", "Received")], privilege="dtmf,all"
-            )
-        )
-        self.rt.pbx.emit(
-            m.channel_event(
-                "DTMFEnd",
-                ch,
-                [("Digit", digit), ("DurationMs", "100"), ("Direction", "Received")],
-                privilege="dtmf,all",
-            )
-        )
+        emit_dtmf(self.rt, ch, digit)
         return digit
 
 

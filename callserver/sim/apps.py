@@ -4,6 +4,7 @@ variable expansion and the bridge mechanics behind `Bridge()` and `Dial()`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from callserver.sim import dialplan as dp
+from callserver.sim import messages as m
 from callserver.sim.model import AfterBridge, Channel
 from callserver.sim.pbx import Pbx
 from callserver.sim.spy import app_chanspy
@@ -176,9 +178,33 @@ async def app_moh(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
     klass = args[0].strip() if args and args[0].strip() else "default"
     duration = float(args[1]) * rt.timing.scale if len(args) > 1 and args[1].strip() else None
     rt.pbx.start_moh(ch, klass)
-    await ch.pause(duration)
+    loop = asyncio.get_running_loop()
+    until = None if duration is None else loop.time() + duration
+    while True:
+        left = None if until is None else max(0.0, until - loop.time())
+        await ch.wait_for(lambda: ch.wants_attention() or bool(ch.keypad), left)
+        if ch.wants_attention() or not ch.keypad:
+            break
+        # keys pressed on hold are not read by anyone, but the PBX reports them (DTMF class)
+        while ch.keypad:
+            emit_dtmf(rt, ch, ch.keypad.popleft())
     rt.pbx.stop_moh(ch)
     return None
+
+
+def emit_dtmf(rt: Runtime, ch: Channel, digit: str) -> None:
+    """DTMFBegin + DTMFEnd for a key the far end pressed, shaped as in the transcripts."""
+    rt.pbx.emit(
+        m.channel_event("DTMFBegin", ch, [("Digit", digit), ("Direction", "Received")], privilege="dtmf,all")
+    )
+    rt.pbx.emit(
+        m.channel_event(
+            "DTMFEnd",
+            ch,
+            [("Digit", digit), ("DurationMs", "100"), ("Direction", "Received")],
+            privilege="dtmf,all",
+        )
+    )
 
 
 async def app_agi(rt: Runtime, ch: Channel, args: list[str]) -> Jump:

@@ -19,11 +19,15 @@ from callserver.acd.events import (
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
+    CallbackRequested,
     CallEnded,
+    CallHeld,
     CallOffered,
     CallQueued,
     CallRejected,
     CallRequeued,
+    CallResumed,
+    CallTransferred,
     Fact,
     OfferEnded,
 )
@@ -169,6 +173,11 @@ async def _agent_only(session: AsyncSession, f: Any) -> None:
     """Agent facts live only in the log."""
 
 
+async def _log_only(session: AsyncSession, f: Any) -> None:
+    """Hold, resume, transfer and callback requests live only in the log; the facts that follow
+    them (requeued, answered, ended) update the row."""
+
+
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
 
 HANDLERS: dict[type, Handler] = {
@@ -179,6 +188,10 @@ HANDLERS: dict[type, Handler] = {
     CallRequeued: _requeued,
     CallEnded: _ended,
     CallRejected: _rejected,
+    CallHeld: _log_only,
+    CallResumed: _log_only,
+    CallTransferred: _log_only,
+    CallbackRequested: _log_only,
     AgentStatusChanged: _agent_only,
     AgentStateChanged: _agent_only,
 }

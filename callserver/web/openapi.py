@@ -80,6 +80,70 @@ def openapi_document() -> dict[str, Any]:
                     responses={"400": _ERROR, "404": _ERROR, "409": _ERROR},
                 ),
             },
+            "/api/calls/{call_id}/hangup": {
+                "parameters": [_param("call_id")],
+                "post": _op(
+                    "Hang up the caller (own call, or any for supervisors)",
+                    responses={"400": _ERROR, "404": _ERROR, "409": _ERROR, "502": _ERROR},
+                ),
+            },
+            "/api/calls/{call_id}/hold": {
+                "parameters": [_param("call_id")],
+                "post": _op(
+                    "Put the caller on hold (music); the agent leg waits",
+                    responses={"400": _ERROR, "404": _ERROR, "409": _ERROR, "502": _ERROR},
+                ),
+            },
+            "/api/calls/{call_id}/resume": {
+                "parameters": [_param("call_id")],
+                "post": _op(
+                    "Take the caller off hold, same agent",
+                    responses={"400": _ERROR, "404": _ERROR, "409": _ERROR, "502": _ERROR},
+                ),
+            },
+            "/api/calls/{call_id}/transfer": {
+                "parameters": [_param("call_id")],
+                "post": _op(
+                    "Blind transfer; body {kind: queue|agent|number, target}",
+                    responses={"400": _ERROR, "404": _ERROR, "409": _ERROR, "502": _ERROR},
+                ),
+            },
+            "/api/calls/{call_id}/consult": {
+                "parameters": [_param("call_id")],
+                "post": _op(
+                    "Consult a colleague or a number, caller on hold; body {kind: agent|number, target}",
+                    responses={"400": _ERROR, "404": _ERROR, "409": _ERROR, "502": _ERROR},
+                ),
+            },
+            "/api/calls/{call_id}/consult/complete": {
+                "parameters": [_param("call_id")],
+                "post": _op(
+                    "The consulted party takes the caller",
+                    responses={"400": _ERROR, "404": _ERROR, "409": _ERROR, "502": _ERROR},
+                ),
+            },
+            "/api/calls/{call_id}/consult/cancel": {
+                "parameters": [_param("call_id")],
+                "post": _op(
+                    "Drop the consulted party, caller back to the agent",
+                    responses={"400": _ERROR, "404": _ERROR, "409": _ERROR, "502": _ERROR},
+                ),
+            },
+            "/api/calls/{call_id}/wrapup": {
+                "parameters": [_param("call_id")],
+                "post": _op(
+                    "Save the wrap-up outcome code and note; ends the agent's wrap-up; body {outcome, note}",
+                    responses={"400": _ERROR, "404": _ERROR, "409": _ERROR, "502": _ERROR},
+                ),
+            },
+            "/api/outcomes": {"get": _op("The wrap-up outcome codes")},
+            "/api/agents/{agent_id}/spy": {
+                "parameters": [_param("agent_id")],
+                "post": _op(
+                    "Supervisor: ring {phone} into listen/whisper/barge on the agent's call",
+                    responses={"400": _ERROR, "404": _ERROR, "409": _ERROR, "502": _ERROR},
+                ),
+            },
             "/api/openapi.json": {"get": _op("This document")},
             "/api/live": {"get": _op("Websocket upgrade for the live channel", "switching protocols")},
         },

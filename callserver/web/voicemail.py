@@ -115,3 +115,92 @@ class VoicemailApi:
         except VoicemailError as err:
             return json_error(409, str(err))
         return web.json_response(voicemail_view(vm, self._now()))
+
+
+def _path_param() -> list[dict[str, Any]]:
+    return [{"name": "voicemail_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+
+
+def _response(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    if schema is None:
+        return {"description": description}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+VOICEMAIL_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "caller_num", "box", "recorded_at", "age", "status", "has_audio"],
+    "properties": {
+        "id": {"type": "integer"},
+        "call_id": {"type": "string"},
+        "caller_num": {"type": "string"},
+        "caller_name": {"type": "string"},
+        "customer_id": {"type": ["integer", "null"]},
+        "box": {"type": "string", "description": "queue:<name> or agent:<id>"},
+        "queue": {"type": ["string", "null"]},
+        "recorded_at": {"type": "string", "format": "date-time"},
+        "age": {"type": "number", "description": "seconds since the message was left"},
+        "duration": {"type": ["number", "null"]},
+        "has_audio": {"type": "boolean"},
+        "status": {"enum": ["new", "assigned", "in_progress", "done"]},
+        "agent_id": {"type": ["string", "null"]},
+        "outcome": {"type": ["string", "null"]},
+        "callback_call_id": {"type": ["string", "null"]},
+        "data": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
+
+
+def openapi_paths() -> dict[str, Any]:
+    """The voicemail routes in OpenAPI 3.1 form, to merge into the document's `paths`."""
+    item = {"$ref": "#/components/schemas/Voicemail"}
+    error = _response("error", {"$ref": "#/components/schemas/Error"})
+    return {
+        "/api/voicemails": {
+            "get": {
+                "summary": "Open voicemails: all with their age (supervisors) or those assigned to me",
+                "responses": {
+                    "200": _response(
+                        "OK",
+                        {"type": "object", "properties": {"voicemails": {"type": "array", "items": item}}},
+                    )
+                },
+            }
+        },
+        "/api/voicemails/{voicemail_id}/audio": {
+            "parameters": _path_param(),
+            "get": {
+                "summary": "The recording as PCM WAV for the browser's audio player",
+                "responses": {
+                    "200": {"description": "audio", "content": {"audio/wav": {}}},
+                    "404": error,
+                },
+            },
+        },
+        "/api/voicemails/{voicemail_id}/callback": {
+            "parameters": _path_param(),
+            "post": {
+                "summary": "Ring my phone, then dial the customer; links the callback call id",
+                "responses": {"202": _response("callback placed", item), "404": error, "409": error},
+            },
+        },
+        "/api/voicemails/{voicemail_id}/close": {
+            "parameters": _path_param(),
+            "post": {
+                "summary": "Close with an outcome (one of the configured outcome codes)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["outcome"],
+                                "properties": {"outcome": {"type": "string"}},
+                            }
+                        }
+                    },
+                },
+                "responses": {"200": _response("closed", item), "400": error, "404": error, "409": error},
+            },
+        },
+    }

@@ -45,6 +45,7 @@ class Sim:
     callers: set[str] = field(default_factory=set)  # caller channels still up on the PBX
     pending: list[Pending] = field(default_factory=list)
     given_up: set[str] = field(default_factory=set)  # legs the engine cancelled and forgot
+    parallel_legs: bool = False  # ring-all: several legs may ring for one call
 
     @classmethod
     def build(
@@ -54,8 +55,9 @@ class Sim:
         *,
         available: bool = True,
         no_answer_resume: float | None = None,
+        seed: int = 0,
     ) -> Sim:
-        sim = cls(AcdEngine(queues, agents, no_answer_resume=no_answer_resume))
+        sim = cls(AcdEngine(queues, agents, no_answer_resume=no_answer_resume, seed=seed))
         if available:
             for spec in agents:
                 sim.status(spec.id, AgentStatus.AVAILABLE)
@@ -92,6 +94,8 @@ class Sim:
             if leg.cmd.agent_id == cmd.agent_id and leg_id not in self.given_up:
                 raise AssertionError(f"{cmd.agent_id} offered {cmd.leg_id} while {leg_id} is live")
         for leg_id, leg in self.legs.items():
+            if self.parallel_legs:
+                break
             if leg.cmd.call_id == cmd.call_id and leg_id not in self.given_up:
                 raise AssertionError(f"{cmd.call_id} offered on {cmd.leg_id} while {leg_id} is live")
 
@@ -155,6 +159,33 @@ class Sim:
                 now=self.now,
             )
         )
+
+    def arrive_with(
+        self,
+        call_id: str,
+        queue: str,
+        *,
+        data: dict[str, object] | None = None,
+        caller_num: str = "100",
+    ) -> list[Command]:
+        """A caller arrives with data (`call.language`, `customer.vip`...) known about the call."""
+        self.callers.add(call_id)
+        return self.feed(
+            self.engine.call_arrived(
+                call_id,
+                channel=f"PJSIP/trunk-{call_id}",
+                caller_num=caller_num,
+                caller_name="",
+                dnis="5000",
+                queue=queue,
+                now=self.now,
+                data=data,
+            )
+        )
+
+    def task(self, task_id: str, queue: str, data: dict[str, object] | None = None) -> list[Command]:
+        """A voicemail task to route: no caller line."""
+        return self.feed(self.engine.task_arrived(task_id, queue=queue, data=data, now=self.now))
 
     def answer(self, leg_id: str) -> list[Command]:
         leg = self.legs[leg_id]
