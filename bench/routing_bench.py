@@ -212,10 +212,9 @@ class Result:
         return sum(self.samples) / len(self.samples) / 1e3
 
 
-def bench_arrival(world: World, n_samples: int, warmup: int) -> Result:
+def bench_arrival(centre: Centre, world: World, n_samples: int, warmup: int) -> Result:
     """Decision (a): a call arrives while agents are free; no call is left waiting between samples."""
     t0 = time.perf_counter()
-    centre = Centre(world)
     engine = centre.engine
     for spec in world.agents:
         engine.set_status(spec.id, AgentStatus.AVAILABLE, centre.now)
@@ -246,27 +245,38 @@ def bench_arrival(world: World, n_samples: int, warmup: int) -> Result:
     )  # fmt: skip
 
 
-def bench_release(world: World, n_waiting: int, n_samples: int, warmup: int) -> Result:
-    """Decision (b): an agent hangs up while `n_waiting` calls wait; they take the best waiting call."""
-    t0 = time.perf_counter()
-    centre = Centre(world)
+def load(centre: Centre, n_waiting: int) -> None:
+    """Bring the centre to `n_waiting` waiting calls with every agent who can take one on a call.
+
+    The first calls have waited 0-5 minutes (their routing steps relaxed where due); the agents log in
+    (if they have not) and take what they can; new callers then top the queue up."""
     engine = centre.engine
-    # calls that have waited 0-5 minutes, routing steps already relaxed where due
-    n_agents = len(world.agents)
-    for _ in range(n_waiting + n_agents):
-        centre.arrive(arrived_at=centre.now - centre.rng.uniform(0, 300))
-    engine.on_timer(centre.now)
-    for spec in world.agents:  # the agents log in and take the calls they can
-        centre.answer(engine.set_status(spec.id, AgentStatus.AVAILABLE, centre.now))
+    backlog = max(0, n_waiting - centre.waiting()) + len(centre.engine.agents) - len(centre.connected)
+    if backlog > 0 and not centre.connected:
+        for _ in range(backlog):
+            centre.arrive(arrived_at=centre.now - centre.rng.uniform(0, 300))
+        centre.answer(engine.on_timer(centre.now))
+    for agent in list(engine.agents.values()):
+        if agent.status is not AgentStatus.AVAILABLE:
+            centre.answer(engine.set_status(agent.id, AgentStatus.AVAILABLE, centre.now))
     while centre.waiting() < n_waiting:
         centre.arrive()
     engine.pop_facts()
+
+
+def bench_release(centre: Centre, world: World, n_waiting: int, n_samples: int, warmup: int) -> Result:
+    """Decision (b): an agent hangs up while `n_waiting` calls wait; they take the best waiting call."""
+    t0 = time.perf_counter()
+    engine = centre.engine
+    n_agents = len(world.agents)
+    load(centre, n_waiting)
     setup = time.perf_counter() - t0
     samples: list[int] = []
     hits = 0
     clock = time.perf_counter_ns
-    busy = list(centre.connected)
-    for i in range(warmup + n_samples):
+    busy: list[str] = []
+    i = 0
+    while i < warmup + n_samples:
         centre.tick()
         if not busy:
             busy = list(centre.connected)
@@ -281,6 +291,7 @@ def bench_release(world: World, n_waiting: int, n_samples: int, warmup: int) -> 
         if i >= warmup:
             samples.append(elapsed)
             hits += _offered(commands)
+        i += 1
         # untimed: the agent answers the new call, a new caller replaces it, timers run
         centre.answer(commands)
         while centre.waiting() < n_waiting:
@@ -306,16 +317,14 @@ SKILLS = (50, 200)
 WAITING = (1_000, 20_000)
 
 
-def configurations(quick: bool) -> tuple[list[tuple[int, int]], list[tuple[int, int, int]]]:
-    """Arrivals: every agents x skills (no call waits: they would be offered to the free agents).
-    Releases: every agents x skills x waiting calls. --quick keeps the ends of each axis."""
+def configurations(quick: bool) -> list[tuple[int, int, tuple[int, ...]]]:
+    """(agents, skills, waiting sizes). Every agents x skills is timed for arrivals (with no call
+    waiting: a waiting call the free agents could take would have been offered already), then for
+    releases at each waiting size, on the same engine (the queue is topped up from 1,000 to 20,000).
+    --quick keeps the two ends."""
     if quick:
-        arrival = [(100, 50), (5_000, 50), (5_000, 200)]
-        release = [(100, 50, 1_000), (5_000, 50, 1_000), (5_000, 200, 1_000), (5_000, 200, 20_000)]
-        return arrival, release
-    arrival = [(a, s) for s in SKILLS for a in AGENTS]
-    release = [(a, s, w) for w in WAITING for s in SKILLS for a in AGENTS]
-    return arrival, release
+        return [(100, 50, (1_000,)), (5_000, 200, (1_000, 20_000))]
+    return [(a, s, WAITING) for s in SKILLS for a in AGENTS]
 
 
 def _row(r: Result) -> str:
@@ -357,19 +366,25 @@ def _ratios(results: list[Result]) -> None:
 
 
 def run(quick: bool = False) -> list[Result]:
-    n_samples, warmup = (2_000, 300) if quick else (5_000, 1_000)
-    arrival, release = configurations(quick)
-    print(f"routing decisions: {QUEUES} queues, {n_samples} timed engine calls per row after {warmup} warm-up")
-    print(HEADER)
+    n_samples, warmup = (2_000, 300) if quick else (4_000, 500)
+    print(
+        f"routing decisions: {QUEUES} queues, {n_samples} timed engine calls per row after {warmup} warm-up; "
+        f"targets at {TARGET_AGENTS} agents: p99 < {TARGET_P99_MS} ms and > {TARGET_RATE:,} decisions/s"
+    )
     results: list[Result] = []
-    for agents, skills in arrival:
+    builds: list[str] = []
+    print(HEADER)
+    for agents, skills, waits in configurations(quick):
         world = build_world(agents, skills)
-        results.append(bench_arrival(world, n_samples, warmup))
+        t = time.perf_counter()
+        centre = Centre(world)
+        builds.append(f"{agents} agents / {skills} skills: {time.perf_counter() - t:.2f} s")
+        results.append(bench_arrival(centre, world, n_samples, warmup))
         print(_row(results[-1]), flush=True)
-    for agents, skills, waiting in release:
-        world = build_world(agents, skills)
-        results.append(bench_release(world, waiting, n_samples, warmup))
-        print(_row(results[-1]), flush=True)
+        for waiting in waits:
+            results.append(bench_release(centre, world, waiting, n_samples, warmup))
+            print(_row(results[-1]), flush=True)
+    print("\nengine construction (AcdEngine(queues, agents)): " + "; ".join(builds))
     _ratios(results)
     return results
 
@@ -392,16 +407,8 @@ def _hwm_kb() -> int:
 
 
 def _build_loaded(agents: int, skills: int, waiting: int) -> Centre:
-    world = build_world(agents, skills)
-    centre = Centre(world)
-    for _ in range(waiting + agents):
-        centre.arrive(arrived_at=centre.now - centre.rng.uniform(0, 300))
-    centre.engine.on_timer(centre.now)
-    for spec in world.agents:
-        centre.answer(centre.engine.set_status(spec.id, AgentStatus.AVAILABLE, centre.now))
-    while centre.waiting() < waiting:
-        centre.arrive()
-    centre.engine.pop_facts()
+    centre = Centre(build_world(agents, skills))
+    load(centre, waiting)
     return centre
 
 
@@ -452,16 +459,22 @@ def memory(agents: int = 5_000, skills: int = 200, waiting: int = 20_000) -> Non
 
 def profile(kind: str, agents: int, skills: int, waiting: int, n_samples: int = 3_000, top: int = 18) -> None:
     world = build_world(agents, skills)
+    centre = Centre(world)
+    if kind == "release":
+        load(centre, waiting)
     bench: Callable[[], Result]
     if kind == "arrival":
-        bench = lambda: bench_arrival(world, n_samples, 0)  # noqa: E731
+        bench = lambda: bench_arrival(centre, world, n_samples, 0)  # noqa: E731
     else:
-        bench = lambda: bench_release(world, waiting, n_samples, 0)  # noqa: E731
+        bench = lambda: bench_release(centre, world, waiting, n_samples, 0)  # noqa: E731
     prof = cProfile.Profile()
     prof.enable()
     bench()
     prof.disable()
-    print(f"\ncProfile, {kind} at {agents} agents / {skills} skills / {waiting} waiting (setup included), by tottime:")
+    print(
+        f"\ncProfile, {kind} at {agents} agents / {skills} skills / {waiting} waiting "
+        f"({n_samples} decisions with the untimed bookkeeping around them), by tottime:"
+    )
     pstats.Stats(prof).sort_stats("tottime").print_stats(top)
 
 

@@ -17,6 +17,7 @@ from aiohttp import web
 from .acd.adapter import AcdService
 from .acd.control import CallControl
 from .acd.expr import parse
+from .acd.metrics import MetricsBook
 from .acd.handling import AcdEngine
 from .acd.model import AgentSpec, AgentStatus, Destination, QueueSpec, RoutingStep, Strategy
 from .agentleg import AgentLegScript
@@ -164,8 +165,14 @@ async def start_server(settings: Settings) -> CallServer:
     engine = build_engine(settings)
 
     bus = FactBus()
+    metrics = MetricsBook(
+        [q.name for q in settings.queues],
+        agent_queues={a.id: sorted(engine.agents[a.id].queues) for a in settings.agents},
+        service_time=settings.web.service_target,
+    )
     bus.subscribe(lambda fact: log.info("%s", describe(fact)))
     bus.subscribe(writer.submit)
+    bus.subscribe(metrics.apply)
 
     def on_pbx_event(event: PbxEvent) -> None:
         control.on_pbx_event(event)  # channel-name index, outside-number consult legs
@@ -214,6 +221,7 @@ async def start_server(settings: Settings) -> CallServer:
             service_target=settings.web.service_target,
             cookie_secure=settings.web.cookie_secure,
             control=control,
+            metrics=metrics,
         )
     )
     web_runner = await start_web(web_app, settings.web.host, settings.web.port)

@@ -725,7 +725,11 @@ class EngineCore:
                     continue
                 call = self.router.best_call(agent, self.calls, now)
                 if call is not None:
-                    out += self._offer(call, [agent], now)
+                    chosen = [agent]
+                    if self.queues[call.queue].strategy is Strategy.RING_ALL:
+                        # ring-all rings every free eligible agent, not just the one who freed up
+                        chosen = self.router.best_agents(call, Strategy.RING_ALL, now) or chosen
+                    out += self._offer(call, chosen, now)
             calls, self._dirty_calls = self._dirty_calls, []
             ordered = [self.calls[c] for c in dict.fromkeys(calls) if c in self.calls]
             ordered = [c for c in ordered if c.state is CallState.WAITING and self.router.waiting_in(c)]

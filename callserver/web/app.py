@@ -16,10 +16,12 @@ from aiohttp import web
 
 from callserver.acd.adapter import AcdService
 from callserver.acd.control import CallControl
+from callserver.acd.metrics import MetricsBook
 from callserver.bus import FactBus
 from callserver.config import Settings
 from callserver.store.store import Store
 from callserver.voicemail.service import VoicemailService
+from callserver.web.agentphone import AgentPhoneApi
 from callserver.web.api import COOKIE, PRINCIPAL, TOKEN, Api, json_error
 from callserver.web.auth import Authenticator, WebUser
 from callserver.web.control import ControlApi
@@ -59,6 +61,7 @@ class WebDeps:
     stream_buffer: int = 256
     cookie_secure: bool | None = None  # None: Secure unless served over plain http on loopback
     control: CallControl | None = None  # call control (hold, transfers...); None: those routes answer 409
+    metrics: MetricsBook | None = None  # live queue figures for GET /api/metrics
     voicemail: VoicemailService | None = None  # None: no /api/voicemails routes
 
 
@@ -127,6 +130,11 @@ def build_web_app(deps: WebDeps) -> web.Application:
     app = web.Application(middlewares=[guard], client_max_size=64 * 1024)
     app.add_routes(api.routes())
     app.add_routes(ControlApi(deps.control, deps.store, deps.settings.web.outcome_codes, deps.clock).routes())
+    app.add_routes(
+        AgentPhoneApi(
+            deps.service, remote_dial=deps.settings.dialplan.remote_dial, metrics=deps.metrics
+        ).routes()
+    )
     app.add_routes([web.get("/api/live", live), web.get("/api/openapi.json", openapi), web.get("/", index)])
     if deps.voicemail is not None:
         app.add_routes(

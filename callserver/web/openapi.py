@@ -57,6 +57,20 @@ def openapi_document() -> dict[str, Any]:
                 ),
             },
             "/api/queues": {"get": _op("Queue tiles: waiting, longest wait, agents, today's counters")},
+            "/api/agents/{agent_id}/phone": {
+                "parameters": [_param("agent_id")],
+                "post": _op(
+                    "Take calls on another phone ({number}: remote, accept with 1; null: the configured one)",
+                    responses={"400": _ERROR, "404": _ERROR},
+                ),
+            },
+            "/api/metrics": {
+                "get": _op(
+                    "Live per-queue service figures: waiting, longest wait, answered, abandoned (short apart),"
+                    " service level (both variants), ASA, AHT, occupancy",
+                    responses={"404": _ERROR},
+                )
+            },
             "/api/calls/waiting": {"get": _op("Calls waiting or being offered, in service order")},
             "/api/pops/{call_id}": {
                 "parameters": [_param("call_id")],

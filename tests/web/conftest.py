@@ -6,6 +6,7 @@ which is all the screen-pop and live-channel tests need.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -19,6 +20,7 @@ from aiohttp import ClientWebSocketResponse, WSMsgType
 from aiohttp.test_utils import TestClient, TestServer
 
 from callserver.acd.adapter import AcdService
+from callserver.acd.metrics import MetricsBook
 from callserver.acd.model import AgentStatus
 from callserver.app import build_engine
 from callserver.bus import FactBus
@@ -159,7 +161,9 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
         clock=time.time,
     )
     await service.start()
-    deps = deps_factory(tmp_path, store, service, bus)
+    metrics = MetricsBook([q.name for q in settings.queues])
+    bus.subscribe(metrics.apply)
+    deps = dataclasses.replace(deps_factory(tmp_path, store, service, bus), metrics=metrics)
     server = TestServer(build_web_app(deps), host="127.0.0.1")
     await server.start_server()
     environment = Env(deps, server, [])
