@@ -17,8 +17,8 @@ from aiohttp import web
 from .acd.adapter import AcdService
 from .acd.control import CallControl
 from .acd.expr import parse
-from .acd.metrics import MetricsBook
 from .acd.handling import AcdEngine
+from .acd.metrics import MetricsBook
 from .acd.model import AgentSpec, AgentStatus, Destination, QueueSpec, RoutingStep, Strategy
 from .agentleg import AgentLegScript
 from .agi.server import FastAgiServer

@@ -60,7 +60,7 @@ def openapi_document() -> dict[str, Any]:
             "/api/agents/{agent_id}/phone": {
                 "parameters": [_param("agent_id")],
                 "post": _op(
-                    "Take calls on another phone ({number}: remote, accept with 1; null: the configured one)",
+                    "Take calls on another phone ({number}: remote, accepts with 1; null: configured one)",
                     responses={"400": _ERROR, "404": _ERROR},
                 ),
             },

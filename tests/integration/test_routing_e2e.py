@@ -22,7 +22,9 @@ from ..helpers import fast_settings
 
 pytestmark = pytest.mark.slow
 
-BILLING_FR_VIP = 'billing >= 5 and (call.language != "fr" or french >= 6) and (not customer.vip or billing >= 7)'
+BILLING_FR_VIP = (
+    'billing >= 5 and (call.language != "fr" or french >= 6) and (not customer.vip or billing >= 7)'
+)
 
 
 def _agent(ident: str, skills: dict[str, int], **extra: Any) -> dict[str, Any]:
