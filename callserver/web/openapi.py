@@ -66,8 +66,8 @@ def openapi_document() -> dict[str, Any]:
             },
             "/api/metrics": {
                 "get": _op(
-                    "Live per-queue service figures: waiting, longest wait, answered, abandoned (short apart),"
-                    " service level (both variants), ASA, AHT, occupancy",
+                    "Live per-queue figures: waiting, longest wait, answered, abandoned (short apart),"
+                    " service level (two variants), ASA, AHT, occupancy",
                     responses={"404": _ERROR},
                 )
             },
