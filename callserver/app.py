@@ -28,13 +28,21 @@ from .ami.protocol import AmiActionError, AmiUnavailable
 from .bus import FactBus
 from .config import QueueConfig, Settings, TimeoutAction
 from .facts_log import describe
-from .inbound import InboundScript
+from .inbound import InboundScript, IvrDeps, store_linker
+from .ivr.lookup import StaticFigures, StoreLookup
+from .ivr.progress import IvrPresence, IvrProgress
+from .ivr.prompts import SynthPrompts
+from .ivr.runner import FilePrompts
 from .mqtt.publisher import MqttPublisher
 from .pbx.events import PbxEvent
+from .speech import PromptSynth
+from .speech.cli import prompt_cache_dir
 from .store.store import Store
 from .store.writer import FactWriter
+from .voicemail import VoicemailService, VoicemailStore, VoicemailWaiting
+from .voicemail.agi import VoicemailScript
 from .web import Role, WebDeps, WebUser, build_web_app, hash_password, start_web, stop_web
-from .web.app import bound_port
+from .web.app import PARTS, bound_port
 
 UI_DIR = Path(__file__).resolve().parent.parent / "agent_ui"
 
@@ -116,6 +124,10 @@ class CallServer:
     agi: FastAgiServer
     web_runner: web.AppRunner
     mqtt: MqttPublisher | None = None
+    voicemail: VoicemailService | None = None
+    vm_store: VoicemailStore | None = None
+    synth: PromptSynth | None = None
+    ivr: IvrDeps | None = None
 
     @property
     def web_port(self) -> int | None:
@@ -126,9 +138,15 @@ class CallServer:
         await self.agi.stop()
         await self.ami.stop()
         await self.service.stop()
+        if self.voicemail is not None:
+            await self.voicemail.stop()
+        if self.synth is not None:
+            await self.synth.close()
         if self.mqtt is not None:
             await self.mqtt.stop()
         await self.writer.stop()
+        if self.vm_store is not None:
+            await self.vm_store.close()
         await self.store.close()
 
 
@@ -208,6 +226,41 @@ async def start_server(settings: Settings) -> CallServer:
     if settings.mqtt is not None:
         mqtt = MqttPublisher(settings.mqtt, bus)
         await mqtt.start()
+
+    def on_waiting(waiting: VoicemailWaiting) -> None:
+        log.info("voicemail box %s: %d waiting", waiting.box, waiting.new)
+        web_app[PARTS].hub.voicemail_waiting(waiting.box, waiting.new, waiting.at)
+        if mqtt is not None:
+            mqtt.voicemail_waiting(waiting.box, waiting.new, waiting.at)
+
+    def on_progress(p: IvrProgress) -> None:
+        web_app[PARTS].hub.ivr_progress(p.call_id, p.flow, p.node, p.at, p.ended, p.outcome)
+
+    vm_store = await VoicemailStore.open(settings.database_url())
+    voicemail = VoicemailService(
+        vm_store,
+        service,
+        ami,
+        clock=time.time,
+        agent_endpoint=lambda a: engine.agents[a].endpoint if a in engine.agents else None,
+        on_waiting=on_waiting,
+    )
+    bus.subscribe(voicemail.on_fact)
+    synth = PromptSynth(prompt_cache_dir(settings))
+    recordings = str(settings.voicemail.recordings_dir.resolve())
+    ivr = None
+    if settings.ivr is not None:
+        seed = settings.customers.seed_file
+        ivr = IvrDeps(
+            config=settings.ivr,
+            lookup=StoreLookup(store, StaticFigures.from_seed_csv(seed) if seed else None),
+            prompts=FilePrompts(SynthPrompts(synth)),
+            presence=IvrPresence(time.time, on_progress),
+            link_customer=store_linker(writer, store),
+            clock=time.time,
+            voicemail=voicemail,
+            recordings_dir=recordings,
+        )
     web_app = build_web_app(
         WebDeps(
             settings,
@@ -222,17 +275,34 @@ async def start_server(settings: Settings) -> CallServer:
             cookie_secure=settings.web.cookie_secure,
             control=control,
             metrics=metrics,
+            voicemail=voicemail,
         )
     )
     web_runner = await start_web(web_app, settings.web.host, settings.web.port)
     scripts: dict[str, Callable[[AgiSession], Awaitable[None]]] = {
-        "inbound": InboundScript(settings, service, find_customers=store.find_customers_by_number),
+        "inbound": InboundScript(settings, service, ivr, find_customers=store.find_customers_by_number),
         "agent": AgentLegScript(service, accept_timeout=settings.acd.accept_timeout),
+        "voicemail": VoicemailScript(voicemail, recordings_dir=recordings),
     }
     agi = FastAgiServer(settings.agi.host, settings.agi.port, ScriptRouter(scripts))
     await agi.start()
     await ami.start()
-    server = CallServer(settings, store, writer, bus, engine, service, ami, agi, web_runner, mqtt)
+    server = CallServer(
+        settings,
+        store,
+        writer,
+        bus,
+        engine,
+        service,
+        ami,
+        agi,
+        web_runner,
+        mqtt,
+        voicemail,
+        vm_store,
+        synth,
+        ivr,
+    )
     log.info(
         "callserver up: web on http://%s:%s/  FastAGI on %s:%s, AMI to %s:%s, database %s",
         settings.web.host,

@@ -188,6 +188,12 @@ class AcdConfig(_Model):
     accept_timeout: float = Field(default=8.0, gt=0)  # a remote agent's time to press 1
 
 
+class VoicemailConfig(_Model):
+    # where Asterisk writes recordings (RECORD FILE) and callserver reads them back for the browser;
+    # both must reach it
+    recordings_dir: Path = Path("data/recordings")
+
+
 class CustomersConfig(_Model):
     seed_file: Path | None = None
 
@@ -232,6 +238,7 @@ class Settings(_Model):
     agents: list[AgentConfig] = Field(default_factory=list)
     queues: list[QueueConfig] = Field(default_factory=list)
     customers: CustomersConfig = CustomersConfig()
+    voicemail: VoicemailConfig = VoicemailConfig()
     simulator: SimulatorConfig = SimulatorConfig()
     # IVR flows: validated by callserver.ivr.validate (graph checks need the queues), see parse_settings
     ivr: Any = None

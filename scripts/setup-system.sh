@@ -3,7 +3,7 @@
 # everything is there. Run as root (or with sudo available) on Debian 12.
 set -euo pipefail
 
-packages=(python3-venv python3-dev gcc postgresql espeak-ng sox mosquitto)
+packages=(python3-venv python3-dev gcc postgresql espeak-ng sox mosquitto chromium)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -39,6 +39,7 @@ from .events import (
     OfferResult,
     Outcome,
 )
+from .expr import BoundRequirement
 from .model import (
     Agent,
     AgentSpec,
@@ -84,12 +85,13 @@ class EngineCore:
     ) -> None:
         self.queues: dict[str, QueueSpec] = {q.name: q for q in queues}
         self.agents: dict[str, Agent] = {}
+        # the queues an agent serves (for views): any routing step it meets with no call data known
+        tests = [
+            (q.name, [step.requirement.bind({}).test for step in q.routing_steps()])
+            for q in self.queues.values()
+        ]
         for spec in agents:
-            served = frozenset(
-                q.name
-                for q in self.queues.values()
-                if any(step.requirement.bind({}).test(spec.skills) for step in q.routing_steps())
-            )
+            served = frozenset(name for name, step_tests in tests if any(t(spec.skills) for t in step_tests))
             self.agents[spec.id] = Agent(spec=spec, queues=served)
         self.calls: dict[str, Call] = {}
         self.legs: dict[str, Leg] = {}
@@ -105,6 +107,8 @@ class EngineCore:
         self._leg_seq = 0
         self._ended: OrderedDict[str, None] = OrderedDict()
         self._dirty_calls: list[str] = []
+        # binding a requirement to call data compiles it: calls with the same relevant data share one
+        self._bound_cache: dict[tuple[str, tuple[tuple[str, str], ...]], BoundRequirement] = {}
         self._dirty_agents: list[str] = []
 
     # -- facts and timers -------------------------------------------------------------------
@@ -281,7 +285,15 @@ class EngineCore:
     def _bind(self, call: Call) -> None:
         steps = self.queues[call.queue].routing_steps()
         # a step already due (an adopted call that waited long) fires at the next timer run
-        call.bound = steps[call.step].requirement.bind(call.data)
+        requirement = steps[call.step].requirement
+        key = (
+            requirement.text,
+            tuple(sorted((ref, repr(call.data.get(ref))) for ref in requirement.data_refs)),
+        )
+        bound = self._bound_cache.get(key)
+        if bound is None:
+            bound = self._bound_cache[key] = requirement.bind(call.data)
+        call.bound = bound
         due = self._step_due(call)
         if due is not None:
             self._arm(due, "step", call.id)
@@ -683,6 +695,7 @@ class EngineCore:
         """The caller leaves this queue: another queue, voicemail, a number, or a message then hang-up."""
         if dest.kind == "queue" and dest.target in self.queues and dest.target not in call.visited:
             self._facts.append(CallRequeued(call.id, now, call.queue, dest.target))
+            call.target_agent = None  # overflowing is for other agents: no longer kept for one
             self._enter_queue(call, dest.target, now)
             return []
         if dest.kind in ("voicemail", "number"):

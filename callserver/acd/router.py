@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .expr import BoundRequirement
+from .expr import BoundRequirement, SkillCmp
 from .model import Agent, Call, CallState, Strategy
 
 # priority points gained per second of waiting: 1 point a minute, so nothing starves
@@ -49,9 +49,12 @@ class Router:
         self.agents = agents
         self.ageing = ageing
         self.free: dict[str, None] = {}  # insertion order == longest idle first
+        self._free_order: dict[str, int] = {}
+        self._free_seq = 0
         self.buckets: dict[tuple[str, str, str], Bucket] = {}
         self._bucket_of: dict[str, Bucket] = {}
         self._eligible_cache: dict[str, frozenset[str]] = {}
+        self._skill_index: dict[str, frozenset[str]] | None = None
         self._seq = 0
         self._rr_last: dict[str, str] = {}
         self._rng = random.Random(seed)
@@ -61,21 +64,50 @@ class Router:
     def agent_free(self, agent: Agent) -> None:
         self.free.pop(agent.id, None)
         self.free[agent.id] = None
+        self._free_seq += 1
+        self._free_order[agent.id] = self._free_seq
+
+    def _free_rank(self, agent_id: str) -> int:
+        """Position in longest-idle order (smaller: free for longer)."""
+        return self._free_order.get(agent_id, 0)
 
     def agent_busy(self, agent: Agent) -> None:
         self.free.pop(agent.id, None)
 
     def eligible(self, bound: BoundRequirement) -> frozenset[str]:
+        """Agents whose skills meet `bound`, computed once per distinct requirement.
+
+        A top-level term like `billing >= 3` narrows the agents to test to those holding `billing`
+        (a skill index), so a new requirement costs tens of tests, not one per agent.
+        """
         cached = self._eligible_cache.get(bound.key)
         if cached is None:
             test = bound.test
-            cached = frozenset(a.id for a in self.agents.values() if test(a.spec.skills))
+            candidates: Iterable[str] = self.agents
+            for term in bound.conjuncts():
+                if isinstance(term, SkillCmp) and term.op in (">=", "==") and term.level >= 1:
+                    holders = self._by_skill().get(term.skill, frozenset())
+                    if isinstance(candidates, dict) or len(holders) < len(candidates):  # type: ignore[arg-type]
+                        candidates = holders
+            agents = self.agents
+            cached = frozenset(a for a in candidates if test(agents[a].spec.skills))
             self._eligible_cache[bound.key] = cached
         return cached
+
+    def _by_skill(self) -> dict[str, frozenset[str]]:
+        if self._skill_index is None:
+            index: dict[str, set[str]] = {}
+            for agent in self.agents.values():
+                for skill, level in agent.spec.skills.items():
+                    if level >= 1:
+                        index.setdefault(skill, set()).add(agent.id)
+            self._skill_index = {k: frozenset(v) for k, v in index.items()}
+        return self._skill_index
 
     def forget_skills(self) -> None:
         """Agents' skills changed: recompute eligibility lazily."""
         self._eligible_cache.clear()
+        self._skill_index = None
         for bucket in self.buckets.values():
             bucket.eligible = self.eligible(bucket.bound) if not bucket.key[2] else bucket.eligible
 
@@ -136,9 +168,9 @@ class Router:
         """The call this newly free agent should take: highest effective priority, then longest wait."""
         best: Call | None = None
         best_rank: tuple[float, float] = (0.0, 0.0)
-        for bucket in list(self.buckets.values()):
-            if agent.id not in bucket.eligible:
-                continue
+        aid = agent.id
+        # _head only drops stale heap entries, never buckets, so iterating the dict itself is safe
+        for bucket in [b for b in self.buckets.values() if aid in b.eligible]:
             head = self._head(bucket, calls)
             if head is None:
                 continue
@@ -153,6 +185,13 @@ class Router:
         if bucket is None or not self.free:
             return []
         eligible = bucket.eligible
+        if strategy is Strategy.LONGEST_IDLE and len(eligible) * 4 < len(self.free):
+            # few agents can take it: look at them rather than walk the whole free list
+            free_eligible = [a for a in eligible if a in self.free]
+            if not free_eligible:
+                return []
+            fresh_ids = [a for a in free_eligible if a not in call.declined] or free_eligible
+            return [self.agents[min(fresh_ids, key=self._free_rank)]]
         if strategy is Strategy.LONGEST_IDLE:
             fallback: Agent | None = None
             for aid in self.free:
@@ -161,7 +200,11 @@ class Router:
                         return [self.agents[aid]]
                     fallback = fallback or self.agents[aid]
             return [fallback] if fallback is not None else []
-        candidates = [self.agents[a] for a in self.free if a in eligible]
+        candidates = (
+            [self.agents[a] for a in self.free if a in eligible]
+            if len(eligible) > 64
+            else [self.agents[a] for a in sorted(eligible, key=self._free_rank) if a in self.free]
+        )
         fresh = [a for a in candidates if a.id not in call.declined]
         candidates = fresh or candidates
         if not candidates:

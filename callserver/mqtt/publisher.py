@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import secrets
 import time
@@ -22,7 +23,7 @@ import aiomqtt
 from callserver.acd.events import Fact
 from callserver.bus import FactBus
 from callserver.config import MqttConfig
-from callserver.mqtt.topics import message_for
+from callserver.mqtt.topics import VERSION, message_for, topic_part
 
 log = logging.getLogger("callserver.mqtt")
 
@@ -81,7 +82,15 @@ class MqttPublisher:
     # -- input (from the bus, synchronous) ----------------------------------------------------
 
     def submit(self, fact: Fact) -> None:
-        message = message_for(fact, self.config.topic_prefix, self.config.site)
+        self._enqueue(message_for(fact, self.config.topic_prefix, self.config.site))
+
+    def voicemail_waiting(self, box: str, new: int, at: float) -> None:
+        """Message-waiting indication for a mailbox: `<prefix>/<site>/voicemail/<box>/waiting`."""
+        prefix, site = topic_part(self.config.topic_prefix), topic_part(self.config.site)
+        payload = {"v": VERSION, "event": "waiting", "at": at, "box": box, "new": new}
+        self._enqueue((f"{prefix}/{site}/voicemail/{topic_part(box)}/waiting", json.dumps(payload).encode()))
+
+    def _enqueue(self, message: tuple[str, bytes]) -> None:
         if len(self._pending) >= self._queue_size:
             self._pending.popleft()
             self.dropped += 1

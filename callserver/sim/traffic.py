@@ -17,6 +17,7 @@ from typing import Any
 
 from callserver.config import Settings
 from callserver.sim.apps import Runtime
+from callserver.sim.callers import default_profile, pick_script
 from callserver.sim.executor import run_channel
 from callserver.sim.model import Channel
 
@@ -73,6 +74,10 @@ class CallHandle:
 Spawn = Callable[[Coroutine[Any, Any, None], str], object]
 
 
+# account numbers simulated callers type in IVR menus (those of config/customers.csv, and one unknown)
+IVR_ACCOUNTS = ("100101", "100102", "200201", "300301")
+
+
 class Traffic:
     """Creates callers on demand (`place_call`) or at the configured rate (`start`)."""
 
@@ -85,6 +90,7 @@ class Traffic:
         self._arrivals: asyncio.Task[None] | None = None
         self._finished = asyncio.Condition()
         self.finished = 0
+        self.profile = default_profile(IVR_ACCOUNTS)
 
     async def wait_finished(self, count: int) -> None:
         """Wait until `count` callers in total have hung up (wrap in a timeout)."""
@@ -185,7 +191,23 @@ class Traffic:
 
     def dnis_pool(self) -> list[str]:
         cfg = self.settings.simulator.callers
-        return list(cfg.dnis) or [d for q in self.settings.queues for d in q.dnis]
+        if cfg.dnis:
+            return list(cfg.dnis)
+        ivr = self.settings.ivr
+        flows = [d for f in ivr.flows.values() for d in f.dnis] if ivr is not None else []
+        return [d for q in self.settings.queues for d in q.dnis] + flows
+
+    def _arrival(self, number: str, dnis: str) -> None:
+        """One random caller; on an IVR number they follow a caller profile (keys, early hang-up)."""
+        ivr = self.settings.ivr
+        if ivr is None or ivr.flow_for_dnis(dnis) is None:
+            self.place_call(number, dnis)
+            return
+        script = pick_script(self.rng, self.profile)
+        handle = self.place_call(number, dnis, patience=script.patience * self.scale, digits=script.digits)
+        log.info("caller on %s follows the IVR profile '%s'", handle.channel.name, script.behaviour)
+        if script.hangup_after is not None:
+            asyncio.get_running_loop().call_later(script.hangup_after * self.scale, handle.hangup)
 
     async def _arrive(self) -> None:
         """Poisson arrivals at `rate_per_minute` (scaled), until `max_calls` callers."""
@@ -197,5 +219,5 @@ class Traffic:
         made = 0
         while cfg.max_calls is None or made < cfg.max_calls:
             await asyncio.sleep(self.rng.expovariate(cfg.rate_per_minute / 60.0) * self.scale)
-            self.place_call(self.rng.choice(cfg.numbers), self.rng.choice(pool))
+            self._arrival(self.rng.choice(cfg.numbers), self.rng.choice(pool))
             made += 1

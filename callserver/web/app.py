@@ -97,7 +97,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
         pause_reasons=deps.pause_reasons,
         cookie_secure=deps.cookie_secure,
     )
-    document = openapi_document()
+    document = openapi_document(voicemail=deps.voicemail is not None)
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -199,6 +199,18 @@ class LiveHub:
             if (supervisors and p.is_supervisor) or (agent_id is not None and p.agent_id == agent_id):
                 self._emit(stream, kind, data)
 
+    def voicemail_waiting(self, box: str, new: int, at: float) -> None:
+        """Message-waiting indication: supervisors see every box, an agent their own (`agent:<id>`)."""
+        agent_id = box.removeprefix("agent:") if box.startswith("agent:") else None
+        self._send("voicemail.waiting", {"box": box, "new": new, "at": at}, agent_id)
+
+    def ivr_progress(
+        self, call_id: str, flow: str, node: str, at: float, ended: bool, outcome: str | None
+    ) -> None:
+        """Where a caller is in the IVR, for the supervisor monitor."""
+        data = {"call_id": call_id, "flow": flow, "node": node, "at": at, "ended": ended, "outcome": outcome}
+        self._send("ivr.progress", data, None)
+
     def on_fact(self, fact: Fact) -> None:
         """Bus subscriber: map the fact to its public message and send it to whoever may see it."""
         self.counters.on_fact(fact)

@@ -30,7 +30,18 @@ def _param(name: str, kind: str = "string") -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
 
 
-def openapi_document() -> dict[str, Any]:
+def openapi_document(*, voicemail: bool = True) -> dict[str, Any]:
+    """The served API; the voicemail routes exist only where a voicemail service is wired."""
+    document = _document()
+    if voicemail:
+        from callserver.web.voicemail import VOICEMAIL_SCHEMA, openapi_paths
+
+        document["paths"].update(openapi_paths())
+        document["components"]["schemas"]["Voicemail"] = VOICEMAIL_SCHEMA
+    return document
+
+
+def _document() -> dict[str, Any]:
     customer_body = "#/components/schemas/CustomerInput"
     return {
         "openapi": "3.1.0",

@@ -234,3 +234,20 @@ def test_call_control_on_a_call_not_connected_names_its_state() -> None:
     sim.caller_hangs_up("c1")
     with pytest.raises(NotAllowed, match="call c1 is not in progress"):
         sim.engine.hold("c1", sim.now)
+
+
+def test_call_transferred_to_an_agent_who_never_takes_it_overflows_to_anyone_in_the_next_queue() -> None:
+    queues = [
+        QueueSpec(name="billing", skills=frozenset({"billing"}), max_wait=60.0, overflow_queue="sales"),
+        QueueSpec(name="sales", skills=frozenset({"sales"}), max_wait=60.0),
+    ]
+    sim = Sim.build(queues, [person("ann", "billing"), person("bob", "billing"), person("carl", "sales")])
+    sim.parallel_legs = True
+    sim.arrive("c1", "billing")
+    sim.answer(sim.ringing_leg("ann"))
+    sim.status("bob", AgentStatus.PAUSED, "lunch")
+    sim.feed(sim.engine.transfer_to_agent("c1", "bob", sim.now))
+    sim.deliver_all()
+    assert sim.advance_to(59.0) == []  # only bob may take it, and bob is at lunch
+    cmds = sim.advance_to(60.0)
+    assert originated(cmds) == [("c1", "carl", "offer")]

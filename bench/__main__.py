@@ -1,0 +1,30 @@
+"""Run every benchmark: `python -m bench` (all sizes, about 3 minutes) or `python -m bench --quick`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import platform
+import time
+
+from . import routing_bench, speech_bench
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="a fast subset (under 30 s)")
+    ap.add_argument(
+        "--profile", action="store_true", help="cProfile the routing decisions at the largest size"
+    )
+    args = ap.parse_args()
+    t = time.perf_counter()
+    print(f"python {platform.python_version()} on {platform.machine()}")
+    print("\n# routing")
+    routing_bench.main(["--quick"] * args.quick + ["--profile"] * args.profile)
+    print("\n# speech")
+    asyncio.run(speech_bench.main())
+    print(f"\nall benchmarks took {time.perf_counter() - t:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

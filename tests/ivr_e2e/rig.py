@@ -1,0 +1,288 @@
+"""The server side of an IVR call centre, built piece by piece over real TCP, with the simulator.
+
+It assembles the same components the composition root does (store, fact writer, ACD service, AMI
+link, FastAGI with the IVR-aware inbound script, voicemail, prompt synthesis with real espeak-ng)
+so the IVR and voicemail paths are tested end to end whatever the root wires today.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from callserver.acd.adapter import AcdService
+from callserver.acd.handling import AcdEngine
+from callserver.acd.model import AgentStatus
+from callserver.agentleg import AgentLegScript
+from callserver.agi.server import FastAgiServer
+from callserver.ami.adapter import AmiLink
+from callserver.ami.protocol import AmiActionError, AmiUnavailable
+from callserver.app import ScriptRouter, build_engine
+from callserver.bus import FactBus
+from callserver.config import Settings, parse_settings
+from callserver.inbound import InboundScript, IvrDeps, store_linker
+from callserver.ivr.lookup import StaticFigures, StoreLookup
+from callserver.ivr.progress import IvrPresence, IvrProgress
+from callserver.ivr.prompts import SynthPrompts
+from callserver.ivr.runner import FilePrompts
+from callserver.pbx.events import PbxEvent
+from callserver.sim import PbxSimulator
+from callserver.speech import PromptSynth
+from callserver.speech.cli import prompt_cache_dir
+from callserver.store.store import Store
+from callserver.store.writer import FactWriter
+from callserver.voicemail import VoicemailService, VoicemailStore, VoicemailWaiting
+from callserver.voicemail.agi import VoicemailScript
+
+from ..helpers import ROOT, fast_settings
+
+ACCOUNT = "100200"
+CUSTOMER = "Alice Martin"
+BALANCE = "42.10"
+CALLER = "+33655500001"  # not a number the directory knows: the account identifies the caller
+BILLING_DNIS = "600"
+
+FLOW: dict[str, Any] = {
+    "dnis": [BILLING_DNIS],
+    "language": "en",
+    "start": "office",
+    "schedules": {"office": {"timezone": "Europe/Paris", "open": ["mon-fri 08:00-18:00"]}},
+    "nodes": {
+        "office": {"type": "hours", "schedule": "office", "open": "menu", "closed": "closed_menu"},
+        "menu": {
+            "type": "menu",
+            "prompt": "For support, press 1. For billing, press 2.",
+            "options": {"1": "support_q", "2": "account"},
+            "timeout": 2,
+            "retries": 0,
+            "fallback": "support_q",
+        },
+        "account": {
+            "type": "collect",
+            "variable": "account",
+            "prompt": "Please type your account number, then the hash key.",
+            "min_length": 4,
+            "max_length": 10,
+            "timeout": 2,
+            "retries": 0,
+            "on_invalid": "billing_q",
+            "next": "find",
+        },
+        "find": {
+            "type": "lookup",
+            "by": "account",
+            "variable": "account",
+            "found": "balance",
+            "not_found": "billing_q",
+        },
+        "balance": {
+            "type": "say",
+            "text": "Hello {customer.name}. Your balance is {customer.balance|currency}.",
+            "next": "product",
+        },
+        "product": {"type": "set", "values": {"product": "billing"}, "next": "billing_q"},
+        "billing_q": {"type": "queue", "queue": "billing"},
+        "support_q": {"type": "queue", "queue": "support"},
+        "closed_menu": {
+            "type": "menu",
+            "prompt": "We are closed. To leave a message, press 1.",
+            "options": {"1": "message"},
+            "timeout": 2,
+            "retries": 0,
+            "fallback": "bye",
+        },
+        "message": {
+            "type": "voicemail",
+            "queue": "billing",
+            "prompt": "Please leave your message after the tone.",
+            "max_length": 30,
+            "silence": 3,
+        },
+        "bye": {"type": "hangup", "reason": "closed"},
+    },
+}
+
+OPEN = datetime.fromisoformat("2026-03-02T10:00:00+01:00")  # a Monday morning
+CLOSED = datetime.fromisoformat("2026-03-01T03:00:00+01:00")  # a Sunday night
+PASSWORD = "correct horse"
+
+
+def ivr_settings(
+    tmp_path: Path, *, extra_dialplan: list[Path] | None = None, entry_context: str | None = None
+) -> Settings:
+    """fast_settings with a billing queue, billing agents, a customers CSV and an `ivr:` section."""
+    seed = tmp_path / "customers.csv"
+    seed.write_text(
+        "name,phones,account,language,vip,notes,balance\n"
+        f"{CUSTOMER},+33611111111,{ACCOUNT},en,false,,{BALANCE}\n"
+        "Bob Durand,+33622222222,300400,fr,true,,-3\n",
+        encoding="utf-8",
+    )
+    base = fast_settings(tmp_path)  # agents, queues and the rest are replaced below
+    simulator = base.simulator.model_dump(mode="json")
+    simulator["dialplan"] = [str(ROOT / "asterisk" / "extensions_callserver.conf")] + [
+        str(p) for p in extra_dialplan or []
+    ]
+    if entry_context is not None:
+        simulator["entry_context"] = entry_context
+    agents = [
+        {
+            "id": f"agent{i}",
+            "name": f"Agent {i}",
+            "login": f"agent{i}",
+            "interface": f"PJSIP/{1000 + i}",
+            "skills": {"support": 5, "billing": 5},
+            "start_available": True,
+            "password": PASSWORD,
+        }
+        for i in (1, 2)
+    ]
+    queues = [
+        {"name": "support", "dnis": ["500"], "skills": ["support"], "max_wait": 10, "ring_timeout": 2},
+        {"name": "billing", "skills": ["billing"], "max_wait": 10, "ring_timeout": 2},
+    ]
+    data = base.model_dump(mode="json", exclude={"ivr"})
+    data.update(
+        skills=["support", "billing"],
+        agents=agents,
+        queues=queues,
+        customers={"seed_file": str(seed)},
+        simulator=simulator,
+        web_users=[{"login": "boss", "name": "The Supervisor", "password": PASSWORD}],
+        ivr={"flows": {"main": FLOW}},
+    )
+    return parse_settings(data, "<ivr test settings>", env={})
+
+
+@dataclass
+class Rig:
+    settings: Settings
+    sim: PbxSimulator
+    store: Store
+    writer: FactWriter
+    engine: AcdEngine
+    service: AcdService
+    voicemail: VoicemailService
+    synth: PromptSynth
+    presence: IvrPresence
+    bus: FactBus
+    agi_commands: list[str] = field(default_factory=list)
+    progress: list[IvrProgress] = field(default_factory=list)
+    waiting: list[VoicemailWaiting] = field(default_factory=list)
+    ivr_now: list[datetime] = field(default_factory=lambda: [OPEN])
+    facts: list[object] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def note(self, item: object, into: list[Any]) -> None:
+        into.append(item)
+        self.changed.set()
+
+    async def until(self, predicate: Callable[[], bool]) -> None:
+        """Wait until `predicate()` holds, re-checked after each fact, IVR step or mailbox change."""
+        while not predicate():
+            self.changed.clear()
+            await self.changed.wait()
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.settings.data_dir / "recordings"
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Rig]:
+    """Simulator and server up and resynchronised; everything closed on the way out."""
+    sim = PbxSimulator(settings, answer_time=0.05, playback_time=0.1)
+    await sim.start()
+    store = await Store.open(settings.database_url())
+    await store.sync_config(settings)
+    assert settings.customers.seed_file is not None
+    report = await store.load_customers(settings.customers.seed_file)
+    assert report.ok, report.errors
+    writer = FactWriter(store)
+    writer.start()
+    bus = FactBus()
+    bus.subscribe(writer.submit)
+    engine = build_engine(settings)
+
+    def on_pbx_event(event: PbxEvent) -> None:
+        service.on_pbx_event(event)
+
+    ami = AmiLink(settings.ami, on_pbx_event)
+    service = AcdService(
+        engine,
+        ami,
+        agent_context=settings.dialplan.agent_context,
+        message_context=settings.dialplan.hangup_context,
+        on_fact=bus.publish,
+        link_errors=(AmiUnavailable, TimeoutError, ConnectionError),
+        refused_errors=(AmiActionError,),
+        clock=time.time,
+    )
+    await service.start()
+    for agent in settings.agents:
+        service.apply(engine.set_status(agent.id, AgentStatus.AVAILABLE, time.time()))
+    service.apply(engine.set_pbx_ready(False, time.time()))
+    vm_store = await VoicemailStore.open(settings.database_url())
+    synth = PromptSynth(prompt_cache_dir(settings))
+    rig_box: list[Rig] = []
+    presence = IvrPresence(time.time, lambda p: rig_box[0].note(p, rig_box[0].progress))
+    voicemail = VoicemailService(
+        vm_store,
+        service,
+        ami,
+        clock=time.time,
+        agent_endpoint=lambda a: engine.agents[a].endpoint if a in engine.agents else None,
+        on_waiting=lambda w: rig_box[0].note(w, rig_box[0].waiting),
+    )
+    unsubscribe = bus.subscribe(voicemail.on_fact)
+    rig = Rig(settings, sim, store, writer, engine, service, voicemail, synth, presence, bus)
+    rig_box.append(rig)
+    bus.subscribe(lambda fact: rig.note(fact, rig.facts))
+    ivr = IvrDeps(
+        config=settings.ivr,
+        lookup=StoreLookup(store, StaticFigures.from_seed_csv(settings.customers.seed_file)),
+        prompts=FilePrompts(SynthPrompts(synth)),
+        presence=presence,
+        link_customer=store_linker(writer, store),
+        clock=lambda: rig.ivr_now[0].timestamp(),
+        voicemail=voicemail,
+        recordings_dir=str(rig.recordings_dir),
+    )
+    scripts = ScriptRouter(
+        {
+            "inbound": InboundScript(settings, service, ivr),
+            "agent": AgentLegScript(service),
+            "voicemail": VoicemailScript(voicemail, recordings_dir=str(rig.recordings_dir)),
+        }
+    )
+    agi = FastAgiServer(settings.agi.host, settings.agi.port, scripts)
+    await agi.start()
+    await ami.start()
+    sim.pbx.listeners.append(lambda msg: _note_agi(rig.agi_commands, msg))
+    try:
+        await service.wait_for(lambda: service.resyncs > 0)
+        yield rig
+    finally:
+        await agi.stop()
+        await sim.stop()
+        await ami.stop()
+        await service.stop()
+        unsubscribe()
+        await voicemail.stop()
+        await synth.close()
+        await writer.stop()
+        await vm_store.close()
+        await store.close()
+
+
+def _note_agi(commands: list[str], msg: Any) -> None:
+    """Keep the AGI commands the simulated Asterisk executed (from its AGIExecStart events)."""
+    fields = dict(msg) if isinstance(msg, list) else {}
+    if fields.get("Event") == "AGIExecStart":
+        commands.append(str(fields.get("Command", "")))
