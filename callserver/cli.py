@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = _load(args.config)
     if args.command == "prompts":
-        from .ivr.prompts import build_all_prompts
+        from .speech.cli import build_all_prompts
 
         report = asyncio.run(build_all_prompts(settings))
         print(report.summary())
