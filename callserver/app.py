@@ -164,8 +164,18 @@ def web_users(settings: Settings) -> list[WebUser]:
     return users
 
 
-async def start_server(settings: Settings) -> CallServer:
-    """Open the database, start FastAGI and the AMI link; returns once all listen."""
+async def start_server(
+    settings: Settings,
+    *,
+    ivr_clock: Callable[[], float] = time.time,
+    on_ivr_progress: Callable[[IvrProgress], None] | None = None,
+    on_voicemail_waiting: Callable[[VoicemailWaiting], None] | None = None,
+) -> CallServer:
+    """Open the database, start FastAGI and the AMI link; returns once all listen.
+
+    `ivr_clock` is the time business hours are judged by; the `on_*` callbacks see IVR progress
+    and message-waiting changes besides the browsers and MQTT (tools, tests).
+    """
     store = await Store.open(settings.database_url())
     await store.sync_config(settings)
     if settings.customers.seed_file is not None:
@@ -232,9 +242,13 @@ async def start_server(settings: Settings) -> CallServer:
         web_app[PARTS].hub.voicemail_waiting(waiting.box, waiting.new, waiting.at)
         if mqtt is not None:
             mqtt.voicemail_waiting(waiting.box, waiting.new, waiting.at)
+        if on_voicemail_waiting is not None:
+            on_voicemail_waiting(waiting)
 
     def on_progress(p: IvrProgress) -> None:
         web_app[PARTS].hub.ivr_progress(p.call_id, p.flow, p.node, p.at, p.ended, p.outcome)
+        if on_ivr_progress is not None:
+            on_ivr_progress(p)
 
     vm_store = await VoicemailStore.open(settings.database_url())
     voicemail = VoicemailService(
@@ -247,7 +261,7 @@ async def start_server(settings: Settings) -> CallServer:
     )
     bus.subscribe(voicemail.on_fact)
     synth = PromptSynth(prompt_cache_dir(settings))
-    recordings = str(settings.voicemail.recordings_dir.resolve())
+    recordings = str((settings.voicemail.recordings_dir or settings.data_dir / "recordings").resolve())
     ivr = None
     if settings.ivr is not None:
         seed = settings.customers.seed_file
@@ -257,7 +271,7 @@ async def start_server(settings: Settings) -> CallServer:
             prompts=FilePrompts(SynthPrompts(synth)),
             presence=IvrPresence(time.time, on_progress),
             link_customer=store_linker(writer, store),
-            clock=time.time,
+            clock=ivr_clock,
             voicemail=voicemail,
             recordings_dir=recordings,
         )

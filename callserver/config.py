@@ -31,8 +31,13 @@ class ConfigError(Exception):
         super().__init__("\n".join(f"{source}: {p}" for p in problems))
 
 
-class _Model(BaseModel):
+class FrozenModel(BaseModel):
+    """Base of every configuration model: unknown fields are errors, values never change."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_Model = FrozenModel
 
 
 class AmiConfig(_Model):
@@ -191,7 +196,7 @@ class AcdConfig(_Model):
 class VoicemailConfig(_Model):
     # where Asterisk writes recordings (RECORD FILE) and callserver reads them back for the browser;
     # both must reach it
-    recordings_dir: Path = Path("data/recordings")
+    recordings_dir: Path | None = None  # default: <data_dir>/recordings
 
 
 class CustomersConfig(_Model):
@@ -338,7 +343,8 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
 }
 
 
-def _format_error(err: ValidationError) -> list[str]:
+def format_validation_error(err: ValidationError) -> list[str]:
+    """pydantic errors as `field.path[2].name: message` lines (shared by every YAML file we read)."""
     problems: list[str] = []
     for item in err.errors():
         loc = item["loc"]
@@ -373,7 +379,7 @@ def parse_settings(data: Any, source: str, env: dict[str, str] | None = None) ->
     try:
         settings = Settings.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(source, _format_error(err)) from None
+        raise ConfigError(source, format_validation_error(err)) from None
     if settings.ivr is None:
         return settings
     from .ivr.runner import CUSTOMER_FIELDS
@@ -391,29 +397,37 @@ def parse_settings(data: Any, source: str, env: dict[str, str] | None = None) ->
     return settings.model_copy(update={"ivr": flows})
 
 
-def load_settings(path: Path, env: dict[str, str] | None = None) -> Settings:
-    """Read and validate `path`; `env` defaults to the process environment."""
+def read_yaml(path: Path, error: type[ConfigError] = ConfigError) -> Any:
+    """Load a YAML file; unreadable files and syntax errors raise `error` with line and column."""
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
-        raise ConfigError(source, [f"cannot read file: {err.strerror}"]) from None
+        raise error(source, [f"cannot read file: {err.strerror}"]) from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ConfigError(source, [f"{where}invalid YAML: {getattr(err, 'problem', err)}"]) from None
-    return parse_settings(data, source, dict(os.environ) if env is None else env)
+        raise error(source, [f"{where}invalid YAML: {getattr(err, 'problem', err)}"]) from None
+
+
+def load_settings(path: Path, env: dict[str, str] | None = None) -> Settings:
+    """Read and validate `path`; `env` defaults to the process environment."""
+    data = read_yaml(path)
+    return parse_settings(data, str(path), dict(os.environ) if env is None else env)
 
 
 __all__ = [
     "DEFAULT_CONFIG",
     "AgentConfig",
     "ConfigError",
+    "FrozenModel",
     "QueueConfig",
     "Settings",
     "SimulatorConfig",
+    "format_validation_error",
     "load_settings",
     "parse_settings",
+    "read_yaml",
 ]

@@ -38,23 +38,18 @@ import random
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from ..config import ConfigError, FrozenModel, format_validation_error, read_yaml
 
 _NAME = r"^[A-Za-z][A-Za-z0-9_-]*$"
 
 
-class ScenarioError(Exception):
+class ScenarioError(ConfigError):
     """A scenario that cannot be run; the message names the file and each faulty field path."""
 
-    def __init__(self, source: str, problems: list[str]) -> None:
-        self.source = source
-        self.problems = problems
-        super().__init__("\n".join(f"{source}: {p}" for p in problems))
 
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Model = FrozenModel
 
 
 class Exponential(_Model):
@@ -193,20 +188,6 @@ class Scenario(_Model):
         return self
 
 
-def _format_error(err: ValidationError) -> list[str]:
-    problems: list[str] = []
-    for item in err.errors():
-        path = ""
-        for part in item["loc"]:
-            path += f"[{part}]" if isinstance(part, int) else ("." if path else "") + str(part)
-        message = str(item["msg"]).removeprefix("Value error, ")
-        if item["type"] == "value_error" and not item["loc"]:
-            problems.extend(message.splitlines())  # cross-field checks name their own paths
-        else:
-            problems.append(f"{path or '(top level)'}: {message}")
-    return problems
-
-
 def parse_scenario(data: Any, source: str) -> Scenario:
     """Validate already-loaded YAML data; `source` prefixes every error message."""
     if not isinstance(data, dict):
@@ -214,20 +195,9 @@ def parse_scenario(data: Any, source: str) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(source, _format_error(err)) from None
+        raise ScenarioError(source, format_validation_error(err)) from None
 
 
 def load_scenario(path: Path) -> Scenario:
     """Read and validate a scenario file."""
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ScenarioError(source, [f"cannot read file: {err.strerror}"]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ScenarioError(source, [f"{where}invalid YAML: {getattr(err, 'problem', err)}"]) from None
-    return parse_scenario(data, source)
+    return parse_scenario(read_yaml(path, ScenarioError), str(path))

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from callserver.acd.adapter import PbxActions
 from callserver.acd.commands import Command
 from callserver.acd.events import CallAnswered, CallOffered, Fact
 from callserver.pbx.events import InboundCall
@@ -53,21 +54,6 @@ class Acd(Protocol):
     def apply(self, commands: list[Command]) -> None: ...
 
 
-class Originator(Protocol):
-    async def originate(
-        self,
-        *,
-        channel: str,
-        context: str,
-        exten: str,
-        priority: int = 1,
-        channel_id: str,
-        timeout: float,
-        caller_id: str,
-        variables: dict[str, str],
-    ) -> None: ...
-
-
 class VoicemailError(Exception):
     """A request on a voicemail that cannot be honoured; the message says why (for the REST reply)."""
 
@@ -81,7 +67,7 @@ class VoicemailService:
         self,
         store: VoicemailStore,
         acd: Acd,
-        pbx: Originator,
+        pbx: PbxActions,
         *,
         clock: Callable[[], float],
         agent_endpoint: Callable[[str], str | None],

@@ -81,6 +81,7 @@ async def test_voicemail_from_the_ivr_is_worked_on_the_desktop_and_leaves_the_ba
     await page.wait_for_function("() => document.querySelector('#vm-audio').readyState >= 1")
     length = await page.evaluate("document.querySelector('#vm-audio').duration")
     assert length == pytest.approx(2.0, abs=0.05)
+    await expect(page.locator("#vm-length")).to_have_text("0:02")
 
     # call back: the server originates the agent leg and the card shows the callback call id
     async with page.expect_response(lambda r: r.url.endswith(f"/api/voicemails/{vm_id}/callback")) as info:
@@ -106,5 +107,9 @@ async def test_voicemail_from_the_ivr_is_worked_on_the_desktop_and_leaves_the_ba
     await expect(page.locator("#my-voicemails-list li[data-voicemail]")).to_have_count(0)
     await expect(boss.locator("#vm-open")).to_have_text("0")
     await expect(boss.locator("#vm-backlog-body tr[data-voicemail]")).to_have_count(0)
+    # the task's wrap-up is saved like a call's and frees the agent
+    await page.click("#wrapup-submit")
+    await expect(page.locator("#wrapup")).to_be_hidden()
+    await expect(page.locator("#my-state")).to_have_text("Idle")
     for p in (page, boss):
         assert PAGE_ERRORS.get(p) == [], PAGE_ERRORS.get(p)

@@ -8,7 +8,6 @@ so the IVR and voicemail paths are tested end to end whatever the root wires tod
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -18,27 +17,15 @@ from typing import Any
 
 from callserver.acd.adapter import AcdService
 from callserver.acd.handling import AcdEngine
-from callserver.acd.model import AgentStatus
-from callserver.agentleg import AgentLegScript
-from callserver.agi.server import FastAgiServer
-from callserver.ami.adapter import AmiLink
-from callserver.ami.protocol import AmiActionError, AmiUnavailable
-from callserver.app import ScriptRouter, build_engine
+from callserver.app import start_server
 from callserver.bus import FactBus
 from callserver.config import Settings, parse_settings
-from callserver.inbound import InboundScript, IvrDeps, store_linker
-from callserver.ivr.lookup import StaticFigures, StoreLookup
 from callserver.ivr.progress import IvrPresence, IvrProgress
-from callserver.ivr.prompts import SynthPrompts
-from callserver.ivr.runner import FilePrompts
-from callserver.pbx.events import PbxEvent
 from callserver.sim import PbxSimulator
 from callserver.speech import PromptSynth
-from callserver.speech.cli import prompt_cache_dir
 from callserver.store.store import Store
 from callserver.store.writer import FactWriter
-from callserver.voicemail import VoicemailService, VoicemailStore, VoicemailWaiting
-from callserver.voicemail.agi import VoicemailScript
+from callserver.voicemail import VoicemailService, VoicemailWaiting
 
 from ..helpers import ROOT, fast_settings
 
@@ -196,89 +183,39 @@ class Rig:
 
 @asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[Rig]:
-    """Simulator and server up and resynchronised; everything closed on the way out."""
+    """Simulator and server (the real composition root) up and resynchronised; all closed after."""
     sim = PbxSimulator(settings, answer_time=0.05, playback_time=0.1)
     await sim.start()
-    store = await Store.open(settings.database_url())
-    await store.sync_config(settings)
-    assert settings.customers.seed_file is not None
-    report = await store.load_customers(settings.customers.seed_file)
-    assert report.ok, report.errors
-    writer = FactWriter(store)
-    writer.start()
-    bus = FactBus()
-    bus.subscribe(writer.submit)
-    engine = build_engine(settings)
-
-    def on_pbx_event(event: PbxEvent) -> None:
-        service.on_pbx_event(event)
-
-    ami = AmiLink(settings.ami, on_pbx_event)
-    service = AcdService(
-        engine,
-        ami,
-        agent_context=settings.dialplan.agent_context,
-        message_context=settings.dialplan.hangup_context,
-        on_fact=bus.publish,
-        link_errors=(AmiUnavailable, TimeoutError, ConnectionError),
-        refused_errors=(AmiActionError,),
-        clock=time.time,
+    box: list[Rig] = []
+    server = await start_server(
+        settings,
+        ivr_clock=lambda: box[0].ivr_now[0].timestamp(),
+        on_ivr_progress=lambda p: box[0].note(p, box[0].progress),
+        on_voicemail_waiting=lambda w: box[0].note(w, box[0].waiting),
     )
-    await service.start()
-    for agent in settings.agents:
-        service.apply(engine.set_status(agent.id, AgentStatus.AVAILABLE, time.time()))
-    service.apply(engine.set_pbx_ready(False, time.time()))
-    vm_store = await VoicemailStore.open(settings.database_url())
-    synth = PromptSynth(prompt_cache_dir(settings))
-    rig_box: list[Rig] = []
-    presence = IvrPresence(time.time, lambda p: rig_box[0].note(p, rig_box[0].progress))
-    voicemail = VoicemailService(
-        vm_store,
-        service,
-        ami,
-        clock=time.time,
-        agent_endpoint=lambda a: engine.agents[a].endpoint if a in engine.agents else None,
-        on_waiting=lambda w: rig_box[0].note(w, rig_box[0].waiting),
+    assert server.voicemail is not None and server.synth is not None and server.ivr is not None
+    rig = Rig(
+        settings,
+        sim,
+        server.store,
+        server.writer,
+        server.engine,
+        server.service,
+        server.voicemail,
+        server.synth,
+        server.ivr.presence,
+        server.bus,
     )
-    unsubscribe = bus.subscribe(voicemail.on_fact)
-    rig = Rig(settings, sim, store, writer, engine, service, voicemail, synth, presence, bus)
-    rig_box.append(rig)
-    bus.subscribe(lambda fact: rig.note(fact, rig.facts))
-    ivr = IvrDeps(
-        config=settings.ivr,
-        lookup=StoreLookup(store, StaticFigures.from_seed_csv(settings.customers.seed_file)),
-        prompts=FilePrompts(SynthPrompts(synth)),
-        presence=presence,
-        link_customer=store_linker(writer, store),
-        clock=lambda: rig.ivr_now[0].timestamp(),
-        voicemail=voicemail,
-        recordings_dir=str(rig.recordings_dir),
-    )
-    scripts = ScriptRouter(
-        {
-            "inbound": InboundScript(settings, service, ivr),
-            "agent": AgentLegScript(service),
-            "voicemail": VoicemailScript(voicemail, recordings_dir=str(rig.recordings_dir)),
-        }
-    )
-    agi = FastAgiServer(settings.agi.host, settings.agi.port, scripts)
-    await agi.start()
-    await ami.start()
+    box.append(rig)
+    unsubscribe = server.bus.subscribe(lambda fact: rig.note(fact, rig.facts))
     sim.pbx.listeners.append(lambda msg: _note_agi(rig.agi_commands, msg))
     try:
-        await service.wait_for(lambda: service.resyncs > 0)
+        await server.service.wait_for(lambda: server.service.resyncs > 0)
         yield rig
     finally:
-        await agi.stop()
-        await sim.stop()
-        await ami.stop()
-        await service.stop()
         unsubscribe()
-        await voicemail.stop()
-        await synth.close()
-        await writer.stop()
-        await vm_store.close()
-        await store.close()
+        await server.stop()
+        await sim.stop()
 
 
 def _note_agi(commands: list[str], msg: Any) -> None:
