@@ -54,8 +54,9 @@ async def test_voicemail_from_the_ivr_is_worked_on_the_desktop_and_leaves_the_ba
     card = page.locator("#voicemail")
     await expect(card).to_be_visible(timeout=20_000)
     vm_id = int(await card.get_attribute("data-voicemail") or "0")
-    vm = await centre.server.voicemail.get(vm_id)
-    assert vm is not None and vm.agent_id == "agent1" and vm.path is not None
+    async with asyncio.timeout(5):  # the row is marked assigned just after the offer
+        vm = await centre.server.voicemail.wait_for_status(vm_id, VoicemailStatus.ASSIGNED)
+    assert vm.agent_id == "agent1" and vm.path is not None
     await caller.outcome(timeout=20)
     await expect(boss.locator("#ivr-body tr[data-call]")).to_have_count(0)
     await expect(page.locator("#vm-caller")).to_contain_text(KNOWN["phones"])
