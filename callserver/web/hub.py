@@ -112,6 +112,7 @@ class LiveHub:
         self.linger = linger
         self.outbox_limit = outbox_limit
         self.streams: dict[str, Stream] = {}
+        self._audience: dict[str, set[str]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- streams -----------------------------------------------------------------------------
@@ -128,7 +129,7 @@ class LiveHub:
         resumed = stream is not None and stream.covers(last_seq)
         if stream is None:
             stream = Stream(secrets.token_urlsafe(12), token, principal, deque(maxlen=self.buffer_size))
-            self.streams[stream.id] = stream
+            self._add_stream(stream)
         if stream.conn is not None:
             stream.conn.close(CLOSE_REPLACED)
         stream.conn, stream.detached_at, stream.token = conn, None, token
@@ -157,7 +158,7 @@ class LiveHub:
     def drop_session(self, token: str) -> None:
         """Logout: the session's streams end now and cannot be resumed."""
         for sid in [s.id for s in self.streams.values() if s.token == token]:
-            stream = self.streams.pop(sid)
+            stream = self._remove_stream(sid)
             if stream.conn is not None:
                 stream.conn.close(CLOSE_LOGGED_OUT)
 
@@ -170,7 +171,20 @@ class LiveHub:
         for sid in [
             s.id for s in self.streams.values() if s.detached_at is not None and s.detached_at < horizon
         ]:
-            del self.streams[sid]
+            self._remove_stream(sid)
+
+    # streams by who may see a message: "*" for supervisors, else an agent id; a fact reaches
+    # its audience without visiting every connected browser
+    def _add_stream(self, stream: Stream) -> None:
+        self.streams[stream.id] = stream
+        key = "*" if stream.principal.is_supervisor else stream.principal.agent_id or ""
+        self._audience.setdefault(key, set()).add(stream.id)
+
+    def _remove_stream(self, sid: str) -> Stream:
+        stream = self.streams.pop(sid)
+        key = "*" if stream.principal.is_supervisor else stream.principal.agent_id or ""
+        self._audience.get(key, set()).discard(sid)
+        return stream
 
     def _emit(self, stream: Stream, kind: str, data: Json) -> None:
         stream.seq += 1
@@ -194,10 +208,11 @@ class LiveHub:
         return {"me": agent_view(agent) if agent else None, "pop": pop.data if pop else None}
 
     def _send(self, kind: str, data: Json, agent_id: str | None, supervisors: bool = True) -> None:
-        for stream in list(self.streams.values()):
-            p = stream.principal
-            if (supervisors and p.is_supervisor) or (agent_id is not None and p.agent_id == agent_id):
-                self._emit(stream, kind, data)
+        targets: set[str] = set(self._audience.get("*", ())) if supervisors else set()
+        if agent_id is not None:
+            targets |= self._audience.get(agent_id, set())
+        for sid in sorted(targets):
+            self._emit(self.streams[sid], kind, data)
 
     def voicemail_waiting(self, box: str, new: int, at: float) -> None:
         """Message-waiting indication: supervisors see every box, an agent their own (`agent:<id>`)."""
@@ -223,6 +238,8 @@ class LiveHub:
         queues = set(event.queues)
         if isinstance(fact, AgentStatusChanged | AgentStateChanged):
             queues |= self._queues_of(fact.agent_id)
+        if not self._audience.get("*"):
+            return  # queue tiles are for supervisors: none is watching
         now = self.clock()
         for name in sorted(q for q in queues if q in self.engine.queues):
             self._send("queue.stats", queue_view(self.engine, self.counters, name, now), None)
