@@ -1,4 +1,4 @@
-"""Run every benchmark: `python -m bench` (all sizes, about 3 minutes) or `python -m bench --quick`."""
+"""Run every benchmark: `python -m bench` (all sizes, about 2 minutes) or `python -m bench --quick`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import platform
 import time
 
-from . import routing_bench, speech_bench
+from . import routing_bench, speech_bench, ws_bench
 
 
 def main() -> None:
@@ -21,6 +21,8 @@ def main() -> None:
     print(f"python {platform.python_version()} on {platform.machine()}")
     print("\n# routing")
     routing_bench.main(["--quick"] * args.quick + ["--profile"] * args.profile)
+    print("\n# screen-pop latency over websockets")
+    ws_bench.main(["--sizes", "100"] if args.quick else [])
     print("\n# speech")
     asyncio.run(speech_bench.main())
     print(f"\nall benchmarks took {time.perf_counter() - t:.0f} s")

@@ -488,13 +488,13 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         print(f"    slowest pops (offer time in window s: ms): {slowest}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,2000")
     parser.add_argument("--profile", action="store_true", help="cProfile the largest size's window")
     parser.add_argument("--clients", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.clients:
         asyncio.run(_clients_main())
