@@ -240,8 +240,8 @@ def _store_weak_hash(db: Path) -> None:
 
 
 async def _run_size(agents: int, profile: bool) -> dict[str, Any]:
-    from callserver.acd.events import CallOffered
     from callserver.app import start_server
+    from callserver.facts.model import CallOffered
     from callserver.sim import PbxSimulator
 
     _raise_fd_limit()

@@ -15,28 +15,28 @@ from pathlib import Path
 from aiohttp import web
 
 from .acd.adapter import AcdService
+from .acd.agentleg import AgentLegScript
 from .acd.control import CallControl
 from .acd.expr import parse
 from .acd.handling import AcdEngine
 from .acd.metrics import MetricsBook
 from .acd.model import AgentSpec, AgentStatus, Destination, QueueSpec, RoutingStep, Strategy
-from .agentleg import AgentLegScript
 from .agi.server import FastAgiServer
 from .agi.session import AgiSession
 from .ami.adapter import AmiLink
-from .ami.protocol import AmiActionError, AmiUnavailable
-from .bus import FactBus
 from .config import QueueConfig, Settings, TimeoutAction
-from .facts_log import describe
-from .inbound import InboundScript, IvrDeps, store_linker
+from .facts.bus import FactBus
+from .facts.describe import describe
+from .inbound.script import InboundScript, IvrDeps, store_linker
 from .ivr.lookup import StaticFigures, StoreLookup
 from .ivr.progress import IvrPresence, IvrProgress
+from .ivr.prompt_build import prompt_cache_dir
 from .ivr.prompts import SynthPrompts
 from .ivr.runner import FilePrompts
 from .mqtt.publisher import MqttPublisher
-from .pbx.events import PbxEvent
+from .pbx.channels import ChannelNames
+from .pbx.hub import PbxEventHub
 from .speech import PromptSynth
-from .speech.cli import prompt_cache_dir
 from .store.store import Store
 from .store.writer import FactWriter
 from .voicemail import VoicemailService, VoicemailStore, VoicemailWaiting
@@ -202,29 +202,15 @@ async def start_server(
     bus.subscribe(writer.submit)
     bus.subscribe(metrics.apply)
 
-    def on_pbx_event(event: PbxEvent) -> None:
-        control.on_pbx_event(event)  # channel-name index, outside-number consult legs
-        service.on_pbx_event(event)
-
-    ami = AmiLink(settings.ami, on_pbx_event)
-    service = AcdService(
-        engine,
-        ami,
-        agent_context=settings.dialplan.agent_context,
-        message_context=settings.dialplan.hangup_context,
-        on_fact=bus.publish,
-        link_errors=(AmiUnavailable, TimeoutError, ConnectionError),
-        refused_errors=(AmiActionError,),
-        clock=time.time,
-    )
-    control = CallControl(
-        service,
-        ami,
-        trunk_dial=settings.dialplan.remote_dial,
-        link_errors=(AmiUnavailable, TimeoutError, ConnectionError),
-        refused_errors=(AmiActionError,),
-        clock=time.time,
-    )
+    pbx_events = PbxEventHub()
+    ami = AmiLink(settings.ami, pbx_events.publish)
+    channels = ChannelNames()
+    service = AcdService(engine, ami, channels=channels, on_fact=bus.publish, clock=time.time)
+    control = CallControl(service, ami, trunk_dial=settings.dialplan.remote_dial, clock=time.time)
+    # order matters only in that names are known before anyone acts on an event
+    pbx_events.subscribe(channels.subscriptions())
+    pbx_events.subscribe(control.subscriptions())
+    pbx_events.subscribe(service.subscriptions())
     await service.start()
     now = time.time()
     for agent in settings.agents:

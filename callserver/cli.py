@@ -42,20 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="also start the PBX simulator in this process, listening where the config puts Asterisk",
     )
 
-    simulate = sub.add_parser(
-        "simulate",
-        help="run the PBX simulator (AMI + FastAGI client) alone, or a capacity simulation with --offline",
-    )
+    simulate = sub.add_parser("simulate", help="run the PBX simulator (AMI + FastAGI client) alone")
     _config_arg(simulate)
-    simulate.add_argument(
-        "--offline",
-        type=Path,
-        metavar="SCENARIO",
-        help="run the routing engine on a virtual clock over a scenario file and print the report",
+    # the capacity simulator used to live here; the old spelling still works and says where it went
+    simulate.add_argument("--offline", type=Path, metavar="SCENARIO", help=argparse.SUPPRESS)
+    simulate.add_argument("--out", type=Path, metavar="DIR", help=argparse.SUPPRESS)
+
+    capacity = sub.add_parser(
+        "capacity", help="capacity simulation: the routing engine on a virtual clock over a scenario"
     )
-    simulate.add_argument(
-        "--out", type=Path, metavar="DIR", help="with --offline: where to write the SVG plot (default: .)"
-    )
+    capacity.add_argument("scenario", type=Path, metavar="SCENARIO", help="scenario file (YAML)")
+    capacity.add_argument("--out", type=Path, metavar="DIR", help="where to write the SVG plot (default: .)")
+    capacity.add_argument("--config", type=Path, help=argparse.SUPPRESS)
 
     prompts = sub.add_parser("prompts", help="IVR prompts")
     prompts_sub = prompts.add_subparsers(dest="prompts_command", required=True, metavar="ACTION")
@@ -128,14 +126,20 @@ def main(argv: list[str] | None = None) -> int:
         from .web.auth import set_password
 
         return set_password([args.login])
-    if args.command == "simulate" and args.offline is not None:
-        from .acd.capacity import main_offline
+    if args.command == "capacity" or (args.command == "simulate" and args.offline is not None):
+        from .capacity.simulation import main_offline
 
-        return main_offline(args.offline, out_dir=args.out)
+        if args.command == "simulate":
+            print(
+                "note: `callserver simulate --offline` is now `callserver capacity SCENARIO`",
+                file=sys.stderr,
+            )
+            return main_offline(args.offline, out_dir=args.out)
+        return main_offline(args.scenario, out_dir=args.out)
 
     settings = _load(args.config)
     if args.command == "prompts":
-        from .speech.cli import build_all_prompts
+        from .ivr.prompt_build import build_all_prompts
 
         report = asyncio.run(build_all_prompts(settings))
         print(report.summary())

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .pbx.dialplan import Context
+
 DEFAULT_CONFIG = Path("config/callcentre.yaml")
 
 SkillLevel = Annotated[int, Field(ge=1, le=10)]
@@ -87,10 +89,8 @@ class MqttConfig(_Model):
 
 
 class DialplanConfig(_Model):
-    """Names of the contexts in `asterisk/extensions_callserver.conf` the server sends channels to."""
+    """How the deployment's dialplan reaches outside numbers (context names are fixed: pbx/dialplan.py)."""
 
-    agent_context: str = "callserver-agent"
-    hangup_context: str = "callserver-message"
     remote_dial: str = "PJSIP/{number}@trunk"
 
 
@@ -222,7 +222,7 @@ class SimulatorConfig(_Model):
     """How the embedded PBX simulator behaves; unused against a real Asterisk."""
 
     dialplan: list[Path] = Field(default_factory=lambda: [Path("asterisk/extensions_callserver.conf")])
-    entry_context: str = "callserver-inbound"
+    entry_context: str = Context.INBOUND.value
     callers: SimCallers = SimCallers()
     phones: SimPhone = SimPhone()
     seed: int | None = None

@@ -18,9 +18,7 @@ def _callserver(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str
 
 
 def test_offline_simulation_prints_the_report_and_writes_the_plot(tmp_path: Path) -> None:
-    proc = _callserver(
-        "simulate", "--offline", str(ROOT / "config/scenarios/day.yaml"), "--out", str(tmp_path)
-    )
+    proc = _callserver("capacity", str(ROOT / "config/scenarios/day.yaml"), "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert "calls simulated" in proc.stdout
     assert " day " in proc.stdout  # the day totals line
@@ -31,9 +29,18 @@ def test_offline_simulation_prints_the_report_and_writes_the_plot(tmp_path: Path
 def test_offline_simulation_names_the_fault_in_a_bad_scenario(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("queues: [{name: q, calls_per_hour: -5}]\n", encoding="utf-8")
-    proc = _callserver("simulate", "--offline", str(bad))
+    proc = _callserver("capacity", str(bad))
     assert proc.returncode != 0
     assert str(bad) in proc.stderr
+
+
+def test_old_offline_spelling_still_runs_and_points_to_the_capacity_command(tmp_path: Path) -> None:
+    proc = _callserver(
+        "simulate", "--offline", str(ROOT / "config/scenarios/day.yaml"), "--out", str(tmp_path)
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "calls simulated" in proc.stdout
+    assert "callserver capacity" in proc.stderr
 
 
 def test_prompts_build_synthesises_every_ivr_text_once(tmp_path: Path) -> None:

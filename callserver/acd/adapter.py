@@ -13,12 +13,13 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
 
+from ..facts.model import CallRejected, Fact
+from ..pbx.actions import ActionRefused, LinkDown, PbxActions, PbxError
+from ..pbx.channels import ChannelNames
+from ..pbx.dialplan import Context, Var
 from ..pbx.events import (
     BridgeEntered,
-    ChannelCreated,
     ChannelHungUp,
     ChannelSnapshot,
     DtmfReceived,
@@ -26,8 +27,8 @@ from ..pbx.events import (
     OriginateResult,
     PbxConnected,
     PbxDisconnected,
-    PbxEvent,
 )
+from ..pbx.hub import Subscriptions
 from .commands import (
     Announce,
     CancelAgentLeg,
@@ -37,64 +38,16 @@ from .commands import (
     PlayMessageAndHangup,
     SendCallerTo,
 )
-from .events import CallRejected, Fact
 from .handling import AcdEngine
 from .model import CallKind
 
 log = logging.getLogger("callserver.acd.adapter")
 
-HOLD_CONTEXT = "callserver-hold"
 # hangups of channels the engine did not know yet, kept so a call registered a moment later by the
 # inbound AGI (whose reply raced the AMI Hangup) is recorded as abandoned instead of waiting forever
 RECENT_HANGUPS = 1000
 # a periodic check ignores calls and legs younger than this (the listing may predate them)
 RESYNC_SETTLE = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class Contexts:
-    """Dialplan contexts (asterisk/extensions_callserver.conf) the service sends channels to."""
-
-    consult: str = "callserver-consult"
-    voicemail: str = "callserver-voicemail"
-    dial: str = "callserver-dial"
-    announce: str = "callserver-announce"
-    callback: str = "callserver-callback"
-
-
-class PbxActions(Protocol):
-    """The AMI actions the ACD needs; `AmiLink` provides them."""
-
-    async def originate(
-        self,
-        *,
-        channel: str,
-        context: str,
-        exten: str,
-        priority: int = 1,
-        channel_id: str,
-        timeout: float,
-        caller_id: str,
-        variables: dict[str, str],
-    ) -> None: ...
-
-    async def hangup(self, channel: str) -> None: ...
-
-    async def redirect(self, channel: str, context: str, exten: str, priority: int = 1) -> None: ...
-
-    async def setvar(self, channel: str, name: str, value: str) -> None: ...
-
-    async def getvar(self, channel: str, name: str) -> str | None: ...
-
-    async def core_show_channels(self) -> list[ChannelSnapshot]: ...
-
-
-class LinkDown(Exception):
-    """Raised by a PbxActions implementation when the link is down or an action timed out."""
-
-
-class ActionRefused(Exception):
-    """Raised by a PbxActions implementation when the PBX answered an action with an error."""
 
 
 class AcdService:
@@ -103,23 +56,15 @@ class AcdService:
         engine: AcdEngine,
         pbx: PbxActions,
         *,
-        agent_context: str,
-        message_context: str,
+        channels: ChannelNames,
         on_fact: Callable[[Fact], None],
-        link_errors: tuple[type[BaseException], ...] = (LinkDown, TimeoutError),
-        refused_errors: tuple[type[BaseException], ...] = (ActionRefused,),
         clock: Callable[[], float] = time.time,
         reconcile_every: float | None = 30.0,
-        contexts: Contexts | None = None,
     ) -> None:
         self.engine = engine
         self.pbx = pbx
-        self.agent_context = agent_context
-        self.contexts = contexts or Contexts()
-        self.message_context = message_context
+        self.channels = channels
         self.on_fact = on_fact
-        self.link_errors = link_errors
-        self.refused_errors = refused_errors
         self.clock = clock
         self._wake = asyncio.Event()
         self._changed = asyncio.Event()
@@ -129,7 +74,6 @@ class AcdService:
         self._pending_messages: dict[str, PlayMessageAndHangup] = {}
         self._reconcile_task: asyncio.Task[None] | None = None
         self.reconcile_every = reconcile_every
-        self.channel_names: dict[str, str] = {}  # uniqueid -> channel name, from AMI events
         self._leg_started: dict[str, float] = {}
         self.resyncs = 0
         self._recent_hangups: OrderedDict[str, float] = OrderedDict()
@@ -151,44 +95,56 @@ class AcdService:
 
     # -- inputs ----------------------------------------------------------------------------
 
-    def on_pbx_event(self, event: PbxEvent) -> None:
-        """AMI event callback (sync): the engine reacts at once, I/O goes to tasks."""
+    def subscriptions(self) -> Subscriptions:
+        """The PBX events the ACD follows: the engine reacts at once, I/O goes to tasks."""
+        return (
+            Subscriptions("acd")
+            .on(ChannelHungUp, self._on_hangup)
+            .on(OriginateResult, self._on_originate_result)
+            .on(BridgeEntered, self._on_bridge_enter)
+            .on(DtmfReceived, self._on_dtmf)
+            .on(PbxConnected, self._on_connected)
+            .on(PbxDisconnected, self._on_disconnected)
+        )
+
+    def _on_hangup(self, event: ChannelHungUp) -> None:
         now = self.clock()
-        if isinstance(event, ChannelHungUp):
-            if event.uniqueid in self.engine.calls:
-                self._apply(self.engine.caller_hung_up(event.uniqueid, now))
-            elif event.uniqueid in self.engine.legs:
-                self._apply(self.engine.leg_hung_up(event.uniqueid, now))
+        if event.uniqueid in self.engine.calls:
+            self._apply(self.engine.caller_hung_up(event.uniqueid, now))
+        elif event.uniqueid in self.engine.legs:
+            self._apply(self.engine.leg_hung_up(event.uniqueid, now))
+        else:
+            self._recent_hangups[event.uniqueid] = now
+            if len(self._recent_hangups) > RECENT_HANGUPS:
+                self._recent_hangups.popitem(last=False)
+        self._pending_messages.pop(event.uniqueid, None)
+
+    def _on_originate_result(self, event: OriginateResult) -> None:
+        if event.uniqueid in self.engine.legs:
+            now = self.clock()
+            if event.success:
+                self._apply(self.engine.leg_picked_up(event.uniqueid, now))
             else:
-                self._recent_hangups[event.uniqueid] = now
-                if len(self._recent_hangups) > RECENT_HANGUPS:
-                    self._recent_hangups.popitem(last=False)
-            self._pending_messages.pop(event.uniqueid, None)
-            self.channel_names.pop(event.uniqueid, None)
-        elif isinstance(event, ChannelCreated):
-            self.channel_names[event.uniqueid] = event.channel
-        elif isinstance(event, OriginateResult):
-            if event.uniqueid in self.engine.legs:
-                if event.success:
-                    self._apply(self.engine.leg_picked_up(event.uniqueid, now))
-                else:
-                    self._apply(self.engine.leg_failed(event.uniqueid, now))
-        elif isinstance(event, BridgeEntered):
-            # state comes from the legs: an agent leg in a bridge is a connected call
-            self.channel_names.setdefault(event.uniqueid, event.channel)
-            if event.uniqueid in self.engine.legs:
-                self._apply(self.engine.leg_answered(event.uniqueid, now))
-        elif isinstance(event, DtmfReceived):
-            if event.uniqueid in self.engine.calls and event.direction.lower() == "received":
-                self._apply(self.engine.dtmf(event.uniqueid, event.digit, now))
-        elif isinstance(event, PbxConnected):
-            log.info("PBX link up%s: resynchronising", " again" if event.reconnect else "")
-            if self._resync_task is not None:
-                self._resync_task.cancel()
-            self._resync_task = asyncio.create_task(self._resync(), name="acd-resync")
-        elif isinstance(event, PbxDisconnected):
-            log.warning("PBX link down (%s): offers held until it is back", event.reason)
-            self._apply(self.engine.set_pbx_ready(False, now))
+                self._apply(self.engine.leg_failed(event.uniqueid, now))
+
+    def _on_bridge_enter(self, event: BridgeEntered) -> None:
+        # state comes from the legs: an agent leg in a bridge is a connected call
+        if event.uniqueid in self.engine.legs:
+            self._apply(self.engine.leg_answered(event.uniqueid, self.clock()))
+
+    def _on_dtmf(self, event: DtmfReceived) -> None:
+        if event.uniqueid in self.engine.calls and event.direction.lower() == "received":
+            self._apply(self.engine.dtmf(event.uniqueid, event.digit, self.clock()))
+
+    def _on_connected(self, event: PbxConnected) -> None:
+        log.info("PBX link up%s: resynchronising", " again" if event.reconnect else "")
+        if self._resync_task is not None:
+            self._resync_task.cancel()
+        self._resync_task = asyncio.create_task(self._resync(), name="acd-resync")
+
+    def _on_disconnected(self, event: PbxDisconnected) -> None:
+        log.warning("PBX link down (%s): offers held until it is back", event.reason)
+        self._apply(self.engine.set_pbx_ready(False, self.clock()))
 
     def inbound_call(self, call: InboundCall, queue: str, data: dict[str, object] | None = None) -> None:
         """A caller reached the inbound AGI and was routed to `queue` (variables already set).
@@ -232,7 +188,8 @@ class AcdService:
         if leg is None or not leg.claimed:
             return None
         call = self.engine.calls.get(leg.call_id)
-        return "dial" if call is not None and call.kind is CallKind.CALLBACK else "bridge"
+        callback = call is not None and call.kind is CallKind.CALLBACK
+        return (Context.AGENT_DIAL if callback else Context.AGENT_BRIDGE).agent_choice
 
     def leg_refused(self, leg_id: str) -> None:
         """A remote agent did not press the accept key: counts as not answering."""
@@ -292,7 +249,7 @@ class AcdService:
         elif isinstance(command, CancelAgentLeg):
             try:
                 await self.pbx.hangup(command.leg_id)
-            except (*self.link_errors, *self.refused_errors) as err:
+            except PbxError as err:
                 # "No such channel" is normal: the leg ended on its own meanwhile
                 log.debug("cancel of leg %s: %s", command.leg_id, err)
         elif isinstance(command, PlayMessageAndHangup):
@@ -300,23 +257,20 @@ class AcdService:
         elif isinstance(command, SendCallerTo):
             if command.kind == "voicemail":
                 await self._redirect(
-                    command.call_id,
-                    command.channel,
-                    self.contexts.voicemail,
-                    {"CS_VOICEMAIL": command.target},
+                    command.call_id, command.channel, Context.VOICEMAIL, {Var.VOICEMAIL: command.target}
                 )
             else:
                 await self._redirect(
-                    command.call_id, command.channel, self.contexts.dial, {"CS_DIAL": command.target}
+                    command.call_id, command.channel, Context.DIAL, {Var.DIAL: command.target}
                 )
         elif isinstance(command, Announce):
-            variables = {
-                "CS_POSITION": str(command.position),
-                "CS_WAIT_MIN": str(max(1, round(command.wait_seconds / 60))),
+            variables: dict[str, str] = {
+                Var.POSITION: str(command.position),
+                Var.WAIT_MIN: str(max(1, round(command.wait_seconds / 60))),
             }
-            await self._redirect(command.call_id, command.channel, self.contexts.announce, variables)
+            await self._redirect(command.call_id, command.channel, Context.ANNOUNCE, variables)
         elif isinstance(command, ConfirmCallback):
-            await self._redirect(command.call_id, command.channel, self.contexts.callback, {})
+            await self._redirect(command.call_id, command.channel, Context.CALLBACK, {})
         # OfferTask needs nothing from the PBX: the desktop pops the task from the CallOffered fact
 
     async def _redirect(self, call_id: str, channel: str, context: str, variables: dict[str, str]) -> None:
@@ -324,22 +278,22 @@ class AcdService:
             for name, value in variables.items():
                 await self.pbx.setvar(channel, name, value)
             await self.pbx.redirect(channel, context, "s", 1)
-        except (*self.link_errors, *self.refused_errors) as err:
+        except PbxError as err:
             log.warning("could not send call %s (%s) to %s: %s", call_id, channel, context, err)
 
     async def _originate(self, command: OriginateAgentLeg) -> None:
         self._leg_started = {k: v for k, v in self._leg_started.items() if k in self.engine.legs}
         self._leg_started[command.leg_id] = self.clock()
-        context = self.agent_context
+        context = Context.AGENT
         variables = dict(command.variables)
         if command.purpose == "consult":
-            context = self.contexts.consult
-            peer = self.channel_names.get(variables.get("CS_PEER_LEG", ""))
+            context = Context.CONSULT
+            peer = self.channels.get(variables.get(Var.PEER_LEG, ""))
             if peer is None:
                 log.error("consult for call %s: the agent's own leg is unknown", command.call_id)
                 self._apply(self.engine.leg_failed(command.leg_id, self.clock(), unreachable=True))
                 return
-            variables["CS_CALLER"] = peer
+            variables[Var.CALLER] = peer
         try:
             await self.pbx.originate(
                 channel=command.endpoint,
@@ -351,22 +305,22 @@ class AcdService:
                 caller_id=command.caller_id,
                 variables=variables,
             )
-        except self.refused_errors as err:
+        except ActionRefused as err:
             log.error("originate to %s for call %s refused: %s", command.endpoint, command.call_id, err)
             self._apply(self.engine.leg_failed(command.leg_id, self.clock(), unreachable=True))
-        except self.link_errors as err:
+        except LinkDown as err:
             log.warning("originate for call %s not sent (%s); offer held", command.call_id, err)
             self._apply(self.engine.pbx_error(command.leg_id, self.clock()))
 
     async def _play_message(self, command: PlayMessageAndHangup) -> None:
         self._pending_messages[command.call_id] = command
         try:
-            await self.pbx.setvar(command.channel, "CS_MESSAGE", command.message)
-            await self.pbx.redirect(command.channel, self.message_context, "s", 1)
-        except self.refused_errors as err:
+            await self.pbx.setvar(command.channel, Var.MESSAGE, command.message)
+            await self.pbx.redirect(command.channel, Context.MESSAGE, "s", 1)
+        except ActionRefused as err:
             self._pending_messages.pop(command.call_id, None)
             log.info("message for call %s not played: %s", command.call_id, err)
-        except self.link_errors as err:
+        except LinkDown as err:
             log.warning("message for call %s will be retried after reconnect (%s)", command.call_id, err)
         else:
             self._pending_messages.pop(command.call_id, None)
@@ -375,7 +329,7 @@ class AcdService:
         """Bring the engine in line with the channels the PBX has now (logged when it corrects)."""
         try:
             snapshots = await self.pbx.core_show_channels()
-        except (*self.link_errors, *self.refused_errors) as err:
+        except PbxError as err:
             log.warning("resynchronisation failed (%s); waiting for the next connect", err)
             return
         by_id = {s.uniqueid: s for s in snapshots}
@@ -399,12 +353,12 @@ class AcdService:
             elif not leg.answered and snap.bridge_id:
                 self._apply(self.engine.leg_answered(leg.id, now))
         for snap in snapshots:
-            self.channel_names.setdefault(snap.uniqueid, snap.channel)
+            self.channels.learn(snap.uniqueid, snap.channel)
             if periodic or snap.uniqueid in self.engine.calls or snap.uniqueid in self.engine.legs:
                 continue
             try:
                 await self._adopt(snap, by_id, now)
-            except (*self.link_errors, *self.refused_errors) as err:
+            except PbxError as err:
                 log.warning("could not adopt channel %s: %s", snap.channel, err)
         for pending in list(self._pending_messages.values()):
             if pending.call_id in by_id:
@@ -416,8 +370,8 @@ class AcdService:
         self._apply(self.engine.set_pbx_ready(True, self.clock()))
 
     async def _adopt(self, snap: ChannelSnapshot, by_id: dict[str, ChannelSnapshot], now: float) -> None:
-        if snap.context == HOLD_CONTEXT and not snap.bridge_id:
-            queue = await self.pbx.getvar(snap.channel, "CS_QUEUE")
+        if snap.context == Context.HOLD and not snap.bridge_id:
+            queue = await self.pbx.getvar(snap.channel, Var.QUEUE)
             if queue and queue in self.engine.queues:
                 log.info("adopting waiting call %s (%s) in %s", snap.uniqueid, snap.channel, queue)
                 self._apply(
@@ -432,13 +386,13 @@ class AcdService:
                         arrived_at=now - snap.duration,
                     )
                 )
-        elif snap.context == self.agent_context and snap.bridge_id:
-            call_id = await self.pbx.getvar(snap.channel, "CS_CALL")
-            agent_id = await self.pbx.getvar(snap.channel, "CS_AGENT")
+        elif snap.context == Context.AGENT and snap.bridge_id:
+            call_id = await self.pbx.getvar(snap.channel, Var.CALL)
+            agent_id = await self.pbx.getvar(snap.channel, Var.AGENT)
             caller = by_id.get(call_id or "")
             if caller is None or not agent_id:
                 return
-            queue = await self.pbx.getvar(caller.channel, "CS_QUEUE") or ""
+            queue = await self.pbx.getvar(caller.channel, Var.QUEUE) or ""
             log.info("adopting connected call %s with agent %s", caller.uniqueid, agent_id)
             self._apply(
                 self.engine.adopt_connected(

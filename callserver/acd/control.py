@@ -16,8 +16,11 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from ..pbx.events import BridgeEntered, ChannelCreated, ChannelHungUp, OriginateResult, PbxEvent
-from .adapter import HOLD_CONTEXT, AcdService, ActionRefused, LinkDown, PbxActions
+from ..pbx.actions import PbxActions, PbxError
+from ..pbx.dialplan import Context, Var
+from ..pbx.events import ChannelHungUp, OriginateResult
+from ..pbx.hub import Subscriptions
+from .adapter import AcdService
 from .commands import Command, OriginateAgentLeg
 from .handling import AcdEngine, NotAllowed
 from .model import Call, CallState
@@ -42,19 +45,6 @@ class PbxFailed(ControlError):
     status = 502
 
 
-@dataclass(frozen=True, slots=True)
-class ControlContexts:
-    """Dialplan contexts call control sends channels to (see extensions_callserver.conf)."""
-
-    waiting: str = HOLD_CONTEXT
-    onhold: str = "callserver-onhold"
-    parked: str = "callserver-parked"
-    rejoin: str = "callserver-rejoin"
-    consult: str = "callserver-consult"
-    dial: str = "callserver-dial"
-    spy: str = "callserver-spy"
-
-
 @dataclass(slots=True)
 class OutsideConsult:
     """A consultation with an outside number: the PBX alone knows it, the engine does not."""
@@ -73,18 +63,12 @@ class CallControl:
         pbx: PbxActions,
         *,
         trunk_dial: str = "PJSIP/{number}@trunk",
-        contexts: ControlContexts = ControlContexts(),
-        link_errors: tuple[type[BaseException], ...] = (LinkDown, TimeoutError),
-        refused_errors: tuple[type[BaseException], ...] = (ActionRefused,),
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.service = service
         self.pbx = pbx
         self.trunk_dial = trunk_dial
-        self.ctx = contexts
-        self.errors = (*link_errors, *refused_errors)
         self.clock = clock
-        self.names: dict[str, str] = {}  # uniqueid -> channel name, for ChanSpy and readable actions
         self.outside: dict[str, OutsideConsult] = {}  # call id -> consultation with a number
         self._busy: set[str] = set()
         self._ids = itertools.count(1)
@@ -95,23 +79,27 @@ class CallControl:
 
     # -- PBX events ------------------------------------------------------------------------
 
-    def on_pbx_event(self, event: PbxEvent) -> None:
-        """Keep the channel-name index and follow outside consultation legs."""
-        if isinstance(event, ChannelCreated | BridgeEntered):
-            self.names[event.uniqueid] = event.channel
-        elif isinstance(event, ChannelHungUp):
-            self.names.pop(event.uniqueid, None)
-            for call_id, consult in list(self.outside.items()):
-                if consult.leg_id == event.uniqueid:
-                    del self.outside[call_id]
-        elif isinstance(event, OriginateResult):
-            for consult in self.outside.values():
-                if consult.leg_id == event.uniqueid:
-                    consult.answered = event.success
+    def subscriptions(self) -> Subscriptions:
+        """Call control follows only its consultations with outside numbers (the engine has no leg)."""
+        return (
+            Subscriptions("call-control")
+            .on(ChannelHungUp, self._on_hangup)
+            .on(OriginateResult, self._on_originate_result)
+        )
+
+    def _on_hangup(self, event: ChannelHungUp) -> None:
+        for call_id, consult in list(self.outside.items()):
+            if consult.leg_id == event.uniqueid:
+                del self.outside[call_id]
+
+    def _on_originate_result(self, event: OriginateResult) -> None:
+        for consult in self.outside.values():
+            if consult.leg_id == event.uniqueid:
+                consult.answered = event.success
 
     def channel_name(self, uniqueid: str) -> str:
         """The channel's name when seen, else its uniqueid (AMI actions accept either)."""
-        return self.names.get(uniqueid, uniqueid)
+        return self.service.channels.name(uniqueid)
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -171,14 +159,14 @@ class CallControl:
             parked = call.on_hold
             if kind == "queue":
                 commands = self._engine_call(lambda now: self.engine.transfer_to_queue(call_id, target, now))
-                await self._do(self.pbx.redirect(call.channel, self.ctx.waiting, "s", 1), "transfer")
+                await self._do(self.pbx.redirect(call.channel, Context.HOLD, "s", 1), "transfer")
             elif kind == "agent":
                 commands = self._engine_call(lambda now: self.engine.transfer_to_agent(call_id, target, now))
-                await self._do(self.pbx.redirect(call.channel, self.ctx.waiting, "s", 1), "transfer")
+                await self._do(self.pbx.redirect(call.channel, Context.HOLD, "s", 1), "transfer")
             else:
                 commands = self._engine_call(lambda now: self.engine.transfer_out(call_id, target, now))
-                await self._do(self.pbx.setvar(call.channel, "CS_DIAL", target), "transfer")
-                await self._do(self.pbx.redirect(call.channel, self.ctx.dial, "s", 1), "transfer")
+                await self._do(self.pbx.setvar(call.channel, Var.DIAL, target), "transfer")
+                await self._do(self.pbx.redirect(call.channel, Context.DIAL, "s", 1), "transfer")
             self.service.apply(commands)
             if parked:  # a bridged leg ends by itself when the caller leaves; a parked one does not
                 await self._quietly(self.pbx.hangup(leg))
@@ -206,12 +194,12 @@ class CallControl:
                 await self._do(
                     self.pbx.originate(
                         channel=self.trunk_dial.format(number=target),
-                        context=self.ctx.consult,
+                        context=Context.CONSULT,
                         exten="s",
                         channel_id=leg_id,
                         timeout=CONSULT_RING,
                         caller_id=call.caller_num,
-                        variables={"CS_CALL": call_id, "CS_PEER_LEG": leg},
+                        variables={Var.CALL: call_id, Var.PEER_LEG: leg},
                     ),
                     "consult",
                 )
@@ -229,7 +217,7 @@ class CallControl:
                 if not outside.answered:
                     raise ControlError(f"{outside.number} has not answered")
                 # the outside leg takes the caller once the agent leg is gone (see [callserver-consult])
-                await self._do(self.pbx.setvar(outside.leg_id, "CS_CALLER", call.channel), "complete")
+                await self._do(self.pbx.setvar(outside.leg_id, Var.CALLER, call.channel), "complete")
                 del self.outside[call_id]
                 commands = self._engine_call(
                     lambda now: self.engine.transfer_out(call_id, outside.number, now)
@@ -242,7 +230,7 @@ class CallControl:
                 if consult_leg not in legs or not legs[consult_leg].answered:
                     raise ControlError("the consulted agent has not answered")
                 await self._do(
-                    self.pbx.setvar(self.channel_name(consult_leg), "CS_CALLER", call.channel), "complete"
+                    self.pbx.setvar(self.channel_name(consult_leg), Var.CALLER, call.channel), "complete"
                 )
                 commands = self._engine_call(lambda now: self.engine.consult_complete(call_id, now))
             self.service.apply(commands)  # hangs up the first agent's leg: the consulted leg moves on
@@ -271,18 +259,18 @@ class CallControl:
         if call_id is None:
             raise ControlError(f"agent {agent_id} is not on a call")
         _call, leg = self.connected(call_id)
-        if leg not in self.names.values():
+        if not self.service.channels.is_live_name(leg):
             raise ControlError(f"the channel of agent {agent_id} is not known yet")
         spy_id = f"cs-spy-{agent_id}-{next(self._ids)}"
         await self._do(
             self.pbx.originate(
                 channel=phone,
-                context=self.ctx.spy,
+                context=Context.SPY,
                 exten="s",
                 channel_id=spy_id,
                 timeout=CONSULT_RING,
                 caller_id=f'"{mode} {agent_id}" <{agent_id}>',
-                variables={"CS_SPY": leg, "CS_SPY_OPTS": SPY_OPTIONS[mode]},
+                variables={Var.SPY: leg, Var.SPY_OPTS: SPY_OPTIONS[mode]},
             ),
             "spy",
         )
@@ -292,13 +280,13 @@ class CallControl:
 
     async def _park(self, call: Call, leg: str) -> None:
         """CS_PARK first, then move the caller: the agent leg leaves Bridge() and parks itself."""
-        await self._do(self.pbx.setvar(leg, "CS_PARK", "1"), "hold")
-        await self._do(self.pbx.redirect(call.channel, self.ctx.onhold, "s", 1), "hold")
+        await self._do(self.pbx.setvar(leg, Var.PARK, "1"), "hold")
+        await self._do(self.pbx.redirect(call.channel, Context.ONHOLD, "s", 1), "hold")
 
     async def _rejoin(self, call: Call, leg: str) -> None:
         """A parked leg may be redirected: it runs Bridge(${CS_CALLER},x) again."""
-        await self._do(self.pbx.setvar(leg, "CS_CALLER", call.channel), "resume")
-        await self._do(self.pbx.redirect(leg, self.ctx.rejoin, "s", 1), "resume")
+        await self._do(self.pbx.setvar(leg, Var.CALLER, call.channel), "resume")
+        await self._do(self.pbx.redirect(leg, Context.REJOIN, "s", 1), "resume")
 
     async def _ring_colleague(self, commands: list[Command], peer_leg: str) -> str:
         """Originate the engine's consult leg into [callserver-consult]; other commands go as usual."""
@@ -307,14 +295,14 @@ class CallControl:
         try:
             await self.pbx.originate(
                 channel=consult.endpoint,
-                context=self.ctx.consult,
+                context=Context.CONSULT,
                 exten="s",
                 channel_id=consult.leg_id,
                 timeout=consult.ring_timeout,
                 caller_id=consult.caller_id,
-                variables={**consult.variables, "CS_PEER_LEG": peer_leg},
+                variables={**consult.variables, Var.PEER_LEG: peer_leg},
             )
-        except self.errors as err:
+        except PbxError as err:
             log.warning("consultation leg %s not placed: %s", consult.leg_id, err)
             self.service.apply(self.engine.leg_failed(consult.leg_id, self.clock(), unreachable=True))
             raise PbxFailed(f"the PBX did not place the consultation call: {err}") from err
@@ -333,14 +321,14 @@ class CallControl:
     async def _do(self, action: Awaitable[object], what: str) -> None:
         try:
             await action
-        except self.errors as err:
+        except PbxError as err:
             log.warning("%s: AMI action failed: %s", what, err)
             raise PbxFailed(f"{what}: the PBX refused or is unreachable: {err}") from err
 
     async def _quietly(self, action: Awaitable[object]) -> None:
         try:
             await action
-        except self.errors as err:  # "No such channel": it ended on its own meanwhile
+        except PbxError as err:  # "No such channel": it ended on its own meanwhile
             log.debug("ignored: %s", err)
 
     def _exclusive(self, call_id: str) -> _Exclusive:

@@ -15,17 +15,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Iterable
 
-from .commands import (
-    Announce,
-    CancelAgentLeg,
-    Command,
-    ConfirmCallback,
-    OfferTask,
-    OriginateAgentLeg,
-    PlayMessageAndHangup,
-    SendCallerTo,
-)
-from .events import (
+from ..facts.model import (
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
@@ -38,6 +28,17 @@ from .events import (
     OfferEnded,
     OfferResult,
     Outcome,
+)
+from ..pbx.dialplan import Var
+from .commands import (
+    Announce,
+    CancelAgentLeg,
+    Command,
+    ConfirmCallback,
+    OfferTask,
+    OriginateAgentLeg,
+    PlayMessageAndHangup,
+    SendCallerTo,
 )
 from .expr import BoundRequirement
 from .model import (
@@ -781,9 +782,9 @@ class EngineCore:
             if len(agents) == 1:
                 call.agent_id, call.leg_id = agent.id, leg.id
             self._facts.append(CallOffered(call.id, now, call.queue, agent.id, leg.id, call.attempts))
-            variables = {"CS_CALLER": call.channel, "CS_CALL": call.id, "CS_AGENT": agent.id}
+            variables: dict[str, str] = {Var.CALLER: call.channel, Var.CALL: call.id, Var.AGENT: agent.id}
             if purpose == "callback":
-                variables["CS_DIAL"] = call.caller_num
+                variables[Var.DIAL] = call.caller_num
             caller_id = f'"{call.caller_name}" <{call.caller_num}>' if call.caller_name else call.caller_num
             out.append(
                 OriginateAgentLeg(

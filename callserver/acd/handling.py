@@ -7,9 +7,10 @@ before its own actions as each one requires.
 
 from __future__ import annotations
 
+from ..facts.model import CallHeld, CallResumed, CallTransferred, Outcome
+from ..pbx.dialplan import Var
 from .commands import Command, OriginateAgentLeg
 from .engine import EngineCore
-from .events import CallHeld, CallResumed, CallTransferred, Outcome
 from .model import AgentState, Call, CallKind, CallState
 
 
@@ -117,7 +118,7 @@ class AcdEngine(EngineCore):
                 caller_channel="",
                 ring_timeout=self.queues[call.queue].ring_timeout,
                 caller_id=call.caller_num,
-                variables={"CS_CALL": call.id, "CS_AGENT": agent.id, "CS_PEER_LEG": call.leg_id or ""},
+                variables={Var.CALL: call.id, Var.AGENT: agent.id, Var.PEER_LEG: call.leg_id or ""},
                 purpose="consult",
             )
         ]

@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from .events import (
+from ..facts.model import (
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,

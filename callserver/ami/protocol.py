@@ -18,28 +18,28 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from callserver.ami.wire import Frame, encode_action, parse_lines
+from callserver.pbx.actions import ActionRefused, ActionTimeout, LinkDown, PbxError
 
 log = logging.getLogger(__name__)
 
 
-class AmiError(Exception):
-    """Base of every error the AMI link raises."""
+class AmiError(PbxError):
+    """Base of every error the AMI link raises; each is also one of the PBX interface's errors."""
 
 
-class AmiUnavailable(AmiError):
+class AmiUnavailable(AmiError, LinkDown):
     """Not logged in to Asterisk (or the link dropped while waiting): the action was not done."""
 
 
-class AmiActionError(AmiError):
+class AmiActionError(AmiError, ActionRefused):
     """Asterisk answered `Response: Error`; `message` is its `Message:` text."""
 
     def __init__(self, action: str, message: str) -> None:
+        ActionRefused.__init__(self, f"AMI {action}", message)
         self.action = action
-        self.message = message
-        super().__init__(f"AMI {action} failed: {message}")
 
 
-class AmiActionTimeout(AmiError, TimeoutError):
+class AmiActionTimeout(AmiError, ActionTimeout):
     """No answer within the action timeout (an overloaded or half-open link)."""
 
     def __init__(self, action: str, timeout: float) -> None:

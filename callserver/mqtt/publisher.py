@@ -20,9 +20,9 @@ from collections.abc import Callable
 
 import aiomqtt
 
-from callserver.acd.events import Fact
-from callserver.bus import FactBus
 from callserver.config import MqttConfig
+from callserver.facts.bus import FactBus
+from callserver.facts.model import Fact
 from callserver.mqtt.topics import VERSION, message_for, topic_part
 
 log = logging.getLogger("callserver.mqtt")

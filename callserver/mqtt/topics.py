@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from callserver.acd.events import (
+from callserver.facts.model import (
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,

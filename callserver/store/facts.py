@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from callserver.acd.events import (
+from callserver.facts.model import (
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,

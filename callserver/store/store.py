@@ -18,8 +18,8 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from callserver.acd.events import Fact
 from callserver.config import Settings
+from callserver.facts.model import Fact
 from callserver.store import customers as cust
 from callserver.store.facts import apply_fact
 from callserver.store.migrate import upgrade

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import DataError, IntegrityError
 
-from callserver.acd.events import Fact
+from callserver.facts.model import Fact
 from callserver.store.store import Store
 
 # Errors that repeat for the same data however often it is retried.

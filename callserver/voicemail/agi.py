@@ -16,6 +16,7 @@ from callserver.agi.session import AgiHangup, AgiSession, inbound_call
 from callserver.ivr.actions import ToVoicemail
 from callserver.ivr.model import FlowConfig
 from callserver.ivr.runner import FilePrompts, run_flow
+from callserver.pbx.dialplan import Var
 from callserver.voicemail.model import Mailbox
 from callserver.voicemail.service import VoicemailService
 
@@ -48,7 +49,7 @@ class VoicemailScript:
     async def __call__(self, session: AgiSession) -> None:
         call = inbound_call(session)
         try:
-            target = await session.get_variable("CS_VOICEMAIL")
+            target = await session.get_variable(Var.VOICEMAIL)
         except AgiHangup:
             return
         try:

@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from callserver.acd.adapter import PbxActions
 from callserver.acd.commands import Command
-from callserver.acd.events import CallAnswered, CallOffered, Fact
+from callserver.facts.model import CallAnswered, CallOffered, Fact
+from callserver.pbx.actions import PbxActions, PbxError
+from callserver.pbx.dialplan import Context, Var
 from callserver.pbx.events import InboundCall
 from callserver.voicemail.audio import duration_of
 from callserver.voicemail.model import (
@@ -33,7 +34,6 @@ from callserver.voicemail.store import VoicemailStore
 log = logging.getLogger(__name__)
 
 # the agent leg is answered first, then the dialplan dials CS_DIAL through the trunk
-CALLBACK_CONTEXT = "callserver-agent-dial"
 CALLBACK_RING_TIMEOUT = 30.0
 
 
@@ -71,7 +71,6 @@ class VoicemailService:
         *,
         clock: Callable[[], float],
         agent_endpoint: Callable[[str], str | None],
-        callback_context: str = CALLBACK_CONTEXT,
         on_waiting: Callable[[VoicemailWaiting], None] | None = None,
     ) -> None:
         self.store = store
@@ -79,7 +78,6 @@ class VoicemailService:
         self.pbx = pbx
         self.clock = clock
         self.agent_endpoint = agent_endpoint
-        self.callback_context = callback_context
         self.on_waiting = on_waiting
         self._tasks: set[asyncio.Task[None]] = set()
         self._changed = asyncio.Event()
@@ -165,7 +163,7 @@ class VoicemailService:
         return await self.store.get(voicemail_id)
 
     async def start_callback(self, voicemail_id: int, agent_id: str) -> Voicemail:
-        """Ring the agent; once they answer, the dialplan dials the customer (see CALLBACK_CONTEXT)."""
+        """Ring the agent; once they answer, the dialplan dials the customer (`Context.AGENT_DIAL`)."""
         vm = await self._owned(voicemail_id, agent_id)
         if vm.status is not VoicemailStatus.ASSIGNED:
             raise VoicemailError(f"voicemail {voicemail_id} is {vm.status.value}, not assigned")
@@ -181,20 +179,20 @@ class VoicemailService:
         try:
             await self.pbx.originate(
                 channel=endpoint,
-                context=self.callback_context,
+                context=Context.AGENT_DIAL,
                 exten="s",
                 priority=1,
                 channel_id=callback_id,
                 timeout=CALLBACK_RING_TIMEOUT,
                 caller_id=f'"Callback" <{vm.caller_num}>',
                 variables={
-                    "CS_DIAL": vm.caller_num,
-                    "CS_VOICEMAIL": str(vm.id),
-                    "CS_AGENT": agent_id,
-                    "CS_CALL": callback_id,
+                    Var.DIAL: vm.caller_num,
+                    Var.VOICEMAIL: str(vm.id),
+                    Var.AGENT: agent_id,
+                    Var.CALL: callback_id,
                 },
             )
-        except Exception as err:
+        except PbxError as err:
             # the agent still holds the message: put it back so they can try again
             await self.store.update(voicemail_id, self._now(), status=VoicemailStatus.ASSIGNED)
             self._touched()

@@ -17,8 +17,8 @@ from aiohttp import web
 from callserver.acd.adapter import AcdService
 from callserver.acd.control import CallControl
 from callserver.acd.metrics import MetricsBook
-from callserver.bus import FactBus
 from callserver.config import Settings
+from callserver.facts.bus import FactBus
 from callserver.store.store import Store
 from callserver.voicemail.service import VoicemailService
 from callserver.web.agentphone import AgentPhoneApi

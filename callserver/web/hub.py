@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from callserver.acd.events import AgentStateChanged, AgentStatusChanged, CallOffered, Fact
 from callserver.acd.handling import AcdEngine
+from callserver.facts.model import AgentStateChanged, AgentStatusChanged, CallOffered, Fact
 from callserver.web.auth import Principal
 from callserver.web.messages import live_event
 from callserver.web.pops import Pops

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from callserver.acd.events import (
+from callserver.facts.model import (
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from callserver.acd.events import CallEnded, Fact, Outcome
+from callserver.facts.model import CallEnded, Fact, Outcome
 
 
 @dataclass(slots=True)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from callserver.acd.commands import CancelAgentLeg, Command, OriginateAgentLeg, PlayMessageAndHangup
-from callserver.acd.events import CallEnded, Fact
 from callserver.acd.handling import AcdEngine
 from callserver.acd.model import AgentSpec, AgentState, AgentStatus, QueueSpec
+from callserver.facts.model import CallEnded, Fact
 
 
 @dataclass(frozen=True, slots=True)

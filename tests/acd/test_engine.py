@@ -6,7 +6,8 @@ import pytest
 
 from callserver.acd.commands import CancelAgentLeg, Command, OriginateAgentLeg, PlayMessageAndHangup
 from callserver.acd.engine import LEG_GRACE, NO_ANSWER_REASON, UNREACHABLE_REASON, UnknownQueue
-from callserver.acd.events import (
+from callserver.acd.model import AgentState, AgentStatus, QueueSpec
+from callserver.facts.model import (
     AgentStatusChanged,
     CallAnswered,
     CallEnded,
@@ -17,7 +18,6 @@ from callserver.acd.events import (
     OfferResult,
     Outcome,
 )
-from callserver.acd.model import AgentState, AgentStatus, QueueSpec
 
 from .driver import Sim, agent
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from callserver.acd.commands import CancelAgentLeg, OriginateAgentLeg
-from callserver.acd.events import CallHeld, CallResumed, CallTransferred, Outcome
 from callserver.acd.handling import NotAllowed
 from callserver.acd.model import AgentSpec, AgentState, AgentStatus, CallState, QueueSpec
+from callserver.facts.model import CallHeld, CallResumed, CallTransferred, Outcome
 
 from .driver import Sim
 

@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from callserver.acd.events import (
+from callserver.acd.metrics import MetricsBook
+from callserver.facts.model import (
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
@@ -15,7 +16,6 @@ from callserver.acd.events import (
     CallRequeued,
     Outcome,
 )
-from callserver.acd.metrics import MetricsBook
 
 
 def queued(book: MetricsBook, call: str, at: float, queue: str = "q") -> None:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callserver.acd.events import (
+from callserver.acd.model import AgentState, AgentStatus, CallState, QueueSpec
+from callserver.facts.model import (
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
@@ -25,7 +26,6 @@ from callserver.acd.events import (
     OfferEnded,
     Outcome,
 )
-from callserver.acd.model import AgentState, AgentStatus, CallState, QueueSpec
 
 from .driver import Sim, agent
 

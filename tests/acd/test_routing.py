@@ -16,15 +16,6 @@ from callserver.acd.commands import (
     SendCallerTo,
 )
 from callserver.acd.engine import DEFAULT_AHT, NO_ANSWER_REASON
-from callserver.acd.events import (
-    CallAnswered,
-    CallbackRequested,
-    CallEnded,
-    CallRequeued,
-    OfferEnded,
-    OfferResult,
-    Outcome,
-)
 from callserver.acd.expr import parse
 from callserver.acd.model import (
     AgentSpec,
@@ -35,6 +26,15 @@ from callserver.acd.model import (
     QueueSpec,
     RoutingStep,
     Strategy,
+)
+from callserver.facts.model import (
+    CallAnswered,
+    CallbackRequested,
+    CallEnded,
+    CallRequeued,
+    OfferEnded,
+    OfferResult,
+    Outcome,
 )
 
 from .driver import Sim

@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from callserver.acd.commands import Command
-from callserver.acd.events import CallEnded, CallQueued
 from callserver.acd.expr import parse
 from callserver.acd.handling import AcdEngine
 from callserver.acd.model import (
@@ -29,6 +28,7 @@ from callserver.acd.model import (
     RoutingStep,
     Strategy,
 )
+from callserver.facts.model import CallEnded, CallQueued
 
 from .driver import Sim
 from .test_properties import drain

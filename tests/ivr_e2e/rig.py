@@ -18,8 +18,8 @@ from typing import Any
 from callserver.acd.adapter import AcdService
 from callserver.acd.handling import AcdEngine
 from callserver.app import start_server
-from callserver.bus import FactBus
 from callserver.config import Settings, parse_settings
+from callserver.facts.bus import FactBus
 from callserver.ivr.progress import IvrPresence, IvrProgress
 from callserver.sim import PbxSimulator
 from callserver.speech import PromptSynth

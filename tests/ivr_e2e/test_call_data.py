@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from callserver.inbound import call_data
+from callserver.inbound.script import call_data
 from callserver.ivr.actions import ToQueue
 from callserver.ivr.model import FlowConfig
 from callserver.ivr.runner import IvrResult

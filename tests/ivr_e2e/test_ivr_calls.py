@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from callserver.acd.events import CallRejected
+from callserver.facts.model import CallRejected
+from callserver.ivr.prompt_build import build_all_prompts
 from callserver.sim import Outcome
-from callserver.speech.cli import build_all_prompts
 from callserver.voicemail import VoicemailStatus
 
 from .rig import ACCOUNT, BILLING_DNIS, CALLER, CLOSED, CUSTOMER, ivr_settings, running

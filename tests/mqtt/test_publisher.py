@@ -13,7 +13,9 @@ from typing import Any
 import aiomqtt
 import jsonschema
 
-from callserver.acd.events import (
+from callserver.config import MqttConfig
+from callserver.facts.bus import FactBus
+from callserver.facts.model import (
     AgentStateChanged,
     CallAnswered,
     CallEnded,
@@ -22,8 +24,6 @@ from callserver.acd.events import (
     Fact,
     Outcome,
 )
-from callserver.bus import FactBus
-from callserver.config import MqttConfig
 from callserver.mqtt import MqttPublisher, message_for
 from tests.helpers import free_port
 from tests.mqtt.conftest import Broker

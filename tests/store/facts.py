@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from callserver.acd.events import (
+from callserver.facts.model import (
     CallAnswered,
     CallEnded,
     CallOffered,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from callserver.acd.events import AgentStateChanged, AgentStatusChanged
+from callserver.facts.model import AgentStateChanged, AgentStatusChanged
 from callserver.store import Store
 from callserver.store.models import utc
 from tests.store.facts import T0, abandoned_call, answered_call, queued, timed_out_call

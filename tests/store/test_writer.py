@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from callserver.acd.events import AgentStatusChanged, Fact
+from callserver.facts.model import AgentStatusChanged, Fact
 from callserver.store import FactWriter, Store
 from tests.store.facts import T0, abandoned_call, answered_call, queued
 

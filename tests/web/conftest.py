@@ -23,8 +23,9 @@ from callserver.acd.adapter import AcdService
 from callserver.acd.metrics import MetricsBook
 from callserver.acd.model import AgentStatus
 from callserver.app import build_engine
-from callserver.bus import FactBus
 from callserver.config import Settings, parse_settings
+from callserver.facts.bus import FactBus
+from callserver.pbx.channels import ChannelNames
 from callserver.pbx.events import ChannelSnapshot
 from callserver.store.store import Store
 from callserver.web import Role, WebDeps, WebUser, build_web_app, hash_password
@@ -58,6 +59,9 @@ class FakePbx:
 
     async def getvar(self, channel: str, name: str) -> str | None:
         return None
+
+    async def bridge(self, channel1: str, channel2: str) -> None:
+        self.actions.append(("bridge", {"channel1": channel1, "channel2": channel2}))
 
     async def core_show_channels(self) -> list[ChannelSnapshot]:
         return []
@@ -155,8 +159,7 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
     service = AcdService(
         engine,
         FakePbx(),
-        agent_context="callserver-agent",
-        message_context="callserver-message",
+        channels=ChannelNames(),
         on_fact=bus.publish,
         clock=time.time,
     )

@@ -88,7 +88,7 @@ async def test_invalid_customer_is_refused_with_reasons(env: Env) -> None:
 
 
 async def test_pop_shows_contact_history_and_several_matches(env: Env) -> None:
-    from callserver.acd.events import CallEnded, CallQueued, Outcome
+    from callserver.facts.model import CallEnded, CallQueued, Outcome
 
     boss = await env.client("boss")
     first = await boss.post("/api/customers", json={"name": "Ann", "phones": ["+33140000011"]}, headers=CSRF)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .acd.events import (
+from .model import (
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from callserver.acd import erlang
-from callserver.acd.capacity import main_offline, run_offline, simulate
-from callserver.acd.events import CallAnswered, CallEnded, Fact, Outcome
-from callserver.acd.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+from callserver.capacity import erlang
+from callserver.capacity.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+from callserver.capacity.simulation import main_offline, run_offline, simulate
+from callserver.facts.model import CallAnswered, CallEnded, Fact, Outcome
 
 AHT = 100.0
 T = 20.0

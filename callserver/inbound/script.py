@@ -16,18 +16,19 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from .acd.adapter import AcdService
-from .agi.session import AgiHangup, AgiSession, inbound_call
-from .config import Settings
-from .ivr.actions import ToQueue, ToVoicemail, Transfer
-from .ivr.model import FlowConfig, IvrConfig
-from .ivr.progress import IvrPresence
-from .ivr.runner import CustomerLookup, IvrResult, PromptResolver, run_flow
-from .pbx.events import InboundCall
-from .store.records import CustomerRecord
-from .voicemail.service import VoicemailService
+from ..acd.adapter import AcdService
+from ..agi.session import AgiHangup, AgiSession, inbound_call
+from ..config import Settings
+from ..ivr.actions import ToQueue, ToVoicemail, Transfer
+from ..ivr.model import FlowConfig, IvrConfig
+from ..ivr.progress import IvrPresence
+from ..ivr.runner import CustomerLookup, IvrResult, PromptResolver, run_flow
+from ..pbx.dialplan import Context, Var
+from ..pbx.events import InboundCall
+from ..store.records import CustomerRecord
+from ..voicemail.service import VoicemailService
 
-log = logging.getLogger("callserver.inbound")
+log = logging.getLogger("callserver.inbound.script")
 
 # customer fields handed to the ACD (requirements, priority, screen-pop) when the IVR found one
 CUSTOMER_DATA = ("vip", "language", "name", "account")
@@ -114,7 +115,7 @@ class InboundScript:
                 call.caller_num,
                 call.dnis,
             )
-            await session.set_variable("CS_NEXT", "unavailable")
+            await session.set_variable(Var.NEXT, Context.UNAVAILABLE.step)
             self.service.reject_call(call, f"no queue for number {call.dnis!r}")
             return
         await self._to_queue(session, call, queue.name, await self._direct_data(call))
@@ -131,8 +132,8 @@ class InboundScript:
     async def _to_queue(
         self, session: AgiSession, call: InboundCall, queue: str, data: dict[str, object] | None
     ) -> None:
-        await session.set_variable("CS_QUEUE", queue)
-        await session.set_variable("CS_NEXT", "hold")
+        await session.set_variable(Var.QUEUE, queue)
+        await session.set_variable(Var.NEXT, Context.HOLD.step)
         log.info("call %s from %s to %s enters queue %s", call.uniqueid, call.caller_num, call.dnis, queue)
         if data is None:
             self.service.inbound_call(call, queue)
@@ -185,8 +186,8 @@ class InboundScript:
         elif isinstance(action, Transfer):
             # [callserver-dial] dials CS_DIAL through the trunk, as for a queue's overflow number
             with contextlib.suppress(AgiHangup):
-                await session.set_variable("CS_DIAL", action.number)
-                await session.set_variable("CS_NEXT", "dial")
+                await session.set_variable(Var.DIAL, action.number)
+                await session.set_variable(Var.NEXT, Context.DIAL.step)
             log.info("call %s transferred by the IVR to %s", call.uniqueid, action.number)
         elif result.outcome == "ended":
             reason = getattr(action, "reason", "normal")

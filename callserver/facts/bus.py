@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from .acd.events import Fact
+from .model import Fact
 
-log = logging.getLogger("callserver.bus")
+log = logging.getLogger("callserver.facts.bus")
 
 Subscriber = Callable[[Fact], None]
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 
-from .acd.adapter import AcdService
-from .agi.session import AgiError, AgiHangup, AgiSession
+from ..agi.session import AgiError, AgiHangup, AgiSession
+from ..pbx.dialplan import Var
+from .adapter import AcdService
 
-log = logging.getLogger("callserver.agentleg")
+log = logging.getLogger("callserver.acd.agentleg")
 
 ACCEPT_PROMPT = "press-1"
 ACCEPT_KEY = "1"
@@ -40,6 +41,6 @@ class AgentLegScript:
                     return
             action = self.service.claim_leg(leg_id)
             if action is not None:
-                await session.set_variable("CS_ACCEPT", action)
+                await session.set_variable(Var.ACCEPT, action)
         except (AgiHangup, AgiError) as err:
             log.info("agent leg %s left during the accept script: %s", leg_id, err)

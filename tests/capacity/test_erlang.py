@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from callserver.acd import erlang
+from callserver.capacity import erlang
 
 
 @pytest.mark.parametrize(

@@ -17,11 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .commands import CancelAgentLeg, Command, OriginateAgentLeg
-from .events import AgentStateChanged, CallAnswered, CallEnded, Fact
-from .handling import AcdEngine
-from .metrics import BookSnapshot, CallStats, MetricsBook
-from .model import AgentSpec, AgentStatus, QueueSpec
+from ..acd.commands import CancelAgentLeg, Command, OriginateAgentLeg
+from ..acd.handling import AcdEngine
+from ..acd.metrics import BookSnapshot, CallStats, MetricsBook
+from ..acd.model import AgentSpec, AgentStatus, QueueSpec
+from ..facts.model import AgentStateChanged, CallAnswered, CallEnded, Fact
 from .plot import Panel, Series, render_svg
 from .scenario import Scenario, ScenarioError, load_scenario
 

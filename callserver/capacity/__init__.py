@@ -1,0 +1,1 @@
+"""Capacity simulation: the routing engine on a virtual clock over a scenario (`callserver capacity`)."""

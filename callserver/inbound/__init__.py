@@ -1,0 +1,1 @@
+"""Inbound calls: the `inbound` FastAGI script every caller runs before the ACD queues them."""
