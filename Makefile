@@ -26,13 +26,14 @@ run: setup
 simulate: setup
 	$(BIN)/callserver simulate --config $(CONFIG)
 
-test: setup
+test: setup lint
 	$(BIN)/python -m pytest -q
 
+# the style checks run before the tests: nothing lands that they reject
 lint: setup
 	$(BIN)/ruff check callserver tests bench
 	$(BIN)/ruff format --check callserver tests bench
-	$(BIN)/mypy callserver
+	$(BIN)/mypy --strict callserver
 
 bench: setup
 	$(BIN)/python -m bench

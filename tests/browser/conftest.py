@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 import pytest_asyncio
 
@@ -149,22 +148,6 @@ class Centre:
         data, problems = parse_customer(fields)
         assert data is not None, problems
         await CustomerWriter(self.server.store).create(data)
-
-    async def call_control_missing(self) -> str | None:
-        """Why call control cannot be used on this server, or None when it can."""
-        if not self.has_route("POST", "/api/calls/{call_id}/transfer"):
-            return "the server has no POST /api/calls/{call_id}/transfer endpoint"
-        async with aiohttp.ClientSession(headers={"X-Callserver": "1"}) as http:
-            login = {"login": SUPERVISOR[0], "password": SUPERVISOR[1], "bearer": True}
-            async with http.post(f"{self.url}api/login", json=login) as resp:
-                token = (await resp.json())["token"]
-            probe = {"kind": "queue", "target": "support"}
-            auth = {"Authorization": f"Bearer {token}"}
-            async with http.post(f"{self.url}api/calls/none/transfer", json=probe, headers=auth) as resp:
-                if resp.status == 409:
-                    reason = (await resp.json()).get("error", "")
-                    return f"POST /api/calls/{{call_id}}/transfer answers 409: {reason}"
-        return None
 
     def has_route(self, method: str, path: str) -> bool:
         return any(

@@ -207,9 +207,6 @@ def _parts_key() -> Any:
 
 
 async def test_agent_blind_transfers_a_call_to_a_queue(centre: Centre, browser: Any) -> None:
-    missing = await centre.call_control_missing()
-    if missing is not None:
-        pytest.skip(f"call control not usable yet: {missing}")
     expect = await _expect()
     page = await _agent_available(browser, centre)
     centre.call(KNOWN["phones"])
@@ -261,9 +258,6 @@ async def test_supervisor_sees_the_agent_on_call_and_the_waiting_count(
 
 
 async def test_agent_holds_resumes_and_hangs_up_from_the_buttons(centre: Centre, browser: Any) -> None:
-    missing = await centre.call_control_missing()
-    if missing is not None:
-        pytest.skip(f"call control not usable yet: {missing}")
     expect = await _expect()
     page = await _agent_available(browser, centre)
     caller = centre.call(KNOWN["phones"])
@@ -279,9 +273,6 @@ async def test_agent_holds_resumes_and_hangs_up_from_the_buttons(centre: Centre,
 
 
 async def test_agent_consults_a_colleague_then_completes_the_transfer(centre: Centre, browser: Any) -> None:
-    missing = await centre.call_control_missing()
-    if missing is not None:
-        pytest.skip(f"call control not usable yet: {missing}")
     expect = await _expect()
     page = await _agent_available(browser, centre)
     centre.call(KNOWN["phones"])
