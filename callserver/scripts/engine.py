@@ -18,26 +18,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from babel.numbers import get_currency_precision
-
 from callserver.ivr.expr import evaluate
-from callserver.scripts.answers import AnswerError, Checking, Value, canonical, check_answer
+from callserver.scripts.answers import AnswerError, Checking, canonical, check_answer
 from callserver.scripts.commands import Command, End, Handover
 from callserver.scripts.effects import carry_out, hand_over
-from callserver.scripts.format import render, show
-from callserver.scripts.model import (
-    CUSTOMER,
-    AskAmount,
-    AskChoice,
-    AskDate,
-    AskNumber,
-    AskText,
-    Audience,
-    Question,
-    Script,
-    Step,
-    Template,
-)
+from callserver.scripts.format import render, show_answer
+from callserver.scripts.model import CUSTOMER, Audience, Script, Step, Template
 from callserver.scripts.record import (
     Answer,
     EventKind,
@@ -47,7 +33,7 @@ from callserver.scripts.record import (
     RunStatus,
     check_transition,
 )
-from callserver.scripts.view import OptionView, Pending, QuestionView, StepView, TextView
+from callserver.scripts.view import Pending, StepView, step_view
 
 
 class NavigationError(Exception):
@@ -206,7 +192,7 @@ class ScriptRun:
                 self._log(EventKind.CLEARED, by, now)
             return
         label = self._render(question.label)
-        shown = self._shown(question, value_)
+        shown = show_answer(question, value_, self._render, self.script.language, self.script.currency)
         text = canonical(value_)
         s.answers[s.position] = Answer(
             s.position, step, question.name, question.kind, label, value_, text, shown, by, now
@@ -296,26 +282,17 @@ class ScriptRun:
     def view(self, now: datetime) -> StepView:
         """The current step for the run's audience: a customer's view has no agents' notes."""
         _check_time(now)
-        step = self.script.steps[self.step]
+        return step_view(self, now)
+
+    @property
+    def can_back(self) -> bool:
         s = self._s
-        texts = tuple(
-            TextView("note" if t.agent_only else "say", self._render(t.template))
-            for t in step.texts
-            if not (t.agent_only and self.self_service)
-        )
-        handoff = self.script.handoff
-        return StepView(
-            step=step.id,
-            title=step.title or "",
-            position=s.position,
-            texts=texts,
-            question=None if step.question is None else self._question_view(step.question, now),
-            ends=step.next is None and not step.branches,
-            can_back=self.status is RunStatus.ACTIVE and s.position > 0 and s.floor < s.position,
-            handoff_label=handoff.label if handoff is not None and self.self_service else None,
-            pending=self.pending(),
-            status=self.status,
-        )
+        return self.status is RunStatus.ACTIVE and s.position > 0 and s.floor < s.position
+
+    @property
+    def current_answer(self) -> Answer | None:
+        """The answer given at the current step, if any (kept when going back, to fill the field in)."""
+        return self._s.answers.get(self._s.position)
 
     def record(self) -> RunRecord:
         s = self._s
@@ -419,48 +396,6 @@ class ScriptRun:
 
     def today(self, now: datetime) -> date:
         return now.astimezone(self._zone).date()
-
-    def _shown(self, question: Question, value: Value) -> str:
-        if isinstance(question, AskChoice):
-            for option in question.options:
-                if option.value == value:
-                    return self._render(option.label)
-        say_as = {"amount": "currency", "number": "number", "date": "date"}.get(question.kind, "text")
-        return show(value, say_as, language=self.script.language, currency=self.script.currency)
-
-    def _question_view(self, q: Question, now: datetime) -> QuestionView:
-        answer = self._s.answers.get(self._s.position)
-        view = QuestionView(
-            name=q.name,
-            kind=q.kind,
-            label=self._render(q.label),
-            hint="" if q.hint is None else self._render(q.hint),
-            required=q.required,
-            answer=None if answer is None else answer.text,
-            shown=None if answer is None else answer.shown,
-        )
-        today = self.today(now)
-        if isinstance(q, AskChoice):
-            options = tuple(OptionView(o.value, self._render(o.label)) for o in q.options)
-            return replace(view, options=options)
-        if isinstance(q, AskText):
-            return replace(
-                view,
-                min_length=q.min_length,
-                max_length=q.max_length,
-                pattern=q.pattern,
-                multiline=q.multiline,
-            )
-        if isinstance(q, AskNumber | AskAmount):
-            places = q.decimals if isinstance(q, AskNumber) else get_currency_precision(self.script.currency)
-            low = None if q.min is None else canonical(q.min)
-            high = None if q.max is None else canonical(q.max)
-            return replace(view, min=low, max=high, decimals=places)
-        if isinstance(q, AskDate):
-            low = None if q.min is None else q.min.resolve(today).isoformat()
-            high = None if q.max is None else q.max.resolve(today).isoformat()
-            return replace(view, min=low, max=high)
-        return view
 
 
 def _check_time(now: datetime) -> None:

@@ -18,8 +18,8 @@ from babel.numbers import format_currency, format_decimal
 
 from callserver.ivr.expr import to_decimal
 from callserver.ivr.say import Field
-from callserver.scripts.answers import canonical
-from callserver.scripts.model import Template
+from callserver.scripts.answers import Value, canonical
+from callserver.scripts.model import AskChoice, Question, Template
 
 Resolve = Callable[[str], object]
 _YES_NO = {
@@ -62,13 +62,21 @@ def render_canonical(template: Template, resolve: Resolve) -> str:
 def _canonical(value: object) -> str:
     if value is None:
         return ""
-    if isinstance(value, bool | Decimal | str):
-        return canonical(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
+    if isinstance(value, bool | Decimal | str | date):  # a datetime is a date: ISO with its time
+        return canonical(value) if not isinstance(value, datetime) else value.isoformat()
     return str(value)
+
+
+def show_answer(
+    question: Question, value: Value, render_label: Callable[[Template], str], language: str, currency: str
+) -> str:
+    """An answer as the person saw it: its option's label, yes or no, an amount or a day as written here."""
+    if isinstance(question, AskChoice):
+        for option in question.options:
+            if option.value == value:
+                return render_label(option.label)
+    say_as = {"amount": "currency", "number": "number", "date": "date"}.get(question.kind, "text")
+    return show(value, say_as, language=language, currency=currency)
 
 
 def show(value: object, say_as: str = "text", *, language: str = "en", currency: str = "EUR") -> str:

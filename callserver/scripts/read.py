@@ -259,7 +259,7 @@ class _Builder:
             return When(source, parse_condition(source))
         except ValueError as err:
             self.fail(el, f"condition '{_short(source)}': {err}")
-            return When(source, parse_condition("call.self_service"))
+            return When(source, parse_condition("call.self_service"))  # never run: the script is refused
 
     def optional_when(self, el: etree._Element) -> When | None:
         text = el.get("when")

@@ -6,9 +6,18 @@ Bounds are given in canonical form (`2026-03-31`, `12`), as HTML input attribute
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
 
+from babel.numbers import get_currency_precision
+
+from callserver.scripts.answers import canonical
+from callserver.scripts.model import AskAmount, AskChoice, AskDate, AskNumber, AskText, Question
 from callserver.scripts.record import RunStatus
+
+if TYPE_CHECKING:
+    from callserver.scripts.engine import ScriptRun
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +72,56 @@ class StepView:
     handoff_label: str | None  # "Talk to someone", on the web when the script offers it
     pending: tuple[Pending, ...]
     status: RunStatus
+
+
+def step_view(run: ScriptRun, now: datetime) -> StepView:
+    """What the run's audience sees of its current step at `now` (date bounds depend on the day)."""
+    step = run.script.steps[run.step]
+    texts = tuple(
+        TextView("note" if t.agent_only else "say", run.render(t.template))
+        for t in step.texts
+        if not (t.agent_only and run.self_service)
+    )
+    handoff = run.script.handoff
+    return StepView(
+        step=step.id,
+        title=step.title or "",
+        position=run.position,
+        texts=texts,
+        question=None if step.question is None else _question_view(run, step.question, now),
+        ends=step.next is None and not step.branches,
+        can_back=run.can_back,
+        handoff_label=handoff.label if handoff is not None and run.self_service else None,
+        pending=run.pending(),
+        status=run.status,
+    )
+
+
+def _question_view(run: ScriptRun, q: Question, now: datetime) -> QuestionView:
+    answer = run.current_answer
+    view = QuestionView(
+        name=q.name,
+        kind=q.kind,
+        label=run.render(q.label),
+        hint="" if q.hint is None else run.render(q.hint),
+        required=q.required,
+        answer=None if answer is None else answer.text,
+        shown=None if answer is None else answer.shown,
+    )
+    if isinstance(q, AskChoice):
+        return replace(view, options=tuple(OptionView(o.value, run.render(o.label)) for o in q.options))
+    if isinstance(q, AskText):
+        return replace(
+            view, min_length=q.min_length, max_length=q.max_length, pattern=q.pattern, multiline=q.multiline
+        )
+    if isinstance(q, AskNumber | AskAmount):
+        places = q.decimals if isinstance(q, AskNumber) else get_currency_precision(run.script.currency)
+        low = None if q.min is None else canonical(q.min)
+        high = None if q.max is None else canonical(q.max)
+        return replace(view, min=low, max=high, decimals=places)
+    if isinstance(q, AskDate):
+        today = run.today(now)
+        low_day = None if q.min is None else q.min.resolve(today).isoformat()
+        high_day = None if q.max is None else q.max.resolve(today).isoformat()
+        return replace(view, min=low_day, max=high_day)
+    return view
