@@ -102,6 +102,9 @@ class ScriptRun:
             raise ValueError(f"'{CUSTOMER}' cannot be an agent id")
         if context.agent is None and script.steps[script.start].audience is Audience.AGENT:
             raise RunStateError(f"script {script.id} starts with a step for agents only")
+        has_agent_steps = any(s.audience is Audience.AGENT for s in script.steps.values())
+        if context.agent is None and has_agent_steps and script.handoff is None:
+            raise RunStateError(f"script {script.id} has steps for agents but no handoff for the web")
         self.script = script
         self.context = context
         self.started_at = now
@@ -357,8 +360,10 @@ class ScriptRun:
         return step.next
 
     def _hand_off(self, reason: str, by: str, now: datetime) -> list[Command]:
-        assert self.script.handoff is not None
-        command = hand_over(self.script.handoff.action, self, now)
+        handoff = self.script.handoff
+        if handoff is None:  # refused when the run was made
+            raise RunStateError(f"script {self.script.id} offers no handoff")
+        command = hand_over(handoff.action, self, now)
         self._log(EventKind.HANDOFF, by, now, reason)
         return [command, self._close(RunStatus.HANDED_OFF, None, by, now)]
 

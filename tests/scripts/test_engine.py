@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, timedelta
 from decimal import Decimal
@@ -451,6 +452,10 @@ def test_scripts_not_for_the_web_do_not_run_there() -> None:
     no_handoff = load(xml('<step id="a"><end/></step>', attrs='web="true"'))
     with pytest.raises(RunStateError, match="script t offers no handoff"):
         web_run(no_handoff).talk_to_someone(by="customer", now=NOW)
+    unchecked = load(xml('<step id="a"><next to="b"/></step>\n<step id="b" audience="agent"><end/></step>'))
+    unchecked = dataclasses.replace(unchecked, web=True)
+    with pytest.raises(RunStateError, match="script t has steps for agents but no handoff for the web"):
+        web_run(unchecked)
 
 
 # ---- what the panel shows ----

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from callserver.scripts.problems import unknown
 from callserver.scripts.read import load_script
 from callserver.scripts.validate import check_script
 from tests.scripts.helpers import BILLING, CONTEXT, problems_of, xml
@@ -296,3 +297,9 @@ def test_problems_come_in_file_order() -> None:
         )
     )
     assert [line.split(":")[1] for line in found] == ["5", "7"]
+
+
+def test_a_long_list_of_known_names_is_not_recited() -> None:
+    many = frozenset({"billing", *(f"q{i:02d}" for i in range(20))})
+    assert unknown("queue", "sales", many) == "unknown queue 'sales'"
+    assert unknown("queue", "biling", many) == "unknown queue 'biling' (did you mean 'billing'?)"
