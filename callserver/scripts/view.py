@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, assert_never
 
 from babel.numbers import get_currency_precision
 
 from callserver.scripts.answers import canonical
-from callserver.scripts.model import AskAmount, AskChoice, AskDate, AskNumber, AskText, Question
+from callserver.scripts.model import AskAmount, AskChoice, AskDate, AskNumber, AskText, AskYesNo, Question
 from callserver.scripts.record import RunStatus
 
 if TYPE_CHECKING:
@@ -108,20 +108,28 @@ def _question_view(run: ScriptRun, q: Question, now: datetime) -> QuestionView:
         answer=None if answer is None else answer.text,
         shown=None if answer is None else answer.shown,
     )
-    if isinstance(q, AskChoice):
-        return replace(view, options=tuple(OptionView(o.value, run.render(o.label)) for o in q.options))
-    if isinstance(q, AskText):
-        return replace(
-            view, min_length=q.min_length, max_length=q.max_length, pattern=q.pattern, multiline=q.multiline
-        )
-    if isinstance(q, AskNumber | AskAmount):
-        places = q.decimals if isinstance(q, AskNumber) else get_currency_precision(run.script.currency)
-        low = None if q.min is None else canonical(q.min)
-        high = None if q.max is None else canonical(q.max)
-        return replace(view, min=low, max=high, decimals=places)
-    if isinstance(q, AskDate):
-        today = run.today(now)
-        low_day = None if q.min is None else q.min.resolve(today).isoformat()
-        high_day = None if q.max is None else q.max.resolve(today).isoformat()
-        return replace(view, min=low_day, max=high_day)
-    return view
+    match q:
+        case AskChoice():
+            return replace(view, options=tuple(OptionView(o.value, run.render(o.label)) for o in q.options))
+        case AskText():
+            return replace(
+                view,
+                min_length=q.min_length,
+                max_length=q.max_length,
+                pattern=q.pattern,
+                multiline=q.multiline,
+            )
+        case AskNumber() | AskAmount():
+            places = q.decimals if isinstance(q, AskNumber) else get_currency_precision(run.script.currency)
+            low = None if q.min is None else canonical(q.min)
+            high = None if q.max is None else canonical(q.max)
+            return replace(view, min=low, max=high, decimals=places)
+        case AskDate():
+            today = run.today(now)
+            low_day = None if q.min is None else q.min.resolve(today).isoformat()
+            high_day = None if q.max is None else q.max.resolve(today).isoformat()
+            return replace(view, min=low_day, max=high_day)
+        case AskYesNo():
+            return view
+        case _:
+            assert_never(q)
