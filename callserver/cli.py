@@ -116,6 +116,13 @@ def main(argv: list[str] | None = None) -> int:
             for problem in err.problems:
                 print(f"{err.source}: {problem}", file=sys.stderr)
             return 1
+        from .sounds.check import unknown_sounds
+
+        sound_problems = unknown_sounds(settings)
+        for problem in sound_problems:
+            print(f"{args.file}: {problem}", file=sys.stderr)
+        if sound_problems:
+            return 1
         print(
             f"{args.file}: OK ({len(settings.agents)} agents, {len(settings.queues)} queues, "
             f"{len(settings.skills)} skills)"

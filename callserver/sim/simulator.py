@@ -22,6 +22,9 @@ from callserver.sim.model import Channel
 from callserver.sim.pbx import Pbx
 from callserver.sim.phones import Phones
 from callserver.sim.traffic import CallerRecord, CallHandle, Traffic
+from callserver.sounds.core import CORE_SOUNDS
+from callserver.sounds.folder import sound_folder
+from callserver.sounds.library import SoundLibrary
 
 log = logging.getLogger("callserver.sim")
 _T = TypeVar("_T")
@@ -87,6 +90,7 @@ class PbxSimulator:
             dial=phones.dial,
             spawn=self.spawn,
             start_channel=lambda ch: self.spawn(run_channel(rt, ch), ch.name),
+            sounds=SoundLibrary(CORE_SOUNDS, sound_folder(self.settings).asterisk_dir),
         )
         self.rt, self.phones = rt, phones
         self.traffic = Traffic(self.settings, rt, self.rng, self.time_scale, self.spawn)
@@ -195,6 +199,11 @@ class PbxSimulator:
     @property
     def dialplan_errors(self) -> list[str]:
         return self.rt.errors if self.rt is not None else []
+
+    @property
+    def warnings(self) -> list[str]:
+        """What Asterisk would log as WARNING: sounds it has no file for, recordings it cannot write."""
+        return self.rt.warnings if self.rt is not None else []
 
     @staticmethod
     def _need(part: _T | None) -> _T:

@@ -4,6 +4,7 @@ Asterisk's HANGUP handling."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
@@ -15,13 +16,20 @@ Script = Callable[[dict[str, str], AgiConversation], Awaitable[None]]
 
 
 @pytest.fixture
-async def run_with() -> AsyncIterator[Callable[[Script], Awaitable[tuple[PbxSimulator, FakeAgiServer]]]]:
+async def run_with(
+    tmp_path: Path,
+) -> AsyncIterator[Callable[[Script], Awaitable[tuple[PbxSimulator, FakeAgiServer]]]]:
     started: list[tuple[PbxSimulator, FakeAgiServer]] = []
+    # the prompts the scripts below play, as files in the simulated Asterisk's sounds directory
+    sounds = tmp_path / "sounds"
+    sounds.mkdir()
+    for name in ("welcome", "menu"):
+        (sounds / f"{name}.sln").write_bytes(bytes(1600))
 
     async def start(script: Script) -> tuple[PbxSimulator, FakeAgiServer]:
         agi = FakeAgiServer(script)
         await agi.start()
-        sim = PbxSimulator(make_settings(agi.port), ami_port=0, time_scale=0.01)
+        sim = PbxSimulator(make_settings(agi.port, tmp_path), ami_port=0, time_scale=0.01)
         await sim.start()
         started.append((sim, agi))
         return sim, agi
