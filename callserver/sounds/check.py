@@ -48,18 +48,31 @@ def played_sounds(settings: Settings) -> Iterator[tuple[str, str, str]]:
                     yield f"ivr.flows.{flow_name}.nodes.{node_id}.{field}.file", prompt.file, flow.language
 
 
-def unknown_sounds(settings: Settings) -> list[str]:
-    """`path: problem` for each sound Asterisk would not find; empty when all are known."""
+FIX = "use a text prompt (built by `callserver prompts build`) or a core sound, or record the file there"
+
+
+def unknown_sound_names(settings: Settings) -> list[tuple[str, str]]:
+    """(field path, name) of each sound Asterisk would not find; empty when all are known."""
     folder = sound_folder(settings)
     own = own_prompt_names(folder, configured_languages(settings))
     library = SoundLibrary(CORE_SOUNDS, folder.asterisk_dir)
-    problems = []
-    for path, name, language in played_sounds(settings):
-        if name in own or library.exists(name, language):
-            continue
-        problems.append(
-            f"{path}: '{name}' is not an Asterisk 22 core sound nor a callserver prompt, and there is no "
-            f"such file in {folder.asterisk_dir}: use a text prompt (built by `callserver prompts build`) "
-            "or a core sound, or record the file there"
-        )
-    return problems
+    return [
+        (path, name)
+        for path, name, language in played_sounds(settings)
+        if name not in own and not library.exists(name, language)
+    ]
+
+
+def unknown_sound_problem(settings: Settings, name: str) -> str:
+    return (
+        f"'{name}' is not an Asterisk 22 core sound nor a callserver prompt, and there is no such file "
+        f"in {sound_folder(settings).asterisk_dir}"
+    )
+
+
+def unknown_sounds(settings: Settings) -> list[str]:
+    """`path: problem: fix` for each sound Asterisk would not find; empty when all are known."""
+    return [
+        f"{path}: {unknown_sound_problem(settings, name)}: {FIX}"
+        for path, name in unknown_sound_names(settings)
+    ]
