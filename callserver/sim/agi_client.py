@@ -231,10 +231,12 @@ class AgiSession:
             return "200 result=-1 (writefile)\n"
         loop = asyncio.get_running_loop()
         started = loop.time()
-        limit = timeout_ms / 1000 if timeout_ms > 0 else None
-        playback = self.rt.timing.playback
-        digit = await self._key(min(limit, playback) if limit else playback, escape)
-        heard = max(0.2, (loop.time() - started) / max(self.rt.timing.scale, 1e-6))
+        scale = max(self.rt.timing.scale, 1e-6)
+        speaks = self.ch.message_time if self.ch.message_time is not None else self.rt.timing.playback
+        wait = min(timeout_ms / 1000 * scale, speaks) if timeout_ms > 0 else speaks
+        digit = await self._key(wait, escape)
+        cut_short = digit is not None or self.ch.hanging_up
+        heard = max(0.1, ((loop.time() - started) if cut_short else wait) / scale)
         write_recording(path, heard)
         endpos = round(heard * 8000)
         if self.ch.hanging_up:
