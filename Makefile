@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml
 
 run: setup
 	$(BIN)/callserver check-config $(CONFIG)
+	$(BIN)/callserver prompts build --config $(CONFIG)
 	$(BIN)/callserver run --config $(CONFIG) --with-simulator
 
 simulate: setup

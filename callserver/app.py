@@ -30,17 +30,20 @@ from .facts.describe import describe
 from .inbound.script import InboundScript, IvrDeps, store_linker
 from .ivr.lookup import StaticFigures, StoreLookup
 from .ivr.progress import IvrPresence, IvrProgress
-from .ivr.prompt_build import prompt_cache_dir
+from .ivr.prompt_build import prompt_synth
 from .ivr.prompts import SynthPrompts
 from .ivr.runner import FilePrompts
 from .mqtt.publisher import MqttPublisher
 from .pbx.channels import ChannelNames
 from .pbx.hub import PbxEventHub
+from .sounds.folder import SoundFolder, sound_folder
 from .speech import PromptSynth
 from .store.store import Store
 from .store.writer import FactWriter
 from .voicemail import VoicemailService, VoicemailStore, VoicemailWaiting
 from .voicemail.agi import VoicemailScript
+from .voicemail.failures import RecordingFailures
+from .voicemail.recordings import prepare_recordings_dir, recordings_dir
 from .web import Role, WebDeps, WebUser, build_web_app, hash_password, start_web, stop_web
 from .web.app import PARTS, bound_port
 
@@ -128,6 +131,9 @@ class CallServer:
     vm_store: VoicemailStore | None = None
     synth: PromptSynth | None = None
     ivr: IvrDeps | None = None
+    # callers who could not leave a message (RECORD FILE failed), for logs and metrics
+    recording_failures: RecordingFailures | None = None
+    sounds: SoundFolder | None = None
 
     @property
     def web_port(self) -> int | None:
@@ -246,20 +252,29 @@ async def start_server(
         on_waiting=on_waiting,
     )
     bus.subscribe(voicemail.on_fact)
-    synth = PromptSynth(prompt_cache_dir(settings))
-    recordings = str((settings.voicemail.recordings_dir or settings.data_dir / "recordings").resolve())
+    sounds = sound_folder(settings)
+    synth = prompt_synth(settings)
+    recordings_path = recordings_dir(settings)
+    unusable = prepare_recordings_dir(recordings_path)
+    if unusable is not None:
+        log.error("voicemail: %s; callers cannot leave messages until it is fixed", unusable)
+    else:
+        log.info("voicemail recordings in %s (Asterisk must be able to write there)", recordings_path)
+    recordings = str(recordings_path)
+    failures = RecordingFailures()
     ivr = None
     if settings.ivr is not None:
         seed = settings.customers.seed_file
         ivr = IvrDeps(
             config=settings.ivr,
             lookup=StoreLookup(store, StaticFigures.from_seed_csv(seed) if seed else None),
-            prompts=FilePrompts(SynthPrompts(synth)),
+            prompts=FilePrompts(SynthPrompts(synth), sounds=sounds),
             presence=IvrPresence(time.time, on_progress),
             link_customer=store_linker(writer, store),
             clock=ivr_clock,
             voicemail=voicemail,
             recordings_dir=recordings,
+            recording_failures=failures,
         )
     web_app = build_web_app(
         WebDeps(
@@ -281,8 +296,14 @@ async def start_server(
     web_runner = await start_web(web_app, settings.web.host, settings.web.port)
     scripts: dict[str, Callable[[AgiSession], Awaitable[None]]] = {
         "inbound": InboundScript(settings, service, ivr, find_customers=store.find_customers_by_number),
-        "agent": AgentLegScript(service, accept_timeout=settings.acd.accept_timeout),
-        "voicemail": VoicemailScript(voicemail, recordings_dir=recordings),
+        "agent": AgentLegScript(service, accept_timeout=settings.acd.accept_timeout, sounds=sounds),
+        "voicemail": VoicemailScript(
+            voicemail,
+            recordings_dir=recordings,
+            sounds=sounds,
+            language=settings.sounds.language,
+            failures=failures,
+        ),
     }
     agi = FastAgiServer(settings.agi.host, settings.agi.port, ScriptRouter(scripts))
     await agi.start()
@@ -302,6 +323,8 @@ async def start_server(
         vm_store,
         synth,
         ivr,
+        failures,
+        sounds,
     )
     log.info(
         "callserver up: web on http://%s:%s/  FastAGI on %s:%s, AMI to %s:%s, database %s",

@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     build = prompts_sub.add_parser("build", help="synthesise every text prompt of the IVR flows now")
     _config_arg(build)
 
+    doctor = sub.add_parser(
+        "doctor",
+        help="check this deployment against the running Asterisk; one line per finding, exit 1 on failure",
+    )
+    _config_arg(doctor)
+
     passwd = sub.add_parser("passwd", help="print an argon2 hash for a web user's password (asks twice)")
     passwd.add_argument("login")
     passwd.add_argument("--config", type=Path, help=argparse.SUPPRESS)
@@ -116,6 +122,13 @@ def main(argv: list[str] | None = None) -> int:
             for problem in err.problems:
                 print(f"{err.source}: {problem}", file=sys.stderr)
             return 1
+        from .sounds.check import unknown_sounds
+
+        sound_problems = unknown_sounds(settings)
+        for problem in sound_problems:
+            print(f"{args.file}: {problem}", file=sys.stderr)
+        if sound_problems:
+            return 1
         print(
             f"{args.file}: OK ({len(settings.agents)} agents, {len(settings.queues)} queues, "
             f"{len(settings.skills)} skills)"
@@ -144,6 +157,13 @@ def main(argv: list[str] | None = None) -> int:
         report = asyncio.run(build_all_prompts(settings))
         print(report.summary())
         return 0 if report.ok else 1
+    if args.command == "doctor":
+        from .doctor import run_doctor
+
+        found = asyncio.run(run_doctor(settings))
+        for line in found.lines():
+            print(line)
+        return found.exit_code
     if args.command == "run":
         from .app import run_server
 

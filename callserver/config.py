@@ -199,6 +199,30 @@ class VoicemailConfig(_Model):
     recordings_dir: Path | None = None  # default: <data_dir>/recordings
 
 
+class SoundsConfig(_Model):
+    """Where callserver's own prompts live (`callserver prompts build` fills it; Asterisk plays from
+    it). On a PBX host: `dir: /var/lib/asterisk/sounds/callserver`, readable by Asterisk and
+    writable by callserver. Default `<data_dir>/sounds/callserver` suits the simulator."""
+
+    dir: Path | None = None
+    # Asterisk's sounds directory (<astdatadir>/sounds); prompt names are relative to it.
+    # Default: the parent of `dir`
+    asterisk_dir: Path | None = None
+    language: str = Field(default="en", pattern=r"^[a-z]{2,3}(?:-[a-z0-9]{1,8})*$")
+
+    @model_validator(mode="after")
+    def _inside(self) -> SoundsConfig:
+        inside = self.dir is None or self.asterisk_dir is None
+        if not inside and self.dir is not None and self.asterisk_dir is not None:
+            inside = self.dir.resolve().is_relative_to(self.asterisk_dir.resolve())
+        if not inside:
+            raise ValueError(
+                f"'dir' ({self.dir}) must be inside 'asterisk_dir' ({self.asterisk_dir}): "
+                "Asterisk finds prompts by their path under its sounds directory"
+            )
+        return self
+
+
 class CustomersConfig(_Model):
     seed_file: Path | None = None
 
@@ -244,6 +268,7 @@ class Settings(_Model):
     queues: list[QueueConfig] = Field(default_factory=list)
     customers: CustomersConfig = CustomersConfig()
     voicemail: VoicemailConfig = VoicemailConfig()
+    sounds: SoundsConfig = SoundsConfig()
     simulator: SimulatorConfig = SimulatorConfig()
     # IVR flows: validated by callserver.ivr.validate (graph checks need the queues), see parse_settings
     ivr: Any = None

@@ -11,18 +11,23 @@ import logging
 
 from ..agi.session import AgiError, AgiHangup, AgiSession
 from ..pbx.dialplan import Var
+from ..sounds.folder import SoundFolder
+from ..sounds.names import ACCEPT_CALL
 from .adapter import AcdService
 
 log = logging.getLogger("callserver.acd.agentleg")
 
-ACCEPT_PROMPT = "press-1"
-ACCEPT_KEY = "1"
+ACCEPT_KEY = "1"  # what ACCEPT_CALL asks the agent to press
 
 
 class AgentLegScript:
-    def __init__(self, service: AcdService, *, accept_timeout: float = 8.0) -> None:
+    """`sounds` names the accept prompt in callserver's sounds folder (`callserver prompts build`
+    makes it; Asterisk has no such core sound)."""
+
+    def __init__(self, service: AcdService, *, accept_timeout: float = 8.0, sounds: SoundFolder) -> None:
         self.service = service
         self.accept_timeout = accept_timeout
+        self.accept_prompt = sounds.name(ACCEPT_CALL)
 
     async def __call__(self, session: AgiSession) -> None:
         leg_id = session.uniqueid
@@ -32,7 +37,19 @@ class AgentLegScript:
             return
         try:
             if engine.leg_needs_accept(leg_id):
-                key = await session.stream_file(ACCEPT_PROMPT, "0123456789*#")
+                try:
+                    key = await session.stream_file(self.accept_prompt, "0123456789*#")
+                except AgiError:
+                    if session.hung_up:
+                        raise
+                    # Asterisk answers result=-1 when it has no such file: the agent heard nothing
+                    log.error(
+                        "agent leg %s: Asterisk could not play %s: run `callserver prompts build` and "
+                        "check that Asterisk reads the sounds folder (`callserver doctor`)",
+                        leg_id,
+                        self.accept_prompt,
+                    )
+                    raise
                 if key is None:
                     key = await session.wait_for_digit(int(self.accept_timeout * 1000))
                 if key != ACCEPT_KEY:

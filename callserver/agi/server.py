@@ -35,6 +35,10 @@ class _BadHeaders(Exception):
     pass
 
 
+class _Probe(Exception):
+    """Connected and closed without a byte: a reachability check (`callserver doctor`), not a call."""
+
+
 class FastAgiServer:
     """Listens on (host, port); `port` 0 picks a free port, readable from `.port` after start."""
 
@@ -93,6 +97,9 @@ class FastAgiServer:
             except _BadHeaders as err:
                 log.warning("FastAGI %s: %s; dropped", peer, err)
                 return
+            except _Probe:
+                log.debug("FastAGI %s: connection closed before any header (a probe)", peer)
+                return
             session = AgiSession(reader, writer, env, peer)
             log.debug("FastAGI %s: %s for %s", peer, session.script, session.channel)
             await self._run(session)
@@ -120,6 +127,8 @@ async def _read_env(reader: asyncio.StreamReader) -> dict[str, str]:
             raw = await reader.readline()
         except ValueError:
             raise _BadHeaders(f"header line longer than {_LINE_LIMIT} bytes") from None
+        if not raw and not env:
+            raise _Probe
         if not raw.endswith(b"\n"):
             raise _BadHeaders(f"closed after {len(env)} agi_ headers, before the blank line")
         line = raw.decode("utf-8", "replace").rstrip("\r\n")

@@ -9,6 +9,7 @@ dialplan where the caller goes next through `CS_NEXT` (hold, dial, unavailable).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -20,12 +21,13 @@ from ..acd.adapter import AcdService
 from ..agi.session import AgiHangup, AgiSession, inbound_call
 from ..config import Settings
 from ..ivr.actions import ToQueue, ToVoicemail, Transfer
-from ..ivr.model import FlowConfig, IvrConfig
+from ..ivr.model import FlowConfig, IvrConfig, VoicemailNode
 from ..ivr.progress import IvrPresence
 from ..ivr.runner import CustomerLookup, IvrResult, PromptResolver, run_flow
 from ..pbx.dialplan import Context, Var
 from ..pbx.events import InboundCall
 from ..store.records import CustomerRecord
+from ..voicemail.failures import RecordingFailures
 from ..voicemail.service import VoicemailService
 
 log = logging.getLogger("callserver.inbound.script")
@@ -65,6 +67,7 @@ class IvrDeps:
     clock: Callable[[], float]
     voicemail: VoicemailService | None = None
     recordings_dir: str = "/var/spool/asterisk/callserver"
+    recording_failures: RecordingFailures = dataclasses.field(default_factory=RecordingFailures)
 
 
 FindCustomers = Callable[[str], Awaitable[list[CustomerRecord]]]
@@ -165,6 +168,9 @@ class InboundScript:
             return
         ivr.presence.left(call.uniqueid, outcome)
         log.info("call %s: IVR %s ended %s via %s", call.uniqueid, name, outcome, " > ".join(result.path))
+        if result.recording_failed:
+            box = next((f"{k}:{v}" for k, v in _mailbox_of(flow, result) if v), "?")
+            ivr.recording_failures.record(box, call.uniqueid, ivr.recordings_dir)
         await self._act(session, call, ivr, flow, result)
 
     async def _act(
@@ -263,3 +269,12 @@ async def _link(ivr: IvrDeps, call_id: str, customer_id: int) -> None:
     except Exception:
         # the call goes on regardless; only the history misses the customer
         log.exception("call %s: could not link customer %s", call_id, customer_id)
+
+
+def _mailbox_of(flow: FlowConfig, result: IvrResult) -> list[tuple[str, str | None]]:
+    """(kind, name) of the voicemail node where a recording failed (the last one on the path)."""
+    for node_id in reversed(result.path):
+        node = flow.nodes.get(node_id)
+        if isinstance(node, VoicemailNode):
+            return [("queue", node.queue), ("agent", node.agent)]
+    return []

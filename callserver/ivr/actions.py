@@ -65,6 +65,7 @@ class Prompt:
     file: str | None = None
     language: str = "en"
     voice: str | None = None
+    own: str | None = None  # one of callserver's own prompts, by name (callserver/sounds/names.py)
 
 
 @dataclass(frozen=True, slots=True)

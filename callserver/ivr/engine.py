@@ -57,6 +57,7 @@ from callserver.ivr.model import (
     pick_text,
 )
 from callserver.ivr.say import parse_template, render
+from callserver.sounds.names import VOICEMAIL_FAILED
 
 _MAX_STEPS = 200  # nodes passed without waiting for anything: a loop validation did not see
 
@@ -90,6 +91,7 @@ class FlowRun:
         self.left_at: str | None = None
         self.result: Terminal | None = None
         self.finished = False
+        self.record_failed = False  # a voicemail node could not record: nothing was left
         self._private: dict[str, str] = {}
         self._node_id = ""
         self._phase = ""
@@ -239,8 +241,15 @@ class FlowRun:
         elif isinstance(node, VoicemailNode):
             if self._phase != "record":
                 self._emit(Record(_box(node), node.max_length, node.silence, node.beep), "record")
-            else:
+            elif recording is not None:
                 self._emit(ToVoicemail(_box(node), data, recording))
+            else:
+                # no message without audio: say so, then the caller goes on (see _after_failed_recording)
+                self.record_failed = True
+                pid = f"{self.name}.{self._node_id}.failed"
+                own = VOICEMAIL_FAILED.name
+                apology = Prompt(pid, language=self.language, voice=self.flow.voice, own=own)
+                self._emit(Play(apology), "apology")
 
     # ---- inputs ----
 
@@ -253,8 +262,19 @@ class FlowRun:
             self._on_collect(node, event)
         elif isinstance(node, LookupNode) and isinstance(event, LookupResult):
             self._on_lookup(node, event.records)
+        elif isinstance(node, VoicemailNode) and self._phase == "apology":
+            self._after_failed_recording(node)
         else:
             self._leave(node, event.path if isinstance(event, Recorded) else None)
+
+    def _after_failed_recording(self, node: VoicemailNode) -> None:
+        """`on_failure` if given; else the mailbox's queue takes the caller live; else the end."""
+        if node.on_failure is not None:
+            self._goto(node.on_failure)
+        elif node.queue is not None:
+            self._emit(ToQueue(node.queue, dict(self.data)))
+        else:
+            self._emit(Hangup("voicemail not recorded"))
 
     def _on_menu(self, node: MenuNode, event: Input) -> None:
         if isinstance(event, PlayDone):

@@ -273,6 +273,9 @@ class VoicemailNode(_Model):
     beep: bool = True
     max_length: float = Field(default=120.0, gt=0)
     silence: float | None = Field(default=5.0, gt=0)
+    # where the caller goes, after an apology, when nothing could be recorded; default: the mailbox's
+    # queue (an agent takes the call live), or the end of the call for an agent's mailbox
+    on_failure: str | None = None
 
     @model_validator(mode="after")
     def _one_box(self) -> VoicemailNode:
@@ -382,4 +385,6 @@ def edges(node: Any) -> list[tuple[str, str]]:
         return [("open", node.open), ("closed", node.closed)]
     if isinstance(node, PlayNode | SayNode | SetNode):
         return [("next", node.next)]
+    if isinstance(node, VoicemailNode) and node.on_failure is not None:
+        return [("on_failure", node.on_failure)]
     return []

@@ -1,7 +1,9 @@
-"""`callserver prompts build`: synthesise every fixed text prompt of every IVR flow ahead of time.
+"""`callserver prompts build`: produce every prompt the project plays that Asterisk does not ship.
 
-Prompts whose text depends on the call (a balance, a name) are left to the first caller who needs
-them; everything else is in the cache before the server takes a call.
+That is the project's own prompts (the agent's accept prompt, the voicemail apology...) in every
+language the site speaks, and every fixed text prompt of every IVR flow. Prompts whose text depends
+on the call (a balance, a name) are left to the first caller who needs them; everything else is in
+the sounds folder before the server takes a call.
 """
 
 from __future__ import annotations
@@ -11,25 +13,36 @@ from pathlib import Path
 from callserver.config import Settings
 from callserver.ivr.model import IvrConfig
 from callserver.ivr.prompts import fixed_texts
+from callserver.sounds.build import build_own_prompts
+from callserver.sounds.folder import configured_languages, sound_folder
 from callserver.speech.build import BuildReport, Renderer, build_prompts
 from callserver.speech.synth import PromptSynth
 
 
 def prompt_cache_dir(settings: Settings) -> Path:
     """Where synthesised prompts live; the server and the build command must agree on it."""
-    return settings.data_dir / "sounds" / "callserver"
+    return sound_folder(settings).dir
+
+
+def prompt_synth(settings: Settings) -> PromptSynth:
+    """The synthesiser writing into the sounds folder, naming files as Asterisk will find them."""
+    folder = sound_folder(settings)
+    return PromptSynth(folder.dir, default_language=settings.sounds.language, sounds_dir=folder.asterisk_dir)
 
 
 async def build_all_prompts(settings: Settings, synth: Renderer | None = None) -> BuildReport:
-    """Build every fixed text prompt of every flow, in every language; no flows: an empty report.
+    """Build the project's own prompts and every fixed text prompt of every flow, in every language.
 
-    Without `synth`, a `PromptSynth` on `prompt_cache_dir(settings)` is opened and closed here.
+    Without `synth`, a `prompt_synth(settings)` is opened and closed here.
     """
+    if synth is None:
+        async with prompt_synth(settings) as own:
+            return await build_all_prompts(settings, own)
+    report = await build_own_prompts(sound_folder(settings), configured_languages(settings), synth)
     config = settings.ivr
-    if not isinstance(config, IvrConfig):
-        return BuildReport()
-    texts = list(fixed_texts(config))
-    if synth is not None:
-        return await build_prompts(texts, synth)
-    async with PromptSynth(prompt_cache_dir(settings)) as own:
-        return await build_prompts(texts, own)
+    if isinstance(config, IvrConfig):
+        flows = await build_prompts(list(fixed_texts(config)), synth)
+        report.built += flows.built
+        report.failed += flows.failed
+        report.seconds += flows.seconds
+    return report

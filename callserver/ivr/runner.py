@@ -37,6 +37,7 @@ from callserver.ivr.actions import (
 )
 from callserver.ivr.engine import CallContext, FlowRun
 from callserver.ivr.model import FlowConfig
+from callserver.sounds.names import OwnPrompt, own_prompt
 from callserver.store.records import CustomerRecord
 
 log = logging.getLogger(__name__)
@@ -55,13 +56,25 @@ class PromptError(Exception):
     """A prompt that cannot be turned into a sound file."""
 
 
-class FilePrompts:
-    """Plays `file:` prompts as they are; hands text prompts to `speech` (none: PromptError)."""
+class OwnPromptNames(Protocol):
+    def name(self, prompt: OwnPrompt, language: str | None = None) -> str:
+        """The Asterisk name of one of callserver's own prompts (`sounds.folder.SoundFolder`)."""
+        ...
 
-    def __init__(self, speech: PromptResolver | None = None) -> None:
+
+class FilePrompts:
+    """Plays `file:` prompts as they are, callserver's own prompts by their name in the sounds
+    folder (`sounds`), and hands text prompts to `speech` (none: PromptError)."""
+
+    def __init__(self, speech: PromptResolver | None = None, *, sounds: OwnPromptNames | None = None) -> None:
         self._speech = speech
+        self._sounds = sounds
 
     async def resolve(self, prompt: Prompt) -> str:
+        if prompt.own is not None:
+            if self._sounds is None:
+                raise PromptError(f"{prompt.prompt_id}: prompt {prompt.own!r} but no sounds folder given")
+            return self._sounds.name(own_prompt(prompt.own), prompt.language)
         if prompt.file is not None:
             return prompt.file
         if self._speech is None:
@@ -84,6 +97,8 @@ class IvrResult:
     recording: str | None = None
     # the customer a lookup node identified (as the engine saw it), for the screen-pop and the call row
     customer: Mapping[str, object] | None = None
+    # a voicemail node could not record (RECORD FILE failed): no message exists, the caller moved on
+    recording_failed: bool = False
 
 
 def customer_view(record: CustomerRecord | Mapping[str, object]) -> Mapping[str, object]:
@@ -146,6 +161,7 @@ async def run_flow(
         dict(run.data),
         recording,
         run.customer,
+        run.record_failed,
     )
 
 
@@ -179,7 +195,7 @@ class _Io:
 
     async def perform(self, action: Play | GetDigits | WaitDigit | Lookup | Record, node_id: str) -> Input:
         if isinstance(action, Play):
-            if not action.prompt.file and not action.prompt.text:
+            if not action.prompt.file and not action.prompt.text and not action.prompt.own:
                 return PlayDone(None)
             sound = await self.prompts.resolve(action.prompt)
             return PlayDone(await self.session.stream_file(sound, action.barge_in_digits))

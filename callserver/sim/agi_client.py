@@ -16,12 +16,15 @@ from callserver.sim import messages as m
 from callserver.sim.apps import APPS, Runtime, emit_dtmf, expand
 from callserver.sim.dialplan import split_args
 from callserver.sim.model import Channel
+from callserver.sim.sounds import WRITABLE_FORMATS, write_recording
+from callserver.sounds import names
 
 log = logging.getLogger("callserver.sim.agi")
 
 DEAD = "511 Command Not Permitted on a dead channel or intercepted by AMI\n"
 CONNECT_TIMEOUT = 2.0
 LINGER_AFTER_HANGUP = 5.0
+LANGUAGE = "en"  # agi_language: the simulated channels all speak the default language
 
 
 def environment(ch: Channel, url: str, script: str, args: list[str]) -> str:
@@ -31,7 +34,7 @@ def environment(ch: Channel, url: str, script: str, args: list[str]) -> str:
         ("agi_network_script", script),
         ("agi_request", url),
         ("agi_channel", ch.name),
-        ("agi_language", "en"),
+        ("agi_language", LANGUAGE),
         ("agi_type", ch.tech),
         ("agi_uniqueid", ch.uniqueid),
         ("agi_version", "22.10.1"),
@@ -172,6 +175,8 @@ class AgiSession:
             return f"200 result=1 ({value})\n" if known else "200 result=0\n"
         if upper[:2] == ["STREAM", "FILE"] and len(words) >= 3:
             escape = words[3] if len(words) > 3 else ""
+            if not self._playable(words[2], "STREAM FILE"):
+                return "200 result=-1 endpos=0\n"
             digit = await self._key(self.rt.timing.playback, escape)
             if ch.hanging_up:
                 return "200 result=-1 endpos=0\n"
@@ -185,15 +190,7 @@ class AgiSession:
         if upper[:2] == ["GET", "DATA"] and len(words) >= 3:
             return await self._get_data(words)
         if upper[:2] == ["RECORD", "FILE"] and len(words) >= 6:
-            digit = await self._key(
-                min(float(words[5]) / 1000, self.rt.timing.playback)
-                if float(words[5]) > 0
-                else self.rt.timing.playback,
-                words[4],
-            )
-            if digit:
-                return f"200 result={ord(digit)} (dtmf) endpos=8000\n"
-            return "200 result=0 (timeout) endpos=8000\n"
+            return await self._record(words, upper)
         if upper[:1] == ["VERBOSE"]:
             return "200 result=1\n"
         if upper[:1] == ["NOOP"]:
@@ -207,9 +204,52 @@ class AgiSession:
             return "200 result=0\n"
         return "510 Invalid or unknown command\n"
 
+    def _playable(self, name: str, command: str) -> bool:
+        """Asterisk's check before playing: a missing file fails the command at once."""
+        if self.rt.sounds.exists(name, LANGUAGE):
+            return True
+        warning = f"{self.ch.name}: {command} {name}: File {name} does not exist in any format"
+        log.warning("%s", warning)
+        self.rt.warnings.append(warning)
+        return False
+
+    async def _record(self, words: list[str], upper: list[str]) -> str:
+        """RECORD FILE name format escape timeout [offset] [BEEP] [s=silence], as res_agi runs it:
+        beep, then open the file (a missing or read-only folder fails here), then record."""
+        name, fmt, escape, timeout_ms = words[2], words[3], words[4], float(words[5])
+        if "BEEP" in upper[6:] and not self._playable(names.BEEP, "RECORD FILE"):
+            return "200 result=-1 (randomerror) endpos=0\n"
+        path = self.rt.sounds.record_path(name, fmt)
+        try:
+            if fmt.lower() not in WRITABLE_FORMATS:
+                raise OSError(f"the simulator cannot write {fmt!r} files")
+            path.touch()
+        except OSError as err:
+            warning = f"{self.ch.name}: RECORD FILE {path}: unable to open for writing: {err}"
+            log.warning("%s", warning)
+            self.rt.warnings.append(warning)
+            return "200 result=-1 (writefile)\n"
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        scale = max(self.rt.timing.scale, 1e-6)
+        speaks = self.ch.message_time if self.ch.message_time is not None else self.rt.timing.playback
+        wait = min(timeout_ms / 1000 * scale, speaks) if timeout_ms > 0 else speaks
+        digit = await self._key(wait, escape)
+        cut_short = digit is not None or self.ch.hanging_up
+        heard = max(0.1, ((loop.time() - started) if cut_short else wait) / scale)
+        write_recording(path, heard)
+        endpos = round(heard * 8000)
+        if self.ch.hanging_up:
+            return f"200 result=-1 (hangup) endpos={endpos}\n"
+        if digit:
+            return f"200 result={ord(digit)} (dtmf) endpos={endpos}\n"
+        return f"200 result=0 (timeout) endpos={endpos}\n"
+
     async def _get_data(self, words: list[str]) -> str:
         timeout = float(words[3]) / 1000 if len(words) > 3 and words[3] else 5.0
         max_digits = int(words[4]) if len(words) > 4 and words[4] else 1024
+        if not self._playable(words[2], "GET DATA"):
+            return "200 result=-1\n"
         collected = ""
         digit = await self._key(self.rt.timing.playback, "0123456789*#")
         while digit and digit != "#":

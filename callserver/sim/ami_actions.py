@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from callserver.sim import messages as m
 from callserver.sim.ami_server import AmiSession, Handler
@@ -28,8 +29,11 @@ def _get(action: Action, key: str) -> str:
 class Actions:
     """Handlers bound to one runtime; `table()` is what the AMI server dispatches on."""
 
-    def __init__(self, rt: Runtime, phones: Phones) -> None:
+    def __init__(
+        self, rt: Runtime, phones: Phones, cli: Callable[[str], list[str] | None] | None = None
+    ) -> None:
         self.rt, self.phones = rt, phones
+        self.cli = cli  # more CLI commands for `Command` (ami_inspect.Inspect.command_output)
 
     def table(self) -> dict[str, Handler]:
         return {
@@ -194,9 +198,12 @@ class Actions:
 
     async def command(self, s: AmiSession, action: Action, aid: str | None) -> None:
         text = _get(action, "Command")
-        output = (
-            "Asterisk 22.10.1 built from source on x86_64 Linux"
-            if text == "core show version"
-            else f"No such command '{text}' (type 'core show help {text}' for other possible commands)"
-        )
-        s.send(m.response(aid, "Success", [("Message", "Command output follows"), ("Output", output)]))
+        lines = self.cli(text) if self.cli is not None else None
+        if lines is None:
+            lines = [
+                "Asterisk 22.10.1 built from source on x86_64 Linux"
+                if text == "core show version"
+                else f"No such command '{text}' (type 'core show help {text}' for other possible commands)"
+            ]
+        output = [("Output", line) for line in lines]
+        s.send(m.response(aid, "Success", [("Message", "Command output follows"), *output]))

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from callserver.config import AmiConfig
 from callserver.sim import messages as m
+from callserver.sim.manager_user import ManagerUser
 
 log = logging.getLogger("callserver.sim.ami")
 
@@ -42,7 +43,7 @@ class AmiSession:
             self.writer.write(m.encode(msg))
 
     def event(self, msg: m.Message) -> None:
-        if self.authenticated and self.events:
+        if self.authenticated and self.events and self.server.user.may_read(_privilege(msg)):
             self.send(msg)
 
     def close(self) -> None:
@@ -156,11 +157,23 @@ class AmiSession:
 Handler = Callable[[AmiSession, dict[str, str | list[str]], str | None], Awaitable[None]]
 
 
+def _privilege(msg: m.Message) -> str:
+    return next((value for key, value in msg if key == "Privilege"), "")
+
+
 class AmiServer:
     """The listening socket and its sessions; `broadcast` is the PBX's event listener."""
 
-    def __init__(self, config: AmiConfig, handlers: dict[str, Handler], host: str, port: int) -> None:
+    def __init__(
+        self,
+        config: AmiConfig,
+        handlers: dict[str, Handler],
+        host: str,
+        port: int,
+        user: ManagerUser | None = None,
+    ) -> None:
         self.config, self.handlers = config, handlers
+        self.user = user or ManagerUser()
         self.host, self.port = host, port
         self.sessions: set[AmiSession] = set()
         self.tasks: set[asyncio.Task[None]] = set()

@@ -16,10 +16,12 @@ from callserver.sim import messages as m
 from callserver.sim.model import AfterBridge, Channel
 from callserver.sim.pbx import Pbx
 from callserver.sim.spy import app_chanspy
+from callserver.sounds.library import SoundLibrary
 
 log = logging.getLogger("callserver.sim.dialplan")
 
 Jump = tuple[str, str, int | str] | None
+SOUND_LANGUAGE = "en"  # CHANNEL(language) of every simulated channel
 Dialer = Callable[[Channel, list[str], float | None], Awaitable[Channel | None]]
 AgiRunner = Callable[[Channel, str], Awaitable[str]]
 
@@ -45,7 +47,9 @@ class Runtime:
     dial: Dialer
     spawn: Callable[[Coroutine[Any, Any, None], str], object]
     start_channel: Callable[[Channel], object]
+    sounds: SoundLibrary
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what Asterisk logs as WARNING (missing files)
 
 
 def builtins(ch: Channel) -> dict[str, str]:
@@ -141,9 +145,35 @@ async def app_wait(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
     return None
 
 
+def _missing_sound(rt: Runtime, ch: Channel, app: str, args: list[str]) -> str | None:
+    """The first of `name1&name2` Asterisk has no file for (logged as it logs it), else None."""
+    for name in (args[0] if args else "").split("&"):
+        if not rt.sounds.exists(name.strip(), SOUND_LANGUAGE):
+            warning = f"{ch.name}: {app}({','.join(args)}): File {name.strip()} does not exist in any format"
+            log.warning("%s", warning)
+            rt.warnings.append(warning)
+            return name
+    return None
+
+
 async def app_playback(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
+    """`Playback(file[&file2])`: a missing file is a warning, PLAYBACKSTATUS=FAILED, and the
+    dialplan carries on, as in app_playback.c."""
+    if _missing_sound(rt, ch, "Playback", args) is not None:
+        ch.variables["PLAYBACKSTATUS"] = "FAILED"
+        return None
     interrupted = await ch.pause(rt.timing.playback)
     ch.variables["PLAYBACKSTATUS"] = "FAILED" if interrupted else "SUCCESS"
+    return None
+
+
+async def app_background(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
+    """`Background(file)`: like Playback for a missing file (BACKGROUNDSTATUS=FAILED, carry on)."""
+    if _missing_sound(rt, ch, "Background", args) is not None:
+        ch.variables["BACKGROUNDSTATUS"] = "FAILED"
+        return None
+    await ch.wait_for(lambda: ch.wants_attention() or bool(ch.keypad), rt.timing.playback)
+    ch.variables["BACKGROUNDSTATUS"] = "SUCCESS"
     return None
 
 
@@ -276,6 +306,7 @@ APPS: dict[str, Callable[[Runtime, Channel, list[str]], Awaitable[Jump]]] = {
     "set": app_set,
     "wait": app_wait,
     "playback": app_playback,
+    "background": app_background,
     "saynumber": app_saynumber,
     "hangup": app_hangup,
     "goto": app_goto,

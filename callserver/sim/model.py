@@ -76,6 +76,8 @@ class Channel:
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     bridged: asyncio.Event = field(default_factory=asyncio.Event)
     was_bridged_with: str | None = None
+    # a simulated caller: how long they speak when asked to leave a message (simulator seconds)
+    message_time: float | None = None
 
     @property
     def tech(self) -> str:

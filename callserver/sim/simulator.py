@@ -15,13 +15,18 @@ from callserver.config import Settings
 from callserver.sim import dialplan as dp
 from callserver.sim.agi_client import run_agi
 from callserver.sim.ami_actions import Actions
+from callserver.sim.ami_inspect import Endpoints, Inspect
 from callserver.sim.ami_server import AmiServer
 from callserver.sim.apps import Runtime, Timing
 from callserver.sim.executor import run_channel
+from callserver.sim.manager_user import ManagerUser, parse_classes
 from callserver.sim.model import Channel
 from callserver.sim.pbx import Pbx
 from callserver.sim.phones import Phones
 from callserver.sim.traffic import CallerRecord, CallHandle, Traffic
+from callserver.sounds.core import CORE_SOUNDS
+from callserver.sounds.folder import sound_folder
+from callserver.sounds.library import SoundLibrary
 
 log = logging.getLogger("callserver.sim")
 _T = TypeVar("_T")
@@ -45,6 +50,7 @@ class PbxSimulator:
         agi_port: int | None = None,
         phone_context: str = "default",
         dialplan: dp.Dialplan | None = None,
+        manager_read: str = "all",
     ) -> None:
         self.settings = settings
         self.time_scale = time_scale
@@ -62,6 +68,12 @@ class PbxSimulator:
             answer=answer_time * time_scale, playback=playback_time * time_scale, scale=time_scale
         )
         self._phone_context = phone_context
+        self.manager_user = ManagerUser(read=parse_classes(manager_read))
+        self.endpoints = Endpoints()  # the simulated pjsip.conf: agents' phones and the trunk
+        for i, agent in enumerate(settings.agents):
+            if agent.interface is not None and agent.interface.startswith("PJSIP/"):
+                self.endpoints.add(agent.interface.removeprefix("PJSIP/"), 5070 + i)
+        self.endpoints.add("trunk", 5080)
         self.rt: Runtime | None = None
         self.phones: Phones | None = None
         self.traffic: Traffic | None = None
@@ -87,10 +99,13 @@ class PbxSimulator:
             dial=phones.dial,
             spawn=self.spawn,
             start_channel=lambda ch: self.spawn(run_channel(rt, ch), ch.name),
+            sounds=SoundLibrary(CORE_SOUNDS, sound_folder(self.settings).asterisk_dir),
         )
         self.rt, self.phones = rt, phones
         self.traffic = Traffic(self.settings, rt, self.rng, self.time_scale, self.spawn)
-        self.ami = AmiServer(self.settings.ami, Actions(rt, phones).table(), self._ami_host, self._ami_port)
+        inspect = Inspect(rt, self.endpoints, self.manager_user, self.settings.ami.username)
+        handlers = Actions(rt, phones, cli=inspect.command_output).table() | inspect.table()
+        self.ami = AmiServer(self.settings.ami, handlers, self._ami_host, self._ami_port, self.manager_user)
         self.pbx.listeners.append(self.ami.broadcast)
         await self.ami.start()
         log.info(
@@ -195,6 +210,11 @@ class PbxSimulator:
     @property
     def dialplan_errors(self) -> list[str]:
         return self.rt.errors if self.rt is not None else []
+
+    @property
+    def warnings(self) -> list[str]:
+        """What Asterisk would log as WARNING: sounds it has no file for, recordings it cannot write."""
+        return self.rt.warnings if self.rt is not None else []
 
     @staticmethod
     def _need(part: _T | None) -> _T:

@@ -127,6 +127,7 @@ class Traffic:
             state=4,
         )
         ch.dnid = dnis
+        ch.message_time = talk_time  # a message left in voicemail lasts as long as they would talk
         if digits:
             ch.press(digits)
         record = CallerRecord(number, dnis, patience, talk_time, ch.name, ch.uniqueid)

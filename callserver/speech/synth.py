@@ -136,6 +136,13 @@ class PromptSynth:
         """`STREAM FILE` name of a prompt from this synthesiser."""
         return asterisk_name(path, self.sounds_dir)
 
+    async def cached_path(self, text: str, *, language: str | None = None, voice: str | None = None) -> Path:
+        """Where `render` puts this text; nothing is synthesised (`callserver doctor` checks it exists)."""
+        spoken = " ".join(text.split())
+        await self.start()
+        lang, espeak_voice = self._resolve_voice(language, voice)
+        return self.cache_dir / f"{lang}-{self._key(spoken, lang, espeak_voice)}.sln"
+
     async def render(
         self, text: str, *, language: str | None = None, voice: str | None = None
     ) -> PromptResult:

@@ -2,7 +2,10 @@
 mailbox (a queue's overflow or no-agents destination): record the message, then deposit it.
 
 The recording is a one-node IVR flow played by the IVR runner, so beep, maximum length, silence
-detection and "a hang-up keeps the message" behave exactly as for a `voicemail` node.
+detection and "a hang-up keeps the message" behave exactly as for a `voicemail` node. When nothing
+could be recorded there is no message and no task: the caller hears the apology, then goodbye
+(the ACD already let the call go to the mailbox, so no queue can take it back), and the failure
+is counted.
 """
 
 from __future__ import annotations
@@ -15,14 +18,16 @@ from datetime import UTC, datetime
 from callserver.agi.session import AgiHangup, AgiSession, inbound_call
 from callserver.ivr.actions import ToVoicemail
 from callserver.ivr.model import FlowConfig
-from callserver.ivr.runner import FilePrompts, run_flow
+from callserver.ivr.runner import FilePrompts, OwnPromptNames, run_flow
 from callserver.pbx.dialplan import Var
+from callserver.sounds import names
+from callserver.voicemail.failures import RecordingFailures
 from callserver.voicemail.model import Mailbox
 from callserver.voicemail.service import VoicemailService
 
 log = logging.getLogger(__name__)
 
-INTRO = "vm-intro"  # Asterisk's "please leave your message after the tone..."
+INTRO = names.VM_INTRO  # Asterisk's "please leave your message after the tone..."
 
 
 def mailbox_of(target: str) -> Mailbox:
@@ -39,12 +44,18 @@ class VoicemailScript:
         max_length: float = 120.0,
         silence: float = 5.0,
         intro: str = INTRO,
+        sounds: OwnPromptNames | None = None,
+        language: str = "en",
+        failures: RecordingFailures | None = None,
     ) -> None:
         self.service = service
         self.recordings_dir = recordings_dir
         self.max_length = max_length
         self.silence = silence
         self.intro = intro
+        self.sounds = sounds
+        self.language = language
+        self.failures = failures if failures is not None else RecordingFailures()
 
     async def __call__(self, session: AgiSession) -> None:
         call = inbound_call(session)
@@ -61,12 +72,14 @@ class VoicemailScript:
             session,
             self._flow(box),
             lookup=_nobody,
-            prompts=FilePrompts(),
+            prompts=FilePrompts(sounds=self.sounds),
             now=lambda: datetime.now(UTC),
             name="voicemail",
             recordings_dir=self.recordings_dir,
         )
-        if isinstance(result.action, ToVoicemail):
+        if result.recording_failed:
+            self.failures.record(str(box), call.uniqueid, self.recordings_dir)
+        elif isinstance(result.action, ToVoicemail):
             await self.service.deposit(
                 call, str(box), result.action.recording, ivr_data={}, acd_data={}, customer_id=None
             )
@@ -80,8 +93,12 @@ class VoicemailScript:
             "prompt": {"file": self.intro},
             "max_length": self.max_length,
             "silence": self.silence,
+            "on_failure": "goodbye",
         }
-        return FlowConfig.model_validate({"start": "record", "nodes": {"record": node}})
+        goodbye = {"type": "hangup", "prompt": {"file": names.VM_GOODBYE}, "reason": "voicemail not recorded"}
+        return FlowConfig.model_validate(
+            {"language": self.language, "start": "record", "nodes": {"record": node, "goodbye": goodbye}}
+        )
 
 
 async def _nobody(by: str, value: str) -> Sequence[Mapping[str, object]]:

@@ -25,7 +25,7 @@ KNOWN = CUSTOMERS[0]
 
 
 def _write_recording(path: str) -> None:
-    """What Asterisk would have written (the simulator records nothing): 2 s of 8 kHz PCM."""
+    """A known 2 s of 8 kHz PCM in place of what the simulated Asterisk recorded."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with wave.open(path, "wb") as w:
         w.setnchannels(1)
@@ -44,7 +44,8 @@ async def test_voicemail_from_the_ivr_is_worked_on_the_desktop_and_leaves_the_ba
     page = await _agent_available(browser, centre)
 
     # the caller sits in the IVR menu (typing nothing) until its timeout sends them to voicemail
-    caller = centre.sim.place_call(KNOWN["phones"], IVR_DNIS, patience=30, talk_time=5)
+    # ... and then speaks for 2 s: the simulated Asterisk records that
+    caller = centre.sim.place_call(KNOWN["phones"], IVR_DNIS, patience=30, talk_time=2)
     in_menu = boss.locator("#ivr-body tr[data-node=menu]")
     await expect(in_menu).to_have_count(1)
     await expect(in_menu.locator(".ivr-flow")).to_have_text("voicemail")

@@ -16,6 +16,7 @@ import pytest
 from callserver.acd.model import AgentStatus
 from callserver.app import CallServer, start_server
 from callserver.config import Settings
+from callserver.ivr.prompt_build import build_all_prompts
 from callserver.sim import Outcome, PbxSimulator
 
 from ..helpers import fast_settings
@@ -36,6 +37,8 @@ def _agent(ident: str, skills: dict[str, int], **extra: Any) -> dict[str, Any]:
 
 @asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[tuple[PbxSimulator, CallServer]]:
+    # as after `callserver prompts build`: the remote agents' accept prompt is in the sounds folder
+    assert (await build_all_prompts(settings)).ok
     sim = PbxSimulator(settings, answer_time=0.05, playback_time=0.1)
     await sim.start()
     server = await start_server(settings)

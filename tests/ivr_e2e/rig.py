@@ -17,7 +17,7 @@ from typing import Any
 
 from callserver.acd.adapter import AcdService
 from callserver.acd.handling import AcdEngine
-from callserver.app import start_server
+from callserver.app import CallServer, start_server
 from callserver.config import Settings, parse_settings
 from callserver.facts.bus import FactBus
 from callserver.ivr.progress import IvrPresence, IvrProgress
@@ -165,6 +165,7 @@ class Rig:
     ivr_now: list[datetime] = field(default_factory=lambda: [OPEN])
     facts: list[object] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    server: CallServer | None = None
 
     def note(self, item: object, into: list[Any]) -> None:
         into.append(item)
@@ -206,6 +207,7 @@ async def running(settings: Settings) -> AsyncIterator[Rig]:
         server.ivr.presence,
         server.bus,
     )
+    rig.server = server
     box.append(rig)
     unsubscribe = server.bus.subscribe(lambda fact: rig.note(fact, rig.facts))
     sim.pbx.listeners.append(lambda msg: _note_agi(rig.agi_commands, msg))

@@ -13,8 +13,10 @@ DIALPLAN = Path(__file__).resolve().parents[2] / "asterisk" / "extensions_callse
 SCALE = 0.01
 
 
-def make_settings(agi_port: int) -> Settings:
+def make_settings(agi_port: int, data_dir: Path | None = None) -> Settings:
+    """`data_dir` holds the simulated Asterisk's sounds directory (`<data_dir>/sounds`)."""
     return Settings(
+        data_dir=data_dir or Path("data"),
         agi=ListenConfig(port=agi_port),
         queues=[QueueConfig(name="support", dnis=["5001"])],
         simulator=SimulatorConfig(dialplan=[DIALPLAN], seed=7),

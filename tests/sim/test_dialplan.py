@@ -91,3 +91,31 @@ async def test_unknown_application_is_a_loud_error(tmp_path: Path, caplog: pytes
         assert "Frobnicate" in caplog.text and "callserver-inbound" in caplog.text
     finally:
         await sim.stop()
+
+
+async def test_playback_of_a_missing_sound_warns_sets_failed_and_the_dialplan_goes_on(tmp_path: Path) -> None:
+    conf = tmp_path / "extensions.conf"
+    conf.write_text(
+        "[callserver-inbound]\nexten => _X.,1,Answer()\n"
+        " same => n,Playback(press-1)\n"  # not an Asterisk core sound
+        " same => n,Set(FIRST=${PLAYBACKSTATUS})\n"
+        " same => n,Background(custom/choose-language)\n"
+        " same => n,Set(SECOND=${BACKGROUNDSTATUS})\n"
+        " same => n,Playback(vm-goodbye)\n"
+        " same => n,Wait(100)\n"
+    )
+    sim = PbxSimulator(make_settings(4573, tmp_path), ami_port=0, time_scale=0.01, dialplan=dp.load([conf]))
+    await sim.start()
+    try:
+        call = sim.place_call("+15550001", "5001", patience=0.5, talk_time=1)
+        await call.outcome(timeout=5)  # the caller gives up during the final Wait
+        channel = call.channel
+        assert (channel.variables["FIRST"], channel.variables["SECOND"]) == ("FAILED", "FAILED")
+        assert channel.variables["PLAYBACKSTATUS"] == "SUCCESS"  # vm-goodbye is a core sound
+        assert [w.rsplit(": ", 1)[-1] for w in sim.warnings] == [
+            "File press-1 does not exist in any format",
+            "File custom/choose-language does not exist in any format",
+        ]
+        assert not sim.dialplan_errors
+    finally:
+        await sim.stop()

@@ -136,6 +136,8 @@ async def test_supervisor_sees_backlog_and_hears_a_gsm_recording_as_pcm_wav(tmp_
         async with logged_in(server, "boss") as boss:
             (item,) = (await (await boss.get("/api/voicemails")).json())["voicemails"]
             assert item["id"] == vm.id and item["agent_id"] == vm.agent_id
+            # the simulated Asterisk recorded it; now it is gone from disk
+            await asyncio.to_thread(Path(vm.path).unlink)
             missing = await boss.get(f"/api/voicemails/{vm.id}/audio")
             assert missing.status == 404 and "missing" in (await missing.json())["error"]
             # GSM in a WAV container, as `RECORD FILE ... wav49` leaves it: browsers cannot play it
