@@ -11,7 +11,7 @@ import logging
 
 from ..agi.session import AgiError, AgiHangup, AgiSession
 from ..pbx.dialplan import Var
-from .adapter import AcdService
+from .service import AcdService
 
 log = logging.getLogger("callserver.acd.agentleg")
 
@@ -26,12 +26,12 @@ class AgentLegScript:
 
     async def __call__(self, session: AgiSession) -> None:
         leg_id = session.uniqueid
-        engine = self.service.engine
-        if leg_id not in engine.legs:
+        leg = self.service.leg(leg_id)
+        if leg is None:
             log.info("agent leg %s (%s) is not one we are offering: refused", leg_id, session.channel)
             return
         try:
-            if engine.leg_needs_accept(leg_id):
+            if leg.needs_accept:
                 key = await session.stream_file(ACCEPT_PROMPT, "0123456789*#")
                 if key is None:
                     key = await session.wait_for_digit(int(self.accept_timeout * 1000))
