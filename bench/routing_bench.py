@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callserver.acd.commands import Command, OriginateAgentLeg
+from callserver.acd.engine import AcdEngine
 from callserver.acd.expr import parse
-from callserver.acd.handling import AcdEngine
 from callserver.acd.model import AgentSpec, AgentStatus, CallState, QueueSpec, RoutingStep, Strategy
 
 TARGET_P99_MS = 1.0

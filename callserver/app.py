@@ -14,13 +14,13 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .acd.adapter import AcdService
 from .acd.agentleg import AgentLegScript
 from .acd.control import CallControl
+from .acd.engine import AcdEngine
 from .acd.expr import parse
-from .acd.handling import AcdEngine
 from .acd.metrics import MetricsBook
 from .acd.model import AgentSpec, AgentStatus, Destination, QueueSpec, RoutingStep, Strategy
+from .acd.service import AcdService
 from .agi.server import FastAgiServer
 from .agi.session import AgiSession
 from .ami.adapter import AmiLink
@@ -121,7 +121,6 @@ class CallServer:
     store: Store
     writer: FactWriter
     bus: FactBus
-    engine: AcdEngine
     service: AcdService
     ami: AmiLink
     agi: FastAgiServer
@@ -196,34 +195,32 @@ async def start_server(
         )
     writer = FactWriter(store)
     writer.start()
-    engine = build_engine(settings)
 
     bus = FactBus()
+    pbx_events = PbxEventHub()
+    ami = AmiLink(settings.ami, pbx_events.publish)
+    channels = ChannelNames()
+    service = AcdService(build_engine(settings), ami, channels=channels, on_fact=bus.publish, clock=time.time)
     metrics = MetricsBook(
         [q.name for q in settings.queues],
-        agent_queues={a.id: sorted(engine.agents[a.id].queues) for a in settings.agents},
+        agent_queues={a.id: list(a.queues) for a in service.agents()},
         service_time=settings.web.service_target,
     )
     bus.subscribe(lambda fact: log.info("%s", describe(fact)))
     bus.subscribe(writer.submit)
     bus.subscribe(metrics.apply)
 
-    pbx_events = PbxEventHub()
-    ami = AmiLink(settings.ami, pbx_events.publish)
-    channels = ChannelNames()
-    service = AcdService(engine, ami, channels=channels, on_fact=bus.publish, clock=time.time)
-    control = CallControl(service, ami, trunk_dial=settings.dialplan.remote_dial, clock=time.time)
+    control = CallControl(service, ami, trunk_dial=settings.dialplan.remote_dial)
     # order matters only in that names are known before anyone acts on an event
     pbx_events.subscribe(channels.subscriptions())
     pbx_events.subscribe(control.subscriptions())
     pbx_events.subscribe(service.subscriptions())
     await service.start()
-    now = time.time()
     for agent in settings.agents:
         if agent.start_available:
-            service.apply(engine.set_status(agent.id, AgentStatus.AVAILABLE, now))
+            service.set_status(agent.id, AgentStatus.AVAILABLE)
     # offers wait for the first AMI login and resynchronisation
-    service.apply(engine.set_pbx_ready(False, now))
+    service.hold_offers()
     mqtt = None
     if settings.mqtt is not None:
         mqtt = MqttPublisher(settings.mqtt, bus)
@@ -248,7 +245,7 @@ async def start_server(
         service,
         ami,
         clock=time.time,
-        agent_endpoint=lambda a: engine.agents[a].endpoint if a in engine.agents else None,
+        agent_endpoint=lambda a: view.endpoint if (view := service.agent(a)) is not None else None,
         on_waiting=on_waiting,
     )
     bus.subscribe(voicemail.on_fact)
@@ -313,7 +310,6 @@ async def start_server(
         store,
         writer,
         bus,
-        engine,
         service,
         ami,
         agi,

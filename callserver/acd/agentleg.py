@@ -13,7 +13,7 @@ from ..agi.session import AgiError, AgiHangup, AgiSession
 from ..pbx.dialplan import Var
 from ..sounds.folder import SoundFolder
 from ..sounds.names import ACCEPT_CALL
-from .adapter import AcdService
+from .service import AcdService
 
 log = logging.getLogger("callserver.acd.agentleg")
 
@@ -31,12 +31,12 @@ class AgentLegScript:
 
     async def __call__(self, session: AgiSession) -> None:
         leg_id = session.uniqueid
-        engine = self.service.engine
-        if leg_id not in engine.legs:
+        leg = self.service.leg(leg_id)
+        if leg is None:
             log.info("agent leg %s (%s) is not one we are offering: refused", leg_id, session.channel)
             return
         try:
-            if engine.leg_needs_accept(leg_id):
+            if leg.needs_accept:
                 try:
                     key = await session.stream_file(self.accept_prompt, "0123456789*#")
                 except AgiError:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
 class OriginateAgentLeg:
-    """Ring `endpoint`; when answered it runs the agent context and bridges to `caller_channel`."""
+    """Ring `endpoint`; when answered it runs the agent context and bridges to `caller_channel`.
+
+    What the dialplan needs travels as fields; the PBX adapter maps them to channel variables.
+    """
 
     call_id: str
     agent_id: str
@@ -16,8 +19,9 @@ class OriginateAgentLeg:
     caller_channel: str
     ring_timeout: float
     caller_id: str
-    variables: dict[str, str] = field(default_factory=dict)
     purpose: str = "offer"  # "offer", "consult", or "callback" (the agent leg dials the customer)
+    dial: str = ""  # callback: the customer's number, dialled once the agent answers
+    peer_leg: str = ""  # consult: the leg of the agent who asks, whom the colleague talks to
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,20 +12,21 @@ from __future__ import annotations
 
 import itertools
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ..pbx.actions import PbxActions, PbxError
 from ..pbx.dialplan import Context, Var
 from ..pbx.events import ChannelHungUp, OriginateResult
 from ..pbx.hub import Subscriptions
-from .adapter import AcdService
-from .commands import Command, OriginateAgentLeg
-from .handling import AcdEngine, NotAllowed
-from .model import Call, CallState
+from .handling import NotAllowed
+from .model import CallState
+from .service import AcdService, Deferred
+from .views import CallView
 
 log = logging.getLogger("callserver.acd.control")
+T = TypeVar("T")
 
 SPY_OPTIONS = {"listen": "qE", "whisper": "qwE", "barge": "qBE"}
 CONSULT_RING = 30.0  # seconds an outside number rings for a consultation
@@ -63,19 +64,13 @@ class CallControl:
         pbx: PbxActions,
         *,
         trunk_dial: str = "PJSIP/{number}@trunk",
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self.service = service
         self.pbx = pbx
         self.trunk_dial = trunk_dial
-        self.clock = clock
         self.outside: dict[str, OutsideConsult] = {}  # call id -> consultation with a number
         self._busy: set[str] = set()
         self._ids = itertools.count(1)
-
-    @property
-    def engine(self) -> AcdEngine:
-        return self.service.engine
 
     # -- PBX events ------------------------------------------------------------------------
 
@@ -103,13 +98,13 @@ class CallControl:
 
     # -- lookups ---------------------------------------------------------------------------
 
-    def call(self, call_id: str) -> Call:
-        call = self.engine.calls.get(call_id)
+    def call(self, call_id: str) -> CallView:
+        call = self.service.call(call_id)
         if call is None:
             raise UnknownCall(f"call {call_id} is not in progress")
         return call
 
-    def connected(self, call_id: str) -> tuple[Call, str]:
+    def connected(self, call_id: str) -> tuple[CallView, str]:
         """The connected call and its agent leg's channel."""
         call = self.call(call_id)
         if call.state is not CallState.CONNECTED or call.leg_id is None:
@@ -118,7 +113,7 @@ class CallControl:
 
     def current_call_of(self, agent_id: str) -> str | None:
         """The call the agent is connected to now (None when idle, ringing or in wrap-up)."""
-        for call in self.engine.calls.values():
+        for call in self.service.calls():
             if call.agent_id == agent_id and call.state is CallState.CONNECTED:
                 return call.id
         return None
@@ -137,7 +132,7 @@ class CallControl:
             if call.on_hold:
                 raise ControlError(f"call {call_id} is already on hold")
             await self._park(call, leg)
-            self._engine(lambda now: self.engine.hold(call_id, now))
+            self._decide(lambda: self.service.hold(call_id))
 
     async def resume(self, call_id: str) -> None:
         """The parked agent leg bridges to the caller again (same leg, same agent)."""
@@ -148,7 +143,7 @@ class CallControl:
             if call.consult_leg is not None or call_id in self.outside:
                 raise ControlError("complete or cancel the consultation first")
             await self._rejoin(call, leg)
-            self._engine(lambda now: self.engine.resume(call_id, now))
+            self._decide(lambda: self.service.resume(call_id))
 
     async def transfer(self, call_id: str, kind: str, target: str) -> None:
         """Blind transfer: to a queue or an agent (the call waits again), or out to a number."""
@@ -158,16 +153,16 @@ class CallControl:
                 raise ControlError("complete or cancel the consultation first")
             parked = call.on_hold
             if kind == "queue":
-                commands = self._engine_call(lambda now: self.engine.transfer_to_queue(call_id, target, now))
+                later = self._decide(lambda: self.service.transfer_to_queue(call_id, target))
                 await self._do(self.pbx.redirect(call.channel, Context.HOLD, "s", 1), "transfer")
             elif kind == "agent":
-                commands = self._engine_call(lambda now: self.engine.transfer_to_agent(call_id, target, now))
+                later = self._decide(lambda: self.service.transfer_to_agent(call_id, target))
                 await self._do(self.pbx.redirect(call.channel, Context.HOLD, "s", 1), "transfer")
             else:
-                commands = self._engine_call(lambda now: self.engine.transfer_out(call_id, target, now))
+                later = self._decide(lambda: self.service.transfer_out(call_id, target))
                 await self._do(self.pbx.setvar(call.channel, Var.DIAL, target), "transfer")
                 await self._do(self.pbx.redirect(call.channel, Context.DIAL, "s", 1), "transfer")
-            self.service.apply(commands)
+            self.service.carry_out(later)
             if parked:  # a bridged leg ends by itself when the caller leaves; a parked one does not
                 await self._quietly(self.pbx.hangup(leg))
 
@@ -179,15 +174,14 @@ class CallControl:
             call, leg = self.connected(call_id)
             if call.consult_leg is not None or call_id in self.outside:
                 raise ControlError(f"call {call_id} already has a consultation")
-            if kind == "agent":
-                commands = self._engine_call(lambda now: self.engine.consult_agent(call_id, target, now))
-            else:
-                commands = []
+            colleague = (
+                self._decide(lambda: self.service.consult_agent(call_id, target)) if kind == "agent" else None
+            )
             if not call.on_hold:
                 await self._park(call, leg)
-                self._engine(lambda now: self.engine.hold(call_id, now))
-            if kind == "agent":
-                return await self._ring_colleague(commands, leg)
+                self._decide(lambda: self.service.hold(call_id))
+            if colleague is not None:
+                return await self._ring_colleague(colleague)
             leg_id = f"cs-consult-{call_id}-{next(self._ids)}"
             self.outside[call_id] = OutsideConsult(leg_id, target)
             try:
@@ -219,21 +213,19 @@ class CallControl:
                 # the outside leg takes the caller once the agent leg is gone (see [callserver-consult])
                 await self._do(self.pbx.setvar(outside.leg_id, Var.CALLER, call.channel), "complete")
                 del self.outside[call_id]
-                commands = self._engine_call(
-                    lambda now: self.engine.transfer_out(call_id, outside.number, now)
-                )
+                later = self._decide(lambda: self.service.transfer_out(call_id, outside.number))
             else:
                 consult_leg = call.consult_leg
                 if consult_leg is None:
                     raise ControlError(f"call {call_id} has no consultation")
-                legs = self.engine.legs
-                if consult_leg not in legs or not legs[consult_leg].answered:
+                consulted = self.service.leg(consult_leg)
+                if consulted is None or not consulted.answered:
                     raise ControlError("the consulted agent has not answered")
                 await self._do(
                     self.pbx.setvar(self.channel_name(consult_leg), Var.CALLER, call.channel), "complete"
                 )
-                commands = self._engine_call(lambda now: self.engine.consult_complete(call_id, now))
-            self.service.apply(commands)  # hangs up the first agent's leg: the consulted leg moves on
+                later = self._decide(lambda: self.service.consult_complete(call_id))
+            self.service.carry_out(later)  # hangs up the first agent's leg: the consulted leg moves on
 
     async def consult_cancel(self, call_id: str) -> None:
         """Drop the consulted party and give the caller back to the agent."""
@@ -243,15 +235,15 @@ class CallControl:
             if outside is not None:
                 await self._quietly(self.pbx.hangup(outside.leg_id))
             elif call.consult_leg is not None:
-                self.service.apply(self._engine_call(lambda now: self.engine.consult_cancel(call_id, now)))
+                self._decide(lambda: self.service.consult_cancel(call_id))
             else:
                 raise ControlError(f"call {call_id} has no consultation")
             await self._rejoin(call, leg)
-            self._engine(lambda now: self.engine.resume(call_id, now))
+            self._decide(lambda: self.service.resume(call_id))
 
     def wrapup_done(self, agent_id: str) -> None:
         """End the agent's wrap-up now (no-op when they are not in wrap-up)."""
-        self._engine(lambda now: self.engine.wrapup_done(agent_id, now))
+        self.service.wrapup_done(agent_id)
 
     async def spy(self, agent_id: str, mode: str, phone: str) -> str:
         """Ring the supervisor's `phone` into ChanSpy on the agent's current call; returns its leg id."""
@@ -278,45 +270,30 @@ class CallControl:
 
     # -- mechanics -------------------------------------------------------------------------
 
-    async def _park(self, call: Call, leg: str) -> None:
+    async def _park(self, call: CallView, leg: str) -> None:
         """CS_PARK first, then move the caller: the agent leg leaves Bridge() and parks itself."""
         await self._do(self.pbx.setvar(leg, Var.PARK, "1"), "hold")
         await self._do(self.pbx.redirect(call.channel, Context.ONHOLD, "s", 1), "hold")
 
-    async def _rejoin(self, call: Call, leg: str) -> None:
+    async def _rejoin(self, call: CallView, leg: str) -> None:
         """A parked leg may be redirected: it runs Bridge(${CS_CALLER},x) again."""
         await self._do(self.pbx.setvar(leg, Var.CALLER, call.channel), "resume")
         await self._do(self.pbx.redirect(leg, Context.REJOIN, "s", 1), "resume")
 
-    async def _ring_colleague(self, commands: list[Command], peer_leg: str) -> str:
-        """Originate the engine's consult leg into [callserver-consult]; other commands go as usual."""
-        consult = next(c for c in commands if isinstance(c, OriginateAgentLeg) and c.purpose == "consult")
-        self.service.apply([c for c in commands if c is not consult])
+    async def _ring_colleague(self, colleague: Deferred) -> str:
+        """Place the colleague's leg into [callserver-consult], bridged to the parked agent leg."""
         try:
-            await self.pbx.originate(
-                channel=consult.endpoint,
-                context=Context.CONSULT,
-                exten="s",
-                channel_id=consult.leg_id,
-                timeout=consult.ring_timeout,
-                caller_id=consult.caller_id,
-                variables={**consult.variables, Var.PEER_LEG: peer_leg},
-            )
+            return await self.service.ring_consult(colleague)
         except PbxError as err:
-            log.warning("consultation leg %s not placed: %s", consult.leg_id, err)
-            self.service.apply(self.engine.leg_failed(consult.leg_id, self.clock(), unreachable=True))
             raise PbxFailed(f"the PBX did not place the consultation call: {err}") from err
-        return consult.leg_id
 
-    def _engine_call(self, step: Callable[[float], list[Command]]) -> list[Command]:
-        """One engine input; its commands are returned to be run when the PBX side is ready."""
+    @staticmethod
+    def _decide(verb: Callable[[], T]) -> T:
+        """One ACD verb; a refusal (the call is not in a state for it) becomes a 409."""
         try:
-            return step(self.clock())
+            return verb()
         except NotAllowed as err:
             raise ControlError(str(err)) from err
-
-    def _engine(self, step: Callable[[float], list[Command]]) -> None:
-        self.service.apply(self._engine_call(step))
 
     async def _do(self, action: Awaitable[object], what: str) -> None:
         try:

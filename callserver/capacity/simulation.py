@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..acd.commands import CancelAgentLeg, Command, OriginateAgentLeg
-from ..acd.handling import AcdEngine
+from ..acd.engine import AcdEngine
 from ..acd.metrics import BookSnapshot, CallStats, MetricsBook
 from ..acd.model import AgentSpec, AgentStatus, QueueSpec
 from ..facts.model import AgentStateChanged, CallAnswered, CallEnded, Fact

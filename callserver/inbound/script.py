@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from ..acd.adapter import AcdService
+from ..acd.service import AcdService
 from ..agi.session import AgiHangup, AgiSession, inbound_call
 from ..config import Settings
 from ..ivr.actions import ToQueue, ToVoicemail, Transfer

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from callserver.acd.commands import Command
 from callserver.facts.model import CallAnswered, CallOffered, Fact
 from callserver.pbx.actions import PbxActions, PbxError
 from callserver.pbx.dialplan import Context, Var
@@ -37,21 +36,14 @@ log = logging.getLogger(__name__)
 CALLBACK_RING_TIMEOUT = 30.0
 
 
-class TaskEngine(Protocol):
-    def task_arrived(
-        self, task_id: str, *, queue: str, data: dict[str, object] | None, now: float, caller_num: str = ""
-    ) -> list[Command]: ...
-
-    def task_done(self, task_id: str, now: float) -> list[Command]: ...
-
-
 class Acd(Protocol):
-    """What the ACD adapter (`AcdService`) provides here."""
+    """What the ACD (`AcdService`) provides here."""
 
-    @property
-    def engine(self) -> TaskEngine: ...
+    def task_arrived(
+        self, task_id: str, *, queue: str, data: dict[str, object] | None, caller_num: str = ""
+    ) -> None: ...
 
-    def apply(self, commands: list[Command]) -> None: ...
+    def task_done(self, task_id: str) -> None: ...
 
 
 class VoicemailError(Exception):
@@ -116,15 +108,7 @@ class VoicemailService:
         )
         log.info("voicemail %d from %s in %s (%s)", vm.id, call.caller_num, mailbox, recording)
         if mailbox.kind == "queue":
-            self.acd.apply(
-                self.acd.engine.task_arrived(
-                    vm.task_id,
-                    queue=mailbox.name,
-                    data=acd_data,
-                    now=self.clock(),
-                    caller_num=call.caller_num,
-                )
-            )
+            self.acd.task_arrived(vm.task_id, queue=mailbox.name, data=acd_data, caller_num=call.caller_num)
         else:
             # a personal mailbox is the agent's own: assigned at once, worked when they choose
             vm = await self.store.update(
@@ -211,7 +195,7 @@ class VoicemailService:
         if vm.status is VoicemailStatus.DONE:
             raise VoicemailError(f"voicemail {voicemail_id} is already closed ({vm.outcome})")
         vm = await self.store.update(voicemail_id, self._now(), status=VoicemailStatus.DONE, outcome=outcome)
-        self.acd.apply(self.acd.engine.task_done(vm.task_id, self.clock()))
+        self.acd.task_done(vm.task_id)
         await self._publish_waiting(vm.box)
         self._touched()
         return vm

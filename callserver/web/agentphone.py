@@ -13,8 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
-from callserver.acd.adapter import AcdService
 from callserver.acd.metrics import MetricsBook
+from callserver.acd.service import AcdService
 from callserver.web.api import PRINCIPAL, json_error, read_json
 from callserver.web.views import agent_view
 
@@ -36,18 +36,16 @@ class AgentPhoneApi:
     async def set_phone(self, request: web.Request) -> web.Response:
         principal = request[PRINCIPAL]
         agent_id = request.match_info["agent_id"]
-        engine = self.service.engine
         if not principal.may_act_for(agent_id):
             return json_error(403, "you may only change your own phone")
-        agent = engine.agents.get(agent_id)
-        if agent is None:
+        if self.service.agent(agent_id) is None:
             return json_error(404, f"unknown agent '{agent_id}'")
         body = await read_json(request)
         number = body.get("number")
         if number is None:
-            engine.set_endpoint(agent_id, agent.spec.endpoint, remote=agent.spec.remote)
+            agent = self.service.reset_endpoint(agent_id)
         elif isinstance(number, str) and _NUMBER.match(number):
-            engine.set_endpoint(agent_id, self.remote_dial.format(number=number), remote=True)
+            agent = self.service.set_endpoint(agent_id, self.remote_dial.format(number=number), remote=True)
         else:
             return json_error(400, "'number' must be a phone number (digits, optional +) or null")
         return web.json_response({**agent_view(agent), "endpoint": agent.endpoint, "remote": agent.remote})

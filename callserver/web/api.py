@@ -12,8 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from callserver.acd.adapter import AcdService
 from callserver.acd.model import AgentStatus
+from callserver.acd.service import AcdService
 from callserver.web.auth import Authenticator, Principal
 from callserver.web.customers import CustomerConflict, CustomerWriter, parse_customer
 from callserver.web.hub import LiveHub
@@ -66,7 +66,6 @@ class Api:
         cookie_secure: bool | None,
     ) -> None:
         self.service = service
-        self.engine = service.engine
         self.auth = auth
         self.sessions = sessions
         self.limiter = limiter
@@ -154,7 +153,7 @@ class Api:
     async def me(self, request: web.Request) -> web.Response:
         p: Principal = request[PRINCIPAL]
         data = self._identity(p)
-        agent = self.engine.agents.get(p.agent_id or "")
+        agent = self.service.agent(p.agent_id or "")
         data["agent"] = agent_view(agent) if agent else None
         data["pause_reasons"] = list(self.pause_reasons)
         return web.json_response(data)
@@ -164,7 +163,7 @@ class Api:
         agent_id = request.match_info["agent_id"]
         if not p.may_act_for(agent_id):
             return json_error(403, "you may only change your own status")
-        if agent_id not in self.engine.agents:
+        if self.service.agent(agent_id) is None:
             return json_error(404, f"unknown agent '{agent_id}'")
         body = await read_json(request)
         try:
@@ -177,22 +176,22 @@ class Api:
                 return json_error(400, f"'reason' must be one of {list(self.pause_reasons)}")
         else:
             reason = ""
-        self.service.apply(self.engine.set_status(agent_id, status, self.service.clock(), reason))
+        agent = self.service.set_status(agent_id, status, reason)
         if p.agent_id != agent_id:
             log.info("status of agent %s forced to %s by %s", agent_id, status.value, p.login)
-        return web.json_response(agent_view(self.engine.agents[agent_id]))
+        return web.json_response(agent_view(agent))
 
     async def agents(self, request: web.Request) -> web.Response:
         self._supervisor(request)
-        return web.json_response(agents_view(self.engine))
+        return web.json_response(agents_view(self.service))
 
     async def queues(self, request: web.Request) -> web.Response:
         self._supervisor(request)
-        return web.json_response(queues_view(self.engine, self.counters, self.service.clock()))
+        return web.json_response(queues_view(self.service, self.counters, self.service.clock()))
 
     async def waiting(self, request: web.Request) -> web.Response:
         self._supervisor(request)
-        return web.json_response(waiting_view(self.engine, self.service.clock()))
+        return web.json_response(waiting_view(self.service, self.service.clock()))
 
     @staticmethod
     def _supervisor(request: web.Request) -> None:
@@ -205,7 +204,7 @@ class Api:
         p: Principal = request[PRINCIPAL]
         call_id = request.match_info["call_id"]
         if not p.is_supervisor and not self.pops.agent_owns(p.agent_id or "", call_id):
-            if call_id in self.engine.calls:
+            if self.service.call(call_id) is not None:
                 return json_error(403, "this call is not offered to you")
             return json_error(404, f"no call '{call_id}' for you")
         entry = await self.pops.for_call(call_id)

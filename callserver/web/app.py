@@ -14,9 +14,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from callserver.acd.adapter import AcdService
 from callserver.acd.control import CallControl
 from callserver.acd.metrics import MetricsBook
+from callserver.acd.service import AcdService
 from callserver.config import Settings
 from callserver.facts.bus import FactBus
 from callserver.store.store import Store
@@ -78,13 +78,12 @@ PARTS = web.AppKey("callserver_web", WebParts)
 
 
 def build_web_app(deps: WebDeps) -> web.Application:
-    engine = deps.service.engine
     agents = {a.login: (a.id, a.name) for a in deps.settings.agents}
     auth = Authenticator(deps.users, agents, deps.store)
     sessions = SessionStore(deps.clock, deps.session_ttl)
     counters = QueueCounters(deps.clock, deps.service_target)
-    pops = Pops(engine, deps.store, deps.clock)
-    hub = LiveHub(engine, pops, counters, deps.clock, buffer_size=deps.stream_buffer)
+    pops = Pops(deps.service, deps.store, deps.clock)
+    hub = LiveHub(deps.service, pops, counters, deps.clock, buffer_size=deps.stream_buffer)
     api = Api(
         service=deps.service,
         auth=auth,

@@ -65,7 +65,7 @@ class ControlApi:
         control = self._control()
         call_id = request.match_info["call_id"]
         principal: Principal = request[PRINCIPAL]
-        call = control.engine.calls.get(call_id)
+        call = control.service.call(call_id)
         if call is None:
             return json_error(404, f"call {call_id} is not in progress")
         if not principal.is_supervisor and (
@@ -116,9 +116,9 @@ class ControlApi:
             raise BadRequest(f"'kind' must be one of: {', '.join(kinds)}")
         if not isinstance(target, str) or not target:
             raise BadRequest("'target' must be a non-empty string")
-        if kind == "queue" and target not in control.engine.queues:
+        if kind == "queue" and not control.service.has_queue(target):
             raise BadRequest(f"unknown queue {target!r}")
-        if kind == "agent" and target not in control.engine.agents:
+        if kind == "agent" and control.service.agent(target) is None:
             raise BadRequest(f"unknown agent {target!r}")
         if kind == "number" and not NUMBER.match(target):
             raise BadRequest("'target' must be a phone number: digits, optionally a leading +")
@@ -172,9 +172,9 @@ class ControlApi:
         """Who handled the call for wrap-up: the agent in wrap-up for it (a transferring agent
         is no longer on the row), else the agent on the row."""
         if self.control is not None:
-            for agent_id, agent in self.control.engine.agents.items():
+            for agent in self.control.service.agents():
                 if agent.state is AgentState.WRAPUP and agent.call_id == call_id:
-                    return agent_id
+                    return agent.id
         return row_agent
 
     async def spy(self, request: web.Request) -> web.Response:
@@ -192,7 +192,7 @@ class ControlApi:
             return json_error(400, "'phone' must be an extension number or an endpoint such as PJSIP/9003")
         try:
             control = self._control()
-            if agent_id not in control.engine.agents:
+            if control.service.agent(agent_id) is None:
                 return json_error(404, f"unknown agent {agent_id}")
             leg_id = await control.spy(agent_id, mode, phone)
         except ControlError as err:

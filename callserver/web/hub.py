@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from callserver.acd.handling import AcdEngine
+from callserver.acd.service import AcdService
 from callserver.facts.model import AgentStateChanged, AgentStatusChanged, CallOffered, Fact
 from callserver.web.auth import Principal
 from callserver.web.messages import live_event
@@ -95,7 +95,7 @@ def encode(seq: int, kind: str, data: Json) -> str:
 class LiveHub:
     def __init__(
         self,
-        engine: AcdEngine,
+        acd: AcdService,
         pops: Pops,
         counters: QueueCounters,
         clock: Callable[[], float],
@@ -104,7 +104,7 @@ class LiveHub:
         linger: float = 300.0,
         outbox_limit: int = 1000,
     ) -> None:
-        self.engine = engine
+        self.acd = acd
         self.pops = pops
         self.counters = counters
         self.clock = clock
@@ -199,11 +199,11 @@ class LiveHub:
         now = self.clock()
         if principal.is_supervisor:
             return {
-                "agents": agents_view(self.engine),
-                "waiting": waiting_view(self.engine, now),
-                "queues": queues_view(self.engine, self.counters, now),
+                "agents": agents_view(self.acd),
+                "waiting": waiting_view(self.acd, now),
+                "queues": queues_view(self.acd, self.counters, now),
             }
-        agent = self.engine.agents.get(principal.agent_id or "")
+        agent = self.acd.agent(principal.agent_id or "")
         pop = self.pops.current_for_agent(principal.agent_id or "")
         return {"me": agent_view(agent) if agent else None, "pop": pop.data if pop else None}
 
@@ -241,11 +241,11 @@ class LiveHub:
         if not self._audience.get("*"):
             return  # queue tiles are for supervisors: none is watching
         now = self.clock()
-        for name in sorted(q for q in queues if q in self.engine.queues):
-            self._send("queue.stats", queue_view(self.engine, self.counters, name, now), None)
+        for name in sorted(q for q in queues if self.acd.has_queue(q)):
+            self._send("queue.stats", queue_view(self.acd, self.counters, name, now), None)
 
     def _queues_of(self, agent_id: str) -> set[str]:
-        agent = self.engine.agents.get(agent_id)
+        agent = self.acd.agent(agent_id)
         return set(agent.queues) if agent else set()
 
     def _start_pop(self, call_id: str, agent_id: str) -> None:

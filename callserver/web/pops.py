@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from callserver.acd.handling import AcdEngine
+from callserver.acd.service import AcdService
 from callserver.store.records import CallRecord, CustomerRecord
 from callserver.store.store import Store
 
@@ -57,14 +57,14 @@ def history_view(r: CallRecord) -> Json:
 class Pops:
     def __init__(
         self,
-        engine: AcdEngine,
+        acd: AcdService,
         store: Store,
         clock: Callable[[], float],
         *,
         history: int = 10,
         keep: int = 500,
     ) -> None:
-        self._engine = engine
+        self._acd = acd
         self._store = store
         self._clock = clock
         self._history = history
@@ -73,7 +73,7 @@ class Pops:
 
     def capture(self, call_id: str) -> Json | None:
         """What the engine knows of the call now; None when the call is already gone."""
-        call = self._engine.calls.get(call_id)
+        call = self._acd.call(call_id)
         if call is None:
             return None
         return {
@@ -120,17 +120,17 @@ class Pops:
         return self._entries.get(call_id)
 
     def current_for_agent(self, agent_id: str) -> PopEntry | None:
-        agent = self._engine.agents.get(agent_id)
+        agent = self._acd.agent(agent_id)
         if agent is None or agent.call_id is None:
             return None
         return self._entries.get(agent.call_id)
 
     def agent_owns(self, agent_id: str, call_id: str) -> bool:
         """The call is offered to, talking with, or in wrap-up with this agent."""
-        call = self._engine.calls.get(call_id)
+        call = self._acd.call(call_id)
         if call is not None and call.agent_id == agent_id:
             return True
-        agent = self._engine.agents.get(agent_id)
+        agent = self._acd.agent(agent_id)
         return agent is not None and agent.call_id == call_id
 
     def agent_may_edit(self, agent_id: str, customer_id: int) -> bool:

@@ -8,41 +8,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from callserver.acd.handling import AcdEngine
-from callserver.acd.model import Agent, AgentState, AgentStatus, Call, CallState
+from callserver.acd.service import AcdService
+from callserver.acd.views import AgentView
 from callserver.web.stats import QueueCounters
 
 Json = dict[str, Any]
 
 
-def agent_view(agent: Agent) -> Json:
+def agent_view(agent: AgentView) -> Json:
     return {
         "id": agent.id,
-        "name": agent.spec.name,
+        "name": agent.name,
         "status": agent.status.value,
         "reason": agent.reason,
         "state": agent.state.value,
         "call_id": agent.call_id,
         "idle_since": agent.idle_since,
         "calls_today": agent.calls_today,
-        "queues": sorted(agent.queues),
+        "queues": list(agent.queues),
     }
 
 
-def agents_view(engine: AcdEngine) -> list[Json]:
-    return [agent_view(a) for a in sorted(engine.agents.values(), key=lambda a: a.id)]
+def agents_view(acd: AcdService) -> list[Json]:
+    return [agent_view(a) for a in sorted(acd.agents(), key=lambda a: a.id)]
 
 
-def _waiting_calls(engine: AcdEngine) -> list[Call]:
-    calls = [c for c in engine.calls.values() if c.state in (CallState.WAITING, CallState.OFFERING)]
-    return sorted(calls, key=lambda c: (c.queued_at, c.arrived_at, c.id))
-
-
-def waiting_view(engine: AcdEngine, now: float) -> list[Json]:
+def waiting_view(acd: AcdService, now: float) -> list[Json]:
     """Calls not yet connected, in the order they will be served, with their place in their queue."""
     out: list[Json] = []
     positions: dict[str, int] = {}
-    for call in _waiting_calls(engine):
+    for call in acd.waiting_calls():
         positions[call.queue] = positions.get(call.queue, 0) + 1
         out.append(
             {
@@ -60,18 +55,15 @@ def waiting_view(engine: AcdEngine, now: float) -> list[Json]:
     return out
 
 
-def queue_view(engine: AcdEngine, counters: QueueCounters, name: str, now: float) -> Json:
-    waiting = [c for c in _waiting_calls(engine) if c.queue == name]
-    members = [a for a in engine.agents.values() if name in a.queues]
+def queue_view(acd: AcdService, counters: QueueCounters, name: str, now: float) -> Json:
+    load = acd.queue_load(name)
     today = counters.today(name)
     return {
         "name": name,
-        "waiting": len(waiting),
-        "longest_wait": round(max((now - c.arrived_at for c in waiting), default=0.0), 3),
-        "agents_available": sum(
-            1 for a in members if a.status is AgentStatus.AVAILABLE and a.state is AgentState.IDLE
-        ),
-        "agents_logged_in": sum(1 for a in members if a.status is not AgentStatus.LOGGED_OUT),
+        "waiting": load.waiting,
+        "longest_wait": round(now - load.oldest_arrival, 3) if load.oldest_arrival is not None else 0.0,
+        "agents_available": load.agents_available,
+        "agents_logged_in": load.agents_logged_in,
         "answered_today": today.answered,
         "abandoned_today": today.abandoned,
         "timed_out_today": today.timed_out,
@@ -80,5 +72,5 @@ def queue_view(engine: AcdEngine, counters: QueueCounters, name: str, now: float
     }
 
 
-def queues_view(engine: AcdEngine, counters: QueueCounters, now: float) -> list[Json]:
-    return [queue_view(engine, counters, name, now) for name in sorted(engine.queues)]
+def queues_view(acd: AcdService, counters: QueueCounters, now: float) -> list[Json]:
+    return [queue_view(acd, counters, name, now) for name in sorted(acd.queues())]

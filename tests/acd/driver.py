@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from callserver.acd.commands import CancelAgentLeg, Command, OriginateAgentLeg, PlayMessageAndHangup
-from callserver.acd.handling import AcdEngine
+from callserver.acd.engine import AcdEngine
 from callserver.acd.model import AgentSpec, AgentState, AgentStatus, QueueSpec
 from callserver.facts.model import CallEnded, Fact
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from callserver.acd.adapter import leg_variables
 from callserver.acd.commands import CancelAgentLeg, Command, OriginateAgentLeg, PlayMessageAndHangup
-from callserver.acd.engine import LEG_GRACE, NO_ANSWER_REASON, UNREACHABLE_REASON, UnknownQueue
+from callserver.acd.legs import LEG_GRACE
 from callserver.acd.model import AgentState, AgentStatus, QueueSpec
+from callserver.acd.offers import NO_ANSWER_REASON, UNREACHABLE_REASON
+from callserver.acd.state import UnknownQueue
 from callserver.facts.model import (
     AgentStatusChanged,
     CallAnswered,
@@ -125,7 +128,8 @@ def test_originate_carries_what_the_dialplan_needs() -> None:
     assert (cmd.call_id, cmd.agent_id, cmd.endpoint, cmd.ring_timeout) == ("c1", "ann", "PJSIP/ann", 20.0)
     assert cmd.caller_channel == "PJSIP/trunk-c1"
     assert cmd.caller_id == '"Jo" <0612>'
-    assert cmd.variables == {"CS_CALLER": "PJSIP/trunk-c1", "CS_CALL": "c1", "CS_AGENT": "ann"}
+    # the PBX adapter turns the command into the channel variables the dialplan reads
+    assert leg_variables(cmd) == {"CS_CALLER": "PJSIP/trunk-c1", "CS_CALL": "c1", "CS_AGENT": "ann"}
 
 
 def test_unknown_queue_is_refused() -> None:

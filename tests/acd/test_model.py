@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import itertools
+from pathlib import Path
 
 import pytest
 
+from callserver.acd import model as acd_model
 from callserver.acd.model import (
     AGENT_TRANSITIONS,
     CALL_TRANSITIONS,
@@ -19,13 +22,11 @@ from callserver.acd.model import (
 
 
 def make_agent(state: AgentState) -> Agent:
-    a = Agent(spec=AgentSpec(id="a1", name="A", endpoint="PJSIP/a1"), queues=frozenset())
-    a.state = state
-    return a
+    return Agent(spec=AgentSpec(id="a1", name="A", endpoint="PJSIP/a1"), queues=frozenset(), state=state)
 
 
 def make_call(state: CallState) -> Call:
-    c = Call(
+    return Call(
         id="c1",
         channel="PJSIP/t-1",
         caller_num="1",
@@ -35,9 +36,8 @@ def make_call(state: CallState) -> Call:
         arrived_at=0.0,
         queued_at=0.0,
         deadline=60.0,
+        state=state,
     )
-    c.state = state
-    return c
 
 
 def test_every_state_has_a_row_in_the_tables() -> None:
@@ -96,3 +96,43 @@ def test_transitions_are_logged_in_one_format(caplog: pytest.LogCaptureFixture) 
         "agent a1: idle -> ringing",
         "call c1: waiting -> offering",
     ]
+
+
+def _state_assignments(path: Path) -> list[tuple[int, str]]:
+    """(line, enclosing function) of every `<something>.state = ...` in a module."""
+    found: list[tuple[int, str]] = []
+
+    def visit(node: ast.AST, function: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                visit(child, child.name)
+                continue
+            targets: list[ast.expr] = []
+            if isinstance(child, ast.Assign):
+                targets = child.targets
+            elif isinstance(child, ast.AugAssign | ast.AnnAssign):
+                targets = [child.target]
+            for target in targets:
+                for sub in ast.walk(target):
+                    if isinstance(sub, ast.Attribute) and sub.attr == "state":
+                        found.append((child.lineno, function))
+            visit(child, function)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), "")
+    return found
+
+
+def test_state_changes_only_through_the_tables() -> None:
+    """No engine part sets a call's or an agent's state by hand: only `move` does, via the table.
+
+    (metrics.py keeps per-agent clocks of its own, fed by facts; it holds no engine objects.)
+    """
+    package = Path(acd_model.__file__).parent
+    offenders = []
+    for path in sorted(package.glob("*.py")):
+        if path.name == "metrics.py":
+            continue
+        for line, function in _state_assignments(path):
+            if not (path.name == "model.py" and function == "move"):
+                offenders.append(f"{path.name}:{line} in {function or 'module'}")
+    assert offenders == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from callserver.acd.adapter import leg_variables
 from callserver.acd.commands import (
     Announce,
     CancelAgentLeg,
@@ -15,7 +16,6 @@ from callserver.acd.commands import (
     PlayMessageAndHangup,
     SendCallerTo,
 )
-from callserver.acd.engine import DEFAULT_AHT, NO_ANSWER_REASON
 from callserver.acd.expr import parse
 from callserver.acd.model import (
     AgentSpec,
@@ -27,6 +27,8 @@ from callserver.acd.model import (
     RoutingStep,
     Strategy,
 )
+from callserver.acd.offers import NO_ANSWER_REASON
+from callserver.acd.queueing import DEFAULT_AHT
 from callserver.facts.model import (
     CallAnswered,
     CallbackRequested,
@@ -509,7 +511,7 @@ def test_callback_keeps_the_callers_place_and_dials_them_back() -> None:
     assert "c1" in sim.engine.calls
     cmds = sim.hang_up_leg(sim.ringing_leg("ann"))
     (offer,) = [c for c in cmds if isinstance(c, OriginateAgentLeg)]
-    assert (offer.call_id, offer.purpose, offer.variables["CS_DIAL"]) == ("c1", "callback", "0612345678")
+    assert (offer.call_id, offer.purpose, leg_variables(offer)["CS_DIAL"]) == ("c1", "callback", "0612345678")
 
 
 def test_claimed_callback_leg_that_never_bridges_ends_the_call_as_callback_failed() -> None:

@@ -10,13 +10,14 @@ hold two legs, and after a drain every call has ended exactly once.
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from callserver.acd.commands import Command
+from callserver.acd.engine import AcdEngine
 from callserver.acd.expr import parse
-from callserver.acd.handling import AcdEngine
 from callserver.acd.model import (
     Agent,
     AgentSpec,
@@ -47,9 +48,16 @@ REQUIREMENTS = (
 
 class CheckedEngine(AcdEngine):
     """The engine, with every offer checked against the state it is decided in (same `now`, same
-    waiting calls: a check after the fact would see calls that went back to waiting later at that time)."""
+    waiting calls: a check after the fact would see calls that went back to waiting later at that time).
+
+    The check wraps the dispatcher's offer step, which every offer goes through."""
 
     violations: list[str]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._offer_unchecked = self.dispatcher.offer
+        self.dispatcher.offer = self._offer  # type: ignore[method-assign]
 
     def _offer(self, call: Call, agents: list[Agent], now: float) -> list[Command]:
         (agent,) = agents  # no ring-all here
@@ -71,7 +79,7 @@ class CheckedEngine(AcdEngine):
                     f"{agent.id} offered {call.id} ({mine:.3f}) while {other.id} "
                     f"({effective(self, other, now):.3f}) waited at {now}"
                 )
-        return super()._offer(call, agents, now)
+        return self._offer_unchecked(call, agents, now)
 
 
 def effective(engine: AcdEngine, call: Call, now: float) -> float:

@@ -130,8 +130,7 @@ class Centre:
         return f"http://127.0.0.1:{self.server.web_port}/"
 
     def set_status(self, agent_id: str, status: AgentStatus) -> None:
-        service = self.server.service
-        service.apply(service.engine.set_status(agent_id, status, service.clock()))
+        self.server.service.set_status(agent_id, status)
 
     def call(self, number: str, *, talk_time: float = 60.0, patience: float = 60.0) -> CallHandle:
         return self.sim.place_call(number, "500", patience=patience, talk_time=talk_time)
@@ -140,8 +139,15 @@ class Centre:
         async with asyncio.timeout(timeout):
             await self.server.service.wait_for(predicate)
 
+    def agent_status(self, agent_id: str) -> AgentStatus:
+        agent = self.server.service.agent(agent_id)
+        assert agent is not None, f"no agent {agent_id}"
+        return agent.status
+
     def agent_state(self, agent_id: str) -> str:
-        return self.server.engine.agents[agent_id].state.value
+        agent = self.server.service.agent(agent_id)
+        assert agent is not None, f"no agent {agent_id}"
+        return agent.state.value
 
     async def add_customer(self, **fields: Any) -> None:
         """Create a customer the way the web front does (the CSV seed merges rows sharing a number)."""

@@ -59,7 +59,7 @@ async def _agent_available(browser: Any, centre: Centre) -> Any:
     await expect(page.locator("#my-status")).to_have_text("Logged out")
     await page.select_option("#status-select", "available")
     await expect(page.locator("#my-status")).to_have_text("Available")
-    await centre.until(lambda: centre.server.engine.agents["agent1"].status is AgentStatus.AVAILABLE)
+    await centre.until(lambda: centre.agent_status("agent1") is AgentStatus.AVAILABLE)
     return page
 
 
@@ -67,7 +67,7 @@ async def _earlier_call_answered_by_agent2(centre: Centre) -> None:
     centre.set_status("agent2", AgentStatus.AVAILABLE)
     first = centre.call(KNOWN["phones"], talk_time=0.3)
     await first.outcome(10)
-    await centre.until(lambda: not centre.server.engine.calls)
+    await centre.until(lambda: not centre.server.service.calls())
     await centre.server.writer.flush()
     await centre.server.store.save_wrapup(first.record.uniqueid, "follow-up", EARLIER_NOTE, time.time())
     centre.set_status("agent2", AgentStatus.LOGGED_OUT)
@@ -234,7 +234,7 @@ async def test_supervisor_sees_the_agent_on_call_and_the_waiting_count(
     centre.call(KNOWN["phones"])
     await centre.until(lambda: centre.agent_state("agent1") == "on_call")
     centre.call(CUSTOMERS[1]["phones"])
-    await centre.until(lambda: len(centre.server.engine.calls) == 2)
+    await centre.until(lambda: len(centre.server.service.calls()) == 2)
 
     row = page.locator("#agents-body tr[data-agent=agent1]")
     await expect(row).to_have_attribute("data-state", "on_call")
@@ -248,7 +248,7 @@ async def test_supervisor_sees_the_agent_on_call_and_the_waiting_count(
 
     # forcing a status from the monitor reaches the engine and comes back over the live channel
     await page.locator("#agents-body tr[data-agent=agent2] select.force").select_option("available")
-    await centre.until(lambda: centre.server.engine.agents["agent2"].status is AgentStatus.AVAILABLE)
+    await centre.until(lambda: centre.agent_status("agent2") is AgentStatus.AVAILABLE)
     await expect(tile.locator(".q-waiting")).to_have_text("0")
 
     await page.click("#logout")

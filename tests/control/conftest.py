@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from callserver.acd.model import CallState
+from callserver.acd.views import AgentView, CallView
 from callserver.app import CallServer, start_server
 from callserver.sim import PbxSimulator
 from callserver.sim.messages import Message
@@ -57,6 +58,17 @@ class Rig:
     tokens: dict[str, str]
     events: Recorder
 
+    def call(self, call_id: str) -> CallView:
+        """The live call as the ACD shows it (an assertion error once it has ended)."""
+        call = self.server.service.call(call_id)
+        assert call is not None, f"call {call_id} is not in progress"
+        return call
+
+    def agent(self, agent_id: str) -> AgentView:
+        agent = self.server.service.agent(agent_id)
+        assert agent is not None, f"no agent {agent_id}"
+        return agent
+
     async def until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         async with asyncio.timeout(timeout):
             await self.server.service.wait_for(predicate)
@@ -73,20 +85,20 @@ class Rig:
 
     async def connected_call(self, number: str = CUSTOMER_NUMBER) -> tuple[str, str, str]:
         """Place a call and wait until an agent talks with it: (call id, agent id, agent leg id)."""
-        engine = self.server.engine
-        known = set(engine.calls)
+        acd = self.server.service
+        known = {c.id for c in acd.calls()}
         self.sim.place_call(number, "500", patience=60.0, talk_time=60.0)
         await self.until(
-            lambda: any(c.state is CallState.CONNECTED and c.id not in known for c in engine.calls.values())
+            lambda: any(c.state is CallState.CONNECTED and c.id not in known for c in acd.calls())
         )
-        call = next(c for c in engine.calls.values() if c.id not in known)
+        call = next(c for c in acd.calls() if c.id not in known)
         assert call.agent_id is not None and call.leg_id is not None
         await self.events.wait(lambda m: m.get("Event") == "BridgeEnter" and m.get("Uniqueid") == call.leg_id)
         return call.id, call.agent_id, call.leg_id
 
     def bridged_with(self, call_id: str) -> set[str]:
         """Uniqueids of the channels in the caller's bridge (empty when not bridged)."""
-        caller = self.sim.channel(self.server.engine.calls[call_id].channel)
+        caller = self.sim.channel(self.call(call_id).channel)
         if caller is None or caller.bridge is None:
             return set()
         return {c.uniqueid for c in caller.bridge.channels if c is not caller}

@@ -16,11 +16,11 @@ pytestmark = pytest.mark.slow
 
 async def test_hold_plays_music_then_resume_reconnects_the_same_agent(rig: Rig) -> None:
     call_id, agent, leg = await rig.connected_call()
-    caller = rig.server.engine.calls[call_id].channel
+    caller = rig.call(call_id).channel
     mark = len(rig.events.messages)
     assert await rig.post(agent, f"/api/calls/{call_id}/hold") == (200, {"ok": True, "call_id": call_id})
     await rig.events.wait(lambda m: m.get("Event") == "MusicOnHoldStart" and m.get("Channel") == caller, mark)
-    assert rig.server.engine.calls[call_id].on_hold
+    assert rig.call(call_id).on_hold
     parked = rig.sim.channel(leg)  # the agent leg stays up, out of the bridge, until resume
     assert parked is not None and not parked.hanging_up
     assert rig.bridged_with(call_id) == set()
@@ -29,7 +29,7 @@ async def test_hold_plays_music_then_resume_reconnects_the_same_agent(rig: Rig) 
     status, _ = await rig.post(agent, f"/api/calls/{call_id}/resume")
     assert status == 200
     await rig.events.wait(lambda m: m.get("Event") == "BridgeEnter" and m.get("Uniqueid") == leg, mark)
-    call = rig.server.engine.calls[call_id]
+    call = rig.call(call_id)
     assert (call.state, call.agent_id, call.leg_id, call.on_hold) == (CallState.CONNECTED, agent, leg, False)
     assert rig.bridged_with(call_id) == {leg}
 
@@ -40,22 +40,21 @@ async def test_blind_transfer_to_queue_is_answered_by_another_agent(rig: Rig) ->
         first, f"/api/calls/{call_id}/transfer", {"kind": "queue", "target": "support"}
     )
     assert status == 200
-    engine = rig.server.engine
     await rig.until(
-        lambda: engine.calls[call_id].state is CallState.CONNECTED and engine.calls[call_id].agent_id != first
+        lambda: rig.call(call_id).state is CallState.CONNECTED and rig.call(call_id).agent_id != first
     )
-    call = engine.calls[call_id]
+    call = rig.call(call_id)
     await rig.events.wait(lambda m: m.get("Event") == "BridgeEnter" and m.get("Uniqueid") == call.leg_id)
     assert rig.bridged_with(call_id) == {call.leg_id}
-    assert engine.agents[first].state is AgentState.WRAPUP
+    assert rig.agent(first).state is AgentState.WRAPUP
 
 
 async def test_transfer_to_a_number_leaves_callserver(rig: Rig) -> None:
     call_id, agent, _leg = await rig.connected_call()
-    caller = rig.server.engine.calls[call_id].channel
+    caller = rig.call(call_id).channel
     status, _ = await rig.post(agent, f"/api/calls/{call_id}/transfer", {"kind": "number", "target": OUTSIDE})
     assert status == 200
-    await rig.until(lambda: call_id not in rig.server.engine.calls)
+    await rig.until(lambda: rig.server.service.call(call_id) is None)
     await rig.events.wait(
         lambda m: (
             m.get("Event") == "BridgeEnter"
@@ -76,7 +75,7 @@ async def _consult(rig: Rig) -> tuple[str, str, str, str, str]:
     consult_leg = body["leg_id"]
     # the colleague talks with the first agent while the caller hears music
     await rig.events.wait(lambda m: m.get("Event") == "BridgeEnter" and m.get("Uniqueid") == consult_leg)
-    assert rig.server.engine.calls[call_id].on_hold
+    assert rig.call(call_id).on_hold
     return call_id, first, leg, target, consult_leg
 
 
@@ -85,12 +84,12 @@ async def test_consult_complete_hands_the_caller_to_the_colleague(rig: Rig) -> N
     mark = len(rig.events.messages)
     status, body = await rig.post(first, f"/api/calls/{call_id}/consult/complete")
     assert status == 200, body
-    caller = rig.server.engine.calls[call_id].channel
+    caller = rig.call(call_id).channel
     await rig.events.wait(lambda m: m.get("Event") == "BridgeEnter" and m.get("Channel") == caller, mark)
-    call = rig.server.engine.calls[call_id]
+    call = rig.call(call_id)
     assert (call.agent_id, call.leg_id, call.on_hold) == (target, consult_leg, False)
     assert rig.bridged_with(call_id) == {consult_leg}
-    assert rig.server.engine.agents[first].state is AgentState.WRAPUP
+    assert rig.agent(first).state is AgentState.WRAPUP
 
 
 async def test_consult_cancel_gives_the_caller_back_to_the_first_agent(rig: Rig) -> None:
@@ -99,24 +98,24 @@ async def test_consult_cancel_gives_the_caller_back_to_the_first_agent(rig: Rig)
     status, body = await rig.post(first, f"/api/calls/{call_id}/consult/cancel")
     assert status == 200, body
     await rig.events.wait(lambda m: m.get("Event") == "BridgeEnter" and m.get("Uniqueid") == leg, mark)
-    await rig.until(lambda: consult_leg not in rig.server.engine.legs)
-    call = rig.server.engine.calls[call_id]
+    await rig.until(lambda: rig.server.service.leg(consult_leg) is None)
+    call = rig.call(call_id)
     assert (call.agent_id, call.leg_id, call.on_hold) == (first, leg, False)
     assert rig.bridged_with(call_id) == {leg}
-    assert rig.server.engine.agents[target].state is not AgentState.ON_CALL
+    assert rig.agent(target).state is not AgentState.ON_CALL
 
 
 async def test_wrapup_outcome_and_note_show_in_contact_history(rig: Rig) -> None:
     call_id, agent, _leg = await rig.connected_call()
     assert (await rig.post(agent, f"/api/calls/{call_id}/hangup"))[0] == 200
-    await rig.until(lambda: rig.server.engine.agents[agent].state is AgentState.WRAPUP)
+    await rig.until(lambda: rig.agent(agent).state is AgentState.WRAPUP)
     status, _ = await rig.post(agent, f"/api/calls/{call_id}/wrapup", {"outcome": "nope"})
     assert status == 400
     status, _ = await rig.post(
         agent, f"/api/calls/{call_id}/wrapup", {"outcome": "sale", "note": "two seats"}
     )
     assert status == 200
-    await rig.until(lambda: rig.server.engine.agents[agent].state is not AgentState.WRAPUP)
+    await rig.until(lambda: rig.agent(agent).state is not AgentState.WRAPUP)
     (customer,) = await rig.server.store.find_customers_by_number(CUSTOMER_NUMBER)
     history = await rig.server.store.contact_history(customer.id)
     assert [(r.id, r.wrapup_outcome, r.wrapup_note) for r in history] == [(call_id, "sale", "two seats")]
@@ -128,7 +127,7 @@ async def test_supervisor_spy_rings_the_phone_into_chanspy_on_the_agent(rig: Rig
     assert (await rig.post(agent, f"/api/agents/{agent}/spy", {"mode": "listen", "phone": "9003"}))[0] == 403
     status, body = await rig.post("boss", f"/api/agents/{agent}/spy", {"mode": "whisper", "phone": "9003"})
     assert status == 200, body
-    agent_channel = rig.server.engine.calls[call_id].leg_id
+    agent_channel = rig.call(call_id).leg_id
     start = await rig.events.wait(lambda m: m.get("Event") == "ChanSpyStart")
     assert start["SpyeeUniqueid"] == agent_channel == leg
     assert start["SpyerUniqueid"] == body["leg_id"]
@@ -151,4 +150,4 @@ async def test_agents_act_only_on_their_own_call(rig: Rig) -> None:
     async with rig.http.post(f"{rig.base}/api/calls/{call_id}/hold", headers=headers) as resp:
         assert resp.status == 403  # no CSRF header
     assert (await rig.post("boss", f"/api/calls/{call_id}/hold"))[0] == 200
-    assert rig.server.engine.calls[call_id].on_hold
+    assert rig.call(call_id).on_hold

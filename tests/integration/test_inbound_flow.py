@@ -53,7 +53,7 @@ async def _run(
         async with asyncio.timeout(90):
             await finished
             # every caller is gone; the server must have closed every call and freed every agent
-            await server.service.wait_for(lambda: not server.engine.calls and not server.engine.legs)
+            await server.service.wait_for(lambda: not server.service.calls() and not server.service.legs())
         await server.writer.flush()
         rows = await server.store.calls(limit=10_000)
         offers = {row.id: await server.store.offers(row.id) for row in rows}

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from callserver.acd.model import AgentStatus
+from callserver.acd.views import AgentView, CallView
 from callserver.app import CallServer, start_server
 from callserver.config import Settings
 from callserver.ivr.prompt_build import build_all_prompts
@@ -127,7 +128,8 @@ async def test_remote_agent_silence_counts_as_no_answer_and_the_call_goes_on(tmp
         record = await sim.place_call("+33140000001", "500", patience=20, talk_time=0.5).outcome(20)
         assert record.outcome is Outcome.COMPLETED
         assert record.agent_channel is not None and record.agent_channel.startswith("PJSIP/1002-")
-        homer = server.engine.agents["homer"]
+        homer = server.service.agent("homer")
+        assert homer is not None
         assert (homer.status, homer.reason) == (AgentStatus.PAUSED, "no answer")
         await server.writer.flush()
         offers = await server.store.offers(record.uniqueid)
@@ -151,27 +153,30 @@ async def test_callback_keeps_the_callers_place(tmp_path: Path) -> None:
     )
     async with running(settings) as (sim, server):
         sim.set_phone("PJSIP/1001", answer_delay=0.05, answers=True)
-        engine = server.engine
+        acd = server.service
         # the only agent is busy on a first call while two more callers queue
         busy = sim.place_call("+33140000009", "500", patience=30, talk_time=2.0)
         async with asyncio.timeout(10):
-            await server.service.wait_for(lambda: engine.agents["solo"].state.value == "on_call")
+            await acd.wait_for(lambda: _state(acd.agent("solo")) == "on_call")
         first = sim.place_call("+33140000001", "500", patience=30, talk_time=0.5)
         async with asyncio.timeout(10):
-            await server.service.wait_for(lambda: len(engine.calls) == 2)
+            await acd.wait_for(lambda: len(acd.calls()) == 2)
         second = sim.place_call("+33140000002", "500", patience=30, talk_time=0.5)
         async with asyncio.timeout(10):
-            await server.service.wait_for(lambda: len(engine.calls) == 3)
+            await acd.wait_for(lambda: len(acd.calls()) == 3)
         first.press("*")
         first_record = await first.outcome(10)
         assert first_record.outcome is Outcome.PBX_HANGUP  # told they will be called back, hung up
-        call = engine.calls[first_record.uniqueid]
+        call = acd.call(first_record.uniqueid)
+        assert call is not None
         assert call.kind.value == "callback"
         await busy.outcome(15)
         # the callback is served before the caller who arrived later: the agent dials the customer
         async with asyncio.timeout(15):
-            await server.service.wait_for(lambda: call.state.value == "connected")
-        assert engine.calls[second.record.uniqueid].state.value == "waiting"
+            await acd.wait_for(lambda: _state(acd.call(first_record.uniqueid)) == "connected")
+        assert _state(acd.call(second.record.uniqueid)) == "waiting"
+        call = acd.call(first_record.uniqueid)
+        assert call is not None
         assert call.leg_id is not None and sim.hangup_channel(call.leg_id)  # the agent ends the callback
         second_record = await second.outcome(20)
         assert second_record.outcome is Outcome.COMPLETED
@@ -181,3 +186,8 @@ async def test_callback_keeps_the_callers_place(tmp_path: Path) -> None:
         assert cb_row is not None and cb_row.outcome == "answered" and cb_row.agent_id == "solo"
         assert second_row is not None and second_row.answered_at is not None
         assert cb_row.answered_at is not None and cb_row.answered_at < second_row.answered_at
+
+
+def _state(view: AgentView | CallView | None) -> str | None:
+    """The state of an agent or call as the ACD shows it now (None when gone)."""
+    return view.state.value if view is not None else None

@@ -32,7 +32,7 @@ async def test_call_to_unknown_number_is_refused_and_recorded(tmp_path: Path) ->
         assert row is not None
         assert row.outcome == "failed"
         assert row.dnis == "999" and row.caller_num == "+33199000009"
-        assert not server.engine.calls
+        assert not server.service.calls()
     finally:
         await server.stop()
         await sim.stop()

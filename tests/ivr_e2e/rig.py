@@ -15,8 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from callserver.acd.adapter import AcdService
-from callserver.acd.handling import AcdEngine
+from callserver.acd.service import AcdService
 from callserver.app import CallServer, start_server
 from callserver.config import Settings, parse_settings
 from callserver.facts.bus import FactBus
@@ -153,7 +152,6 @@ class Rig:
     sim: PbxSimulator
     store: Store
     writer: FactWriter
-    engine: AcdEngine
     service: AcdService
     voicemail: VoicemailService
     synth: PromptSynth
@@ -200,7 +198,6 @@ async def running(settings: Settings) -> AsyncIterator[Rig]:
         sim,
         server.store,
         server.writer,
-        server.engine,
         server.service,
         server.voicemail,
         server.synth,

@@ -31,7 +31,7 @@ async def test_caller_hears_balance_and_reaches_billing_linked_to_customer(tmp_p
         name = rig.synth.asterisk_name(said.path)
         assert any(c.startswith(f"STREAM FILE {name} ") for c in rig.agi_commands), rig.agi_commands
         async with asyncio.timeout(10):
-            await rig.service.wait_for(lambda: not rig.engine.calls)
+            await rig.service.wait_for(lambda: not rig.service.calls())
         await rig.writer.flush()
         row = await rig.store.call(record.uniqueid)
         customer = await rig.store.find_customer_by_account(ACCOUNT)

@@ -125,7 +125,7 @@ async def test_agent_lists_plays_calls_back_and_closes_their_voicemail(tmp_path:
         stored = await rig.voicemail.get(vm.id)
         assert stored is not None and stored.status is VoicemailStatus.DONE
         assert stored.callback_call_id == body["callback_call_id"]
-        assert vm.task_id not in rig.engine.calls  # the agent is free for the next call
+        assert rig.service.call(vm.task_id) is None  # the agent is free for the next call
 
 
 async def test_supervisor_sees_backlog_and_hears_a_gsm_recording_as_pcm_wav(tmp_path: Path) -> None:

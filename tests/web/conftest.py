@@ -19,14 +19,15 @@ import pytest
 from aiohttp import ClientWebSocketResponse, WSMsgType
 from aiohttp.test_utils import TestClient, TestServer
 
-from callserver.acd.adapter import AcdService
 from callserver.acd.metrics import MetricsBook
 from callserver.acd.model import AgentStatus
+from callserver.acd.service import AcdService
+from callserver.acd.views import AgentView, CallView
 from callserver.app import build_engine
 from callserver.config import Settings, parse_settings
 from callserver.facts.bus import FactBus
 from callserver.pbx.channels import ChannelNames
-from callserver.pbx.events import ChannelSnapshot
+from callserver.pbx.events import ChannelSnapshot, InboundCall
 from callserver.store.store import Store
 from callserver.web import Role, WebDeps, WebUser, build_web_app, hash_password
 from callserver.web.app import PARTS
@@ -96,8 +97,8 @@ class Env:
     clients: list[TestClient]
 
     @property
-    def engine(self) -> Any:
-        return self.deps.service.engine
+    def service(self) -> AcdService:
+        return self.deps.service
 
     async def client(self, login: str | None = None) -> TestClient:
         client = TestClient(self.server)
@@ -111,23 +112,23 @@ class Env:
     def deps_hub(self) -> LiveHub:
         return self.server.app[PARTS].hub
 
+    def agent(self, agent_id: str) -> AgentView:
+        agent = self.service.agent(agent_id)
+        assert agent is not None, f"no agent {agent_id}"
+        return agent
+
+    def call(self, call_id: str) -> CallView:
+        call = self.service.call(call_id)
+        assert call is not None, f"call {call_id} is not in progress"
+        return call
+
     def set_status(self, agent_id: str, status: AgentStatus) -> None:
-        service = self.deps.service
-        service.apply(service.engine.set_status(agent_id, status, service.clock()))
+        self.service.set_status(agent_id, status)
 
     def call_arrives(self, call_id: str, caller_num: str = "+33140000001", caller_name: str = "") -> None:
-        service = self.deps.service
-        service.apply(
-            service.engine.call_arrived(
-                call_id,
-                channel=f"PJSIP/trunk-{call_id}",
-                caller_num=caller_num,
-                caller_name=caller_name,
-                dnis="500",
-                queue="support",
-                now=service.clock(),
-            )
-        )
+        """A caller reaches the inbound script, which routes them to "support"."""
+        call = InboundCall(call_id, f"PJSIP/trunk-{call_id}", caller_num, caller_name, "500", "inbound")
+        self.service.inbound_call(call, "support")
 
 
 def deps_factory(tmp_path: Path, store: Store, service: AcdService, bus: FactBus) -> WebDeps:

@@ -9,10 +9,11 @@ async def test_agent_takes_calls_on_a_home_number_then_back_on_the_desk_phone(en
     client = await env.client("agent1")
     resp = await client.post("/api/agents/agent1/phone", json={"number": "+33612345678"}, headers=CSRF)
     assert resp.status == 200, await resp.text()
-    agent = env.engine.agents["agent1"]
+    agent = env.agent("agent1")
     assert (agent.endpoint, agent.remote) == ("PJSIP/+33612345678@trunk", True)
     resp = await client.post("/api/agents/agent1/phone", json={"number": None}, headers=CSRF)
     assert resp.status == 200
+    agent = env.agent("agent1")
     assert (agent.endpoint, agent.remote) == ("PJSIP/1001", False)
 
 
@@ -23,7 +24,7 @@ async def test_agent_cannot_move_another_agents_phone_or_give_a_bad_number(env: 
     resp = await client.post("/api/agents/agent1/phone", json={"number": "call me maybe"}, headers=CSRF)
     assert resp.status == 400
     assert "phone number" in (await resp.json())["error"]
-    assert env.engine.agents["agent1"].endpoint == "PJSIP/1001"
+    assert env.agent("agent1").endpoint == "PJSIP/1001"
 
 
 async def test_live_metrics_are_for_supervisors(env: Env) -> None:

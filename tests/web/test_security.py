@@ -111,7 +111,7 @@ async def test_state_changes_need_the_csrf_header(env: Env) -> None:
     client = await env.client("agent1")
     resp = await client.post("/api/agents/agent1/status", json={"status": "available"})
     assert resp.status == 403
-    assert env.engine.agents["agent1"].status is AgentStatus.LOGGED_OUT
+    assert env.agent("agent1").status is AgentStatus.LOGGED_OUT
     login = await client.post("/api/login", json={"login": "agent1", "password": PASSWORD})
     assert login.status == 403
 
@@ -121,10 +121,10 @@ async def test_agent_changes_own_status_only(env: Env) -> None:
     ok = await client.post("/api/agents/agent1/status", json={"status": "available"}, headers=CSRF)
     assert ok.status == 200
     assert (await ok.json())["status"] == "available"
-    assert env.engine.agents["agent1"].status is AgentStatus.AVAILABLE
+    assert env.agent("agent1").status is AgentStatus.AVAILABLE
     other = await client.post("/api/agents/agent2/status", json={"status": "available"}, headers=CSRF)
     assert other.status == 403
-    assert env.engine.agents["agent2"].status is AgentStatus.LOGGED_OUT
+    assert env.agent("agent2").status is AgentStatus.LOGGED_OUT
 
 
 async def test_pause_reason_must_be_a_known_one(env: Env) -> None:
@@ -145,7 +145,7 @@ async def test_supervisor_forces_any_agent_status(env: Env) -> None:
     boss = await env.client("boss")
     resp = await boss.post("/api/agents/agent2/status", json={"status": "available"}, headers=CSRF)
     assert resp.status == 200
-    assert env.engine.agents["agent2"].status is AgentStatus.AVAILABLE
+    assert env.agent("agent2").status is AgentStatus.AVAILABLE
     missing = await boss.post("/api/agents/nobody/status", json={"status": "available"}, headers=CSRF)
     assert missing.status == 404
 
@@ -153,7 +153,7 @@ async def test_supervisor_forces_any_agent_status(env: Env) -> None:
 async def test_agent_cannot_read_supervisor_routes_or_another_agents_pop(env: Env) -> None:
     env.set_status("agent1", AgentStatus.AVAILABLE)
     env.call_arrives("c1")
-    assert env.engine.calls["c1"].agent_id == "agent1"
+    assert env.call("c1").agent_id == "agent1"
     agent2 = await env.client("agent2")
     for path in ("/api/agents", "/api/queues", "/api/calls/waiting"):
         assert (await agent2.get(path)).status == 403, path

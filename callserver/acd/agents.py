@@ -1,0 +1,122 @@
+"""Agents in the ACD: their status (their choice) and their state (what the system does with them).
+
+Every state change goes through `Agent.move` (the transition table) and is reported as a fact; the
+router's free list is kept exact after each change: free = available, idle, and no leg still up.
+"""
+
+from __future__ import annotations
+
+from ..facts.model import AgentStateChanged, AgentStatusChanged
+from .commands import Command
+from .model import Agent, AgentState, AgentStatus, Call
+from .state import AcdState
+from .timers import TimerHandler, TimerKind
+
+
+class AgentDesk:
+    def __init__(self, acd: AcdState) -> None:
+        self.acd = acd
+
+    # -- inputs ---------------------------------------------------------------------------------
+
+    def set_status(self, agent_id: str, status: AgentStatus, now: float, reason: str = "") -> None:
+        """The agent (or a supervisor) changes the agent's status; the caller dispatches after."""
+        agent = self.acd.agents[agent_id]
+        agent.resume_at = None
+        if status is AgentStatus.AVAILABLE and agent.status is not AgentStatus.AVAILABLE:
+            agent.idle_since = now
+            agent.no_answers = 0
+        self.change_status(agent, status, reason, now)
+
+    def set_endpoint(self, agent_id: str, endpoint: str, *, remote: bool) -> None:
+        """Where the agent takes calls now (a remote agent logging in with their home number)."""
+        agent = self.acd.agents[agent_id]
+        agent.endpoint, agent.remote = endpoint, remote
+
+    def reset_endpoint(self, agent_id: str) -> None:
+        """Back to the phone the configuration gives the agent."""
+        spec = self.acd.agents[agent_id].spec
+        self.set_endpoint(agent_id, spec.endpoint, remote=spec.remote)
+
+    def end_wrapup(self, agent_id: str, now: float) -> bool:
+        """The agent is done with wrap-up before its time; False when they are not in wrap-up."""
+        agent = self.acd.agents.get(agent_id)
+        if agent is None or agent.state is not AgentState.WRAPUP:
+            return False
+        agent.state_deadline = None
+        self.change_state(agent, AgentState.IDLE, now, None)
+        return True
+
+    # -- what the other parts of the engine do to agents ----------------------------------------
+
+    def change_status(self, agent: Agent, status: AgentStatus, reason: str, now: float) -> None:
+        if agent.status is status and agent.reason == reason:
+            return
+        agent.status, agent.reason = status, reason
+        staffed = status is AgentStatus.AVAILABLE
+        if agent.logged_in_since is not None and not staffed:
+            agent.logged_in_time += now - agent.logged_in_since
+            agent.logged_in_since = None
+        elif staffed and agent.logged_in_since is None:
+            agent.logged_in_since = now
+        self.acd.emit(AgentStatusChanged(agent.id, now, status.value, reason))
+        self.refresh(agent)
+
+    def change_state(self, agent: Agent, new: AgentState, now: float, call_id: str | None) -> None:
+        old = agent.move(new)
+        agent.call_id = call_id
+        if new is AgentState.IDLE:
+            agent.idle_since = now
+            if agent.busy_since is not None:
+                agent.busy_time += now - agent.busy_since
+                agent.busy_since = None
+        elif agent.busy_since is None:
+            agent.busy_since = now
+        self.acd.emit(AgentStateChanged(agent.id, now, old.value, new.value, call_id))
+        self.refresh(agent)
+
+    def refresh(self, agent: Agent) -> None:
+        """Keep the router's free list exact: free = available, idle, and no leg still up."""
+        router = self.acd.router
+        if agent.can_take_call and not self.acd.has_legs(agent.id):
+            if agent.id not in router.free:
+                router.agent_free(agent)
+                self.acd.dirty_agents.append(agent.id)
+        else:
+            router.agent_busy(agent)
+
+    def pause_after_failure(self, agent: Agent, reason: str, now: float, *, threshold: int) -> None:
+        """One more offer not answered: paused once `threshold` in a row (resumed later if configured)."""
+        agent.no_answers += 1
+        if agent.status is not AgentStatus.AVAILABLE or agent.no_answers < threshold:
+            return
+        self.change_status(agent, AgentStatus.PAUSED, reason, now)
+        if self.acd.no_answer_resume is not None:
+            agent.resume_at = now + self.acd.no_answer_resume
+            self.acd.timers.arm(agent.resume_at, TimerKind.AUTO_RESUME, agent.id)
+
+    def after_call(self, agent: Agent, call: Call, now: float) -> None:
+        """The agent's part in a call is over: wrap-up if the queue has one, else idle."""
+        wrapup = self.acd.queues[call.queue].wrapup
+        if wrapup > 0:
+            self.change_state(agent, AgentState.WRAPUP, now, call.id)
+            agent.state_deadline = now + wrapup
+            self.acd.timers.arm(agent.state_deadline, TimerKind.AGENT_DEADLINE, agent.id)
+        else:
+            self.change_state(agent, AgentState.IDLE, now, None)
+
+    # -- timers ---------------------------------------------------------------------------------
+
+    def auto_resume_timer(self) -> TimerHandler:
+        return TimerHandler(self._resume_live, self._resume)
+
+    def _resume_live(self, agent_id: str, at: float) -> bool:
+        agent = self.acd.agents.get(agent_id)
+        return agent is not None and agent.resume_at == at
+
+    def _resume(self, agent_id: str, now: float) -> list[Command]:
+        agent = self.acd.agents[agent_id]
+        agent.resume_at = None
+        if agent.status is AgentStatus.PAUSED:
+            self.change_status(agent, AgentStatus.AVAILABLE, "", now)
+        return []

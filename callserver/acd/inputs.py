@@ -1,0 +1,128 @@
+"""PBX events as ACD engine inputs: the table of events the ACD subscribes to, and what each means
+for the engine (a hangup ends a call or a leg, a bridge connects a call, a key press may ask for a
+callback, the link going down holds offers, coming back resynchronises), and what the PBX adapter
+reports about the legs it originates.
+
+A hangup can beat the inbound script's report of the same caller (the AGI reply races the AMI
+event): recent hangups of unknown channels are kept, so such a call is recorded as abandoned
+instead of waiting forever.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+
+from ..pbx.events import (
+    BridgeEntered,
+    ChannelHungUp,
+    DtmfReceived,
+    InboundCall,
+    OriginateResult,
+    PbxConnected,
+    PbxDisconnected,
+)
+from ..pbx.hub import Subscriptions
+from .commands import Command
+from .engine import AcdEngine
+
+log = logging.getLogger("callserver.acd.adapter")
+
+RECENT_HANGUPS = 1000
+
+
+class PbxInputs:
+    def __init__(
+        self,
+        engine: AcdEngine,
+        *,
+        apply: Callable[[list[Command]], None],
+        clock: Callable[[], float],
+        on_link_up: Callable[[], None],
+        on_channel_gone: Callable[[str], None],
+    ) -> None:
+        self.engine = engine
+        self.apply = apply
+        self.clock = clock
+        self.on_link_up = on_link_up
+        self.on_channel_gone = on_channel_gone
+        self._recent_hangups: OrderedDict[str, float] = OrderedDict()
+
+    def subscriptions(self) -> Subscriptions:
+        """The PBX events the ACD follows: the engine reacts at once, I/O goes to tasks."""
+        return (
+            Subscriptions("acd")
+            .on(ChannelHungUp, self._on_hangup)
+            .on(OriginateResult, self._on_originate_result)
+            .on(BridgeEntered, self._on_bridge_enter)
+            .on(DtmfReceived, self._on_dtmf)
+            .on(PbxConnected, self._on_connected)
+            .on(PbxDisconnected, self._on_disconnected)
+        )
+
+    def inbound_call(self, call: InboundCall, queue: str, data: dict[str, object] | None) -> None:
+        now = self.clock()
+        self.apply(
+            self.engine.call_arrived(
+                call.uniqueid,
+                channel=call.channel,
+                caller_num=call.caller_num,
+                caller_name=call.caller_name,
+                dnis=call.dnis,
+                queue=queue,
+                now=now,
+                data=data,
+            )
+        )
+        if self._recent_hangups.pop(call.uniqueid, None) is not None:
+            self.apply(self.engine.caller_hung_up(call.uniqueid, now))
+
+    def _on_hangup(self, event: ChannelHungUp) -> None:
+        now = self.clock()
+        engine = self.engine
+        if event.uniqueid in engine.calls:
+            self.apply(engine.caller_hung_up(event.uniqueid, now))
+        elif event.uniqueid in engine.legs:
+            self.apply(engine.leg_hung_up(event.uniqueid, now))
+        else:
+            self._recent_hangups[event.uniqueid] = now
+            if len(self._recent_hangups) > RECENT_HANGUPS:
+                self._recent_hangups.popitem(last=False)
+        self.on_channel_gone(event.uniqueid)
+
+    def _on_originate_result(self, event: OriginateResult) -> None:
+        if event.uniqueid in self.engine.legs:
+            now = self.clock()
+            if event.success:
+                self.apply(self.engine.leg_picked_up(event.uniqueid, now))
+            else:
+                self.apply(self.engine.leg_failed(event.uniqueid, now))
+
+    def _on_bridge_enter(self, event: BridgeEntered) -> None:
+        # state comes from the legs: an agent leg in a bridge is a connected call
+        if event.uniqueid in self.engine.legs:
+            self.apply(self.engine.leg_answered(event.uniqueid, self.clock()))
+
+    def _on_dtmf(self, event: DtmfReceived) -> None:
+        if event.uniqueid in self.engine.calls and event.direction.lower() == "received":
+            self.apply(self.engine.dtmf(event.uniqueid, event.digit, self.clock()))
+
+    def _on_connected(self, event: PbxConnected) -> None:
+        log.info("PBX link up%s: resynchronising", " again" if event.reconnect else "")
+        self.on_link_up()
+
+    def _on_disconnected(self, event: PbxDisconnected) -> None:
+        log.warning("PBX link down (%s): offers held until it is back", event.reason)
+        self.apply(self.engine.set_pbx_ready(False, self.clock()))
+
+    # -- what the PBX adapter reports about the legs it originates (adapter.LegFeedback) --------
+
+    def leg_unreachable(self, leg_id: str) -> None:
+        self.apply(self.engine.leg_failed(leg_id, self.clock(), unreachable=True))
+
+    def leg_not_sent(self, leg_id: str) -> None:
+        self.apply(self.engine.pbx_error(leg_id, self.clock()))
+
+    def leg_live(self, leg_id: str) -> bool:
+        return leg_id in self.engine.legs

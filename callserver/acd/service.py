@@ -1,0 +1,326 @@
+"""The ACD as the rest of callserver uses it: verbs (a status change, a transfer, a voicemail task)
+and read-only views (agents, calls, queues), over the engine run against a PBX.
+
+Everything outside `acd/` goes through here, never to the engine itself. The service feeds the
+engine the PBX events it subscribes to, runs its timers, carries out its commands (adapter.py),
+publishes its facts, and resynchronises it with the PBX on every (re)connect (resync.py). The engine
+is only ever touched from the event loop, one input at a time, so it needs no lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from ..facts.model import CallRejected, Fact
+from ..pbx.actions import PbxActions, PbxError
+from ..pbx.channels import ChannelNames
+from ..pbx.dialplan import Context
+from ..pbx.events import InboundCall
+from ..pbx.hub import Subscriptions
+from .adapter import PbxCommands
+from .commands import Command, OriginateAgentLeg
+from .engine import AcdEngine
+from .inputs import PbxInputs
+from .model import AgentStatus, CallKind
+from .resync import Resync
+from .views import AgentView, CallView, LegView, QueueLoad, agent_view, call_view, leg_view, queue_load
+from .views import waiting_calls as waiting_views
+
+log = logging.getLogger("callserver.acd.adapter")
+
+
+class UnknownAgent(KeyError):
+    """No agent with that id in the configuration."""
+
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """The PBX work an engine decision left to do, held until the caller's channel has moved.
+
+    Call control moves the caller first and then `carry_out`s this, so the hangup of the agent leg
+    a transfer releases never reads as "the agent ended the call".
+    """
+
+    commands: tuple[Command, ...]
+
+
+class AcdService:
+    def __init__(
+        self,
+        engine: AcdEngine,
+        pbx: PbxActions,
+        *,
+        channels: ChannelNames,
+        on_fact: Callable[[Fact], None],
+        clock: Callable[[], float] = time.time,
+        reconcile_every: float | None = 30.0,
+    ) -> None:
+        self._engine = engine
+        self.channels = channels
+        self.on_fact = on_fact
+        self.clock = clock
+        self.reconcile_every = reconcile_every
+        self._inputs = PbxInputs(
+            engine,
+            apply=self._apply,
+            clock=clock,
+            on_link_up=lambda: self._resync.start(),
+            on_channel_gone=lambda uniqueid: self._commands.channel_gone(uniqueid),
+        )
+        self._commands = PbxCommands(pbx, channels, self._inputs, clock)
+        self._resync = Resync(
+            engine, pbx, channels, self._commands, apply=self._apply, spawn=self._spawn, clock=clock
+        )
+        self._wake = asyncio.Event()
+        self._changed = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._timer_task: asyncio.Task[None] | None = None
+        self._reconcile_task: asyncio.Task[None] | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._timer_task = asyncio.create_task(self._timer_loop(), name="acd-timers")
+        if self.reconcile_every:
+            self._reconcile_task = asyncio.create_task(self._reconcile_loop(), name="acd-reconcile")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._timer_task, self._reconcile_task) if t is not None]
+        tasks += list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await self._resync.stop()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._flush_facts()
+
+    def hold_offers(self) -> None:
+        """No offers until the PBX link is up and resynchronised (the server starting)."""
+        self._apply(self._engine.set_pbx_ready(False, self.clock()))
+
+    @property
+    def resyncs(self) -> int:
+        """How many resynchronisations with the PBX have completed."""
+        return self._resync.runs
+
+    async def wait_for(self, predicate: Callable[[], bool]) -> None:
+        """Wait until `predicate()` holds, re-checking after each engine input (for tests, tools)."""
+        while not predicate():
+            self._changed.clear()
+            await self._changed.wait()
+
+    # -- PBX events ---------------------------------------------------------------------------
+
+    def subscriptions(self) -> Subscriptions:
+        """The PBX events the ACD follows (see inputs.py)."""
+        return self._inputs.subscriptions()
+
+    # -- verbs: callers and scripts -------------------------------------------------------------
+
+    def inbound_call(self, call: InboundCall, queue: str, data: dict[str, object] | None = None) -> None:
+        """A caller reached the inbound AGI and was routed to `queue` (variables already set).
+
+        `data` (IVR answers, customer record) uses requirement names: `call.language`, `customer.vip`.
+        """
+        self._inputs.inbound_call(call, queue, data)
+
+    def reject_call(self, call: InboundCall, reason: str) -> None:
+        """Record a call no queue takes (the dialplan tells the caller and hangs up)."""
+        self.on_fact(
+            CallRejected(
+                call.uniqueid,
+                self.clock(),
+                call.channel,
+                call.caller_num,
+                call.caller_name,
+                call.dnis,
+                reason,
+            )
+        )
+
+    def claim_leg(self, leg_id: str) -> str | None:
+        """The agent accepted: the dialplan action for this leg (`bridge`, `dial`), or None if refused."""
+        engine = self._engine
+        self._apply(engine.leg_claim(leg_id, self.clock()))
+        leg = engine.legs.get(leg_id)
+        if leg is None or not leg.claimed:
+            return None
+        call = engine.calls.get(leg.call_id)
+        callback = call is not None and call.kind is CallKind.CALLBACK
+        return (Context.AGENT_DIAL if callback else Context.AGENT_BRIDGE).agent_choice
+
+    def leg_refused(self, leg_id: str) -> None:
+        """A remote agent did not press the accept key: counts as not answering."""
+        self._apply(self._engine.leg_failed(leg_id, self.clock()))
+
+    def task_arrived(
+        self, task_id: str, *, queue: str, data: dict[str, object] | None, caller_num: str = ""
+    ) -> None:
+        """Work that is not a live call (a voicemail) to route like one, behind live calls."""
+        self._apply(
+            self._engine.task_arrived(
+                task_id, queue=queue, data=data, now=self.clock(), caller_num=caller_num
+            )
+        )
+
+    def task_done(self, task_id: str) -> None:
+        """The agent finished the task: they are free for the next call or task."""
+        self._apply(self._engine.task_done(task_id, self.clock()))
+
+    # -- verbs: agents --------------------------------------------------------------------------
+
+    def set_status(self, agent_id: str, status: AgentStatus, reason: str = "") -> AgentView:
+        """The agent's own choice (or a supervisor's for them): available, paused + reason, logged out."""
+        self._known_agent(agent_id)
+        self._apply(self._engine.set_status(agent_id, status, self.clock(), reason))
+        return agent_view(self._engine.agents[agent_id])
+
+    def set_endpoint(self, agent_id: str, endpoint: str, *, remote: bool) -> AgentView:
+        """Where the agent takes calls from now on (a remote agent on their home number)."""
+        self._known_agent(agent_id)
+        self._engine.set_endpoint(agent_id, endpoint, remote=remote)
+        return agent_view(self._engine.agents[agent_id])
+
+    def reset_endpoint(self, agent_id: str) -> AgentView:
+        """Back to the phone the configuration gives the agent."""
+        self._known_agent(agent_id)
+        self._engine.reset_endpoint(agent_id)
+        return agent_view(self._engine.agents[agent_id])
+
+    def wrapup_done(self, agent_id: str) -> None:
+        """End the agent's wrap-up now (no-op when they are not in wrap-up)."""
+        self._apply(self._engine.wrapup_done(agent_id, self.clock()))
+
+    def _known_agent(self, agent_id: str) -> None:
+        if agent_id not in self._engine.agents:
+            raise UnknownAgent(agent_id)
+
+    # -- verbs: call control (NotAllowed when the call's state does not permit it) -------------
+
+    def hold(self, call_id: str) -> None:
+        self._apply(self._engine.hold(call_id, self.clock()))
+
+    def resume(self, call_id: str) -> None:
+        self._apply(self._engine.resume(call_id, self.clock()))
+
+    def transfer_to_queue(self, call_id: str, queue: str) -> Deferred:
+        return Deferred(tuple(self._engine.transfer_to_queue(call_id, queue, self.clock())))
+
+    def transfer_to_agent(self, call_id: str, agent_id: str) -> Deferred:
+        return Deferred(tuple(self._engine.transfer_to_agent(call_id, agent_id, self.clock())))
+
+    def transfer_out(self, call_id: str, number: str) -> Deferred:
+        return Deferred(tuple(self._engine.transfer_out(call_id, number, self.clock())))
+
+    def consult_agent(self, call_id: str, agent_id: str) -> Deferred:
+        """A colleague to ring for the agent to consult; `ring_consult` places the call."""
+        return Deferred(tuple(self._engine.consult_agent(call_id, agent_id, self.clock())))
+
+    def consult_complete(self, call_id: str) -> Deferred:
+        return Deferred(tuple(self._engine.consult_complete(call_id, self.clock())))
+
+    def consult_cancel(self, call_id: str) -> None:
+        self._apply(self._engine.consult_cancel(call_id, self.clock()))
+
+    def carry_out(self, decision: Deferred) -> None:
+        """Run what a decision left to do, now that the caller has moved."""
+        self._apply(list(decision.commands))
+
+    async def ring_consult(self, decision: Deferred) -> str:
+        """Place the consultation leg of `consult_agent` and wait until the PBX has taken it.
+
+        Returns the leg's id; PbxError (the leg then counts as unreachable) when it could not."""
+        consult = next(
+            c for c in decision.commands if isinstance(c, OriginateAgentLeg) and c.purpose == "consult"
+        )
+        self._apply([c for c in decision.commands if c is not consult])
+        try:
+            await self._commands.originate_leg(consult)
+        except PbxError as err:
+            log.warning("consultation leg %s not placed: %s", consult.leg_id, err)
+            self._inputs.leg_unreachable(consult.leg_id)
+            raise
+        return consult.leg_id
+
+    # -- views ----------------------------------------------------------------------------------
+
+    def agent(self, agent_id: str) -> AgentView | None:
+        agent = self._engine.agents.get(agent_id)
+        return agent_view(agent) if agent is not None else None
+
+    def agents(self) -> list[AgentView]:
+        """Every agent, in configuration order."""
+        return [agent_view(a) for a in self._engine.agents.values()]
+
+    def call(self, call_id: str) -> CallView | None:
+        """A live call (waiting, offered, connected) or voicemail task; None once it has ended."""
+        call = self._engine.calls.get(call_id)
+        return call_view(call) if call is not None else None
+
+    def calls(self) -> list[CallView]:
+        return [call_view(c) for c in self._engine.calls.values()]
+
+    def waiting_calls(self) -> list[CallView]:
+        """Calls not yet connected, in the order they queued."""
+        return waiting_views(self._engine.calls.values())
+
+    def leg(self, leg_id: str) -> LegView | None:
+        """An agent leg the ACD placed and is still up; None otherwise."""
+        leg = self._engine.legs.get(leg_id)
+        return leg_view(leg, self._engine.agents[leg.agent_id]) if leg is not None else None
+
+    def legs(self) -> list[LegView]:
+        return [leg_view(leg, self._engine.agents[leg.agent_id]) for leg in self._engine.legs.values()]
+
+    def queues(self) -> list[str]:
+        """Queue names, in configuration order."""
+        return list(self._engine.queues)
+
+    def has_queue(self, name: str) -> bool:
+        return name in self._engine.queues
+
+    def queue_load(self, name: str) -> QueueLoad:
+        return queue_load(name, self._engine.calls.values(), self._engine.agents.values())
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _apply(self, commands: list[Command]) -> None:
+        """Publish the engine's facts, start its commands, and wake whoever waits on a change."""
+        self._flush_facts()
+        for command in commands:
+            self._spawn(self._commands.execute(command))
+        self._wake.set()
+        self._changed.set()
+
+    def _flush_facts(self) -> None:
+        for fact in self._engine.pop_facts():
+            self.on_fact(fact)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _timer_loop(self) -> None:
+        while True:
+            deadline = self._engine.next_deadline()
+            delay = None if deadline is None else max(0.0, deadline - self.clock())
+            self._wake.clear()
+            try:
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+            self._apply(self._engine.on_timer(self.clock()))
+
+    async def _reconcile_loop(self) -> None:
+        """Periodic check against the channels the PBX reports: no phantom ringing or on-call agent."""
+        assert self.reconcile_every is not None
+        while True:
+            await asyncio.sleep(self.reconcile_every)  # a period, not a poll for a condition
+            if self._engine.pbx_ready:
+                self._resync.start(periodic=True)
