@@ -145,8 +145,6 @@ class CallServer:
         if self.mqtt is not None:
             await self.mqtt.stop()
         await self.writer.stop()
-        if self.vm_store is not None:
-            await self.vm_store.close()
         await self.store.close()
 
 
@@ -236,7 +234,7 @@ async def start_server(
         if on_ivr_progress is not None:
             on_ivr_progress(p)
 
-    vm_store = await VoicemailStore.open(settings.database_url())
+    vm_store = VoicemailStore(store)
     voicemail = VoicemailService(
         vm_store,
         service,
