@@ -27,7 +27,7 @@ from .ami.adapter import AmiLink
 from .config import QueueConfig, Settings, TimeoutAction
 from .facts.bus import FactBus
 from .facts.describe import describe
-from .inbound.script import InboundScript, IvrDeps, store_linker
+from .inbound.script import InboundScript, IvrDeps, fact_linker
 from .ivr.lookup import StaticFigures, StoreLookup
 from .ivr.progress import IvrPresence, IvrProgress
 from .ivr.prompt_build import prompt_cache_dir
@@ -254,7 +254,7 @@ async def start_server(
             lookup=StoreLookup(store, StaticFigures.from_seed_csv(seed) if seed else None),
             prompts=FilePrompts(SynthPrompts(synth)),
             presence=IvrPresence(time.time, on_progress),
-            link_customer=store_linker(writer, store),
+            link_customer=fact_linker(bus.publish, time.time),
             clock=ivr_clock,
             voicemail=voicemail,
             recordings_dir=recordings,
@@ -274,6 +274,7 @@ async def start_server(
             control=control,
             metrics=metrics,
             voicemail=voicemail,
+            facts_stored=writer.flush,
         )
     )
     web_runner = await start_web(web_app, settings.web.host, settings.web.port)

@@ -3,7 +3,7 @@ batches, and read queries that return frozen records.
 
 Open it once in the composition root (`await Store.open(url)`), hand it to the FactWriter, the
 HTTP API and the voicemail repository, and `await store.close()` at shutdown so no connection is
-left behind.
+left behind. Call rows change only through `apply` (the FactWriter): there is no other write.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -26,7 +26,7 @@ from callserver.store import customers as cust
 from callserver.store.customers import CustomerConflict
 from callserver.store.facts import apply_fact
 from callserver.store.migrate import upgrade
-from callserver.store.models import Agent, Call, CallEvent, CallOffer, Customer, Queue, utc
+from callserver.store.models import Agent, Call, CallEvent, CallOffer, Customer, Queue
 from callserver.store.records import (
     CallRecord,
     CustomerFields,
@@ -165,14 +165,6 @@ class Store:
             raise CustomerConflict(str(fields.account)) from err
         return None if saved is None else await self.customer(saved)
 
-    async def link_customer(self, call_id: str, customer_id: int | None) -> None:
-        """Attach a call to a customer identified later (for instance by account in the IVR)."""
-        async with self._sessions.begin() as s:
-            call = await s.get(Call, call_id)
-            if call is None:
-                raise KeyError(f"unknown call '{call_id}'")
-            call.customer_id = customer_id
-
     # --- facts ---------------------------------------------------------------------------------
 
     async def apply(self, facts: Sequence[Fact]) -> None:
@@ -182,17 +174,6 @@ class Store:
         async with self._sessions.begin() as s:
             for fact in facts:
                 await apply_fact(s, fact)
-
-    async def save_wrapup(self, call_id: str, outcome: str, note: str, at: float) -> bool:
-        """Record the agent's wrap-up on the call row (a later save replaces it); False if no such call."""
-        query = (
-            update(Call)
-            .where(Call.id == call_id)
-            .values(wrapup_outcome=outcome, wrapup_note=note, wrapup_at=utc(at))
-        )
-        async with self._sessions.begin() as s:
-            result = await s.execute(query)
-            return bool(getattr(result, "rowcount", 0))
 
     # --- reading -------------------------------------------------------------------------------
 
