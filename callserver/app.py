@@ -27,7 +27,7 @@ from .ami.adapter import AmiLink
 from .config import QueueConfig, Settings, TimeoutAction
 from .facts.bus import FactBus
 from .facts.describe import describe
-from .inbound.script import InboundScript, IvrDeps, store_linker
+from .inbound.script import InboundScript, IvrDeps, fact_linker
 from .ivr.lookup import StaticFigures, StoreLookup
 from .ivr.progress import IvrPresence, IvrProgress
 from .ivr.prompt_build import prompt_synth
@@ -150,8 +150,6 @@ class CallServer:
         if self.mqtt is not None:
             await self.mqtt.stop()
         await self.writer.stop()
-        if self.vm_store is not None:
-            await self.vm_store.close()
         await self.store.close()
 
 
@@ -239,7 +237,7 @@ async def start_server(
         if on_ivr_progress is not None:
             on_ivr_progress(p)
 
-    vm_store = await VoicemailStore.open(settings.database_url())
+    vm_store = VoicemailStore(store)
     voicemail = VoicemailService(
         vm_store,
         service,
@@ -267,7 +265,7 @@ async def start_server(
             lookup=StoreLookup(store, StaticFigures.from_seed_csv(seed) if seed else None),
             prompts=FilePrompts(SynthPrompts(synth), sounds=sounds),
             presence=IvrPresence(time.time, on_progress),
-            link_customer=store_linker(writer, store),
+            link_customer=fact_linker(bus.publish, time.time),
             clock=ivr_clock,
             voicemail=voicemail,
             recordings_dir=recordings,
@@ -288,6 +286,7 @@ async def start_server(
             control=control,
             metrics=metrics,
             voicemail=voicemail,
+            facts_stored=writer.flush,
         )
     )
     web_runner = await start_web(web_app, settings.web.host, settings.web.port)

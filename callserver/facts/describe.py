@@ -1,40 +1,67 @@
-"""One log line per ACD fact, in one format, so an operator can follow calls in the server log."""
+"""One log line per fact, in one format, so an operator can follow calls in the server log."""
 
 from __future__ import annotations
+
+from typing import assert_never
 
 from .model import (
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
+    CallbackRequested,
     CallEnded,
+    CallHeld,
+    CallLinkedToCustomer,
     CallOffered,
     CallQueued,
     CallRejected,
     CallRequeued,
+    CallResumed,
+    CallTransferred,
+    CallWrappedUp,
     Fact,
     OfferEnded,
 )
 
 
+def _by(agent_id: str | None) -> str:
+    return f" by {agent_id}" if agent_id else ""
+
+
 def describe(fact: Fact) -> str:
-    if isinstance(fact, CallQueued):
-        return f"call {fact.call_id} from {fact.caller_num} queued in {fact.queue}"
-    if isinstance(fact, CallOffered):
-        return f"call {fact.call_id} offered to {fact.agent_id} (attempt {fact.attempt})"
-    if isinstance(fact, OfferEnded):
-        return f"call {fact.call_id} offer to {fact.agent_id} ended: {fact.result.value}"
-    if isinstance(fact, CallAnswered):
-        return f"call {fact.call_id} answered by {fact.agent_id} after {fact.wait:.1f}s"
-    if isinstance(fact, CallRequeued):
-        return f"call {fact.call_id} overflows from {fact.from_queue} to {fact.to_queue}"
-    if isinstance(fact, CallEnded):
-        who = f" with {fact.agent_id}" if fact.agent_id else ""
-        return f"call {fact.call_id} ended {fact.outcome.value}{who} (waited {fact.wait:.1f}s)"
-    if isinstance(fact, CallRejected):
-        return f"call {fact.call_id} from {fact.caller_num} to {fact.dnis} rejected: {fact.reason}"
-    if isinstance(fact, AgentStatusChanged):
-        reason = f" ({fact.reason})" if fact.reason else ""
-        return f"agent {fact.agent_id} is {fact.status}{reason}"
-    if isinstance(fact, AgentStateChanged):
-        return f"agent {fact.agent_id}: {fact.old} -> {fact.new}"
-    return repr(fact)
+    match fact:
+        case CallQueued():
+            return f"call {fact.call_id} from {fact.caller_num} queued in {fact.queue}"
+        case CallOffered():
+            return f"call {fact.call_id} offered to {fact.agent_id} (attempt {fact.attempt})"
+        case OfferEnded():
+            return f"call {fact.call_id} offer to {fact.agent_id} ended: {fact.result.value}"
+        case CallAnswered():
+            return f"call {fact.call_id} answered by {fact.agent_id} after {fact.wait:.1f}s"
+        case CallRequeued():
+            return f"call {fact.call_id} overflows from {fact.from_queue} to {fact.to_queue}"
+        case CallEnded():
+            who = f" with {fact.agent_id}" if fact.agent_id else ""
+            return f"call {fact.call_id} ended {fact.outcome.value}{who} (waited {fact.wait:.1f}s)"
+        case CallHeld():
+            return f"call {fact.call_id} put on hold{_by(fact.agent_id)}"
+        case CallResumed():
+            return f"call {fact.call_id} taken off hold{_by(fact.agent_id)} after {fact.held:.1f}s"
+        case CallTransferred():
+            return f"call {fact.call_id} transferred to {fact.kind} {fact.target}{_by(fact.agent_id)}"
+        case CallbackRequested():
+            return f"call {fact.call_id} in {fact.queue}: callback requested to {fact.number}"
+        case CallRejected():
+            return f"call {fact.call_id} from {fact.caller_num} to {fact.dnis} rejected: {fact.reason}"
+        case CallWrappedUp():
+            return f"call {fact.call_id} wrapped up as {fact.code} by {fact.by}"
+        case CallLinkedToCustomer():
+            customer = "no customer" if fact.customer_id is None else f"customer {fact.customer_id}"
+            return f"call {fact.call_id} linked to {customer} by {fact.by}"
+        case AgentStatusChanged():
+            reason = f" ({fact.reason})" if fact.reason else ""
+            return f"agent {fact.agent_id} is {fact.status}{reason}"
+        case AgentStateChanged():
+            return f"agent {fact.agent_id}: {fact.old} -> {fact.new}"
+        case _:
+            assert_never(fact)

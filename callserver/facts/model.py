@@ -1,7 +1,9 @@
-"""Facts the ACD engine reports: what happened to calls and agents, in order.
+"""Facts: what happened to calls and agents, in order; the only way a call's record changes.
 
-The service hands them to the store (one row per call plus an append-only log), to MQTT and to the
-live web channel. They are frozen and carry the engine's virtual time `at` (seconds, float).
+Most come from the ACD engine; the wrap-up and the customer link come from people (an agent's
+form, the IVR). The bus hands every one of them to the store (one row per call plus an
+append-only log), to MQTT, to the live web channel and to the server log. They are frozen and
+carry the time `at` (Unix seconds, float).
 """
 
 from __future__ import annotations
@@ -142,6 +144,36 @@ class CallRejected:
 
 
 @dataclass(frozen=True, slots=True)
+class CallWrappedUp:
+    """The agent's wrap-up of a call: an outcome code from the configured list and a free note.
+
+    A later wrap-up of the same call replaces the earlier one. `agent_id` is the agent who handled
+    the call (None if none did); `by` the web login that saved it (the agent or a supervisor).
+    """
+
+    call_id: str
+    at: float
+    agent_id: str | None
+    code: str
+    note: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallLinkedToCustomer:
+    """The call belongs to this customer (None: to no customer), overriding the caller-number match.
+
+    `by` says who knew: `ivr` (the caller identified themself, e.g. by account number) or the web
+    login of an agent or supervisor.
+    """
+
+    call_id: str
+    at: float
+    customer_id: int | None
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
 class AgentStatusChanged:
     """The agent's own choice (or one forced on them): logged_out, available, paused + reason."""
 
@@ -174,6 +206,8 @@ Fact = (
     | CallTransferred
     | CallbackRequested
     | CallRejected
+    | CallWrappedUp
+    | CallLinkedToCustomer
     | AgentStatusChanged
     | AgentStateChanged
 )

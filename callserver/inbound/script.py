@@ -15,11 +15,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Protocol
 
 from ..acd.service import AcdService
 from ..agi.session import AgiHangup, AgiSession, inbound_call
 from ..config import Settings
+from ..facts.model import CallLinkedToCustomer, Fact
 from ..ivr.actions import ToQueue, ToVoicemail, Transfer
 from ..ivr.model import FlowConfig, IvrConfig, VoicemailNode
 from ..ivr.progress import IvrPresence
@@ -34,23 +34,14 @@ log = logging.getLogger("callserver.inbound.script")
 
 # customer fields handed to the ACD (requirements, priority, screen-pop) when the IVR found one
 CUSTOMER_DATA = ("vip", "language", "name", "account")
-LinkCustomer = Callable[[str, int], Awaitable[None]]
+LinkCustomer = Callable[[str, int], None]
 
 
-class CallRows(Protocol):
-    async def flush(self) -> None: ...
+def fact_linker(publish: Callable[[Fact], None], clock: Callable[[], float]) -> LinkCustomer:
+    """`link_customer` for IvrDeps: the link is a fact on the bus, behind the call's CallQueued."""
 
-
-class CustomerLinks(Protocol):
-    async def link_customer(self, call_id: str, customer_id: int | None) -> None: ...
-
-
-def store_linker(writer: CallRows, store: CustomerLinks) -> LinkCustomer:
-    """`link` for IvrDeps: the call row is written from the ACD's facts, so wait for it first."""
-
-    async def link(call_id: str, customer_id: int) -> None:
-        await writer.flush()
-        await store.link_customer(call_id, customer_id)
+    def link(call_id: str, customer_id: int) -> None:
+        publish(CallLinkedToCustomer(call_id, clock(), customer_id, by="ivr"))
 
     return link
 
@@ -186,7 +177,7 @@ class InboundScript:
                 # the caller left between the menu and the queue: the ACD hears the hang-up via AMI
                 self.service.inbound_call(call, action.queue, data)
             if customer_id is not None:
-                await _link(ivr, call.uniqueid, customer_id)
+                ivr.link_customer(call.uniqueid, customer_id)
         elif isinstance(action, ToVoicemail):
             await self._voicemail(session, call, ivr, action, data, customer_id)
         elif isinstance(action, Transfer):
@@ -261,14 +252,6 @@ def _customer_id(result: IvrResult) -> int | None:
     customer: Mapping[str, object] = result.customer or {}
     value = customer.get("id")
     return value if isinstance(value, int) else None
-
-
-async def _link(ivr: IvrDeps, call_id: str, customer_id: int) -> None:
-    try:
-        await ivr.link_customer(call_id, customer_id)
-    except Exception:
-        # the call goes on regardless; only the history misses the customer
-        log.exception("call %s: could not link customer %s", call_id, customer_id)
 
 
 def _mailbox_of(flow: FlowConfig, result: IvrResult) -> list[tuple[str, str | None]]:

@@ -2,23 +2,31 @@
 
 `<prefix>/<site>/calls/<call-id>/<event>` and `<prefix>/<site>/agents/<agent-id>/<event>`; payloads
 are JSON objects with `v` (format version), `event`, `at` (Unix seconds) and the event's fields.
+The mapping is one exhaustive `match`, so a fact type without a topic fails the type check.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, assert_never
 
 from callserver.facts.model import (
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
+    CallbackRequested,
     CallEnded,
+    CallHeld,
+    CallLinkedToCustomer,
     CallOffered,
     CallQueued,
     CallRejected,
     CallRequeued,
+    CallResumed,
+    CallTransferred,
+    CallWrappedUp,
     Fact,
     OfferEnded,
 )
@@ -32,47 +40,84 @@ def topic_part(value: str) -> str:
     return _UNSAFE.sub("_", value) or "_"
 
 
+@dataclass(frozen=True, slots=True)
+class _Message:
+    level: str  # "calls" or "agents"
+    key: str  # the payload field naming the subject: call_id or agent_id
+    subject: str
+    event: str
+    fields: dict[str, Any]
+
+
+def _call(call_id: str, event: str, /, **fields: Any) -> _Message:
+    return _Message("calls", "call_id", call_id, event, fields)
+
+
+def _agent(agent_id: str, event: str, /, **fields: Any) -> _Message:
+    return _Message("agents", "agent_id", agent_id, event, fields)
+
+
+def _message(fact: Fact) -> _Message:
+    match fact:
+        case CallQueued():
+            return _call(
+                fact.call_id,
+                "queued",
+                queue=fact.queue,
+                caller_num=fact.caller_num,
+                caller_name=fact.caller_name,
+                dnis=fact.dnis,
+            )
+        case CallRequeued():
+            return _call(fact.call_id, "requeued", from_queue=fact.from_queue, to_queue=fact.to_queue)
+        case CallOffered():
+            return _call(
+                fact.call_id, "offered", queue=fact.queue, agent_id=fact.agent_id, attempt=fact.attempt
+            )
+        case OfferEnded():
+            return _call(fact.call_id, "offer_ended", agent_id=fact.agent_id, result=fact.result.value)
+        case CallAnswered():
+            return _call(fact.call_id, "answered", queue=fact.queue, agent_id=fact.agent_id, wait=fact.wait)
+        case CallEnded():
+            return _call(
+                fact.call_id,
+                "ended",
+                queue=fact.queue,
+                outcome=fact.outcome.value,
+                agent_id=fact.agent_id,
+                wait=fact.wait,
+            )
+        case CallHeld():
+            return _call(fact.call_id, "held", agent_id=fact.agent_id)
+        case CallResumed():
+            return _call(fact.call_id, "resumed", agent_id=fact.agent_id, held=fact.held)
+        case CallTransferred():
+            return _call(
+                fact.call_id, "transferred", agent_id=fact.agent_id, kind=fact.kind, target=fact.target
+            )
+        case CallbackRequested():
+            return _call(fact.call_id, "callback_requested", queue=fact.queue, number=fact.number)
+        case CallRejected():
+            return _call(
+                fact.call_id, "rejected", caller_num=fact.caller_num, dnis=fact.dnis, reason=fact.reason
+            )
+        case CallWrappedUp():
+            return _call(
+                fact.call_id, "wrapped_up", agent_id=fact.agent_id, code=fact.code, note=fact.note, by=fact.by
+            )
+        case CallLinkedToCustomer():
+            return _call(fact.call_id, "customer_linked", customer_id=fact.customer_id, by=fact.by)
+        case AgentStatusChanged():
+            return _agent(fact.agent_id, "status", status=fact.status, reason=fact.reason)
+        case AgentStateChanged():
+            return _agent(fact.agent_id, "state", old=fact.old, new=fact.new, call_id=fact.call_id)
+        case _:
+            assert_never(fact)
+
+
 def message_for(fact: Fact, prefix: str, site: str) -> tuple[str, bytes]:
     """The topic and JSON payload for one fact."""
-    kind: str
-    fields: dict[str, Any]
-    if isinstance(fact, AgentStatusChanged | AgentStateChanged):
-        if isinstance(fact, AgentStatusChanged):
-            kind, fields = "status", {"status": fact.status, "reason": fact.reason}
-        else:
-            kind, fields = "state", {"old": fact.old, "new": fact.new, "call_id": fact.call_id}
-        topic = f"{topic_part(prefix)}/{topic_part(site)}/agents/{topic_part(fact.agent_id)}/{kind}"
-        payload = {"v": VERSION, "event": kind, "at": fact.at, "agent_id": fact.agent_id, **fields}
-        return topic, json.dumps(payload, separators=(",", ":")).encode()
-    if isinstance(fact, CallQueued):
-        kind = "queued"
-        fields = {
-            "queue": fact.queue,
-            "caller_num": fact.caller_num,
-            "caller_name": fact.caller_name,
-            "dnis": fact.dnis,
-        }
-    elif isinstance(fact, CallRequeued):
-        kind, fields = "requeued", {"from_queue": fact.from_queue, "to_queue": fact.to_queue}
-    elif isinstance(fact, CallOffered):
-        kind, fields = "offered", {"queue": fact.queue, "agent_id": fact.agent_id, "attempt": fact.attempt}
-    elif isinstance(fact, OfferEnded):
-        kind, fields = "offer_ended", {"agent_id": fact.agent_id, "result": fact.result.value}
-    elif isinstance(fact, CallAnswered):
-        kind, fields = "answered", {"queue": fact.queue, "agent_id": fact.agent_id, "wait": fact.wait}
-    elif isinstance(fact, CallEnded):
-        kind = "ended"
-        fields = {
-            "queue": fact.queue,
-            "outcome": fact.outcome.value,
-            "agent_id": fact.agent_id,
-            "wait": fact.wait,
-        }
-    elif isinstance(fact, CallRejected):
-        kind = "rejected"
-        fields = {"caller_num": fact.caller_num, "dnis": fact.dnis, "reason": fact.reason}
-    else:
-        raise TypeError(f"no MQTT mapping for {type(fact).__name__}")
-    topic = f"{topic_part(prefix)}/{topic_part(site)}/calls/{topic_part(fact.call_id)}/{kind}"
-    payload = {"v": VERSION, "event": kind, "at": fact.at, "call_id": fact.call_id, **fields}
+    m = _message(fact)
+    topic = f"{topic_part(prefix)}/{topic_part(site)}/{m.level}/{topic_part(m.subject)}/{m.event}"
+    payload = {"v": VERSION, "event": m.event, "at": fact.at, m.key: m.subject, **m.fields}
     return topic, json.dumps(payload, separators=(",", ":")).encode()

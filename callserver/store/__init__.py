@@ -1,9 +1,12 @@
-"""Persistence: schema and migrations, the Store (config mirror, customers, call history) and the
-FactWriter that moves ACD facts to the database off the call-handling path."""
+"""Persistence: schema and migrations, the Store (config mirror, customers, call history, the
+tables of other capabilities such as voicemail) and the FactWriter, the one path by which facts
+change call records, off the call-handling path."""
 
+from callserver.store.customers import CustomerConflict
 from callserver.store.migrate import upgrade
 from callserver.store.records import (
     CallRecord,
+    CustomerFields,
     CustomerRecord,
     EventRecord,
     LoadReport,
@@ -14,6 +17,8 @@ from callserver.store.writer import FactWriter
 
 __all__ = [
     "CallRecord",
+    "CustomerConflict",
+    "CustomerFields",
     "CustomerRecord",
     "EventRecord",
     "FactWriter",

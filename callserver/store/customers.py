@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callserver.store.models import Customer, CustomerPhone
-from callserver.store.records import CustomerRecord
+from callserver.store.records import CustomerFields, CustomerRecord
 
 TAIL = 8
 _SEPARATORS = re.compile(r"[\s().\-/]")
@@ -170,6 +170,39 @@ async def upsert_customer(session: AsyncSession, row: CustomerRow, now: datetime
     )
     await session.flush()
     return created
+
+
+class CustomerConflict(Exception):
+    """Another customer already has that account number."""
+
+
+async def save_customer(
+    session: AsyncSession, customer_id: int | None, fields: CustomerFields, now: datetime
+) -> int | None:
+    """Create (`customer_id` None) or replace a customer and their phones; returns the id, or None
+    when there is no such customer. Raises CustomerConflict when the account is taken."""
+    if fields.account is not None:
+        other = await session.scalar(select(Customer.id).where(Customer.account == fields.account))
+        if other is not None and other != customer_id:
+            raise CustomerConflict(fields.account)
+    if customer_id is None:
+        customer = Customer(created_at=now)
+        session.add(customer)
+    else:
+        found = await session.get(Customer, customer_id)
+        if found is None:
+            return None
+        customer = found
+    customer.name, customer.account, customer.email = fields.name, fields.account, fields.email
+    customer.language, customer.vip, customer.notes = fields.language, fields.vip, fields.notes
+    customer.updated_at = now
+    await session.flush()
+    await session.execute(delete(CustomerPhone).where(CustomerPhone.customer_id == customer.id))
+    session.add_all(
+        CustomerPhone(customer_id=customer.id, number=n, tail=tail_of(n), raw=n) for n in fields.phones
+    )
+    await session.flush()
+    return customer.id
 
 
 async def customer_ids_for_number(session: AsyncSession, number: str) -> list[int]:

@@ -1,16 +1,16 @@
-"""Turning ACD facts into rows: the fact log plus the current picture of each call and offer.
+"""Turning facts into rows: the fact log plus the current picture of each call and offer.
 
-Every handler tolerates repeats and gaps (a call re-adopted after a reconnect is queued again; a
-fact may arrive for a call the store never saw), because a failed batch would otherwise block
-the writer for good.
+This is the only code that writes call rows. Every handler tolerates repeats and gaps (a call
+re-adopted after a reconnect is queued again; a fact may arrive for a call the store never saw),
+because a failed batch would otherwise block the writer for good.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
+import logging
 from enum import Enum
-from typing import Any
+from typing import Any, assert_never
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,17 +22,21 @@ from callserver.facts.model import (
     CallbackRequested,
     CallEnded,
     CallHeld,
+    CallLinkedToCustomer,
     CallOffered,
     CallQueued,
     CallRejected,
     CallRequeued,
     CallResumed,
     CallTransferred,
+    CallWrappedUp,
     Fact,
     OfferEnded,
 )
 from callserver.store.customers import customer_ids_for_number
-from callserver.store.models import Call, CallEvent, CallOffer, utc
+from callserver.store.models import Call, CallEvent, CallOffer, Customer, utc
+
+log = logging.getLogger("callserver.store.facts")
 
 ANSWERED = "answered"
 
@@ -169,39 +173,50 @@ async def _rejected(session: AsyncSession, f: CallRejected) -> None:
     call.wait = 0.0
 
 
-async def _agent_only(session: AsyncSession, f: Any) -> None:
-    """Agent facts live only in the log."""
+async def _wrapped_up(session: AsyncSession, f: CallWrappedUp) -> None:
+    call = await _call(session, f.call_id, f.at)
+    call.wrapup_outcome = f.code
+    call.wrapup_note = f.note
+    call.wrapup_at = utc(f.at)
 
 
-async def _log_only(session: AsyncSession, f: Any) -> None:
-    """Hold, resume, transfer and callback requests live only in the log; the facts that follow
-    them (requeued, answered, ended) update the row."""
-
-
-Handler = Callable[[AsyncSession, Any], Awaitable[None]]
-
-HANDLERS: dict[type, Handler] = {
-    CallQueued: _queued,
-    CallOffered: _offered,
-    OfferEnded: _offer_ended,
-    CallAnswered: _answered,
-    CallRequeued: _requeued,
-    CallEnded: _ended,
-    CallRejected: _rejected,
-    CallHeld: _log_only,
-    CallResumed: _log_only,
-    CallTransferred: _log_only,
-    CallbackRequested: _log_only,
-    AgentStatusChanged: _agent_only,
-    AgentStateChanged: _agent_only,
-}
+async def _linked(session: AsyncSession, f: CallLinkedToCustomer) -> None:
+    call = await _call(session, f.call_id, f.at)
+    if f.customer_id is not None and await session.get(Customer, f.customer_id) is None:
+        # the fact stays in the log; the row keeps its customer rather than failing the batch
+        log.warning("call %s: link by %s to unknown customer %s ignored", f.call_id, f.by, f.customer_id)
+        return
+    call.customer_id = f.customer_id
 
 
 async def apply_fact(session: AsyncSession, fact: Fact) -> None:
     """Log the fact and update the call rows it concerns, inside the caller's transaction."""
-    handler = HANDLERS.get(type(fact))
-    if handler is None:
+    if not isinstance(fact, Fact):  # untyped callers: refuse before anything is written
         raise TypeError(f"the store does not know the fact {type(fact).__name__}")
     session.add(event_row(fact))
-    await handler(session, fact)
+    match fact:
+        case CallQueued():
+            await _queued(session, fact)
+        case CallOffered():
+            await _offered(session, fact)
+        case OfferEnded():
+            await _offer_ended(session, fact)
+        case CallAnswered():
+            await _answered(session, fact)
+        case CallRequeued():
+            await _requeued(session, fact)
+        case CallEnded():
+            await _ended(session, fact)
+        case CallRejected():
+            await _rejected(session, fact)
+        case CallWrappedUp():
+            await _wrapped_up(session, fact)
+        case CallLinkedToCustomer():
+            await _linked(session, fact)
+        case CallHeld() | CallResumed() | CallTransferred() | CallbackRequested():
+            pass  # only in the log; the facts that follow them (requeued, answered, ended) update the row
+        case AgentStatusChanged() | AgentStateChanged():
+            pass  # agent facts live only in the log
+        case _:
+            assert_never(fact)
     await session.flush()

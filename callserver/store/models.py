@@ -1,4 +1,5 @@
-"""Database schema: agents and queues mirrored from config, customers, calls and the fact log.
+"""Database schema: agents and queues mirrored from config, customers, calls, the fact log and
+voicemails.
 
 The ORM classes stay inside `callserver.store`; the public API hands out frozen records instead,
 so no caller can trigger lazy loading (which fails under asyncio) or hold a session open.
@@ -180,6 +181,35 @@ class CallEvent(Base):
     agent_id: Mapped[str | None] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]]
+
+
+class VoicemailRow(Base):
+    """A message left in a mailbox; `callserver.voicemail.store` is its repository."""
+
+    __tablename__ = "voicemails"
+    __table_args__ = (
+        Index("ix_voicemails_status_box", "status", "box"),
+        Index("ix_voicemails_agent_status", "agent_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(64))
+    caller_num: Mapped[str] = mapped_column(String(64), default="")
+    caller_name: Mapped[str] = mapped_column(String(200), default="")
+    # No foreign key: the IVR may carry a customer id the store does not know, and the message
+    # must be kept all the same.
+    customer_id: Mapped[int | None] = mapped_column(BigInteger)
+    box: Mapped[str] = mapped_column(String(140))  # queue:<name> or agent:<id>
+    queue: Mapped[str] = mapped_column(String(64), default="")
+    recorded_at: Mapped[datetime]
+    duration: Mapped[float | None] = mapped_column(Float)
+    path: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # a VoicemailStatus value
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    callback_call_id: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime]
 
 
 def utc(at: float) -> datetime:

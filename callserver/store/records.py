@@ -23,6 +23,19 @@ class CustomerRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerFields:
+    """What a person sets on a customer (screen-pop form): phones already normalised."""
+
+    name: str
+    phones: tuple[str, ...]
+    account: str | None
+    email: str | None
+    language: str | None
+    vip: bool
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallRecord:
     id: str
     channel: str

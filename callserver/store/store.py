@@ -1,8 +1,9 @@
-"""The store: one async engine, config mirrored into agents/queues, facts applied in batches, and
-read queries that return frozen records.
+"""The store: one async engine, config mirrored into agents/queues, customers, facts applied in
+batches, and read queries that return frozen records.
 
-Open it once in the composition root (`await Store.open(url)`), hand it to the FactWriter and to
-the HTTP API, and `await store.close()` at shutdown so no connection is left behind.
+Open it once in the composition root (`await Store.open(url)`), hand it to the FactWriter, the
+HTTP API and the voicemail repository, and `await store.close()` at shutdown so no connection is
+left behind. Call rows change only through `apply` (the FactWriter): there is no other write.
 """
 
 from __future__ import annotations
@@ -14,17 +15,26 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from callserver.config import Settings
 from callserver.facts.model import Fact
 from callserver.store import customers as cust
+from callserver.store.customers import CustomerConflict
 from callserver.store.facts import apply_fact
 from callserver.store.migrate import upgrade
-from callserver.store.models import Agent, Call, CallEvent, CallOffer, Customer, Queue, utc
-from callserver.store.records import CallRecord, CustomerRecord, EventRecord, LoadReport, OfferRecord
+from callserver.store.models import Agent, Call, CallEvent, CallOffer, Customer, Queue
+from callserver.store.records import (
+    CallRecord,
+    CustomerFields,
+    CustomerRecord,
+    EventRecord,
+    LoadReport,
+    OfferRecord,
+)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -54,6 +64,12 @@ class Store:
 
     async def close(self) -> None:
         await self._engine.dispose()
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for the repositories of capabilities whose tables live in this database
+        (voicemail). They never write call rows: those change only through facts."""
+        return self._sessions
 
     # --- configuration -------------------------------------------------------------------------
 
@@ -129,13 +145,25 @@ class Store:
             records = await cust.customer_records(s, [customer_id])
             return records[0] if records else None
 
-    async def link_customer(self, call_id: str, customer_id: int | None) -> None:
-        """Attach a call to a customer identified later (for instance by account in the IVR)."""
-        async with self._sessions.begin() as s:
-            call = await s.get(Call, call_id)
-            if call is None:
-                raise KeyError(f"unknown call '{call_id}'")
-            call.customer_id = customer_id
+    async def create_customer(self, fields: CustomerFields) -> CustomerRecord:
+        """A new customer; CustomerConflict if the account belongs to another one."""
+        record = await self._save_customer(None, fields)
+        if record is None:
+            raise RuntimeError("a customer just created could not be read back")
+        return record
+
+    async def update_customer(self, customer_id: int, fields: CustomerFields) -> CustomerRecord | None:
+        """Replace a customer's fields and phones; None if there is no such customer."""
+        return await self._save_customer(customer_id, fields)
+
+    async def _save_customer(self, customer_id: int | None, fields: CustomerFields) -> CustomerRecord | None:
+        try:
+            async with self._sessions.begin() as s:
+                saved = await cust.save_customer(s, customer_id, fields, cust.now_utc())
+        except IntegrityError as err:
+            # two saves raced for the same account: the unique constraint decides
+            raise CustomerConflict(str(fields.account)) from err
+        return None if saved is None else await self.customer(saved)
 
     # --- facts ---------------------------------------------------------------------------------
 
@@ -146,17 +174,6 @@ class Store:
         async with self._sessions.begin() as s:
             for fact in facts:
                 await apply_fact(s, fact)
-
-    async def save_wrapup(self, call_id: str, outcome: str, note: str, at: float) -> bool:
-        """Record the agent's wrap-up on the call row (a later save replaces it); False if no such call."""
-        query = (
-            update(Call)
-            .where(Call.id == call_id)
-            .values(wrapup_outcome=outcome, wrapup_note=note, wrapup_at=utc(at))
-        )
-        async with self._sessions.begin() as s:
-            result = await s.execute(query)
-            return bool(getattr(result, "rowcount", 0))
 
     # --- reading -------------------------------------------------------------------------------
 

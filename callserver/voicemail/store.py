@@ -1,84 +1,27 @@
-"""The `voicemails` table and its queries, on the server's database.
+"""The voicemails repository: add, read and move messages through their statuses.
 
-This table has its own metadata and is created with `create_all` when the voicemail store opens,
-on the same database URL as the main store. The main schema's migrations are maintained
-separately; keeping this table out of them lets the feature ship without touching that history.
-Folding it into an Alembic revision later only needs the same column definitions.
+The table lives in the main store (`callserver.store.models.VoicemailRow`, created by its
+migrations) and this repository works on the store's sessions, so voicemail shares the server's
+one database connection pool and schema history.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, Index, Integer, MetaData, String, Text, event, func, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import func, select
 
-from callserver.store.models import NAMING, UtcDateTime
+from callserver.store.models import VoicemailRow
+from callserver.store.store import Store
 from callserver.voicemail.model import Mailbox, Voicemail, VoicemailStatus, check_transition
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class _Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON}
-
-
-class VoicemailRow(_Base):
-    __tablename__ = "voicemails"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    call_id: Mapped[str] = mapped_column(String(64))
-    caller_num: Mapped[str] = mapped_column(String(64), default="")
-    caller_name: Mapped[str] = mapped_column(String(200), default="")
-    # no foreign key: customers live in the other metadata (see the module docstring)
-    customer_id: Mapped[int | None] = mapped_column(BigInteger)
-    box: Mapped[str] = mapped_column(String(140))
-    queue: Mapped[str] = mapped_column(String(64), default="")
-    recorded_at: Mapped[datetime]
-    duration: Mapped[float | None] = mapped_column(Float)
-    path: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default=VoicemailStatus.NEW.value)
-    agent_id: Mapped[str | None] = mapped_column(String(64))
-    outcome: Mapped[str | None] = mapped_column(String(64))
-    callback_call_id: Mapped[str | None] = mapped_column(String(64))
-    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    updated_at: Mapped[datetime]
-
-    __table_args__ = (
-        Index("ix_voicemails_status_box", "status", "box"),
-        Index("ix_voicemails_agent_status", "agent_id", "status"),
-    )
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
 
 
 class VoicemailStore:
-    """Open once (`await VoicemailStore.open(url)`), `await close()` at shutdown."""
+    """Built on the open main store; closing the store ends it too."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-
-    @classmethod
-    async def open(cls, url: str) -> VoicemailStore:
-        engine = create_async_engine(url)
-        if make_url(url).get_backend_name() == "sqlite":
-            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        async with engine.begin() as conn:
-            await conn.run_sync(_Base.metadata.create_all)
-        return cls(engine)
-
-    async def close(self) -> None:
-        await self._engine.dispose()
+    def __init__(self, store: Store) -> None:
+        self._sessions = store.sessions
 
     async def add(
         self,

@@ -63,6 +63,9 @@ class WebDeps:
     control: CallControl | None = None  # call control (hold, transfers...); None: those routes answer 409
     metrics: MetricsBook | None = None  # live queue figures for GET /api/metrics
     voicemail: VoicemailService | None = None  # None: no /api/voicemails routes
+    # waits until the store holds every fact published so far (the FactWriter's flush), so a
+    # wrap-up reply means "saved"; None: replies do not wait
+    facts_stored: Callable[[], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -128,7 +131,16 @@ def build_web_app(deps: WebDeps) -> web.Application:
 
     app = web.Application(middlewares=[guard], client_max_size=64 * 1024)
     app.add_routes(api.routes())
-    app.add_routes(ControlApi(deps.control, deps.store, deps.settings.web.outcome_codes, deps.clock).routes())
+    app.add_routes(
+        ControlApi(
+            deps.control,
+            deps.store,
+            deps.settings.web.outcome_codes,
+            deps.clock,
+            publish=deps.bus.publish,
+            stored=deps.facts_stored,
+        ).routes()
+    )
     app.add_routes(
         AgentPhoneApi(
             deps.service, remote_dial=deps.settings.dialplan.remote_dial, metrics=deps.metrics

@@ -6,14 +6,17 @@ supervisors act on any call. Authentication and the CSRF header are checked by t
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
 
 from callserver.acd.control import SPY_OPTIONS, CallControl, ControlError
 from callserver.acd.model import AgentState
+from callserver.facts.model import CallWrappedUp, Fact
 from callserver.store.store import Store
 from callserver.web.api import PRINCIPAL, json_error, read_json
 from callserver.web.auth import Principal
@@ -21,6 +24,10 @@ from callserver.web.auth import Principal
 NUMBER = re.compile(r"^\+?[0-9]{2,20}$")
 PHONE = re.compile(r"^(?:PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.@+-]{1,80}$")
 MAX_NOTE = 2000
+# how long a wrap-up reply waits for the database; the fact is queued and kept either way
+STORE_WAIT = 5.0
+
+log = logging.getLogger("callserver.web.control")
 
 
 class BadRequest(Exception):
@@ -29,12 +36,21 @@ class BadRequest(Exception):
 
 class ControlApi:
     def __init__(
-        self, control: CallControl | None, store: Store, outcome_codes: Sequence[str], clock: Any
+        self,
+        control: CallControl | None,
+        store: Store,
+        outcome_codes: Sequence[str],
+        clock: Any,
+        *,
+        publish: Callable[[Fact], None],
+        stored: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.control = control
         self.store = store
         self.outcome_codes = tuple(outcome_codes)
         self.clock = clock
+        self.publish = publish  # the fact bus: a wrap-up changes the call's record like any fact
+        self.stored = stored  # waits until the store holds every fact published so far
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -148,7 +164,10 @@ class ControlApi:
         return await self._run(request, "consult/cancel")
 
     async def wrapup(self, request: web.Request) -> web.Response:
-        """Save the outcome code and note on the call row; the agent's wrap-up then ends."""
+        """Record the outcome code and note (a CallWrappedUp fact); the agent's wrap-up then ends.
+
+        The reply waits until the store has the fact, so the call history read next shows it.
+        """
         call_id = request.match_info["call_id"]
         principal: Principal = request[PRINCIPAL]
         body = await read_json(request)
@@ -163,10 +182,20 @@ class ControlApi:
         agent_id = self._wrapping_agent(call_id, row.agent_id)
         if not principal.is_supervisor and (principal.agent_id is None or principal.agent_id != agent_id):
             return json_error(403, "agents may only wrap up their own calls")
-        await self.store.save_wrapup(call_id, outcome, note.strip(), self.clock())
+        self.publish(CallWrappedUp(call_id, self.clock(), agent_id, outcome, note.strip(), principal.login))
+        await self._until_stored(call_id)
         if self.control is not None and agent_id is not None and principal.agent_id == agent_id:
             self.control.wrapup_done(agent_id)
         return web.json_response({"ok": True, "call_id": call_id, "outcome": outcome})
+
+    async def _until_stored(self, call_id: str) -> None:
+        if self.stored is None:
+            return
+        try:
+            async with asyncio.timeout(STORE_WAIT):
+                await self.stored()
+        except TimeoutError:
+            log.warning("wrap-up of call %s queued but not stored after %.0fs", call_id, STORE_WAIT)
 
     def _wrapping_agent(self, call_id: str, row_agent: str | None) -> str | None:
         """Who handled the call for wrap-up: the agent in wrap-up for it (a transferring agent

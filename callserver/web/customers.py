@@ -1,7 +1,8 @@
-"""Creating and editing customers from a screen-pop: validation and the SQL the store lacks.
+"""Creating and editing customers from a screen-pop: validating what the browser sent.
 
 Validation reuses the store's number and language rules so a customer typed in by an agent looks
-exactly like one loaded from the CSV seed. Errors come back as `field: problem` strings.
+exactly like one loaded from the CSV seed. Errors come back as `field: problem` strings; the store
+does the writing.
 """
 
 from __future__ import annotations
@@ -10,20 +11,17 @@ import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
 from callserver.store import customers as cust
-from callserver.store.models import Customer, CustomerPhone
-from callserver.store.records import CustomerRecord
+from callserver.store.customers import CustomerConflict
+from callserver.store.records import CustomerFields, CustomerRecord
 from callserver.store.store import Store
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z]{2})?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class CustomerConflict(Exception):
-    """Another customer already has that account number."""
+__all__ = ["CustomerConflict", "CustomerInput", "CustomerWriter", "parse_customer"]
 
 
 class CustomerInput(BaseModel):
@@ -81,47 +79,25 @@ def parse_customer(body: Any) -> tuple[CustomerInput | None, list[str]]:
 
 
 class CustomerWriter:
-    """The write side of customers for the web front, on the store's own sessions."""
+    """The write side of customers for the web front; CustomerConflict when the account is taken."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        # the store exposes no customer writes yet; its session factory keeps us in its transactions
-        self._sessions = store._sessions
 
     async def create(self, data: CustomerInput) -> CustomerRecord:
-        record = await self._save(None, data)
-        if record is None:
-            raise RuntimeError("a customer just created could not be read back")
-        return record
+        return await self._store.create_customer(_fields(data))
 
     async def update(self, customer_id: int, data: CustomerInput) -> CustomerRecord | None:
-        return await self._save(customer_id, data)
+        return await self._store.update_customer(customer_id, _fields(data))
 
-    async def _save(self, customer_id: int | None, data: CustomerInput) -> CustomerRecord | None:
-        now = cust.now_utc()
-        try:
-            async with self._sessions.begin() as s:
-                if data.account is not None:
-                    other = await s.scalar(select(Customer.id).where(Customer.account == data.account))
-                    if other is not None and other != customer_id:
-                        raise CustomerConflict(data.account)
-                if customer_id is None:
-                    row = Customer(created_at=now)
-                    s.add(row)
-                else:
-                    found = await s.get(Customer, customer_id)
-                    if found is None:
-                        return None
-                    row = found
-                row.name, row.account, row.email = data.name, data.account, data.email
-                row.language, row.vip, row.notes, row.updated_at = data.language, data.vip, data.notes, now
-                await s.flush()
-                await s.execute(delete(CustomerPhone).where(CustomerPhone.customer_id == row.id))
-                s.add_all(
-                    CustomerPhone(customer_id=row.id, number=n, tail=cust.tail_of(n), raw=n)
-                    for n in data.phones
-                )
-                saved_id = row.id
-        except IntegrityError as err:
-            raise CustomerConflict(str(data.account)) from err
-        return await self._store.customer(saved_id)
+
+def _fields(data: CustomerInput) -> CustomerFields:
+    return CustomerFields(
+        name=data.name,
+        phones=tuple(data.phones),
+        account=data.account,
+        email=data.email,
+        language=data.language,
+        vip=data.vip,
+        notes=data.notes,
+    )

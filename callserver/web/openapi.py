@@ -157,7 +157,8 @@ def _document() -> dict[str, Any]:
             "/api/calls/{call_id}/wrapup": {
                 "parameters": [_param("call_id")],
                 "post": _op(
-                    "Save the wrap-up outcome code and note; ends the agent's wrap-up; body {outcome, note}",
+                    "Record the wrap-up outcome code and note (stored before the reply); "
+                    "ends the agent's wrap-up; body {outcome, note}",
                     responses={"400": _ERROR, "404": _ERROR, "409": _ERROR, "502": _ERROR},
                 ),
             },

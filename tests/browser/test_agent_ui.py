@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from callserver.acd.model import AgentStatus
+from callserver.facts.model import CallWrappedUp
 
 from .conftest import CUSTOMERS, SUPERVISOR, Centre
 
@@ -68,8 +69,10 @@ async def _earlier_call_answered_by_agent2(centre: Centre) -> None:
     first = centre.call(KNOWN["phones"], talk_time=0.3)
     await first.outcome(10)
     await centre.until(lambda: not centre.server.service.calls())
+    centre.server.bus.publish(
+        CallWrappedUp(first.record.uniqueid, time.time(), "agent2", "follow-up", EARLIER_NOTE, "agent2")
+    )
     await centre.server.writer.flush()
-    await centre.server.store.save_wrapup(first.record.uniqueid, "follow-up", EARLIER_NOTE, time.time())
     centre.set_status("agent2", AgentStatus.LOGGED_OUT)
 
 

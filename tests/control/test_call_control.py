@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from callserver.acd.model import AgentState, CallState
+from callserver.facts.model import CallWrappedUp, Fact
 
 from .conftest import CUSTOMER_NUMBER, OUTSIDE, Rig
 
@@ -120,6 +121,29 @@ async def test_wrapup_outcome_and_note_show_in_contact_history(rig: Rig) -> None
     history = await rig.server.store.contact_history(customer.id)
     assert [(r.id, r.wrapup_outcome, r.wrapup_note) for r in history] == [(call_id, "sale", "two seats")]
     assert (await rig.get(agent, "/api/outcomes"))[1]["outcomes"][3] == "sale"
+
+
+async def test_wrapup_is_a_fact_on_the_bus_and_in_the_call_log_when_the_reply_comes(rig: Rig) -> None:
+    published: list[Fact] = []
+    rig.server.bus.subscribe(published.append)
+    call_id, agent, _leg = await rig.connected_call()
+    assert (await rig.post(agent, f"/api/calls/{call_id}/hangup"))[0] == 200
+    await rig.until(lambda: rig.agent(agent).state is AgentState.WRAPUP)
+    status, _ = await rig.post(
+        agent, f"/api/calls/{call_id}/wrapup", {"outcome": "sale", "note": " two seats "}
+    )
+    assert status == 200
+    login = next(a.login for a in rig.server.settings.agents if a.id == agent)
+    (wrapped,) = [f for f in published if isinstance(f, CallWrappedUp)]
+    assert (wrapped.call_id, wrapped.agent_id, wrapped.code, wrapped.note, wrapped.by) == (
+        call_id,
+        agent,
+        "sale",
+        "two seats",
+        login,
+    )
+    logged = [e for e in await rig.server.store.call_events(call_id) if e.kind == "CallWrappedUp"]
+    assert [(e.agent_id, e.payload["code"], e.payload["by"]) for e in logged] == [(agent, "sale", login)]
 
 
 async def test_supervisor_spy_rings_the_phone_into_chanspy_on_the_agent(rig: Rig) -> None:

@@ -43,7 +43,7 @@ async def test_remote_agent_cannot_accept_while_the_accept_prompt_is_not_built(t
         record = await handle.outcome(timeout=15)
         assert record.outcome is Outcome.ABANDONED and record.agent_channel is None
         assert any("File callserver/en/press-1 does not exist" in w for w in sim.warnings), sim.warnings
-        homer = server.engine.agents["homer"]
+        homer = server.service.agent("homer")
         assert homer.status is AgentStatus.PAUSED  # as on the real PBX: the leg "left", the agent paused
     finally:
         await server.stop()
@@ -88,7 +88,7 @@ async def test_ivr_caller_whose_message_cannot_be_recorded_hears_apology_and_rea
         assert rig.server is not None and rig.server.recording_failures is not None
         assert rig.server.recording_failures.by_box == {"queue:billing": 1}
         async with asyncio.timeout(10):
-            await rig.service.wait_for(lambda: not rig.engine.calls)
+            await rig.service.wait_for(lambda: not rig.service.calls())
         await rig.writer.flush()
         row = await rig.store.call(record.uniqueid)
     assert row is not None and row.queue == "billing" and row.outcome == "answered"

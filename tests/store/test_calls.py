@@ -1,12 +1,14 @@
-"""Facts of whole calls become complete call rows, offers and an append-only log."""
+"""Facts of whole calls become complete call rows, offers and an append-only log; the wrap-up and
+the customer link are facts like the others."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from callserver.facts.model import AgentStateChanged, AgentStatusChanged
+from callserver.facts.model import AgentStateChanged, AgentStatusChanged, CallLinkedToCustomer, CallWrappedUp
 from callserver.store import Store
 from callserver.store.models import utc
 from tests.store.facts import T0, abandoned_call, answered_call, queued, timed_out_call
@@ -119,3 +121,60 @@ async def test_queries_filter_count_and_order_calls(store: Store) -> None:
     assert [c.id for c in await store.calls(since=at(50), until=at(150))] == ["c2"]
     assert [c.id for c in await store.calls(limit=1)] == ["c3"]
     assert await store.call("nope") is None
+
+
+async def test_wrapup_fact_lands_on_the_call_row_and_a_later_one_replaces_it(store: Store) -> None:
+    await store.apply(answered_call("c1"))
+    await store.apply([CallWrappedUp("c1", T0 + 95, "a2", "follow-up", "call back Monday", "a2")])
+    await store.apply([CallWrappedUp("c1", T0 + 99, "a2", "resolved", "", "boss")])
+    call = await store.call("c1")
+    assert call is not None
+    assert (call.wrapup_outcome, call.wrapup_note) == ("resolved", "")
+    assert (call.outcome, call.agent_id) == ("answered", "a2")
+    kinds = [e.kind for e in await store.call_events("c1")]
+    assert kinds[-2:] == ["CallWrappedUp", "CallWrappedUp"]
+    events = await store.call_events("c1")
+    assert events[-2].payload["note"] == "call back Monday"
+    assert events[-2].agent_id == "a2"
+
+
+async def test_customer_link_fact_overrides_the_caller_number_match(store: Store, tmp_path: Path) -> None:
+    await store.load_customers(_seed(tmp_path))
+    alice = await store.find_customer_by_account("A-100")
+    bob = await store.find_customer_by_account("B-200")
+    assert alice is not None and bob is not None
+    await store.apply([queued("c1", caller="+33140000001")])
+    assert (await store.call("c1")).customer_id == alice.id  # type: ignore[union-attr]
+    await store.apply([CallLinkedToCustomer("c1", T0 + 5, bob.id, "ivr")])
+    assert (await store.call("c1")).customer_id == bob.id  # type: ignore[union-attr]
+    assert [c.id for c in await store.contact_history(bob.id)] == ["c1"]
+    await store.apply([CallLinkedToCustomer("c1", T0 + 6, None, "boss")])
+    assert (await store.call("c1")).customer_id is None  # type: ignore[union-attr]
+
+
+async def test_link_to_an_unknown_customer_is_logged_and_blocks_nothing(
+    store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    await store.load_customers(_seed(tmp_path))
+    alice = await store.find_customer_by_account("A-100")
+    assert alice is not None
+    await store.apply(
+        [
+            queued("c1", caller="+33140000001"),
+            CallLinkedToCustomer("c1", T0 + 5, 999_999, "ivr"),
+            CallLinkedToCustomer("c2", T0 + 6, alice.id, "ivr"),
+        ]
+    )
+    assert (await store.call("c1")).customer_id == alice.id  # type: ignore[union-attr]
+    assert (await store.call("c2")).customer_id == alice.id  # type: ignore[union-attr]
+    assert [e.kind for e in await store.call_events("c1")] == ["CallQueued", "CallLinkedToCustomer"]
+    assert "unknown customer 999999" in caplog.text
+
+
+def _seed(tmp_path: Path) -> Path:
+    path = tmp_path / "customers.csv"
+    path.write_text(
+        "name,phones,account\nAlice Martin,+33 1 40 00 00 01,A-100\nBob Stone,+44 20 7946 0958,B-200\n",
+        encoding="utf-8",
+    )
+    return path

@@ -1,4 +1,5 @@
-"""Customer seed loading, lookups by number in any common format, and config mirroring."""
+"""Customer seed loading, customers saved from the screen-pop, lookups by number in any common
+format, and config mirroring."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from callserver.config import parse_settings
-from callserver.store import Store
+from callserver.store import CustomerConflict, CustomerFields, Store
 from callserver.store.customers import normalise_number, same_number
 from tests.store.facts import T0, answered_call, queued
 
@@ -122,3 +123,32 @@ async def test_sync_config_upserts_agents_and_queues(store: Store) -> None:
     data["agents"] = data["agents"][:1]
     await store.sync_config(parse_settings(data, "test"))
     assert await store.agent_password_hash("a1") == first  # unchanged password keeps its hash
+
+
+def _fields(name: str, *phones: str, account: str | None = None) -> CustomerFields:
+    return CustomerFields(name, phones, account, None, "fr", False, "")
+
+
+async def test_customers_created_and_edited_by_people_are_found_by_number(store: Store) -> None:
+    ann = await store.create_customer(_fields("Ann", "+33140000001", account="A-1"))
+    assert (ann.name, ann.phones, ann.account) == ("Ann", ("+33140000001",), "A-1")
+    assert [c.id for c in await store.find_customers_by_number("01 40 00 00 01")] == [ann.id]
+    edited = await store.update_customer(ann.id, _fields("Ann B.", "+33140000002", account="A-1"))
+    assert edited is not None and (edited.id, edited.name, edited.phones) == (
+        ann.id,
+        "Ann B.",
+        ("+33140000002",),
+    )
+    assert await store.find_customers_by_number("+33140000001") == []
+    assert await store.update_customer(ann.id + 100, _fields("Nobody", "+33140000003")) is None
+
+
+async def test_an_account_belongs_to_one_customer_only(store: Store) -> None:
+    ann = await store.create_customer(_fields("Ann", "+33140000001", account="A-1"))
+    bob = await store.create_customer(_fields("Bob", "+33140000002"))
+    with pytest.raises(CustomerConflict):
+        await store.create_customer(_fields("Other Ann", "+33140000009", account="A-1"))
+    with pytest.raises(CustomerConflict):
+        await store.update_customer(bob.id, _fields("Bob", "+33140000002", account="A-1"))
+    assert (await store.customer(bob.id)).account is None  # type: ignore[union-attr]
+    assert (await store.find_customer_by_account("A-1")).id == ann.id  # type: ignore[union-attr]

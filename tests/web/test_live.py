@@ -10,6 +10,7 @@ import json
 from aiohttp import WSMsgType
 
 from callserver.acd.model import AgentStatus
+from callserver.facts.model import CallLinkedToCustomer, CallWrappedUp
 from tests.web.conftest import CSRF, Env, receive, receive_event, receive_until
 
 
@@ -184,3 +185,34 @@ async def test_logout_closes_the_live_stream(env: Env) -> None:
         msg = await ws.receive(timeout=5)
         assert msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSED)
         assert ws.close_code == 4401
+
+
+async def test_wrapup_and_customer_link_reach_supervisors_and_the_wrapup_its_agent(env: Env) -> None:
+    boss, agent1, agent2 = await env.client("boss"), await env.client("agent1"), await env.client("agent2")
+    async with (
+        boss.ws_connect("/api/live") as sup,
+        agent1.ws_connect("/api/live") as own,
+        agent2.ws_connect("/api/live") as other,
+    ):
+        for ws in (sup, own, other):
+            await receive(ws)  # hello
+            await receive(ws)  # snapshot
+        bus = env.deps.bus
+        bus.publish(CallLinkedToCustomer("c1", 1.0, 7, "ivr"))
+        bus.publish(CallWrappedUp("c1", 2.0, "agent1", "resolved", "sent the quote", "agent1"))
+        bus.publish(CallWrappedUp("c2", 3.0, "agent2", "sale", "", "boss"))
+        linked, wrapped = await receive_event(sup), await receive_event(sup)
+        assert (linked["type"], linked["data"]["customer_id"], linked["data"]["by"]) == (
+            "call.customer_linked",
+            7,
+            "ivr",
+        )
+        assert (wrapped["type"], wrapped["data"]["code"], wrapped["data"]["note"]) == (
+            "call.wrapped_up",
+            "resolved",
+            "sent the quote",
+        )
+        mine = await receive_event(own)
+        assert (mine["type"], mine["data"]["call_id"]) == ("call.wrapped_up", "c1")
+        theirs = await receive_event(other)
+        assert (theirs["type"], theirs["data"]["call_id"]) == ("call.wrapped_up", "c2")
