@@ -54,6 +54,7 @@ from .model import (
     QueueSpec,
     Strategy,
 )
+from .queue_options import TIMEOUT_MESSAGE
 from .router import DEFAULT_AGEING, Router
 
 log = logging.getLogger("callserver.acd")
@@ -62,7 +63,7 @@ NO_ANSWER_REASON = "no answer"
 UNREACHABLE_REASON = "phone unreachable"
 # a leg whose PBX result never comes (lost event, half-open link) is given up after this long
 LEG_GRACE = 10.0
-DEFAULT_TIMEOUT_MESSAGE = "vm-goodbye"
+DEFAULT_TIMEOUT_MESSAGE = TIMEOUT_MESSAGE
 # ids of recently ended calls, so a replayed arrival (late AGI, resync race) cannot revive one
 ENDED_MEMORY = 10_000
 DEFAULT_AHT = 180.0  # seconds, until the queue has handled calls of its own

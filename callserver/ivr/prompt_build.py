@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from callserver.config import Settings
-from callserver.ivr.model import IvrConfig
 from callserver.ivr.prompts import fixed_texts
+from callserver.ivr.section import flows_of
 from callserver.speech.build import BuildReport, Renderer, build_prompts
 from callserver.speech.synth import PromptSynth
 
@@ -25,8 +25,8 @@ async def build_all_prompts(settings: Settings, synth: Renderer | None = None) -
 
     Without `synth`, a `PromptSynth` on `prompt_cache_dir(settings)` is opened and closed here.
     """
-    config = settings.ivr
-    if not isinstance(config, IvrConfig):
+    config, _ = flows_of(settings)
+    if config is None:
         return BuildReport()
     texts = list(fixed_texts(config))
     if synth is not None:
