@@ -18,7 +18,7 @@ from .acd.adapter import AcdService
 from .acd.agentleg import AgentLegScript
 from .acd.control import CallControl
 from .acd.handling import AcdEngine
-from .acd.metrics import MetricsBook
+from .acd.metrics import live_book
 from .acd.model import AgentStatus
 from .acd.specs import agent_spec, queue_spec
 from .agi.server import FastAgiServer
@@ -159,7 +159,7 @@ async def start_server(
     engine = build_engine(settings)
 
     bus = FactBus()
-    metrics = MetricsBook(
+    metrics = live_book(
         [q.name for q in settings.queues],
         agent_queues={a.id: sorted(engine.agents[a.id].queues) for a in settings.agents},
         service_time=settings.web.service_target,

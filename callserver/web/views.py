@@ -6,11 +6,12 @@ nothing from the engine's dataclasses leaks through unlisted.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from callserver.acd.handling import AcdEngine
+from callserver.acd.metrics import MetricsBook
 from callserver.acd.model import Agent, AgentState, AgentStatus, Call, CallState
-from callserver.web.stats import QueueCounters
 
 Json = dict[str, Any]
 
@@ -60,10 +61,16 @@ def waiting_view(engine: AcdEngine, now: float) -> list[Json]:
     return out
 
 
-def queue_view(engine: AcdEngine, counters: QueueCounters, name: str, now: float) -> Json:
+def today_start(now: float) -> float:
+    """Local midnight before `now`: the start of "today" for the tiles and `GET /api/metrics`."""
+    return datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def queue_view(engine: AcdEngine, metrics: MetricsBook, name: str, now: float) -> Json:
+    """A supervisor's queue tile; today's figures are the live book's (`callserver.figures`)."""
     waiting = [c for c in _waiting_calls(engine) if c.queue == name]
     members = [a for a in engine.agents.values() if name in a.queues]
-    today = counters.today(name)
+    today = metrics.call_stats(name, since=today_start(now))
     return {
         "name": name,
         "waiting": len(waiting),
@@ -75,10 +82,10 @@ def queue_view(engine: AcdEngine, counters: QueueCounters, name: str, now: float
         "answered_today": today.answered,
         "abandoned_today": today.abandoned,
         "timed_out_today": today.timed_out,
-        "service_level_today": counters.service_level(name),
-        "service_target": counters.service_target,
+        "service_level_today": today.service_level,
+        "service_target": metrics.service_time,
     }
 
 
-def queues_view(engine: AcdEngine, counters: QueueCounters, now: float) -> list[Json]:
-    return [queue_view(engine, counters, name, now) for name in sorted(engine.queues)]
+def queues_view(engine: AcdEngine, metrics: MetricsBook, now: float) -> list[Json]:
+    return [queue_view(engine, metrics, name, now) for name in sorted(engine.queues)]

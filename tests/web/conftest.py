@@ -20,7 +20,7 @@ from aiohttp import ClientWebSocketResponse, WSMsgType
 from aiohttp.test_utils import TestClient, TestServer
 
 from callserver.acd.adapter import AcdService
-from callserver.acd.metrics import MetricsBook
+from callserver.acd.metrics import live_book
 from callserver.acd.model import AgentStatus
 from callserver.app import build_engine
 from callserver.config import Settings, parse_settings
@@ -164,7 +164,7 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
         clock=time.time,
     )
     await service.start()
-    metrics = MetricsBook([q.name for q in settings.queues])
+    metrics = live_book([q.name for q in settings.queues], service_time=settings.web.service_target)
     bus.subscribe(metrics.apply)
     deps = dataclasses.replace(deps_factory(tmp_path, store, service, bus), metrics=metrics)
     server = TestServer(build_web_app(deps), host="127.0.0.1")
