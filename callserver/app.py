@@ -17,14 +17,15 @@ from aiohttp import web
 from .acd.agentleg import AgentLegScript
 from .acd.control import CallControl
 from .acd.engine import AcdEngine
-from .acd.expr import parse
-from .acd.metrics import MetricsBook
-from .acd.model import AgentSpec, AgentStatus, Destination, QueueSpec, RoutingStep, Strategy
+from .acd.metrics import live_book
+from .acd.model import AgentStatus
 from .acd.service import AcdService
+from .acd.specs import agent_spec, queue_spec
 from .agi.server import FastAgiServer
 from .agi.session import AgiSession
 from .ami.adapter import AmiLink
-from .config import QueueConfig, Settings, TimeoutAction
+from .checks import check_settings
+from .config import Settings
 from .facts.bus import FactBus
 from .facts.describe import describe
 from .inbound.script import InboundScript, IvrDeps, fact_linker
@@ -52,47 +53,10 @@ UI_DIR = Path(__file__).resolve().parent.parent / "agent_ui"
 log = logging.getLogger("callserver.app")
 
 
-def _destination(action: TimeoutAction | None) -> Destination | None:
-    return None if action is None else Destination(*action.kind_target())
-
-
-def queue_spec(q: QueueConfig) -> QueueSpec:
-    return QueueSpec(
-        name=q.name,
-        skills=frozenset(q.skills),
-        max_wait=q.max_wait,
-        ring_timeout=q.ring_timeout,
-        wrapup=q.wrapup,
-        steps=tuple(RoutingStep(s.after, parse(s.require)) for s in q.steps),
-        strategy=Strategy(q.strategy),
-        priority=q.priority,
-        vip_priority=q.vip_priority,
-        max_length=q.max_length,
-        on_full=_destination(q.on_full),
-        on_timeout=_destination(q.on_timeout),
-        refuse_without_agents=q.when_no_agents == "refuse",
-        on_no_agents=_destination(q.on_no_agents),
-        announce_every=q.announce_every,
-        callback_key=q.callback_key,
-        pause_after_no_answers=q.pause_after_no_answers,
-        task_priority=q.task_priority,
-    )
-
-
 def build_engine(settings: Settings) -> AcdEngine:
-    agents = [
-        AgentSpec(
-            id=a.id,
-            name=a.name,
-            endpoint=a.interface or settings.dialplan.remote_dial.format(number=a.number),
-            skills=dict(a.skills),
-            remote=a.number is not None,
-        )
-        for a in settings.agents
-    ]
     return AcdEngine(
         [queue_spec(q) for q in settings.queues],
-        agents,
+        [agent_spec(a, settings.dialplan.remote_dial) for a in settings.agents],
         no_answer_resume=settings.acd.no_answer_resume,
         seed=settings.acd.seed,
         accept_timeout=settings.acd.accept_timeout,
@@ -176,9 +140,11 @@ async def start_server(
 ) -> CallServer:
     """Open the database, start FastAGI and the AMI link; returns once all listen.
 
+    The settings are checked first (requirements, IVR flows): ConfigError before anything starts.
     `ivr_clock` is the time business hours are judged by; the `on_*` callbacks see IVR progress
     and message-waiting changes besides the browsers and MQTT (tools, tests).
     """
+    checked = check_settings(settings)
     store = await Store.open(settings.database_url())
     await store.sync_config(settings)
     if settings.customers.seed_file is not None:
@@ -199,7 +165,7 @@ async def start_server(
     ami = AmiLink(settings.ami, pbx_events.publish)
     channels = ChannelNames()
     service = AcdService(build_engine(settings), ami, channels=channels, on_fact=bus.publish, clock=time.time)
-    metrics = MetricsBook(
+    metrics = live_book(
         [q.name for q in settings.queues],
         agent_queues={a.id: list(a.queues) for a in service.agents()},
         service_time=settings.web.service_target,
@@ -258,10 +224,10 @@ async def start_server(
     recordings = str(recordings_path)
     failures = RecordingFailures()
     ivr = None
-    if settings.ivr is not None:
+    if checked.ivr is not None:
         seed = settings.customers.seed_file
         ivr = IvrDeps(
-            config=settings.ivr,
+            config=checked.ivr,
             lookup=StoreLookup(store, StaticFigures.from_seed_csv(seed) if seed else None),
             prompts=FilePrompts(SynthPrompts(synth), sounds=sounds),
             presence=IvrPresence(time.time, on_progress),

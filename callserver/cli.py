@@ -11,7 +11,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from .config import DEFAULT_CONFIG, ConfigError, Settings, load_settings
+from .checks import load_checked
+from .config import DEFAULT_CONFIG, ConfigError, Settings
 
 log = logging.getLogger("callserver")
 
@@ -105,7 +106,7 @@ def _run_until_signal(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
 
 def _load(path: Path) -> Settings:
     try:
-        return load_settings(path)
+        return load_checked(path).settings
     except ConfigError as err:
         for problem in err.problems:
             print(f"{err.source}: {problem}", file=sys.stderr)
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(args.verbose)
     if args.command == "check-config":
         try:
-            settings = load_settings(args.file)
+            settings = load_checked(args.file).settings
         except ConfigError as err:
             for problem in err.problems:
                 print(f"{err.source}: {problem}", file=sys.stderr)

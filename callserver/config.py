@@ -2,18 +2,33 @@
 
 Every component receives the typed section it needs from the composition root; nothing reads the
 file or the environment anywhere else. Errors name the file, the field path and what is wrong.
+
+This is the ground floor: it imports no engine, only pure name modules. What needs an engine's
+own parser (requirement expressions, IVR flows) is checked one floor up, in `callserver.checks`,
+which `callserver check-config` and the composition root run after `load_settings`.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from .acd import queue_options as default
+from .acd.queue_options import Strategy
 from .pbx.dialplan import Context
 
 DEFAULT_CONFIG = Path("config/callcentre.yaml")
@@ -22,6 +37,11 @@ SkillLevel = Annotated[int, Field(ge=1, le=10)]
 _NAME = r"^[A-Za-z][A-Za-z0-9_-]*$"
 _INTERFACE = re.compile(r"^(PJSIP|SIP|IAX2|Local|DAHDI)/[^\s]+$")
 _NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
+
+
+# Checks a layer above adds to validation (see `parse_settings`): one `path: message` per fault.
+ExtraChecks = Callable[["Settings"], list[str]]
+_EXTRA_CHECKS = "extra_checks"
 
 
 class ConfigError(Exception):
@@ -154,35 +174,48 @@ class RoutingStepConfig(_Model):
     """After `after` seconds in the queue, agents matching `require` may take the call."""
 
     after: float = Field(default=0.0, ge=0)
-    require: str
+    require: str  # a requirement expression (docs/requirements.md), parsed by `callserver.checks`
 
 
-class QueueConfig(_Model):
+class QueueRules(_Model):
+    """How a queue routes and keeps its callers: everything the engine's `QueueSpec` is built from.
+
+    The server's `QueueConfig` adds the numbers that reach the queue; a capacity scenario's queue
+    adds the traffic. `acd.specs.queue_spec` is the one translation into the engine's terms.
+    """
+
     name: str = Field(pattern=_NAME)
-    dnis: list[str] = Field(default_factory=list)
-    # call data a dialled number implies, e.g. {"0140000501": {language: fr}} -> call.language == "fr"
-    dnis_data: dict[str, dict[str, str | int | float | bool]] = Field(default_factory=dict)
     # who may take the calls: either plain skills (all required, any level) or routing steps, each a
     # requirement expression (docs/requirements.md) that applies from `after` seconds of waiting
     skills: list[str] = Field(default_factory=list)
     steps: list[RoutingStepConfig] = Field(default_factory=list)
-    strategy: Literal[
-        "longest_idle", "least_occupied", "fewest_calls", "best_skill", "round_robin", "random", "ring_all"
-    ] = "longest_idle"
-    priority: int = 0
-    vip_priority: int = 0
-    max_wait: float = Field(default=300.0, gt=0)
-    on_timeout: TimeoutAction = TimeoutAction(message="vm-goodbye")
+    strategy: Strategy = default.STRATEGY
+    priority: int = default.PRIORITY
+    vip_priority: int = default.VIP_PRIORITY
+    max_wait: float = Field(default=default.MAX_WAIT, gt=0)
+    on_timeout: TimeoutAction = TimeoutAction(message=default.TIMEOUT_MESSAGE)
     max_length: int | None = Field(default=None, ge=1)
     on_full: TimeoutAction | None = None
     when_no_agents: Literal["join", "refuse"] = "join"
     on_no_agents: TimeoutAction | None = None
-    ring_timeout: float = Field(default=15.0, gt=0)
-    pause_after_no_answers: int = Field(default=1, ge=1)
-    wrapup: float = Field(default=0.0, ge=0)
+    ring_timeout: float = Field(default=default.RING_TIMEOUT, gt=0)
+    pause_after_no_answers: int = Field(default=default.PAUSE_AFTER_NO_ANSWERS, ge=1)
+    wrapup: float = Field(default=default.WRAPUP, ge=0)
     announce_every: float | None = Field(default=None, gt=0)
     callback_key: str | None = Field(default=None, pattern=r"^[0-9*#]$")
-    task_priority: int = -1000
+    task_priority: int = default.TASK_PRIORITY
+
+    def timeout_action(self) -> TimeoutAction:
+        """Where a caller goes at `max_wait`."""
+        return self.on_timeout
+
+
+class QueueConfig(QueueRules):
+    """A queue of the server: its rules and the dialled numbers that lead to it."""
+
+    dnis: list[str] = Field(default_factory=list)
+    # call data a dialled number implies, e.g. {"0140000501": {language: fr}} -> call.language == "fr"
+    dnis_data: dict[str, dict[str, str | int | float | bool]] = Field(default_factory=dict)
 
 
 class AcdConfig(_Model):
@@ -270,11 +303,12 @@ class Settings(_Model):
     voicemail: VoicemailConfig = VoicemailConfig()
     sounds: SoundsConfig = SoundsConfig()
     simulator: SimulatorConfig = SimulatorConfig()
-    # IVR flows: validated by callserver.ivr.validate (graph checks need the queues), see parse_settings
-    ivr: Any = None
+    # IVR flows, kept as written: the IVR owns their format; `callserver.checks` validates them
+    # against the queues (ivr.validate) and hands the parsed flows to whoever runs them
+    ivr: dict[str, Any] | None = None
 
     @model_validator(mode="after")
-    def _cross_references(self) -> Settings:
+    def _cross_references(self, info: ValidationInfo) -> Settings:
         problems: list[str] = []
         known = set(self.skills)
         _unique(problems, "agents", [a.id for a in self.agents], "id")
@@ -289,12 +323,8 @@ class Settings(_Model):
             for skill in agent.skills:
                 if skill not in known:
                     problems.append(f"agents[{i}].skills: unknown skill '{skill}'")
-        queue_names = {q.name for q in self.queues}
         seen_dnis: dict[str, str] = {}
         for i, queue in enumerate(self.queues):
-            for skill in queue.skills:
-                if skill not in known:
-                    problems.append(f"queues[{i}].skills: unknown skill '{skill}'")
             for number in queue.dnis:
                 if number in seen_dnis:
                     problems.append(
@@ -304,20 +334,10 @@ class Settings(_Model):
             for number in queue.dnis_data:
                 if number not in queue.dnis:
                     problems.append(f"queues[{i}].dnis_data.{number}: not one of this queue's dnis")
-            if queue.skills and queue.steps:
-                problems.append(f"queues[{i}]: give 'skills' or 'steps', not both")
-            for j, step in enumerate(queue.steps):
-                problems.extend(_check_requirement(f"queues[{i}].steps[{j}].require", step.require, known))
-            afters = [step.after for step in queue.steps]
-            if afters and (afters[0] != 0 or afters != sorted(set(afters))):
-                problems.append(f"queues[{i}].steps: 'after' must start at 0 and strictly increase")
-            for field_name in ("on_timeout", "on_full", "on_no_agents"):
-                action = getattr(queue, field_name)
-                target = action.queue if action is not None else None
-                if target is not None and target not in queue_names:
-                    problems.append(f"queues[{i}].{field_name}.queue: unknown queue '{target}'")
-                if target == queue.name:
-                    problems.append(f"queues[{i}].{field_name}.queue: a queue cannot overflow to itself")
+        problems.extend(queue_rule_problems(self.queues, known))
+        extra: ExtraChecks | None = (info.context or {}).get(_EXTRA_CHECKS)
+        if extra is not None:
+            problems.extend(extra(self))
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -341,14 +361,35 @@ class Settings(_Model):
         return None
 
 
-def _check_requirement(path: str, text: str, known_skills: set[str]) -> list[str]:
-    from .acd.expr import RequirementError, check, parse
+def queue_rule_problems(
+    queues: Sequence[QueueRules], known_skills: set[str] | None, section: str = "queues"
+) -> list[str]:
+    """Checks of queue rules that need no engine, shared by the configuration and scenarios.
 
-    try:
-        requirement = parse(text)
-    except RequirementError as err:
-        return [f"{path}: {err.message} at column {err.column}"]
-    return [f"{path}: {problem}" for problem in check(requirement, known_skills=known_skills)]
+    Skills must be known (unless `known_skills` is None), steps ordered, and a caller may only be
+    sent on to a queue that exists and is not the queue itself. Requirement expressions are
+    parsed in `callserver.checks`.
+    """
+    problems: list[str] = []
+    names = {q.name for q in queues}
+    for i, queue in enumerate(queues):
+        where = f"{section}[{i}]"
+        for skill in queue.skills:
+            if known_skills is not None and skill not in known_skills:
+                problems.append(f"{where}.skills: unknown skill '{skill}'")
+        if queue.skills and queue.steps:
+            problems.append(f"{where}: give 'skills' or 'steps', not both")
+        afters = [step.after for step in queue.steps]
+        if afters and (afters[0] != 0 or afters != sorted(set(afters))):
+            problems.append(f"{where}.steps: 'after' must start at 0 and strictly increase")
+        for field_name in ("on_timeout", "on_full", "on_no_agents"):
+            action = getattr(queue, field_name)
+            target = action.queue if action is not None else None
+            if target is not None and target not in names:
+                problems.append(f"{where}.{field_name}.queue: unknown queue '{target}'")
+            if target == queue.name:
+                problems.append(f"{where}.{field_name}.queue: a queue cannot overflow to itself")
+    return problems
 
 
 def _unique(problems: list[str], section: str, values: list[str], field: str) -> None:
@@ -388,8 +429,15 @@ def format_validation_error(err: ValidationError) -> list[str]:
     return problems
 
 
-def parse_settings(data: Any, source: str, env: dict[str, str] | None = None) -> Settings:
-    """Validate already-loaded YAML data, applying environment overrides."""
+def parse_settings(
+    data: Any, source: str, env: dict[str, str] | None = None, *, checks: ExtraChecks | None = None
+) -> Settings:
+    """Validate already-loaded YAML data, applying environment overrides.
+
+    `checks` runs once the fields are valid, beside the cross-reference checks, and its problems
+    are reported with theirs in one pass: this is how `callserver.checks` adds the checks that need
+    an engine's parser without this module importing one.
+    """
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -402,24 +450,9 @@ def parse_settings(data: Any, source: str, env: dict[str, str] | None = None) ->
             block[field] = value
             data[section] = block
     try:
-        settings = Settings.model_validate(data)
+        return Settings.model_validate(data, context={_EXTRA_CHECKS: checks})
     except ValidationError as err:
         raise ConfigError(source, format_validation_error(err)) from None
-    if settings.ivr is None:
-        return settings
-    from .ivr.runner import CUSTOMER_FIELDS
-    from .ivr.validate import validate_flows
-
-    flows, problems = validate_flows(
-        settings.ivr,
-        "ivr",
-        queues={q.name for q in settings.queues},
-        customer_fields=set(CUSTOMER_FIELDS) | {"balance"},
-    )
-    errors = [p for p in problems if ": warning: " not in p]
-    if errors or flows is None:
-        raise ConfigError(source, errors or ["ivr: invalid"])
-    return settings.model_copy(update={"ivr": flows})
 
 
 def read_yaml(path: Path, error: type[ConfigError] = ConfigError) -> Any:
@@ -437,22 +470,27 @@ def read_yaml(path: Path, error: type[ConfigError] = ConfigError) -> Any:
         raise error(source, [f"{where}invalid YAML: {getattr(err, 'problem', err)}"]) from None
 
 
-def load_settings(path: Path, env: dict[str, str] | None = None) -> Settings:
+def load_settings(
+    path: Path, env: dict[str, str] | None = None, *, checks: ExtraChecks | None = None
+) -> Settings:
     """Read and validate `path`; `env` defaults to the process environment."""
     data = read_yaml(path)
-    return parse_settings(data, str(path), dict(os.environ) if env is None else env)
+    return parse_settings(data, str(path), dict(os.environ) if env is None else env, checks=checks)
 
 
 __all__ = [
     "DEFAULT_CONFIG",
     "AgentConfig",
     "ConfigError",
+    "ExtraChecks",
     "FrozenModel",
     "QueueConfig",
+    "QueueRules",
     "Settings",
     "SimulatorConfig",
     "format_validation_error",
     "load_settings",
     "parse_settings",
+    "queue_rule_problems",
     "read_yaml",
 ]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from callserver.checks import check_settings, load_checked
 from callserver.cli import main
 from callserver.config import ConfigError, load_settings
 
@@ -143,3 +144,76 @@ def test_every_command_has_help(command: list[str]) -> None:
     )
     assert proc.returncode == 0
     assert "usage: callserver" in proc.stdout
+
+
+def test_check_config_reports_bad_requirements_with_the_other_faults(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(
+        tmp_path,
+        """
+skills: [french, billing]
+queues:
+  - name: q
+    steps: [{after: 0, require: "french >= >= 5"}, {after: 30, require: "frnech"}]
+    on_timeout: {queue: nowhere}
+""",
+    )
+    assert main(["check-config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: queues[0].on_timeout.queue: unknown queue 'nowhere'" in err
+    assert f"{path}: queues[0].steps[0].require: unexpected token '>=' at column 11" in err
+    assert f"{path}: queues[0].steps[1].require: unknown skill 'frnech' at column 1" in err
+
+
+def test_check_config_reports_ivr_faults(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(
+        tmp_path,
+        """
+queues: [{name: general}]
+ivr:
+  flows:
+    main:
+      start: welcome
+      nodes:
+        welcome: {type: menu, prompt: hello, options: {1: q}, fallback: q}
+        q: {type: queue, queue: billing}
+""",
+    )
+    assert main(["check-config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: ivr.flows.main.nodes.q.queue: unknown queue 'billing'" in err
+
+
+def test_loading_settings_checks_shapes_only_and_the_checks_do_the_rest(tmp_path: Path) -> None:
+    path = _write(tmp_path, "skills: [a]\nqueues: [{name: q, steps: [{require: 'a >'}]}]\n")
+    settings = load_settings(path, env={})  # the schema alone cannot read a requirement
+    with pytest.raises(ConfigError) as info:
+        check_settings(settings, str(path))
+    assert info.value.problems == ["queues[0].steps[0].require: missing level after '>' at column 4"]
+    with pytest.raises(ConfigError):
+        load_checked(path, env={})
+
+
+def test_the_example_ivr_reaches_the_server_parsed() -> None:
+    checked = load_checked(EXAMPLE, env={})
+    assert checked.ivr is not None and checked.ivr.flow_for_dnis("0800123456") is not None
+
+
+def test_the_configuration_imports_no_engine() -> None:
+    code = (
+        "import sys, callserver.config\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('callserver'))))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    loaded = set(proc.stdout.split())
+    # pure name modules only: no requirement parser, no IVR, no engine, no adapter
+    assert loaded <= {
+        "callserver",
+        "callserver.config",
+        "callserver.acd",
+        "callserver.acd.queue_options",
+        "callserver.pbx",
+        "callserver.pbx.dialplan",
+        "callserver.sounds.names",
+    }, loaded

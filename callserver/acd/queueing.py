@@ -16,12 +16,13 @@ from .agents import AgentDesk
 from .commands import Announce, Command, PlayMessageAndHangup, SendCallerTo
 from .expr import BoundRequirement
 from .model import AgentStatus, Call, CallKind, CallState, Destination
+from .queue_options import TIMEOUT_MESSAGE
 from .state import AcdState
 from .timers import TimerHandler, TimerKind
 
 log = logging.getLogger("callserver.acd")
 
-DEFAULT_TIMEOUT_MESSAGE = "vm-goodbye"
+DEFAULT_TIMEOUT_MESSAGE = TIMEOUT_MESSAGE
 DEFAULT_AHT = 180.0  # seconds, until the queue has handled calls of its own
 AHT_WEIGHT = 0.1  # exponential smoothing of the live handle time used for wait estimates
 

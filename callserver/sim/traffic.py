@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from callserver.config import Settings
+from callserver.ivr.section import flows_of
 from callserver.sim.apps import Runtime
 from callserver.sim.callers import default_profile, pick_script
 from callserver.sim.executor import run_channel
@@ -91,6 +92,8 @@ class Traffic:
         self._finished = asyncio.Condition()
         self.finished = 0
         self.profile = default_profile(IVR_ACCOUNTS)
+        # which numbers reach an IVR flow (callers there follow a profile): checked flows, or none
+        self.ivr, _ = flows_of(settings)
 
     async def wait_finished(self, count: int) -> None:
         """Wait until `count` callers in total have hung up (wrap in a timeout)."""
@@ -194,13 +197,13 @@ class Traffic:
         cfg = self.settings.simulator.callers
         if cfg.dnis:
             return list(cfg.dnis)
-        ivr = self.settings.ivr
+        ivr = self.ivr
         flows = [d for f in ivr.flows.values() for d in f.dnis] if ivr is not None else []
         return [d for q in self.settings.queues for d in q.dnis] + flows
 
     def _arrival(self, number: str, dnis: str) -> None:
         """One random caller; on an IVR number they follow a caller profile (keys, early hang-up)."""
-        ivr = self.settings.ivr
+        ivr = self.ivr
         if ivr is None or ivr.flow_for_dnis(dnis) is None:
             self.place_call(number, dnis)
             return

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from callserver.acd.specs import queue_spec
 from callserver.config import Settings
 from callserver.facts.model import Fact
 from callserver.store import customers as cust
@@ -91,11 +92,14 @@ class Store:
             for q in queues.values():
                 q.active = False
             for qc in settings.queues:
-                qrow = queues.get(qc.name) or Queue(name=qc.name)
-                qrow.dnis, qrow.skills = list(qc.dnis), list(qc.skills)
-                qrow.max_wait, qrow.ring_timeout, qrow.wrapup = qc.max_wait, qc.ring_timeout, qc.wrapup
-                qrow.on_timeout_queue = qc.on_timeout.queue
-                qrow.on_timeout_message = qc.on_timeout.message
+                # the row mirrors what the engine was given: the same translation, not a second one
+                spec = queue_spec(qc)
+                timeout = spec.timeout_destination()
+                qrow = queues.get(spec.name) or Queue(name=spec.name)
+                qrow.dnis, qrow.skills = list(qc.dnis), sorted(spec.skills)
+                qrow.max_wait, qrow.ring_timeout, qrow.wrapup = spec.max_wait, spec.ring_timeout, spec.wrapup
+                qrow.on_timeout_queue = timeout.target if timeout.kind == "queue" else None
+                qrow.on_timeout_message = timeout.target if timeout.kind == "message" else None
                 qrow.active = True
                 s.add(qrow)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from callserver.acd.metrics import MetricsBook
 from callserver.acd.model import AgentStatus
 from callserver.acd.service import AcdService
 from callserver.web.auth import Authenticator, Principal
@@ -19,7 +20,6 @@ from callserver.web.customers import CustomerConflict, CustomerWriter, parse_cus
 from callserver.web.hub import LiveHub
 from callserver.web.pops import Pops, customer_view
 from callserver.web.sessions import RateLimiter, SessionStore
-from callserver.web.stats import QueueCounters
 from callserver.web.views import agent_view, agents_view, queues_view, waiting_view
 
 log = logging.getLogger("callserver.web.api")
@@ -60,7 +60,7 @@ class Api:
         limiter: RateLimiter,
         hub: LiveHub,
         pops: Pops,
-        counters: QueueCounters,
+        metrics: MetricsBook,
         writer: CustomerWriter,
         pause_reasons: Sequence[str],
         cookie_secure: bool | None,
@@ -71,7 +71,7 @@ class Api:
         self.limiter = limiter
         self.hub = hub
         self.pops = pops
-        self.counters = counters
+        self.metrics = metrics
         self.writer = writer
         self.pause_reasons = tuple(pause_reasons)
         self.cookie_secure = cookie_secure
@@ -187,7 +187,7 @@ class Api:
 
     async def queues(self, request: web.Request) -> web.Response:
         self._supervisor(request)
-        return web.json_response(queues_view(self.service, self.counters, self.service.clock()))
+        return web.json_response(queues_view(self.service, self.metrics, self.service.clock()))
 
     async def waiting(self, request: web.Request) -> web.Response:
         self._supervisor(request)

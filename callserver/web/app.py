@@ -15,7 +15,7 @@ from pathlib import Path
 from aiohttp import web
 
 from callserver.acd.control import CallControl
-from callserver.acd.metrics import MetricsBook
+from callserver.acd.metrics import MetricsBook, live_book
 from callserver.acd.service import AcdService
 from callserver.config import Settings
 from callserver.facts.bus import FactBus
@@ -31,7 +31,6 @@ from callserver.web.live import LiveSettings, serve_live
 from callserver.web.openapi import openapi_document
 from callserver.web.pops import Pops
 from callserver.web.sessions import RateLimiter, SessionStore
-from callserver.web.stats import QueueCounters
 from callserver.web.voicemail import VoicemailApi
 
 log = logging.getLogger("callserver.web")
@@ -61,7 +60,9 @@ class WebDeps:
     stream_buffer: int = 256
     cookie_secure: bool | None = None  # None: Secure unless served over plain http on loopback
     control: CallControl | None = None  # call control (hold, transfers...); None: those routes answer 409
-    metrics: MetricsBook | None = None  # live queue figures for GET /api/metrics
+    # the live book behind the queue tiles and GET /api/metrics, fed by the bus before the web app
+    # subscribes; None: the web app keeps one of its own (see `live_book`)
+    metrics: MetricsBook | None = None
     voicemail: VoicemailService | None = None  # None: no /api/voicemails routes
     # waits until the store holds every fact published so far (the FactWriter's flush), so a
     # wrap-up reply means "saved"; None: replies do not wait
@@ -84,9 +85,13 @@ def build_web_app(deps: WebDeps) -> web.Application:
     agents = {a.login: (a.id, a.name) for a in deps.settings.agents}
     auth = Authenticator(deps.users, agents, deps.store)
     sessions = SessionStore(deps.clock, deps.session_ttl)
-    counters = QueueCounters(deps.clock, deps.service_target)
+    metrics = deps.metrics
+    unsubscribers: list[Callable[[], None]] = []
+    if metrics is None:
+        metrics = live_book([q.name for q in deps.settings.queues], service_time=deps.service_target)
+        unsubscribers.append(deps.bus.subscribe(metrics.apply))  # before the hub: tiles read it
     pops = Pops(deps.service, deps.store, deps.clock)
-    hub = LiveHub(deps.service, pops, counters, deps.clock, buffer_size=deps.stream_buffer)
+    hub = LiveHub(deps.service, pops, metrics, deps.clock, buffer_size=deps.stream_buffer)
     api = Api(
         service=deps.service,
         auth=auth,
@@ -94,7 +99,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
         limiter=RateLimiter(deps.clock, deps.login_failures, deps.login_window),
         hub=hub,
         pops=pops,
-        counters=counters,
+        metrics=metrics,
         writer=CustomerWriter(deps.store),
         pause_reasons=deps.pause_reasons,
         cookie_secure=deps.cookie_secure,
@@ -142,9 +147,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
         ).routes()
     )
     app.add_routes(
-        AgentPhoneApi(
-            deps.service, remote_dial=deps.settings.dialplan.remote_dial, metrics=deps.metrics
-        ).routes()
+        AgentPhoneApi(deps.service, remote_dial=deps.settings.dialplan.remote_dial, metrics=metrics).routes()
     )
     app.add_routes([web.get("/api/live", live), web.get("/api/openapi.json", openapi), web.get("/", index)])
     if deps.voicemail is not None:
@@ -158,7 +161,12 @@ def build_web_app(deps: WebDeps) -> web.Application:
         )
     if ui.is_dir():
         app.router.add_static("/ui/", ui, follow_symlinks=False)
-    unsubscribe = deps.bus.subscribe(hub.on_fact)
+    unsubscribers.append(deps.bus.subscribe(hub.on_fact))
+
+    def unsubscribe() -> None:
+        for remove in unsubscribers:
+            remove()
+
     app[PARTS] = WebParts(hub, sessions, unsubscribe)
     app.on_shutdown.append(_shutdown)
     return app

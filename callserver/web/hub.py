@@ -17,12 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from callserver.acd.metrics import MetricsBook
 from callserver.acd.service import AcdService
 from callserver.facts.model import AgentStateChanged, AgentStatusChanged, CallOffered, Fact
 from callserver.web.auth import Principal
 from callserver.web.messages import live_event
 from callserver.web.pops import Pops
-from callserver.web.stats import QueueCounters
 from callserver.web.views import agent_view, agents_view, queue_view, queues_view, waiting_view
 
 log = logging.getLogger("callserver.web.live")
@@ -97,7 +97,7 @@ class LiveHub:
         self,
         acd: AcdService,
         pops: Pops,
-        counters: QueueCounters,
+        metrics: MetricsBook,
         clock: Callable[[], float],
         *,
         buffer_size: int = 256,
@@ -106,7 +106,7 @@ class LiveHub:
     ) -> None:
         self.acd = acd
         self.pops = pops
-        self.counters = counters
+        self.metrics = metrics
         self.clock = clock
         self.buffer_size = buffer_size
         self.linger = linger
@@ -201,7 +201,7 @@ class LiveHub:
             return {
                 "agents": agents_view(self.acd),
                 "waiting": waiting_view(self.acd, now),
-                "queues": queues_view(self.acd, self.counters, now),
+                "queues": queues_view(self.acd, self.metrics, now),
             }
         agent = self.acd.agent(principal.agent_id or "")
         pop = self.pops.current_for_agent(principal.agent_id or "")
@@ -227,8 +227,10 @@ class LiveHub:
         self._send("ivr.progress", data, None)
 
     def on_fact(self, fact: Fact) -> None:
-        """Bus subscriber: map the fact to its public message and send it to whoever may see it."""
-        self.counters.on_fact(fact)
+        """Bus subscriber: map the fact to its public message and send it to whoever may see it.
+
+        The live book must have seen the fact first (it subscribes before the hub does).
+        """
         event = live_event(fact)
         if event is None:
             return
@@ -242,7 +244,7 @@ class LiveHub:
             return  # queue tiles are for supervisors: none is watching
         now = self.clock()
         for name in sorted(q for q in queues if self.acd.has_queue(q)):
-            self._send("queue.stats", queue_view(self.acd, self.counters, name, now), None)
+            self._send("queue.stats", queue_view(self.acd, self.metrics, name, now), None)
 
     def _queues_of(self, agent_id: str) -> set[str]:
         agent = self.acd.agent(agent_id)

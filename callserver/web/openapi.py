@@ -77,9 +77,9 @@ def _document() -> dict[str, Any]:
             },
             "/api/metrics": {
                 "get": _op(
-                    "Live per-queue figures: waiting, longest wait, answered, abandoned (short apart),"
-                    " service level (two variants), ASA, AHT, occupancy",
-                    responses={"404": _ERROR},
+                    "Today's per-queue figures, in total and per 15 minutes: waiting, longest wait,"
+                    " answered, abandoned (short apart), service level (two variants), ASA, AHT,"
+                    " occupancy; defined in docs/metrics.md"
                 )
             },
             "/api/calls/waiting": {"get": _op("Calls waiting or being offered, in service order")},

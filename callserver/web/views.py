@@ -6,11 +6,12 @@ nothing from the engine's dataclasses leaks through unlisted.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from callserver.acd.metrics import MetricsBook
 from callserver.acd.service import AcdService
 from callserver.acd.views import AgentView
-from callserver.web.stats import QueueCounters
 
 Json = dict[str, Any]
 
@@ -55,9 +56,15 @@ def waiting_view(acd: AcdService, now: float) -> list[Json]:
     return out
 
 
-def queue_view(acd: AcdService, counters: QueueCounters, name: str, now: float) -> Json:
+def today_start(now: float) -> float:
+    """Local midnight before `now`: the start of "today" for the tiles and `GET /api/metrics`."""
+    return datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def queue_view(acd: AcdService, metrics: MetricsBook, name: str, now: float) -> Json:
+    """A supervisor's queue tile; today's figures are the live book's (`callserver.figures`)."""
     load = acd.queue_load(name)
-    today = counters.today(name)
+    today = metrics.call_stats(name, since=today_start(now))
     return {
         "name": name,
         "waiting": load.waiting,
@@ -67,10 +74,10 @@ def queue_view(acd: AcdService, counters: QueueCounters, name: str, now: float) 
         "answered_today": today.answered,
         "abandoned_today": today.abandoned,
         "timed_out_today": today.timed_out,
-        "service_level_today": counters.service_level(name),
-        "service_target": counters.service_target,
+        "service_level_today": today.service_level,
+        "service_target": metrics.service_time,
     }
 
 
-def queues_view(acd: AcdService, counters: QueueCounters, now: float) -> list[Json]:
-    return [queue_view(acd, counters, name, now) for name in sorted(acd.queues())]
+def queues_view(acd: AcdService, metrics: MetricsBook, now: float) -> list[Json]:
+    return [queue_view(acd, metrics, name, now) for name in sorted(acd.queues())]

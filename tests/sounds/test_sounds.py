@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from callserver.cli import main
-from callserver.sounds import CORE_SOUNDS, OWN_PROMPTS, SoundFolder, is_core_sound
-from callserver.sounds.names import ACCEPT_CALL, CORE_USED
+from callserver.sounds.core import CORE_SOUNDS, is_core_sound
+from callserver.sounds.folder import SoundFolder
+from callserver.sounds.names import ACCEPT_CALL, CORE_USED, OWN_PROMPTS
 
 from ..helpers import ROOT
 
