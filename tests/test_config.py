@@ -215,5 +215,6 @@ def test_the_configuration_imports_no_engine() -> None:
         "callserver.acd.queue_options",
         "callserver.pbx",
         "callserver.pbx.dialplan",
+        "callserver.sounds",
         "callserver.sounds.names",
     }, loaded

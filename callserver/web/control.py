@@ -177,6 +177,10 @@ class ControlApi:
         if not isinstance(note, str) or len(note) > MAX_NOTE:
             return json_error(400, f"'note' must be a string of at most {MAX_NOTE} characters")
         row = await self.store.call(call_id)
+        if row is None and self.stored is not None:
+            # the fact writer may not have reached this call's first facts yet
+            await self._until_stored(call_id)
+            row = await self.store.call(call_id)
         if row is None:
             return json_error(404, f"unknown call {call_id}")
         agent_id = self._wrapping_agent(call_id, row.agent_id)
