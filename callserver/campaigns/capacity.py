@@ -36,7 +36,6 @@ from .model import (
     AgentSlot,
     AmdDecision,
     AmdSettings,
-    AttemptState,
     Campaign,
     DialMode,
     EffectiveMode,
@@ -370,10 +369,6 @@ def simulate_day(
         else:
             _, kind, _, ident = heapq.heappop(day.heap)
             day.event(kind, ident)
-        view_lines = sum(1 for a in engine.attempts.values() if a.state is not AttemptState.ENDED)
-        usable = sum(1 for a in engine.agents.values() if a.slot is not AgentSlot.OFF)
-        if usable:
-            res.max_lines_per_agent = max(res.max_lines_per_agent, view_lines / usable)
         for fact in engine.pop_facts():
             if isinstance(fact, CampaignModeChanged):
                 res.mode_changes += 1
@@ -399,4 +394,5 @@ def simulate_day(
     res.occupancy = busy / staffed if staffed else 0.0
     res.agent_hours = staffed / 3600.0
     res.measured_rate = engine.compliance.window_counts(end).rate
+    res.max_lines_per_agent = engine.peak_lines_per_agent
     return res

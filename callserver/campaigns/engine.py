@@ -138,7 +138,9 @@ class CampaignEngine:
             target=campaign.abandon_target, min_agents=campaign.min_predictive_agents
         )
         self.custom_pacer = pacer
-        self.predictive = PredictivePacer(self.stats, settings, grace=self.compliance.connect_within)
+        self.predictive = PredictivePacer(
+            self.stats, settings, grace=max(0.0, self.compliance.connect_within - DROP_MARGIN)
+        )
         self.progressive = ProgressivePacer()
         self.pace_interval = pace_interval
         self.run_state = RunState.STOPPED
@@ -156,6 +158,7 @@ class CampaignEngine:
         self._attempt_seq = 0
         self._next_tick: float | None = None
         self._callbacks: list[Lead] = []  # due, waiting for an agent
+        self._waiting: dict[str, Attempt] = {}  # people answered, no agent yet (the grace runs)
         self._preview_deadline: dict[str, float] = {}
 
     # -- facts and timers -------------------------------------------------------------------
@@ -255,6 +258,7 @@ class CampaignEngine:
 
     def _set_mode(self, new: EffectiveMode, now: float, reason: str) -> None:
         if new is self.mode:
+            self.mode_reason = reason  # the monitor shows the current reason
             return
         old = self.mode
         self.mode = checked_move(MODE_TRANSITIONS, "campaign mode", self.name, old, new)
@@ -318,8 +322,7 @@ class CampaignEngine:
     def _dispatch(self, now: float) -> list[Command]:
         """Agents became ready: people waiting get them first (the longest waiting), then pacing."""
         out: list[Command] = []
-        waiting = [a for a in self.attempts.values() if a.state is AttemptState.WAITING_AGENT]
-        for attempt in sorted(waiting, key=lambda a: a.person_at or 0.0):
+        for attempt in sorted(self._waiting.values(), key=lambda a: a.person_at or 0.0):
             free = view_free(self.agents)
             if not free:
                 break
@@ -484,12 +487,13 @@ class CampaignEngine:
     def _usable(self) -> list[CampaignAgent]:
         return [a for a in self.agents.values() if a.slot is not AgentSlot.OFF]
 
-    def view(self, now: float) -> PacingView:
+    def view(self, now: float, *, light: bool = False) -> PacingView:
+        """What a pacer sees now; `light` leaves out the busy agents and the stats (progressive)."""
         usable = self._usable()
         busy = tuple(
             AgentView(a.slot is AgentSlot.WRAPUP, now - a.since, self._talk_of(a))
             for a in usable
-            if a.slot in (AgentSlot.ON_CALL, AgentSlot.WRAPUP)
+            if not light and a.slot in (AgentSlot.ON_CALL, AgentSlot.WRAPUP)
         )
         lines, reserved, waiting, connected = [], 0, 0, 0
         for att in self.attempts.values():
@@ -541,10 +545,12 @@ class CampaignEngine:
             return out + self._offer_previews(now)
         if self.mode is not EffectiveMode.PROGRESSIVE and not tick:
             return out
-        view = self.view(now)
         if self.mode is EffectiveMode.PROGRESSIVE:
+            # cheap: progressive needs counts, not the near-future model
+            view = self.view(now, light=True)
             decision = self.progressive.decide(view)
         else:
+            view = self.view(now)
             decision = (self.custom_pacer or self.predictive).decide(view)
             if decision.mode is not None:
                 self._set_mode(decision.mode, now, decision.reason or "pacer")
@@ -750,6 +756,7 @@ class CampaignEngine:
         if agent is not None:
             return self._connect(attempt, agent, now)
         attempt.move(AttemptState.WAITING_AGENT)
+        self._waiting[attempt.id] = attempt
         person_at = attempt.person_at
         self._arm(person_at + max(0.0, self.compliance.connect_within - DROP_MARGIN), "grace", attempt.id)
         return []
@@ -761,6 +768,7 @@ class CampaignEngine:
             if other is not None and other.attempt_id == attempt.id and other.slot is AgentSlot.RESERVED:
                 other.attempt_id = None
                 self._agent_to(other, AgentSlot.READY, now)
+        self._waiting.pop(attempt.id, None)
         attempt.move(AttemptState.CONNECTING)
         return self._to_agent(attempt, agent, now)
 
@@ -795,6 +803,7 @@ class CampaignEngine:
 
     def _drop(self, attempt: Attempt, now: float) -> list[Command]:
         """The grace ran out with no agent: information message (where the law wants it), hang-up."""
+        self._waiting.pop(attempt.id, None)
         attempt.move(AttemptState.DROPPING)
         attempt.abandoned = True
         self.compliance.meter.abandoned(now)
@@ -840,6 +849,7 @@ class CampaignEngine:
 
     def _end(self, attempt: Attempt, result: AttemptResult, now: float, *, by: str) -> list[Command]:
         was = attempt.state
+        self._waiting.pop(attempt.id, None)
         attempt.move(AttemptState.ENDED)
         attempt.ended_at, attempt.result, attempt.hangup_by = now, result, by
         self._facts.append(
@@ -872,8 +882,8 @@ class CampaignEngine:
         lead = self.leads.get(attempt.lead_id)
         self.leads.settle(lead, attempt, None, now)
         self._lead_fact(lead, now)
-        out += self._unreserve(attempt, now)
-        return out + self._pace(now)
+        # a reserved agent freed here is paced for by `_unreserve`; other lines wait for the tick
+        return out + self._unreserve(attempt, now)
 
 
 def view_free(agents: dict[str, CampaignAgent]) -> list[CampaignAgent]:

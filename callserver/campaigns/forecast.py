@@ -155,28 +155,40 @@ class Outlook:
         return self.d_mean[-1] + k * self.c_mean[-1]
 
 
+def _summed(
+    curves: list[tuple[tuple[list[float], list[float]], int]], n: int
+) -> tuple[list[float], list[float]]:
+    if not curves:
+        return [0.0] * n, [0.0] * n
+    means = [m if count == 1 else [count * x for x in m] for (m, _), count in curves]
+    variances = [v if count == 1 else [count * x for x in v] for (_, v), count in curves]
+    return list(map(sum, zip(*means, strict=True))), list(map(sum, zip(*variances, strict=True)))
+
+
 def outlook(
     fc: Forecaster, *, free: int, waiting: int, lines: list[LineView], agents: list[AgentView]
 ) -> Outlook:
-    h = fc.horizon
-    curves = [fc.answered(ln.elapsed) if ln.answered else fc.ringing(ln.elapsed) for ln in lines]
-    d_mean: list[float]
-    d_var: list[float]
-    s_mean: list[float]
-    s_var: list[float]
-    if curves:
-        d_mean = [waiting + s for s in map(math.fsum, zip(*(c[0] for c in curves), strict=True))]
-        d_var = list(map(math.fsum, zip(*(c[1] for c in curves), strict=True)))
-    else:
-        d_mean, d_var = [float(waiting)] * (h + 1), [0.0] * (h + 1)
-    g = fc.grace
-    supply = [fc.agent(a) for a in agents]
-    if supply:
-        s_all = list(map(math.fsum, zip(*(c[0] for c in supply), strict=True)))
-        v_all = list(map(math.fsum, zip(*(c[1] for c in supply), strict=True)))
-        s_mean = [free + s for s in s_all[g : g + h + 1]]
-        s_var = v_all[g : g + h + 1]
-    else:
-        s_mean, s_var = [float(free)] * (h + 1), [0.0] * (h + 1)
+    """Sum the curves: lines and agents in the same whole second share one (lines dialled on the
+    same tick mostly do), and agents with no chance of being free within the horizon drop out."""
+    h, g = fc.horizon, fc.grace
+    groups: dict[tuple[bool, int], int] = {}
+    for ln in lines:
+        key = (ln.answered, int(ln.elapsed))
+        groups[key] = groups.get(key, 0) + 1
+    line_curves = [
+        (fc.answered(float(e)) if answered else fc.ringing(float(e)), count)
+        for (answered, e), count in groups.items()
+    ]
+    d_mean, d_var = _summed(line_curves, h + 1)
+    if waiting:
+        d_mean = [waiting + x for x in d_mean]
+    agent_curves = []
+    for a in agents:
+        curve = fc.agent(a)
+        if curve[0][-1] > 1e-4:
+            agent_curves.append((curve, 1))
+    s_all, v_all = _summed(agent_curves, h + g + 1)
+    s_mean = [free + x for x in s_all[g : g + h + 1]]
+    s_var = v_all[g : g + h + 1]
     c_mean, c_var = fc.new_line()
     return Outlook(d_mean, d_var, s_mean, s_var, c_mean, c_var)

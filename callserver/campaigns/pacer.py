@@ -74,12 +74,12 @@ class ProgressivePacer:
 class PredictiveSettings:
     target: float | None = None  # abandon share aimed at; default below
     # by default the pacer may spend this share of what the cap leaves after AMD's false positives
-    target_share: float = 0.6
+    target_share: float = 0.8
     plan_seconds: float = 900.0  # the outer loop spreads the budget over this much traffic
     min_plan: float = 30.0  # live answers, at least, in that spread
     margin_sd: float = 1.0  # budget kept back against bad luck, in standard deviations of abandons
-    min_headroom: float = 1.0  # fall back when fewer abandons than this separate the rate from the cap
-    resume_headroom: float = 2.0  # and resume when this many do again
+    min_headroom: float = 0.5  # fall back when fewer abandons than this separate the rate from the cap
+    resume_headroom: float = 1.5  # and resume when this many do again
     min_agents: int = 4
     min_dials: int = 100  # dials with a known fate before the answer mix is trusted
     horizon: int = 35  # seconds modelled ahead
@@ -120,7 +120,9 @@ class PredictivePacer:
         fp_share = fp_per_live / (1.0 + fp_per_live)  # of the window's live answers
         target = s.target if s.target is not None else fp_share + s.target_share * (view.cap - fp_share)
         w = view.window
-        margin = s.margin_sd * math.sqrt(target * plan)
+        # held back against bad luck: the pacing's own over the plan, and the true number of people
+        # AMD took for machines, of which the meter only counts the estimate (binomial noise)
+        margin = s.margin_sd * (math.sqrt(target * plan) + math.sqrt(fp_per_live * (w.live + plan)))
         budget = target * (w.live + plan * (1 + fp_per_live)) - w.abandoned - fp_per_live * plan - margin
         return max(0.0, min(view.cap, budget / plan))
 
@@ -142,13 +144,20 @@ class PredictivePacer:
         )
         # the inner loop never plans to spend the last `min_headroom` abandons of the budget
         headroom = view.window.headroom(view.cap) - self.settings.min_headroom
-        k = 0
-        while k < self.settings.max_new_per_tick:
-            nxt = k + 1
-            ab, demand = look.abandons(nxt), look.demand(nxt)
-            if ab > alpha * demand or ab > headroom:
-                break
-            k = nxt
+
+        def fits(k: int) -> bool:
+            ab = look.abandons(k)
+            return ab <= alpha * look.demand(k) and ab <= headroom
+
+        # the expected abandons grow with k: gallop up, then halve down to the largest k that fits
+        k, step = 0, 1
+        while k + step <= self.settings.max_new_per_tick and fits(k + step):
+            k += step
+            step *= 2
+        while step > 1:
+            step //= 2
+            if k + step <= self.settings.max_new_per_tick and fits(k + step):
+                k += step
         # never fewer than progressive would dial: those lines have agents waiting for them
         k = max(k, progressive_lines(view))
         return PacingDecision(k, reserve=False, mode=EffectiveMode.PREDICTIVE, alpha=alpha)

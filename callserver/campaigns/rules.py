@@ -229,7 +229,8 @@ UK = RuleSet(
     info_message=True,
     sources=(
         "Communications Act 2003, ss. 128-131",
-        "Ofcom statement of policy on persistent misuse (2016), A1.11-A1.14",
+        "Ofcom, Persistent Misuse: statement of general policy (20 December 2016, from 1 March 2017),"
+        " Annexes 1-3",
     ),
 )
 
@@ -244,7 +245,11 @@ FR = RuleSet(
         SilenceAfterRefusal(period=60 * DAY),
     ),
     abandon=None,
-    sources=("Code de la consommation, art. D. 223-8 (décret n° 2022-1313 du 13 octobre 2022)",),
+    sources=(
+        "Code de la consommation, art. L. 223-1 and D. 223-9 (décret n° 2022-1313 du 13 octobre 2022,"
+        " in force 1 March 2023)",
+        "Code du travail, art. L. 3133-1 (public holidays)",
+    ),
 )
 
 NONE = RuleSet(name="none", title="no jurisdiction rules (internal or test campaigns)")

@@ -149,7 +149,7 @@ class HandleModel:
 
 class PacingStats:
     def __init__(
-        self, prior: Prior | None = None, *, dials: int = 2000, calls: int = 500, refresh_every: int = 25
+        self, prior: Prior | None = None, *, dials: int = 2000, calls: int = 500, refresh_every: int = 200
     ) -> None:
         self.prior = prior or Prior()
         self._fates: deque[Fate] = deque()
