@@ -1,4 +1,4 @@
-"""Run every benchmark: `python -m bench` (all sizes, about 2 minutes) or `python -m bench --quick`."""
+"""Run every benchmark: `python -m bench` (all sizes, about 10 minutes) or `python -m bench --quick`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import platform
 import time
 
-from . import routing_bench, speech_bench, ws_bench
+from . import campaign_bench, routing_bench, speech_bench, ws_bench
 
 
 def main() -> None:
@@ -23,6 +23,8 @@ def main() -> None:
     routing_bench.main(["--quick"] * args.quick + ["--profile"] * args.profile)
     print("\n# screen-pop latency over websockets")
     ws_bench.main(["--sizes", "100"] if args.quick else [])
+    print("\n# outbound campaigns: pacing and list import")
+    campaign_bench.main(["--quick"] if args.quick else ["--seeds", "3"])
     print("\n# speech")
     asyncio.run(speech_bench.main())
     print(f"\nall benchmarks took {time.perf_counter() - t:.0f} s")

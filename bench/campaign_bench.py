@@ -44,8 +44,9 @@ class VicidialPacer:
     Every `interval` seconds the level is multiplied by 1 + (ready agents - answered calls waiting)
     / agents, both averaged over the last minute (VICIdial's "differential", intensity 0), within
     [1.0, 3.0]; once today's drops exceed 3 % of the answers it sees as people, it halves the level
-    (or resets it to 1.0) and stops raising it while over. Lines are dialled up to level x agents,
-    counting every line of the campaign (ringing or talking). It measures "today" and only what it
+    (or resets it to 1.0) and stops raising it while over. Lines are dialled up to level x active
+    agents (ready or talking; wrap-up is a pause), counting every line of the campaign (ringing or
+    talking). It measures "today" and only what it
     can see (no AMD false-positive estimate).
     """
 
@@ -65,7 +66,9 @@ class VicidialPacer:
             self.drops += fact.abandoned
 
     def decide(self, view: PacingView) -> PacingDecision:
-        self.samples.append((view.now, view.free - view.waiting, view.agents))
+        # agents in wrap-up are paused for VICIdial (dispositioning): not active, not counted
+        active = view.agents - sum(1 for a in view.busy if a.wrapup)
+        self.samples.append((view.now, view.free - view.waiting, active))
         while self.samples[0][0] < view.now - 60.0:
             self.samples.popleft()
         if self.next_adapt is None:
@@ -81,7 +84,7 @@ class VicidialPacer:
                 if agents > 0:
                     factor = 1.0 + differential / agents
                     self.level = min(self.max_level, max(1.0, self.level * factor))
-        goal = math.floor(self.level * view.agents + 1e-9)
+        goal = math.floor(self.level * active + 1e-9)
         return PacingDecision(max(0, goal - view.total_lines), reserve=False)
 
 
@@ -154,14 +157,13 @@ def pacing(sizes: Sequence[int], seeds: int, hours: float, workers: int) -> bool
                 if pacer == "callserver" and over:
                     ok = False
             occ_cs, ab_cs = row["callserver"]
-            verdict = []
-            verdict.append(
-                f"ahead of progressive by {occ_cs - row['progressive'][0]:+.1%}, of vicidial by"
-                f" {occ_cs - row['vicidial'][0]:+.1%} at {ab_cs:.2%} vs {row['vicidial'][1]:.2%} abandons"
-            )
-            ahead = occ_cs > row["progressive"][0] and (
-                occ_cs > row["vicidial"][0] or ab_cs < row["vicidial"][1]
-            )
+            occ_p, _ = row["progressive"]
+            occ_v, ab_v = row["vicidial"]
+            ahead = occ_cs > occ_p and occ_cs > occ_v and ab_cs <= ab_v
+            verdict = [
+                f"occupancy {occ_cs - occ_p:+.1%} vs progressive, {occ_cs - occ_v:+.1%} vs vicidial"
+                f" at {ab_cs:.2%} vs {ab_v:.2%} abandons: {'ahead' if ahead else 'NOT ahead'}"
+            ]
             target = {20: 0.85, 50: 0.90}.get(n)
             if target is not None:
                 verdict.append(f"target {target:.0%}: {'met' if occ_cs >= target else 'NOT met'}")

@@ -52,7 +52,8 @@ class Forecaster:
     def __init__(self, stats: PacingStats, horizon: int, grace: float) -> None:
         self.stats = stats
         self.horizon = horizon
-        self.grace = math.floor(grace)
+        self.grace = math.floor(grace)  # whole seconds of grace, and the fraction beyond them
+        self.grace_fraction = grace - self.grace
         self._version = -1
         self._cache: dict[tuple[int, int], tuple[list[float], list[float]]] = {}
 
@@ -120,7 +121,7 @@ class Forecaster:
         short = view.talk < SHORT_TALK
         key = ((5 if short else 4) if view.wrapup else 3, e)
         if key not in self._cache:
-            n = self.horizon + self.grace + 1
+            n = self.horizon + self.grace + 2
             model = self.stats.handle
             curve = model.wrapping(short, e, n) if view.wrapup else model.talking(e, n)
             if curve is None:
@@ -187,8 +188,9 @@ def outlook(
         curve = fc.agent(a)
         if curve[0][-1] > 1e-4:
             agent_curves.append((curve, 1))
-    s_all, v_all = _summed(agent_curves, h + g + 1)
-    s_mean = [free + x for x in s_all[g : g + h + 1]]
-    s_var = v_all[g : g + h + 1]
+    s_all, v_all = _summed(agent_curves, h + g + 2)
+    f = fc.grace_fraction  # supply at t + grace, between whole seconds
+    s_mean = [free + (1 - f) * a + f * b for a, b in zip(s_all[g : g + h + 1], s_all[g + 1 :], strict=False)]
+    s_var = [(1 - f) * a + f * b for a, b in zip(v_all[g : g + h + 1], v_all[g + 1 :], strict=False)]
     c_mean, c_var = fc.new_line()
     return Outlook(d_mean, d_var, s_mean, s_var, c_mean, c_var)

@@ -83,6 +83,7 @@ class PredictiveSettings:
     min_agents: int = 4
     min_dials: int = 100  # dials with a known fate before the answer mix is trusted
     horizon: int = 35  # seconds modelled ahead
+    alpha_max_share: float = 1.0  # alpha at most this times the cap
     max_new_per_tick: int = 200
 
 
@@ -124,7 +125,7 @@ class PredictivePacer:
         # AMD took for machines, of which the meter only counts the estimate (binomial noise)
         margin = s.margin_sd * (math.sqrt(target * plan) + math.sqrt(fp_per_live * (w.live + plan)))
         budget = target * (w.live + plan * (1 + fp_per_live)) - w.abandoned - fp_per_live * plan - margin
-        return max(0.0, min(view.cap, budget / plan))
+        return max(0.0, min(view.cap * s.alpha_max_share, budget / plan))
 
     def decide(self, view: PacingView) -> PacingDecision:
         why = self._guard(view)
@@ -145,6 +146,8 @@ class PredictivePacer:
         # the inner loop never plans to spend the last `min_headroom` abandons of the budget
         headroom = view.window.headroom(view.cap) - self.settings.min_headroom
 
+        # the share is over all the horizon's demand, lines already out included: a batch of new
+        # lines judged only on what it adds (tried) spends the budget at the worst moments
         def fits(k: int) -> bool:
             ab = look.abandons(k)
             return ab <= alpha * look.demand(k) and ab <= headroom

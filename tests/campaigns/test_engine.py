@@ -334,3 +334,19 @@ def test_dials_follow_the_trunk_rate() -> None:
     run.advance(1.0)
     assert len(run.dials()) == 4
     assert all(isinstance(d, Dial) for d in run.dials())
+
+
+def test_the_monitor_tile_shows_mode_lines_windows_and_the_list() -> None:
+    from callserver.campaigns.monitor import snapshot
+
+    run = progressive(n_leads=10)
+    run.take(run.engine.start(run.now))
+    run.take(run.engine.agent_ready("a1", run.now))
+    run.take(run.engine.agent_ready("a2", run.now))
+    run.engine.compliance.meter.live_answer(run.now)
+    tile = snapshot(run.engine, run.now, dials_per_hour=4.0)
+    assert (tile.mode, tile.state, tile.agents, tile.lines_in_flight) == ("progressive", "running", 2, 2)
+    assert tile.lines_per_agent == 1.0
+    assert [(w.window, w.cap) for w in tile.windows] == [(86_400.0, None), (30 * 86_400.0, 0.03)]
+    assert tile.windows[1].live == 1
+    assert tile.leads_left == 8 and tile.list_runs_out_in == pytest.approx(2 * 3600.0)

@@ -3,6 +3,7 @@ progressive never abandons, lines per agent never pass the maximum, the cap hold
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -19,9 +20,7 @@ SIM = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck
 
 
 def binomial_excess(n: int, p: float, free: int) -> float:
-    return sum(
-        (d - free) * math.comb(n, d) * p**d * (1 - p) ** (n - d) for d in range(free + 1, n + 1)
-    )
+    return sum((d - free) * math.comb(n, d) * p**d * (1 - p) ** (n - d) for d in range(free + 1, n + 1))
 
 
 @pytest.mark.parametrize(("n", "p", "free"), [(6, 0.3, 3), (20, 0.3, 5), (40, 0.55, 20)])
@@ -51,7 +50,7 @@ def test_curves_are_cumulative_probabilities() -> None:
     ]
     for curve in curves:
         assert all(0.0 <= c <= 1.0 for c in curve)
-        assert all(b >= a - 1e-12 for a, b in zip(curve, curve[1:], strict=False))
+        assert all(b >= a - 1e-12 for a, b in itertools.pairwise(curve))
     # a line still ringing after 30 s is less likely to bring a person than a fresh one
     assert fc.ringing(30.0)[0][-1] < fc.new_line()[0][-1]
 
@@ -66,7 +65,7 @@ def test_more_lines_mean_more_expected_abandons() -> None:
         agents=[AgentView(True, 15.0, 150.0), AgentView(False, 170.0)],
     )
     values = [look.abandons(k) for k in range(0, 30, 3)]
-    assert all(b >= a for a, b in zip(values, values[1:], strict=False))
+    assert all(b >= a for a, b in itertools.pairwise(values))
     assert values[0] < 0.2 < values[-1]
 
 
