@@ -16,7 +16,8 @@ from callserver.campaigns.model import DialMode
 from callserver.campaigns.pacer import PredictiveSettings
 from callserver.campaigns.stats import Fate, PacingStats, Prior
 
-SIM = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomized: a day takes seconds, so a fixed set of examples keeps the suite stable and bounded
+SIM = settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 def binomial_excess(n: int, p: float, free: int) -> float:
@@ -99,8 +100,8 @@ def test_the_abandon_rate_over_the_window_stays_under_the_cap(seed: int, agents:
 
 
 def test_a_day_is_the_same_for_the_same_seed_and_predictive_beats_progressive() -> None:
-    sc = OutboundScenario(agents=20, seed=3, hours=1.0)
+    sc = OutboundScenario(agents=20, seed=3, hours=2.0)
     first, again = simulate_day(sc), simulate_day(sc)
     assert (first.dials, first.contacts, first.abandoned) == (again.dials, again.contacts, again.abandoned)
-    progressive = simulate_day(OutboundScenario(agents=20, seed=3, hours=1.0, mode=DialMode.PROGRESSIVE))
+    progressive = simulate_day(OutboundScenario(agents=20, seed=3, hours=2.0, mode=DialMode.PROGRESSIVE))
     assert first.occupancy > progressive.occupancy + 0.03
