@@ -41,7 +41,6 @@ from .model import (
     EffectiveMode,
     Lead,
     OutcomeCode,
-    RetryPolicy,
 )
 from .pacer import Pacer, PredictiveSettings
 from .rules import rule_set
@@ -328,7 +327,7 @@ def build_engine(
     leads = [
         Lead(id=f"L{i}", numbers=(f"+1202555{i:07d}",), time_zones=(sc.zone,), seq=i) for i in range(count)
     ]
-    book = LeadBook(leads, retry=RetryPolicy())
+    book = LeadBook(leads, order=campaign.lead_order, retry=campaign.retry)
     return CampaignEngine(
         campaign,
         book,

@@ -13,7 +13,6 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from .model import (
@@ -23,16 +22,11 @@ from .model import (
     AttemptSummary,
     Callback,
     Lead,
+    LeadOrder,
     LeadState,
     OutcomeCode,
     RetryPolicy,
 )
-
-
-class LeadOrder(StrEnum):
-    NEW_FIRST = "new_first"  # never-dialled leads before retries; then priority, oldest attempt
-    OLDEST_ATTEMPT_FIRST = "oldest_attempt_first"  # the longest-untouched lead first
-    PRIORITY = "priority"  # the lead's priority field first, then new before retries
 
 
 def order_key(order: LeadOrder, lead: Lead) -> tuple[float, ...]:

@@ -228,6 +228,12 @@ class CallingWindows:
         return cls({d: windows for d in range(5)}, skip_public_holidays=holidays)
 
 
+class LeadOrder(StrEnum):
+    NEW_FIRST = "new_first"  # never-dialled leads before retries; then priority, oldest attempt
+    OLDEST_ATTEMPT_FIRST = "oldest_attempt_first"  # the longest-untouched lead first
+    PRIORITY = "priority"  # the lead's priority field first, then new before retries
+
+
 @dataclass(frozen=True, slots=True)
 class Campaign:
     """A campaign's settings: everything the engine needs to run it (persisted by the store)."""
@@ -255,7 +261,7 @@ class Campaign:
     abandon_target: float | None = None  # below the law's cap; None = the pacer's default margin
     min_predictive_agents: int = 4
     preview_auto_dial: float | None = None  # seconds before a previewed lead is dialled by itself
-    lead_order: str = "new_first"
+    lead_order: LeadOrder = LeadOrder.NEW_FIRST
     connect_grace: float = 2.0  # seconds from greeting to agent, at most (the law may say less)
 
     def outcome(self, code: str) -> OutcomeCode:

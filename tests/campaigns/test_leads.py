@@ -7,12 +7,13 @@ from datetime import datetime
 import pytest
 
 from callserver.campaigns.dnc import DncRegistry
-from callserver.campaigns.leads import LeadBook, LeadOrder, local_time_to_epoch
+from callserver.campaigns.leads import LeadBook, local_time_to_epoch
 from callserver.campaigns.model import (
     Attempt,
     AttemptResult,
     Callback,
     Lead,
+    LeadOrder,
     LeadState,
     OutcomeCode,
     RetryPolicy,
