@@ -89,6 +89,7 @@ class EngineCore:
         stats: PacingStats | None = None,
         predictive: PredictiveSettings | None = None,
         pace_interval: float = PACE_INTERVAL,
+        id_prefix: str = "",
     ) -> None:
         self.campaign = campaign
         self.name = campaign.name
@@ -108,6 +109,9 @@ class EngineCore:
         )
         self.progressive = ProgressivePacer()
         self.pace_interval = pace_interval
+        # attempt ids are also the customer channels' ChannelIds: give a prefix unique to this run
+        # of the server (e.g. its start time) so ids never repeat across restarts
+        self.id_prefix = id_prefix
         self.run_state = RunState.STOPPED
         self.mode = effective_of(campaign.mode)
         self.mode_reason = ""
@@ -613,7 +617,7 @@ class EngineCore:
             return []
         self._attempt_seq += 1
         attempt = Attempt(
-            id=f"{self.name}-{self._attempt_seq}",
+            id=f"{self.name}-{self.id_prefix}{self._attempt_seq}",
             campaign=self.name,
             lead_id=lead.id,
             number=number,

@@ -350,3 +350,19 @@ def test_the_monitor_tile_shows_mode_lines_windows_and_the_list() -> None:
     assert [(w.window, w.cap) for w in tile.windows] == [(86_400.0, None), (30 * 86_400.0, 0.03)]
     assert tile.windows[1].live == 1
     assert tile.leads_left == 8 and tile.list_runs_out_in == pytest.approx(2 * 3600.0)
+
+
+def test_attempt_ids_carry_the_run_prefix_so_they_never_repeat_across_restarts() -> None:
+    from callserver.campaigns.engine import CampaignEngine
+    from callserver.campaigns.leads import LeadBook
+    from callserver.campaigns.model import RetryPolicy
+    from callserver.campaigns.rules import rule_set
+
+    c = campaign(mode=DialMode.PROGRESSIVE)
+    ids = []
+    for prefix in ("r1-", "r2-"):
+        engine = CampaignEngine(c, LeadBook(leads(1), retry=RetryPolicy()), rule_set("us"), id_prefix=prefix)
+        now = local("2025-03-04T10:00")
+        engine.start(now)
+        ids += [cmd.attempt_id for cmd in engine.agent_ready("a1", now) if isinstance(cmd, Dial)]
+    assert ids == ["spring-r1-1", "spring-r2-1"]
