@@ -1,4 +1,4 @@
-"""Run every benchmark: `python -m bench` (all sizes, about 2 minutes) or `python -m bench --quick`."""
+"""Run every benchmark: `python -m bench` (all sizes, about 10 minutes) or `python -m bench --quick`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import platform
 import time
 
-from . import routing_bench, scripts_bench, speech_bench, ws_bench
+from . import campaign_bench, routing_bench, scripts_bench, speech_bench, ws_bench
 
 
 def main() -> None:
@@ -25,6 +25,8 @@ def main() -> None:
     ws_bench.main(["--sizes", "100"] if args.quick else [])
     print("\n# dialogue scripts")
     scripts_bench.main(["--quick"] * args.quick)
+    print("\n# outbound campaigns: pacing and list import")
+    campaign_bench.main(["--quick"] if args.quick else ["--seeds", "3"])
     print("\n# speech")
     asyncio.run(speech_bench.main())
     print(f"\nall benchmarks took {time.perf_counter() - t:.0f} s")
