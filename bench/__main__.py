@@ -7,7 +7,7 @@ import asyncio
 import platform
 import time
 
-from . import routing_bench, scripts_bench, speech_bench, ws_bench
+from . import routing_bench, scripts_bench, selfservice_bench, speech_bench, ws_bench
 
 
 def main() -> None:
@@ -25,6 +25,8 @@ def main() -> None:
     ws_bench.main(["--sizes", "100"] if args.quick else [])
     print("\n# dialogue scripts")
     scripts_bench.main(["--quick"] * args.quick)
+    print("\n# self-service pages over HTTP")
+    selfservice_bench.main(["--quick"] * args.quick)
     print("\n# speech")
     asyncio.run(speech_bench.main())
     print(f"\nall benchmarks took {time.perf_counter() - t:.0f} s")

@@ -53,8 +53,8 @@ class ScriptCustomers:
     async def identify(self, account: str, factor: str, given: str) -> dict[str, object] | None:
         """The customer whose account is `account` and whose `factor` field matches `given`.
 
-        Both are compared in a normalised form (case, spaces and accents ignored; dates as days),
-        in constant time, and a customer without that field never matches."""
+        Both are compared in a normalised form (case, accents, spaces and punctuation ignored;
+        dates as days), in constant time, and a customer without that field never matches."""
         found = await self._directory.find_customer_by_account(account.strip()[:64])
         if found is None:
             return None
@@ -97,5 +97,5 @@ def _normalised(kind: str, text: str) -> bytes:
     except FieldValueError:
         value = text[:200]
     folded = unicodedata.normalize("NFKD", value.casefold())
-    kept = "".join(ch for ch in folded if not unicodedata.combining(ch) and not ch.isspace())
+    kept = "".join(ch for ch in folded if ch.isalnum())
     return kept.encode()

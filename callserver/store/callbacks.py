@@ -2,14 +2,21 @@
 
 The table lives in the main store (`ScheduledCallbackRow`, created by the migrations); like the
 voicemail repository it works on the store's sessions. It holds no call rows: a callback's ACD
-task gets its call row from the ACD's facts like any task.
+task gets its call row from the ACD's facts like any task. A write the database turns away for a
+moment (SQLite busy beside the fact writer) is tried again with backoff: a customer's callback
+request must not be lost to a lock.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from callserver.callbacks.model import (
     OPEN,
@@ -21,6 +28,10 @@ from callserver.callbacks.model import (
 )
 from callserver.store.models import ScheduledCallbackRow
 from callserver.store.store import Store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+ATTEMPTS = 6  # 0.05 s doubling: about 1.5 s of waiting in all before giving up
 
 
 class CallbackStore:
@@ -45,10 +56,14 @@ class CallbackStore:
             created_at=now,
             updated_at=now,
         )
-        async with self._sessions.begin() as s:
-            s.add(row)
-            await s.flush()
-            return _record(row)
+
+        async def write() -> ScheduledCallback:
+            async with self._sessions.begin() as s:
+                s.add(row)
+                await s.flush()
+                return _record(row)
+
+        return await _retrying(write)
 
     async def get(self, callback_id: int) -> ScheduledCallback | None:
         async with self._sessions() as s:
@@ -67,17 +82,21 @@ class CallbackStore:
         allowed = {"agent_id", "outcome", "dial_id"}
         if not set(fields) <= allowed:
             raise ValueError(f"cannot set {sorted(set(fields) - allowed)} on a callback")
-        async with self._sessions.begin() as s:
-            row = await s.get(ScheduledCallbackRow, callback_id, with_for_update=True)
-            if row is None:
-                raise KeyError(f"unknown callback {callback_id}")
-            if status is not None and status.value != row.status:
-                check_transition(callback_id, CallbackStatus(row.status), status)
-                row.status = status.value
-            for name, value in fields.items():
-                setattr(row, name, value)
-            row.updated_at = at
-            return _record(row)
+
+        async def write() -> ScheduledCallback:
+            async with self._sessions.begin() as s:
+                row = await s.get(ScheduledCallbackRow, callback_id, with_for_update=True)
+                if row is None:
+                    raise KeyError(f"unknown callback {callback_id}")
+                if status is not None and status.value != row.status:
+                    check_transition(callback_id, CallbackStatus(row.status), status)
+                    row.status = status.value
+                for name, value in fields.items():
+                    setattr(row, name, value)
+                row.updated_at = at
+                return _record(row)
+
+        return await _retrying(write)
 
     async def open_items(self, *, agent_id: str | None = None, limit: int = 500) -> list[ScheduledCallback]:
         """Requests not done nor cancelled, soonest due first; with `agent_id`: those the agent has
@@ -95,6 +114,20 @@ class CallbackStore:
         query = select(ScheduledCallbackRow).where(ScheduledCallbackRow.run_id == run_id)
         async with self._sessions() as s:
             return [_record(r) for r in (await s.scalars(query.order_by(ScheduledCallbackRow.id))).all()]
+
+
+async def _retrying(write: Callable[[], Awaitable[T]]) -> T:
+    delay = 0.05
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await write()
+        except OperationalError as err:
+            if attempt == ATTEMPTS:
+                raise
+            log.warning("callbacks: write refused (%s), attempt %d, again in %.2fs", err.orig, attempt, delay)
+            await asyncio.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
 
 
 def _record(row: ScheduledCallbackRow) -> ScheduledCallback:
