@@ -298,6 +298,8 @@ class ScriptsApi:
             return json_error(400, "'source' must be the script's XML text")
         try:
             saved = self.deps.files.save(request.match_info["script_id"], source)
+        except OSError as err:
+            return json_error(409, f"the scripts folder cannot be written: {err.strerror}")
         except EditorError as err:
             findings = [problem_json(p) for p in err.problems]
             return json_error(err.status, str(err), findings=findings)
