@@ -7,7 +7,7 @@ import asyncio
 import platform
 import time
 
-from . import campaign_bench, routing_bench, scripts_bench, speech_bench, ws_bench
+from . import campaign_bench, routing_bench, scripts_bench, selfservice_bench, speech_bench, ws_bench
 
 
 def main() -> None:
@@ -27,6 +27,8 @@ def main() -> None:
     scripts_bench.main(["--quick"] * args.quick)
     print("\n# outbound campaigns: pacing and list import")
     campaign_bench.main(["--quick"] if args.quick else ["--seeds", "3"])
+    print("\n# self-service pages over HTTP")
+    selfservice_bench.main(["--quick"] * args.quick)
     print("\n# speech")
     asyncio.run(speech_bench.main())
     print(f"\nall benchmarks took {time.perf_counter() - t:.0f} s")

@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import time as clock_time
 from pathlib import Path
 
 from aiohttp import web
@@ -24,6 +25,7 @@ from .acd.specs import agent_spec, queue_spec
 from .agi.server import FastAgiServer
 from .agi.session import AgiSession
 from .ami.adapter import AmiLink
+from .callbacks.service import CallbackService
 from .checks import check_settings
 from .config import Settings
 from .facts.bus import FactBus
@@ -37,8 +39,21 @@ from .ivr.runner import FilePrompts
 from .mqtt.publisher import MqttPublisher
 from .pbx.channels import ChannelNames
 from .pbx.hub import PbxEventHub
+from .scripts.adapter import ScriptAdapter
+from .scripts.catalog import (
+    ScriptCatalog,
+    checked_catalog,
+    customer_field_types,
+    script_context,
+    writable_fields,
+)
+from .scripts.customers import ScriptCustomers
+from .scripts.desk import ScriptDesk
+from .scripts.editor import ScriptFiles
+from .scripts.selfservice import SelfService
 from .sounds.folder import SoundFolder, sound_folder
 from .speech import PromptSynth
+from .store.callbacks import CallbackStore
 from .store.store import Store
 from .store.writer import FactWriter
 from .voicemail import VoicemailService, VoicemailStore, VoicemailWaiting
@@ -47,6 +62,8 @@ from .voicemail.failures import RecordingFailures
 from .voicemail.recordings import prepare_recordings_dir, recordings_dir
 from .web import Role, WebDeps, WebUser, build_web_app, hash_password, start_web, stop_web
 from .web.app import PARTS, bound_port
+from .web.scripts import ScriptsWeb
+from .web.sessions import RateLimiter
 
 UI_DIR = Path(__file__).resolve().parent.parent / "agent_ui"
 
@@ -97,6 +114,8 @@ class CallServer:
     # callers who could not leave a message (RECORD FILE failed), for logs and metrics
     recording_failures: RecordingFailures | None = None
     sounds: SoundFolder | None = None
+    scripts: ScriptsWeb | None = None
+    callbacks: CallbackService | None = None
 
     @property
     def web_port(self) -> int | None:
@@ -104,6 +123,12 @@ class CallServer:
 
     async def stop(self) -> None:
         await stop_web(self.web_runner)
+        if self.scripts is not None:
+            # runs still going are recorded as abandoned: their facts reach the writer below
+            await self.scripts.selfservice.stop()
+            await self.scripts.desk.stop()
+        if self.callbacks is not None:
+            await self.callbacks.stop()
         await self.agi.stop()
         await self.ami.stop()
         await self.service.stop()
@@ -115,6 +140,49 @@ class CallServer:
             await self.mqtt.stop()
         await self.writer.stop()
         await self.store.close()
+
+
+def build_scripts(
+    settings: Settings,
+    catalog: ScriptCatalog,
+    store: Store,
+    bus: FactBus,
+    callbacks: CallbackService,
+    control: CallControl,
+) -> ScriptsWeb:
+    """Dialogue scripts: the agents' desk, the public pages and the editor, sharing one adapter."""
+    config = settings.scripts
+    field_types = customer_field_types(settings)
+    adapter = ScriptAdapter(
+        publish=bus.publish,
+        clock=time.time,
+        field_types=field_types,
+        writable=writable_fields(settings),
+        timezone=config.timezone,
+        callback_time=clock_time.fromisoformat(config.callback_time),
+        task_queue=config.task_queue,
+        logins={a.id: a.login for a in settings.agents},
+        callbacks=callbacks,
+        transfers=control,
+    )
+    customers = ScriptCustomers(store, field_types)
+    desk = ScriptDesk(
+        catalog, customers, adapter, publish=bus.publish, clock=time.time, timezone=config.timezone
+    )
+    factor = settings.customers.fields.get(config.web.factor or "")
+    selfservice = SelfService(
+        catalog,
+        customers,
+        adapter,
+        config.web,
+        publish=bus.publish,
+        clock=time.time,
+        timezone=config.timezone,
+        limiters=lambda limit, window: RateLimiter(time.time, limit, window),
+        factor_label=factor.label if factor is not None else None,
+    )
+    files = ScriptFiles(catalog, script_context(settings), field_types)
+    return ScriptsWeb(desk, selfservice, callbacks, files, store, settings.web.outcome_codes)
 
 
 def web_users(settings: Settings) -> list[WebUser]:
@@ -145,10 +213,12 @@ async def start_server(
     and message-waiting changes besides the browsers and MQTT (tools, tests).
     """
     checked = check_settings(settings)
+    catalog = checked_catalog(settings)  # before anything is opened: a broken script stops here
     store = await Store.open(settings.database_url())
     await store.sync_config(settings)
     if settings.customers.seed_file is not None:
-        report = await store.load_customers(settings.customers.seed_file)
+        extra = {name: field.type for name, field in settings.customers.fields.items()}
+        report = await store.load_customers(settings.customers.seed_file, extra)
         for problem in report.errors:
             log.warning("customers: %s", problem)
         log.info(
@@ -199,6 +269,8 @@ async def start_server(
             on_voicemail_waiting(waiting)
 
     def on_progress(p: IvrProgress) -> None:
+        if p.ended:
+            scripts.desk.ivr_left(p.call_id, p.flow, p.node, p.outcome)
         web_app[PARTS].hub.ivr_progress(p.call_id, p.flow, p.node, p.at, p.ended, p.outcome)
         if on_ivr_progress is not None:
             on_ivr_progress(p)
@@ -213,6 +285,17 @@ async def start_server(
         on_waiting=on_waiting,
     )
     bus.subscribe(voicemail.on_fact)
+    callbacks = CallbackService(
+        CallbackStore(store),
+        service,
+        ami,
+        clock=time.time,
+        agent_endpoint=lambda a: view.endpoint if (view := service.agent(a)) is not None else None,
+        holder=lambda task: call.agent_id if (call := service.call(task)) is not None else None,
+    )
+    bus.subscribe(callbacks.on_fact)
+    scripts = build_scripts(settings, catalog, store, bus, callbacks, control)
+    bus.subscribe(scripts.desk.on_fact)
     sounds = sound_folder(settings)
     synth = prompt_synth(settings)
     recordings_path = recordings_dir(settings)
@@ -253,10 +336,11 @@ async def start_server(
             metrics=metrics,
             voicemail=voicemail,
             facts_stored=writer.flush,
+            scripts=scripts,
         )
     )
     web_runner = await start_web(web_app, settings.web.host, settings.web.port)
-    scripts: dict[str, Callable[[AgiSession], Awaitable[None]]] = {
+    agi_scripts: dict[str, Callable[[AgiSession], Awaitable[None]]] = {
         "inbound": InboundScript(settings, service, ivr, find_customers=store.find_customers_by_number),
         "agent": AgentLegScript(service, accept_timeout=settings.acd.accept_timeout, sounds=sounds),
         "voicemail": VoicemailScript(
@@ -267,8 +351,10 @@ async def start_server(
             failures=failures,
         ),
     }
-    agi = FastAgiServer(settings.agi.host, settings.agi.port, ScriptRouter(scripts))
+    agi = FastAgiServer(settings.agi.host, settings.agi.port, ScriptRouter(agi_scripts))
     await agi.start()
+    await callbacks.start()
+    scripts.selfservice.start_sweeping()
     await ami.start()
     server = CallServer(
         settings,
@@ -286,6 +372,8 @@ async def start_server(
         ivr,
         failures,
         sounds,
+        scripts,
+        callbacks,
     )
     log.info(
         "callserver up: web on http://%s:%s/  FastAGI on %s:%s, AMI to %s:%s, database %s",

@@ -130,9 +130,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.file}: {problem}", file=sys.stderr)
         if sound_problems:
             return 1
+        from .scripts.catalog import load_catalog
+
+        catalog, script_problems = load_catalog(settings, str(args.file))
+        for script_problem in script_problems:
+            print(script_problem, file=sys.stderr)
+        if any(not p.warning for p in script_problems):
+            return 1
         print(
             f"{args.file}: OK ({len(settings.agents)} agents, {len(settings.queues)} queues, "
-            f"{len(settings.skills)} skills)"
+            f"{len(settings.skills)} skills, {len(catalog.scripts)} scripts)"
         )
         return 0
 

@@ -256,8 +256,53 @@ class SoundsConfig(_Model):
         return self
 
 
+class CustomerFieldConfig(_Model):
+    """An extra customer field beside the record's own (a balance, a payment plan, a postcode):
+    stored as text, read as `type` by dialogue scripts, loaded from the seed file's column of the
+    same name."""
+
+    type: Literal["text", "number", "amount", "date", "yes-no"] = "text"
+    writable: bool = False  # a dialogue script may set it (`<set-field>`)
+    label: str | None = None  # how a customer is asked for it (self-service identification)
+
+
 class CustomersConfig(_Model):
     seed_file: Path | None = None
+    fields: dict[Annotated[str, Field(pattern=_NAME, max_length=64)], CustomerFieldConfig] = Field(
+        default_factory=dict
+    )
+
+
+class SelfServiceConfig(_Model):
+    """Dialogue scripts as public web pages: how a customer identifies (an account number and a
+    second factor, a customer field the centre chooses), per script whether they must."""
+
+    factor: str | None = None  # e.g. postcode or birth_date; None: customers cannot identify
+    identify: dict[str, Literal["required", "optional", "anonymous"]] = Field(default_factory=dict)
+    default_identify: Literal["required", "optional", "anonymous"] = "optional"
+    session_idle: float = Field(default=900.0, gt=0)  # seconds without a move before a page expires
+    starts_per_minute: int = Field(default=30, ge=1)  # per client address
+    moves_per_minute: int = Field(default=120, ge=1)  # per page
+    identify_failures: int = Field(default=5, ge=1)  # per address and per account ...
+    identify_window: float = Field(default=900.0, gt=0)  # ... within this many seconds
+    max_sessions: int = Field(default=2000, ge=1)
+
+
+class ScriptsConfig(_Model):
+    """Dialogue scripts (docs/scripts.md): the folder of XML files and what each is attached to.
+
+    A call gets the script of its campaign, else of the IVR exit it came through (`flow.node`),
+    else of its dialled number, else of its queue."""
+
+    dir: Path | None = None  # every <id>.xml in it; None: no scripts
+    queues: dict[str, str] = Field(default_factory=dict)  # queue -> script id
+    dnis: dict[str, str] = Field(default_factory=dict)  # dialled number -> script id
+    ivr: dict[str, str] = Field(default_factory=dict)  # "flow.node" (a queue node) -> script id
+    campaigns: dict[str, str] = Field(default_factory=dict)  # campaign name -> script id
+    timezone: str = "UTC"  # which day "today" is, and when a callback "on a day" is due
+    callback_time: str = Field(default="09:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    task_queue: str | None = None  # where tasks and callbacks that name no queue go
+    web: SelfServiceConfig = SelfServiceConfig()
 
 
 class SimCallers(_Model):
@@ -300,6 +345,7 @@ class Settings(_Model):
     agents: list[AgentConfig] = Field(default_factory=list)
     queues: list[QueueConfig] = Field(default_factory=list)
     customers: CustomersConfig = CustomersConfig()
+    scripts: ScriptsConfig = ScriptsConfig()  # checked by callserver.scripts.catalog
     voicemail: VoicemailConfig = VoicemailConfig()
     sounds: SoundsConfig = SoundsConfig()
     simulator: SimulatorConfig = SimulatorConfig()

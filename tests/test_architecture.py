@@ -48,7 +48,8 @@ ADAPTER_PACKAGES = {
 CAPABILITY_ADAPTERS = {
     "callserver.acd": {"service", "resync", "adapter", "inputs", "control", "agentleg"},
     "callserver.ivr": {"runner", "lookup", "prompts", "prompt_build"},
-    "callserver.scripts": set(),
+    "callserver.scripts": {"adapter", "desk", "selfservice", "customers", "catalog", "editor"},
+    "callserver.callbacks": {"service"},
     "callserver.campaigns": {"service", "adapter", "api", "store", "dialler", "importer"},
 }
 GROUND = ("callserver.pbx", "callserver.facts")

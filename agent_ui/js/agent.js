@@ -1,12 +1,14 @@
 // The agent desktop: my status (available / paused with a reason / logged out), my state and
 // counters, the screen-pop, call control while on a call, and the wrap-up form after it.
-// A voicemail task (call id `vm-<id>`) shows the voicemail card instead of call control.
+// A voicemail task (call id `vm-<id>`) shows the voicemail card instead of call control; a
+// callback request or task from a script (`sc-<id>`) its card (script.js), as does the script panel.
 // Everything shown is driven by live-channel messages; buttons call the REST API.
 
 import { get, post } from "./api.js";
 import { h, fill, select, toast } from "./dom.js";
 import { PopCard } from "./pop.js";
 import { VoicemailDesk, voicemailIdOf } from "./voicemail.js";
+import { CallbackCard, MyCallbacks, ScriptPanel, callbackIdOf } from "./script.js";
 import { label, serverNow, sinceSpan } from "./time.js";
 
 const FALLBACK_OUTCOMES = [["resolved", "Resolved"], ["follow_up", "Follow-up needed"], ["other", "Other"]];
@@ -55,6 +57,12 @@ export class AgentDesktop {
       outcomes: () => this.outcomes,
       onClosed: (callId, outcome) => this.voicemailClosed(callId, outcome),
     });
+    this.scriptRoot = h("section", { class: "card script", id: "script", hidden: true });
+    this.script = new ScriptPanel(this.scriptRoot, this.id);
+    this.cbRoot = h("section", { class: "card callback", id: "callback", hidden: true });
+    this.callback = new CallbackCard(this.cbRoot, { outcomes: () => this.outcomes, onClosed: (callId, outcome) => this.voicemailClosed(callId, outcome) });
+    this.myCallbacksRoot = h("section", { class: "card", id: "my-callbacks" });
+    this.myCallbacks = new MyCallbacks(this.myCallbacksRoot);
     fill(
       this.root,
       h(
@@ -66,8 +74,9 @@ export class AgentDesktop {
           h("section", { class: "card" }, h("h2", {}, "My status"), this.statusBox),
           h("section", { class: "card" }, h("h2", {}, "State"), this.stateBox, this.counters),
           this.vmListRoot,
+          this.myCallbacksRoot,
         ),
-        h("div", { class: "main" }, this.controls, this.vmRoot, this.wrapRoot, this.popRoot),
+        h("div", { class: "main" }, this.controls, this.vmRoot, this.cbRoot, this.wrapRoot, this.scriptRoot, this.popRoot),
       ),
     );
   }
@@ -75,6 +84,8 @@ export class AgentDesktop {
   // -- live messages ----------------------------------------------------------------------
 
   apply(type, d) {
+    this.script.apply(type, d);
+    this.followCallback(type, d);
     switch (type) {
       case "snapshot":
         this.me = d.me;
@@ -145,6 +156,14 @@ export class AgentDesktop {
     this.renderMe();
   }
 
+  /** The callback card follows the task the ACD gives me (`sc-<id>`), like the voicemail card. */
+  followCallback(type, d) {
+    const mine = d && d.agent_id === this.id;
+    if (type === "snapshot") this.callback.work(d.me && ["ringing", "on_call"].includes(d.me.state) ? d.me.call_id : null);
+    else if ((type === "call.offered" || type === "call.answered") && mine) this.callback.work(d.call_id);
+    else if ((type === "offer.ended" || type === "call.ended") && mine && callbackIdOf(d.call_id) === this.callback.current) this.callback.work(null);
+  }
+
   // -- rendering --------------------------------------------------------------------------
 
   renderMe() {
@@ -185,10 +204,11 @@ export class AgentDesktop {
       fill(this.controls, head, h("p", { class: "muted" }, this.me && this.me.state === "wrapup" ? "Call ended: complete the wrap-up." : "No call in progress."));
       return;
     }
-    if (voicemailIdOf(call.call_id) !== null) {
-      // a voicemail task: no line to control; the voicemail card below has the actions
-      head.appendChild(h("span", { class: "muted" }, "voicemail task ", call.answered_at ? sinceSpan(call.answered_at) : null));
-      fill(this.controls, head, h("p", { class: "muted" }, "Listen to the message, call the customer back, then close it with an outcome."));
+    if (voicemailIdOf(call.call_id) !== null || callbackIdOf(call.call_id) !== null) {
+      // a voicemail or callback task: no line to control; its card below has the actions
+      const voicemail = voicemailIdOf(call.call_id) !== null;
+      head.appendChild(h("span", { class: "muted" }, voicemail ? "voicemail task " : "callback task ", call.answered_at ? sinceSpan(call.answered_at) : null));
+      fill(this.controls, head, h("p", { class: "muted" }, voicemail ? "Listen to the message, call the customer back, then close it with an outcome." : "Read the answers, call the customer back, then close it with an outcome."));
       return;
     }
     head.appendChild(h("span", { class: "muted" }, call.answered_at ? "connected " : "ringing ", call.answered_at ? sinceSpan(call.answered_at) : null));
@@ -262,7 +282,7 @@ export class AgentDesktop {
   openWrapup(callId) {
     if (!callId || this.wrapup === callId) return;
     this.wrapup = callId;
-    const preset = this.closedWith && this.closedWith.callId === callId ? this.closedWith.outcome : "";
+    const preset = this.closedWith && this.closedWith.callId === callId ? this.closedWith.outcome : this.script.outcomeFor(callId);
     const outcome = select({ name: "outcome", id: "wrapup-outcome", required: true }, [["", "Choose an outcome…"], ...this.outcomes], preset);
     const note = h("textarea", { name: "note", id: "wrapup-note", rows: 3, maxlength: 2000, placeholder: "What was agreed, what to follow up" });
     const form = h(

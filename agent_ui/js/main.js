@@ -2,7 +2,7 @@
 // one live channel per tab feeds whichever screen is shown.
 
 import { ApiError, get, post } from "./api.js";
-import { $, fill, toast } from "./dom.js";
+import { $, fill, h, toast } from "./dom.js";
 import { LiveChannel } from "./live.js";
 import { showLogin } from "./login.js";
 import { AgentDesktop } from "./agent.js";
@@ -27,6 +27,7 @@ async function boot() {
     return;
   }
   fill($("#who"), `${me.name} · ${me.role}`);
+  if (me.role === "admin") $("#who").append(" · ", h("a", { href: "/ui/editor/index.html", id: "editor-link", class: "topbar-link" }, "Script editor"));
   const logout = $("#logout");
   logout.hidden = false;
   logout.onclick = signOut;

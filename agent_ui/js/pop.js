@@ -5,6 +5,7 @@
 import { post, put } from "./api.js";
 import { h, fill, toast } from "./dom.js";
 import { duration, when, label } from "./time.js";
+import { scriptHistory } from "./script.js";
 
 export class PopCard {
   constructor(root) {
@@ -118,6 +119,7 @@ export class PopCard {
       ),
       fields,
       this.history(c.history || []),
+      scriptHistory(c.scripts),
     );
   }
 

@@ -8,6 +8,7 @@ import { get, post } from "./api.js";
 import { h, fill, select, toast } from "./dom.js";
 import { duration, label, serverNow, sinceSpan } from "./time.js";
 import { recordedAt } from "./voicemail.js";
+import { ScriptSteps } from "./scriptmonitor.js";
 
 const PHONE_KEY = "callserver.supervisorPhone";
 
@@ -25,6 +26,7 @@ export class SupervisorMonitor {
     this.loadingBacklog = null;
     this.reloadBacklog = false;
     this.pending = false;
+    this.scriptSteps = new ScriptSteps(() => this.schedule());
     this.build();
     this.loadBacklog();
   }
@@ -53,7 +55,7 @@ export class SupervisorMonitor {
             { class: "card" },
             h("div", { class: "card-head" }, h("h2", {}, "Agents"), h("label", { class: "phone-field" }, "My phone ", this.phone)),
             h("table", { class: "grid", id: "agents-table" },
-              h("thead", {}, h("tr", {}, ["Agent", "Status", "State", "Caller", "For", "Calls", "Actions"].map((t) => h("th", { class: t === "For" || t === "Calls" ? "num" : "" }, t)))),
+              h("thead", {}, h("tr", {}, ["Agent", "Status", "State", "Caller", "Script", "For", "Calls", "Actions"].map((t) => h("th", { class: t === "For" || t === "Calls" ? "num" : "" }, t)))),
               this.agentBody),
           ),
           h(
@@ -87,6 +89,10 @@ export class SupervisorMonitor {
 
   apply(type, d) {
     const now = serverNow();
+    if (this.scriptSteps.apply(type, d)) {
+      this.schedule();
+      return;
+    }
     switch (type) {
       case "snapshot":
         this.agents.clear();
@@ -292,6 +298,7 @@ export class SupervisorMonitor {
           h("td", {}, h("span", { class: `status-pill ${a.status}` }, label(a.status), a.status === "paused" && a.reason ? ` · ${a.reason}` : "")),
           h("td", {}, h("span", { class: `state-pill ${a.state}` }, label(a.state))),
           h("td", { class: "agent-call" }, a.call_id ? this.callers.get(a.call_id) || h("span", { class: "mono" }, a.call_id) : "—"),
+          h("td", { class: "agent-script" }, this.scriptSteps.cell(a.id)),
           h("td", { class: "num" }, sinceSpan(a.since)),
           h("td", { class: "num calls-today" }, String(a.calls_today)),
           h("td", {}, h("div", { class: "row-actions" }, force, spy("listen", "Listen"), spy("whisper", "Whisper"), spy("barge", "Barge"))),

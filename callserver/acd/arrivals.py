@@ -11,6 +11,7 @@ import math
 from ..facts.model import CallbackRequested, CallQueued, OfferEnded, OfferResult, Outcome
 from .commands import Command, ConfirmCallback
 from .dispatch import Dispatcher
+from .expr import Requirement
 from .legs import LegBook
 from .model import AgentStatus, Call, CallKind, CallState, Destination, QueueSpec
 from .queueing import DEFAULT_TIMEOUT_MESSAGE, Queueing
@@ -37,6 +38,8 @@ class Arrivals:
         arrived_at: float | None = None,
         data: dict[str, object] | None = None,
         kind: CallKind = CallKind.CALL,
+        agent: str | None = None,
+        requirement: Requirement | None = None,
     ) -> list[Command]:
         """A caller entered a queue (or was adopted again after a reconnect: same id, no-op).
 
@@ -67,6 +70,8 @@ class Arrivals:
             kind=kind,
             data=data,
             priority=priority,
+            target_agent=agent,
+            requirement=requirement,
         )
         acd.calls[call_id] = call
         acd.emit(
@@ -85,9 +90,21 @@ class Arrivals:
         return self.dispatcher.dispatch(now)
 
     def task_arrived(
-        self, task_id: str, *, queue: str, data: dict[str, object] | None, now: float, caller_num: str = ""
+        self,
+        task_id: str,
+        *,
+        queue: str,
+        data: dict[str, object] | None,
+        now: float,
+        caller_num: str = "",
+        agent: str | None = None,
+        requirement: Requirement | None = None,
     ) -> list[Command]:
-        """Work that is not a live call (a voicemail) routed like one, behind live calls."""
+        """Work that is not a live call (a voicemail, a callback request) routed like one, behind
+        live calls: to `agent` only when given, to agents meeting `requirement` (instead of the
+        queue's routing steps) when given."""
+        if agent is not None and agent not in self.acd.agents:
+            raise ValueError(f"task {task_id}: unknown agent {agent!r}")
         return self.call_arrived(
             task_id,
             channel="",
@@ -98,6 +115,8 @@ class Arrivals:
             now=now,
             data=data,
             kind=CallKind.VOICEMAIL,
+            agent=agent,
+            requirement=requirement,
         )
 
     def _refusal(self, spec: QueueSpec) -> Destination | None:

@@ -32,9 +32,14 @@ from ..facts.model import (
     CallResumed,
     CallTransferred,
     CallWrappedUp,
+    CustomerFieldSet,
     Fact,
     OfferEnded,
     Outcome,
+    ScriptAnswered,
+    ScriptRunEnded,
+    ScriptRunStarted,
+    ScriptStepReached,
 )
 from ..figures import (
     DEFAULT_SERVICE_TIME,
@@ -307,6 +312,11 @@ class MetricsBook:
                 | CallRejected()
                 | CallWrappedUp()
                 | CallLinkedToCustomer()
+                | CustomerFieldSet()
+                | ScriptRunStarted()
+                | ScriptStepReached()
+                | ScriptAnswered()
+                | ScriptRunEnded()
             ):
                 pass  # no figure counts these (hold time is inside handle time)
             case _:

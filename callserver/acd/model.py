@@ -220,6 +220,9 @@ class Call:
     declined: set[str] = field(default_factory=set)
     ring_legs: set[str] = field(default_factory=set)  # ring-all: every leg ringing for this call
     target_agent: str | None = None  # transferred to one agent: only they may take it
+    # a task's own requirement (a script's task "for agents meeting billing >= 3"), instead of the
+    # queue's routing steps; None for calls
+    requirement: Requirement | None = None
     on_hold: bool = False
     hold_started: float | None = None
     hold_total: float = 0.0

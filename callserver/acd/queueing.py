@@ -82,7 +82,7 @@ class Queueing:
     def _bind(self, call: Call) -> None:
         steps = self.acd.queues[call.queue].routing_steps()
         # a step already due (an adopted call that waited long) fires at the next timer run
-        requirement = steps[call.step].requirement
+        requirement = call.requirement or steps[call.step].requirement
         key = (
             requirement.text,
             tuple(sorted((ref, repr(call.data.get(ref))) for ref in requirement.data_refs)),
@@ -97,7 +97,7 @@ class Queueing:
 
     def _step_due(self, call: Call) -> float | None:
         steps = self.acd.queues[call.queue].routing_steps()
-        if call.step + 1 >= len(steps):
+        if call.requirement is not None or call.step + 1 >= len(steps):
             return None
         return call.queued_at + steps[call.step + 1].after
 

@@ -25,6 +25,7 @@ from ..pbx.hub import Subscriptions
 from .adapter import PbxCommands
 from .commands import Command, OriginateAgentLeg
 from .engine import AcdEngine
+from .expr import parse
 from .inputs import PbxInputs
 from .model import AgentStatus, CallKind
 from .resync import Resync
@@ -158,12 +159,31 @@ class AcdService:
         self._apply(self._engine.leg_failed(leg_id, self.clock()))
 
     def task_arrived(
-        self, task_id: str, *, queue: str, data: dict[str, object] | None, caller_num: str = ""
+        self,
+        task_id: str,
+        *,
+        queue: str,
+        data: dict[str, object] | None,
+        caller_num: str = "",
+        agent: str | None = None,
+        require: str | None = None,
     ) -> None:
-        """Work that is not a live call (a voicemail) to route like one, behind live calls."""
+        """Work that is not a live call (a voicemail, a callback request) to route like one, behind
+        live calls: only to `agent` when given; to agents meeting `require` (a requirement
+        expression, docs/requirements.md) instead of the queue's routing steps when given.
+        ValueError for an unknown queue or agent, RequirementError for a bad requirement."""
+        if not self.has_queue(queue):
+            raise ValueError(f"task {task_id}: unknown queue {queue!r}")
+        requirement = parse(require) if require is not None else None
         self._apply(
             self._engine.task_arrived(
-                task_id, queue=queue, data=data, now=self.clock(), caller_num=caller_num
+                task_id,
+                queue=queue,
+                data=data,
+                now=self.clock(),
+                caller_num=caller_num,
+                agent=agent,
+                requirement=requirement,
             )
         )
 

@@ -19,8 +19,13 @@ from .model import (
     CallResumed,
     CallTransferred,
     CallWrappedUp,
+    CustomerFieldSet,
     Fact,
     OfferEnded,
+    ScriptAnswered,
+    ScriptRunEnded,
+    ScriptRunStarted,
+    ScriptStepReached,
 )
 
 
@@ -58,6 +63,18 @@ def describe(fact: Fact) -> str:
         case CallLinkedToCustomer():
             customer = "no customer" if fact.customer_id is None else f"customer {fact.customer_id}"
             return f"call {fact.call_id} linked to {customer} by {fact.by}"
+        case CustomerFieldSet():
+            return f"call {fact.call_id}: customer {fact.customer_id} field {fact.field} set by {fact.by}"
+        case ScriptRunStarted():
+            who = f"agent {fact.agent_id}" if fact.agent_id else "web customer"
+            return f"call {fact.call_id}: script {fact.script_id} v{fact.version} started by {who}"
+        case ScriptStepReached():
+            return f"call {fact.call_id}: script run {fact.run_id} at step {fact.step}{_by(fact.agent_id)}"
+        case ScriptAnswered():
+            question = f"question {fact.question}"
+            return f"call {fact.call_id}: script run {fact.run_id} {question} answered by {fact.by}"
+        case ScriptRunEnded():
+            return f"call {fact.call_id}: script run {fact.run_id} {fact.ended_as}{_by(fact.agent_id)}"
         case AgentStatusChanged():
             reason = f" ({fact.reason})" if fact.reason else ""
             return f"agent {fact.agent_id} is {fact.status}{reason}"

@@ -1,9 +1,10 @@
 """Facts: what happened to calls and agents, in order; the only way a call's record changes.
 
 Most come from the ACD engine; the wrap-up and the customer link come from people (an agent's
-form, the IVR). The bus hands every one of them to the store (one row per call plus an
-append-only log), to MQTT, to the live web channel and to the server log. They are frozen and
-carry the time `at` (Unix seconds, float).
+form, the IVR); dialogue-script runs and the customer fields they set come from the script desks
+(an agent's panel, the public self-service page). The bus hands every one of them to the store
+(one row per call plus an append-only log), to MQTT, to the live web channel and to the server
+log. They are frozen and carry the time `at` (Unix seconds, float).
 """
 
 from __future__ import annotations
@@ -174,6 +175,85 @@ class CallLinkedToCustomer:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerFieldSet:
+    """A field of a customer's record was set during a contact (a dialogue script's `set-field`).
+
+    `field` is a record field (email, language, notes) or an extra field of `customers.fields`;
+    `value` is canonical text. `call_id` is the call, or the web contact (`web-…`), it happened in;
+    `by` an agent id, or `customer` on the web.
+    """
+
+    call_id: str
+    at: float
+    customer_id: int
+    field: str
+    value: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptRunStarted:
+    """A dialogue script began: an agent's run on a call, or a customer's run on the web (`agent_id`
+    None, `call_id` the web contact's id, `web-…`)."""
+
+    call_id: str
+    at: float
+    run_id: str
+    script_id: str
+    version: int
+    agent_id: str | None
+    customer_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptStepReached:
+    """A run is now at `step` (forward, back or a jump): what a supervisor sees an agent is on."""
+
+    call_id: str
+    at: float
+    run_id: str
+    script_id: str
+    agent_id: str | None
+    step: str
+    title: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptAnswered:
+    """An answer in a run: `value` canonical (None: an optional answer cleared), `shown` as the person
+    saw it, `label` the question as shown, `by` an agent id or `customer`."""
+
+    call_id: str
+    at: float
+    run_id: str
+    agent_id: str | None
+    position: int
+    step: str
+    question: str
+    question_kind: str
+    label: str
+    value: str | None
+    shown: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptRunEnded:
+    """A run is over: `ended_as` finished, handed_off or abandoned; `record` is the engine's whole
+    record (`RunRecord.as_dict()`: path, answers, events), what the store keeps for good."""
+
+    call_id: str
+    at: float
+    run_id: str
+    script_id: str
+    agent_id: str | None
+    ended_as: str
+    outcome: str | None
+    record: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
 class AgentStatusChanged:
     """The agent's own choice (or one forced on them): logged_out, available, paused + reason."""
 
@@ -208,6 +288,11 @@ Fact = (
     | CallRejected
     | CallWrappedUp
     | CallLinkedToCustomer
+    | CustomerFieldSet
+    | ScriptRunStarted
+    | ScriptStepReached
+    | ScriptAnswered
+    | ScriptRunEnded
     | AgentStatusChanged
     | AgentStateChanged
 )

@@ -27,8 +27,13 @@ from callserver.facts.model import (
     CallResumed,
     CallTransferred,
     CallWrappedUp,
+    CustomerFieldSet,
     Fact,
     OfferEnded,
+    ScriptAnswered,
+    ScriptRunEnded,
+    ScriptRunStarted,
+    ScriptStepReached,
 )
 
 VERSION = 1
@@ -107,6 +112,62 @@ def _message(fact: Fact) -> _Message:
             )
         case CallLinkedToCustomer():
             return _call(fact.call_id, "customer_linked", customer_id=fact.customer_id, by=fact.by)
+        case CustomerFieldSet():
+            return _call(
+                fact.call_id,
+                "customer_field_set",
+                customer_id=fact.customer_id,
+                field=fact.field,
+                value=fact.value,
+                by=fact.by,
+            )
+        case ScriptRunStarted():
+            return _call(
+                fact.call_id,
+                "script_started",
+                run_id=fact.run_id,
+                script_id=fact.script_id,
+                version=fact.version,
+                agent_id=fact.agent_id,
+                customer_id=fact.customer_id,
+            )
+        case ScriptStepReached():
+            return _call(
+                fact.call_id,
+                "script_step",
+                run_id=fact.run_id,
+                script_id=fact.script_id,
+                agent_id=fact.agent_id,
+                step=fact.step,
+                title=fact.title,
+                position=fact.position,
+            )
+        case ScriptAnswered():
+            return _call(
+                fact.call_id,
+                "script_answered",
+                run_id=fact.run_id,
+                agent_id=fact.agent_id,
+                position=fact.position,
+                step=fact.step,
+                question=fact.question,
+                kind=fact.question_kind,
+                value=fact.value,
+                shown=fact.shown,
+                by=fact.by,
+            )
+        case ScriptRunEnded():
+            path = fact.record.get("path")
+            return _call(
+                fact.call_id,
+                "script_ended",
+                run_id=fact.run_id,
+                script_id=fact.script_id,
+                agent_id=fact.agent_id,
+                ended_as=fact.ended_as,
+                outcome=fact.outcome,
+                path=[str(step) for step in path] if isinstance(path, list) else [],
+            )
         case AgentStatusChanged():
             return _agent(fact.agent_id, "status", status=fact.status, reason=fact.reason)
         case AgentStateChanged():

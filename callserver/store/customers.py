@@ -1,4 +1,6 @@
-"""Customers: phone number normalisation, the CSV seed format, and lookups by number or account.
+"""Customers: phone number normalisation, the CSV seed format, lookups by number or account, and
+the extra fields the configuration names (`customers.fields`: a balance, a payment plan), one row
+per field in `customer_fields`, loaded from the seed file's columns of the same name.
 
 Numbers are stored normalised (digits, leading + when international) with their last digits as an
 indexed `tail`, so a caller ID in national form (0140000001) still finds +33 1 40 00 00 01.
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +18,8 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from callserver.store.models import Customer, CustomerPhone
+from callserver.store.fieldtypes import FieldValueError, canonical
+from callserver.store.models import Customer, CustomerFieldRow, CustomerPhone
 from callserver.store.records import CustomerFields, CustomerRecord
 
 TAIL = 8
@@ -67,10 +70,14 @@ class CustomerRow:
     vip: bool
     notes: str
     email: str | None
+    extra: tuple[tuple[str, str], ...] = ()  # (field, canonical value) of the configured extra fields
 
 
-def parse_csv(path: Path) -> tuple[list[CustomerRow], list[str]]:
-    """Read the seed file; bad rows become `file:line: problem` messages and are left out."""
+def parse_csv(path: Path, extra: Mapping[str, str] | None = None) -> tuple[list[CustomerRow], list[str]]:
+    """Read the seed file; bad rows become `file:line: problem` messages and are left out.
+
+    `extra` names the configured extra fields and their types: a column of that name is loaded
+    (an empty cell leaves the field as it is); other unknown columns are ignored."""
     rows: list[CustomerRow] = []
     errors: list[str] = []
     try:
@@ -84,10 +91,11 @@ def parse_csv(path: Path) -> tuple[list[CustomerRow], list[str]]:
         if missing:
             return [], [f"{path}:1: missing column(s) {', '.join(missing)}"]
         reader.fieldnames = header
+        extra_columns = {name: kind for name, kind in (extra or {}).items() if name in header}
         try:
             for record in reader:
                 where = f"{path}:{reader.line_num}"
-                row, problems = _parse_row(record, reader.line_num)
+                row, problems = _parse_row(record, reader.line_num, extra_columns)
                 errors.extend(f"{where}: {p}" for p in problems)
                 if row is not None:
                     rows.append(row)
@@ -96,11 +104,22 @@ def parse_csv(path: Path) -> tuple[list[CustomerRow], list[str]]:
     return rows, errors
 
 
-def _parse_row(record: dict[str, str | None], line: int) -> tuple[CustomerRow | None, list[str]]:
+def _parse_row(
+    record: dict[str, str | None], line: int, extra: Mapping[str, str]
+) -> tuple[CustomerRow | None, list[str]]:
     if None in record:
         return None, ["more fields than the header has columns"]
     get = {k: (record.get(k) or "").strip() for k in KNOWN}
     problems: list[str] = []
+    values: list[tuple[str, str]] = []
+    for name, kind in extra.items():
+        cell = (record.get(name) or "").strip()
+        if not cell:
+            continue
+        try:
+            values.append((name, canonical(kind, cell)))
+        except FieldValueError as err:
+            problems.append(f"{name}: {err}")
     if not get["name"]:
         problems.append("name is empty")
     phones: list[tuple[str, str]] = []
@@ -128,6 +147,7 @@ def _parse_row(record: dict[str, str | None], line: int) -> tuple[CustomerRow | 
         vip=vip in _TRUE,
         notes=get["notes"],
         email=get["email"] or None,
+        extra=tuple(values),
     ), []
 
 
@@ -168,8 +188,29 @@ async def upsert_customer(session: AsyncSession, row: CustomerRow, now: datetime
         CustomerPhone(customer_id=customer.id, number=n, tail=tail_of(n), raw=raw[:64])
         for n, raw in row.phones
     )
+    await set_extra_fields(session, customer.id, dict(row.extra), now)
     await session.flush()
     return created
+
+
+async def set_extra_fields(
+    session: AsyncSession, customer_id: int, values: Mapping[str, str], now: datetime
+) -> None:
+    """Replace the given extra fields (canonical text), keep the others."""
+    for name, value in values.items():
+        row = await session.get(CustomerFieldRow, (customer_id, name))
+        if row is None:
+            row = CustomerFieldRow(customer_id=customer_id, name=name)
+            session.add(row)
+        row.value, row.updated_at = value, now
+
+
+async def extra_fields(session: AsyncSession, customer_id: int) -> dict[str, str]:
+    """The customer's extra fields as stored (canonical text)."""
+    query = select(CustomerFieldRow.name, CustomerFieldRow.value).where(
+        CustomerFieldRow.customer_id == customer_id
+    )
+    return {name: value for name, value in await session.execute(query)}
 
 
 class CustomerConflict(Exception):

@@ -1,4 +1,5 @@
-"""Turning facts into rows: the fact log plus the current picture of each call and offer.
+"""Turning facts into rows: the fact log plus the current picture of each call and offer (and,
+through `store/scripts.py`, of each dialogue-script run and the customer fields scripts set).
 
 This is the only code that writes call rows. Every handler tolerates repeats and gaps (a call
 re-adopted after a reconnect is queued again; a fact may arrive for a call the store never saw),
@@ -30,9 +31,15 @@ from callserver.facts.model import (
     CallResumed,
     CallTransferred,
     CallWrappedUp,
+    CustomerFieldSet,
     Fact,
     OfferEnded,
+    ScriptAnswered,
+    ScriptRunEnded,
+    ScriptRunStarted,
+    ScriptStepReached,
 )
+from callserver.store import scripts
 from callserver.store.customers import customer_ids_for_number
 from callserver.store.models import Call, CallEvent, CallOffer, Customer, utc
 
@@ -213,6 +220,16 @@ async def apply_fact(session: AsyncSession, fact: Fact) -> None:
             await _wrapped_up(session, fact)
         case CallLinkedToCustomer():
             await _linked(session, fact)
+        case CustomerFieldSet():
+            await scripts.field_set(session, fact)
+        case ScriptRunStarted():
+            await scripts.run_started(session, fact)
+        case ScriptStepReached():
+            await scripts.step_reached(session, fact)
+        case ScriptAnswered():
+            await scripts.answered(session, fact)
+        case ScriptRunEnded():
+            await scripts.run_ended(session, fact)
         case CallHeld() | CallResumed() | CallTransferred() | CallbackRequested():
             pass  # only in the log; the facts that follow them (requeued, answered, ended) update the row
         case AgentStatusChanged() | AgentStateChanged():

@@ -91,3 +91,37 @@ class LoadReport:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptAnswerRecord:
+    position: int
+    step: str
+    question: str
+    kind: str
+    label: str  # the question as shown
+    value: str  # canonical text
+    shown: str  # as the person saw it
+    by: str  # an agent id, or "customer"
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptRunRecord:
+    """One use of a dialogue script as stored: by an agent on a call or a customer on the web."""
+
+    run_id: str
+    call_id: str  # the call, or the web contact (web-…)
+    script_id: str
+    version: int
+    channel: str  # "agent" or "web"
+    agent_id: str | None
+    customer_id: int | None
+    status: str  # active, finished, handed_off, abandoned
+    step: str  # where it is, or ended
+    title: str
+    outcome: str | None
+    path: tuple[str, ...]
+    started_at: datetime
+    ended_at: datetime | None
+    answers: tuple[ScriptAnswerRecord, ...]

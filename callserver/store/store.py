@@ -8,7 +8,7 @@ left behind. Call rows change only through `apply` (the FactWriter): there is no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from callserver.acd.specs import queue_spec
 from callserver.config import Settings
 from callserver.facts.model import Fact
 from callserver.store import customers as cust
+from callserver.store import scripts
 from callserver.store.customers import CustomerConflict
 from callserver.store.facts import apply_fact
 from callserver.store.migrate import upgrade
@@ -35,6 +36,7 @@ from callserver.store.records import (
     EventRecord,
     LoadReport,
     OfferRecord,
+    ScriptRunRecord,
 )
 
 
@@ -121,9 +123,12 @@ class Store:
 
     # --- customers -----------------------------------------------------------------------------
 
-    async def load_customers(self, path: Path) -> LoadReport:
-        """Load the CSV seed; bad rows are reported and skipped, good rows load in one go."""
-        rows, errors = cust.parse_csv(Path(path))
+    async def load_customers(self, path: Path, fields: Mapping[str, str] | None = None) -> LoadReport:
+        """Load the CSV seed; bad rows are reported and skipped, good rows load in one go.
+
+        `fields` names the configured extra fields (`customers.fields`) with their types: their
+        columns are loaded too."""
+        rows, errors = cust.parse_csv(Path(path), fields)
         created = updated = 0
         now = cust.now_utc()
         async with self._sessions.begin() as s:
@@ -148,6 +153,11 @@ class Store:
         async with self._sessions() as s:
             records = await cust.customer_records(s, [customer_id])
             return records[0] if records else None
+
+    async def customer_fields(self, customer_id: int) -> dict[str, str]:
+        """The customer's extra fields (`customers.fields`) as canonical text; empty when none."""
+        async with self._sessions() as s:
+            return await cust.extra_fields(s, customer_id)
 
     async def create_customer(self, fields: CustomerFields) -> CustomerRecord:
         """A new customer; CustomerConflict if the account belongs to another one."""
@@ -236,6 +246,32 @@ class Store:
         query = select(Call.outcome, func.count()).where(Call.outcome.is_not(None)).group_by(Call.outcome)
         async with self._sessions() as s:
             return {str(outcome): int(n) for outcome, n in await s.execute(query)}
+
+    async def script_runs(
+        self,
+        *,
+        script_id: str | None = None,
+        customer_id: int | None = None,
+        call_id: str | None = None,
+        agent_id: str | None = None,
+        status: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[ScriptRunRecord]:
+        """Dialogue-script runs with their answers, newest first (the contact history, the export)."""
+        async with self._sessions() as s:
+            return await scripts.find_runs(
+                s,
+                script_id=script_id,
+                customer_id=customer_id,
+                call_id=call_id,
+                agent_id=agent_id,
+                status=status,
+                since=since,
+                until=until,
+                limit=limit,
+            )
 
     async def contact_history(
         self, customer_id: int, limit: int = 10, *, before: str | None = None

@@ -30,6 +30,8 @@ from callserver.web.hub import LiveHub
 from callserver.web.live import LiveSettings, serve_live
 from callserver.web.openapi import openapi_document
 from callserver.web.pops import Pops
+from callserver.web.scripts import ScriptsApi, ScriptsWeb
+from callserver.web.selfservice import SelfServiceWeb
 from callserver.web.sessions import RateLimiter, SessionStore
 from callserver.web.voicemail import VoicemailApi
 
@@ -67,6 +69,7 @@ class WebDeps:
     # waits until the store holds every fact published so far (the FactWriter's flush), so a
     # wrap-up reply means "saved"; None: replies do not wait
     facts_stored: Callable[[], Awaitable[None]] | None = None
+    scripts: ScriptsWeb | None = None  # dialogue scripts: panel, export, editor, public pages
 
 
 @dataclass
@@ -104,7 +107,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
         pause_reasons=deps.pause_reasons,
         cookie_secure=deps.cookie_secure,
     )
-    document = openapi_document(voicemail=deps.voicemail is not None)
+    document = openapi_document(voicemail=deps.voicemail is not None, scripts=deps.scripts is not None)
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -144,6 +147,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
             deps.clock,
             publish=deps.bus.publish,
             stored=deps.facts_stored,
+            wrapup_guard=deps.scripts.desk.wrapup_refusal if deps.scripts is not None else None,
         ).routes()
     )
     app.add_routes(
@@ -159,6 +163,10 @@ def build_web_app(deps: WebDeps) -> web.Application:
                 clock=deps.clock,
             ).routes()
         )
+    if deps.scripts is not None:
+        app.add_routes(ScriptsApi(deps.scripts).routes())
+        public = SelfServiceWeb(deps.scripts.selfservice, ui, cookie_secure=deps.cookie_secure)
+        app.add_routes(public.routes())
     if ui.is_dir():
         app.router.add_static("/ui/", ui, follow_symlinks=False)
     unsubscribers.append(deps.bus.subscribe(hub.on_fact))

@@ -44,6 +44,7 @@ class ControlApi:
         *,
         publish: Callable[[Fact], None],
         stored: Callable[[], Awaitable[None]] | None = None,
+        wrapup_guard: Callable[[str, str | None], str | None] | None = None,
     ) -> None:
         self.control = control
         self.store = store
@@ -51,6 +52,8 @@ class ControlApi:
         self.clock = clock
         self.publish = publish  # the fact bus: a wrap-up changes the call's record like any fact
         self.stored = stored  # waits until the store holds every fact published so far
+        # why an agent's wrap-up must wait (their dialogue script says to finish it first), or None
+        self.wrapup_guard = wrapup_guard
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -186,6 +189,13 @@ class ControlApi:
         agent_id = self._wrapping_agent(call_id, row.agent_id)
         if not principal.is_supervisor and (principal.agent_id is None or principal.agent_id != agent_id):
             return json_error(403, "agents may only wrap up their own calls")
+        refusal = (
+            self.wrapup_guard(call_id, agent_id)
+            if self.wrapup_guard and not principal.is_supervisor
+            else None
+        )
+        if refusal is not None:
+            return json_error(409, refusal)
         self.publish(CallWrappedUp(call_id, self.clock(), agent_id, outcome, note.strip(), principal.login))
         await self._until_stored(call_id)
         if self.control is not None and agent_id is not None and principal.agent_id == agent_id:

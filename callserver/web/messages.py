@@ -25,8 +25,13 @@ from callserver.facts.model import (
     CallResumed,
     CallTransferred,
     CallWrappedUp,
+    CustomerFieldSet,
     Fact,
     OfferEnded,
+    ScriptAnswered,
+    ScriptRunEnded,
+    ScriptRunStarted,
+    ScriptStepReached,
 )
 
 
@@ -108,6 +113,45 @@ def _state(f: AgentStateChanged) -> LiveEvent:
     return LiveEvent("agent.state", data, f.agent_id)
 
 
+def _script_started(f: ScriptRunStarted) -> LiveEvent:
+    data = {
+        "call_id": f.call_id,
+        "at": f.at,
+        "run_id": f.run_id,
+        "script_id": f.script_id,
+        "version": f.version,
+        "agent_id": f.agent_id,
+    }
+    return LiveEvent("script.started", data, f.agent_id)
+
+
+def _script_step(f: ScriptStepReached) -> LiveEvent:
+    data = {
+        "call_id": f.call_id,
+        "at": f.at,
+        "run_id": f.run_id,
+        "script_id": f.script_id,
+        "agent_id": f.agent_id,
+        "step": f.step,
+        "title": f.title,
+        "position": f.position,
+    }
+    return LiveEvent("script.step", data, f.agent_id)
+
+
+def _script_ended(f: ScriptRunEnded) -> LiveEvent:
+    data = {
+        "call_id": f.call_id,
+        "at": f.at,
+        "run_id": f.run_id,
+        "script_id": f.script_id,
+        "agent_id": f.agent_id,
+        "ended_as": f.ended_as,
+        "outcome": f.outcome,
+    }
+    return LiveEvent("script.ended", data, f.agent_id)
+
+
 def live_event(fact: Fact) -> LiveEvent | None:
     """The public message for a fact, or None for facts the live channel does not show."""
     match fact:
@@ -127,6 +171,16 @@ def live_event(fact: Fact) -> LiveEvent | None:
             return _wrapped_up(fact)
         case CallLinkedToCustomer():
             return _customer_linked(fact)
+        case ScriptRunStarted():
+            return _script_started(fact)
+        case ScriptStepReached():
+            return _script_step(fact)
+        case ScriptRunEnded():
+            return _script_ended(fact)
+        case ScriptAnswered() | CustomerFieldSet():
+            # the answering agent's panel has the answer from its own request; answers and field
+            # values are customer data, kept off the supervisors' screens (MQTT, store, export)
+            return None
         case AgentStatusChanged():
             return _status(fact)
         case AgentStateChanged():

@@ -30,14 +30,23 @@ def _param(name: str, kind: str = "string") -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
 
 
-def openapi_document(*, voicemail: bool = True) -> dict[str, Any]:
-    """The served API; the voicemail routes exist only where a voicemail service is wired."""
+def openapi_document(*, voicemail: bool = True, scripts: bool = False) -> dict[str, Any]:
+    """The served API; the voicemail and dialogue-script routes exist only where those services
+    are wired (the scripts' public self-service pages are described too, with no security)."""
     document = _document()
     if voicemail:
         from callserver.web.voicemail import VOICEMAIL_SCHEMA, openapi_paths
 
         document["paths"].update(openapi_paths())
         document["components"]["schemas"]["Voicemail"] = VOICEMAIL_SCHEMA
+    if scripts:
+        from callserver.web import scripts as script_routes
+        from callserver.web import selfservice
+
+        document["paths"].update(script_routes.openapi_paths())
+        document["paths"].update(selfservice.openapi_paths())
+        document["components"]["schemas"].update(script_routes.SCRIPT_SCHEMAS)
+        document["components"]["schemas"].update(selfservice.SELF_SCHEMAS)
     return document
 
 

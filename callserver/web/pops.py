@@ -1,4 +1,5 @@
-"""Screen-pops: who is calling (customer matches by caller number), which queue, how long, history.
+"""Screen-pops: who is calling (customer matches by caller number), which queue, how long, history
+(calls, and dialogue-script runs with their answers: an agent's or the customer's own on the web).
 
 A pop is captured from the engine at the moment of the offer (the call may be gone a second later)
 and completed from the store. Pops are cached per call so the agent keeps theirs through wrap-up,
@@ -15,6 +16,7 @@ from typing import Any
 from callserver.acd.service import AcdService
 from callserver.store.records import CallRecord, CustomerRecord
 from callserver.store.store import Store
+from callserver.web.script_views import run_json
 
 Json = dict[str, Any]
 
@@ -95,6 +97,8 @@ class Pops:
             view = customer_view(customer)
             calls = await self._store.contact_history(customer.id, self._history, before=base["call_id"])
             view["history"] = [history_view(r) for r in calls]
+            runs = await self._store.script_runs(customer_id=customer.id, limit=self._history)
+            view["scripts"] = [run_json(r) for r in runs if r.call_id != base["call_id"]]
             views.append(view)
         match = "none" if not customers else "one" if len(customers) == 1 else "several"
         data = dict(

@@ -22,7 +22,12 @@ from callserver.facts.model import (
     CallResumed,
     CallTransferred,
     CallWrappedUp,
+    CustomerFieldSet,
     OfferEnded,
+    ScriptAnswered,
+    ScriptRunEnded,
+    ScriptRunStarted,
+    ScriptStepReached,
 )
 from callserver.mqtt import MqttPublisher
 from tests.facts.samples import AGENT_ID, CALL_ID, fact_types, one_of_each
@@ -46,6 +51,11 @@ TOPICS: dict[type, str] = {
     CallRejected: f"calls/{CALL_ID}/rejected",
     CallWrappedUp: f"calls/{CALL_ID}/wrapped_up",
     CallLinkedToCustomer: f"calls/{CALL_ID}/customer_linked",
+    CustomerFieldSet: f"calls/{CALL_ID}/customer_field_set",
+    ScriptRunStarted: f"calls/{CALL_ID}/script_started",
+    ScriptStepReached: f"calls/{CALL_ID}/script_step",
+    ScriptAnswered: f"calls/{CALL_ID}/script_answered",
+    ScriptRunEnded: f"calls/{CALL_ID}/script_ended",
     AgentStatusChanged: f"agents/{AGENT_ID}/status",
     AgentStateChanged: f"agents/{AGENT_ID}/state",
 }
