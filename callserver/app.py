@@ -56,13 +56,14 @@ def _destination(action: TimeoutAction | None) -> Destination | None:
     return None if action is None else Destination(*action.kind_target())
 
 
-def queue_spec(q: QueueConfig) -> QueueSpec:
+def queue_spec(q: QueueConfig, settings: Settings) -> QueueSpec:
     return QueueSpec(
         name=q.name,
         skills=frozenset(q.skills),
         max_wait=q.max_wait,
         ring_timeout=q.ring_timeout,
-        wrapup=q.wrapup,
+        wrapup=settings.queue_wrapup(q),
+        wrapup_max=settings.queue_wrapup_max(q),
         steps=tuple(RoutingStep(s.after, parse(s.require)) for s in q.steps),
         strategy=Strategy(q.strategy),
         priority=q.priority,
@@ -91,11 +92,14 @@ def build_engine(settings: Settings) -> AcdEngine:
         for a in settings.agents
     ]
     return AcdEngine(
-        [queue_spec(q) for q in settings.queues],
+        [queue_spec(q, settings) for q in settings.queues],
         agents,
         no_answer_resume=settings.acd.no_answer_resume,
         seed=settings.acd.seed,
         accept_timeout=settings.acd.accept_timeout,
+        transfer_timeout=settings.acd.transfer_timeout,
+        transfer_return=settings.acd.transfer_return,
+        transfer_self_delay=settings.acd.transfer_self_delay,
     )
 
 

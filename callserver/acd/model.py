@@ -109,6 +109,7 @@ class QueueSpec:
     timeout_message: str | None = "vm-goodbye"
     ring_timeout: float = 15.0
     wrapup: float = 0.0
+    wrapup_max: float = 0.0  # how long the agent may extend the wrap-up to (never below `wrapup`)
     steps: tuple[RoutingStep, ...] = ()
     strategy: Strategy = Strategy.LONGEST_IDLE
     priority: int = 0
@@ -167,6 +168,7 @@ class Agent:
     no_answers: int = 0  # consecutive offers not answered
     endpoint: str = ""
     remote: bool = False
+    wrapup_limit: float | None = None  # the latest the current wrap-up may be extended to
 
     def __post_init__(self) -> None:
         if not self.endpoint:
@@ -222,6 +224,12 @@ class Call:
     declined: set[str] = field(default_factory=set)
     ring_legs: set[str] = field(default_factory=set)  # ring-all: every leg ringing for this call
     target_agent: str | None = None  # transferred to one agent: only they may take it
+    excluded: str | None = None  # the agent who transferred it away: kept from them (see handling)
+    transferred_by: str | None = None  # a transfer to `target_agent` under way, by this agent
+    transfer_deadline: float | None = None  # ...returned if the target has not answered by then
+    exclusion_check: float | None = None  # when to see whether `excluded` is the only one left
+    callback_leg: str | None = None  # a voicemail task: the agent's callback to the customer is up
+    done_requested: bool = False  # a voicemail task closed while its callback is up: ends with it
     on_hold: bool = False
     hold_started: float | None = None
     hold_total: float = 0.0

@@ -56,6 +56,32 @@ class CallRecord:
     wait: float | None
     wrapup_outcome: str | None = None  # the agent's outcome code, None until wrap-up is saved
     wrapup_note: str | None = None
+    wrapup_timed_out: bool = False  # the server saved the wrap-up when its time ran out
+
+
+@dataclass(frozen=True, slots=True)
+class AgentInterval:
+    """One interval of an agent's day (see `models.AgentStateRow`); `ended_at` None while it lasts."""
+
+    agent_id: str
+    kind: str  # login / status / state
+    state: str
+    reason: str
+    call_id: str | None
+    started_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueDayRecord:
+    """Calls that ended in one queue since a moment (the start of the day), by how they ended."""
+
+    queue: str
+    ended: int
+    answered: int
+    answered_in_target: int  # answered after waiting at most the service target
+    abandoned: int
+    timed_out: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import event, func, select
+from sqlalchemy import case, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -26,14 +26,16 @@ from callserver.store import customers as cust
 from callserver.store.customers import CustomerConflict
 from callserver.store.facts import apply_fact
 from callserver.store.migrate import upgrade
-from callserver.store.models import Agent, Call, CallEvent, CallOffer, Customer, Queue
+from callserver.store.models import Agent, AgentStateRow, Call, CallEvent, CallOffer, Customer, Queue
 from callserver.store.records import (
+    AgentInterval,
     CallRecord,
     CustomerFields,
     CustomerRecord,
     EventRecord,
     LoadReport,
     OfferRecord,
+    QueueDayRecord,
 )
 
 
@@ -93,7 +95,8 @@ class Store:
             for qc in settings.queues:
                 qrow = queues.get(qc.name) or Queue(name=qc.name)
                 qrow.dnis, qrow.skills = list(qc.dnis), list(qc.skills)
-                qrow.max_wait, qrow.ring_timeout, qrow.wrapup = qc.max_wait, qc.ring_timeout, qc.wrapup
+                qrow.max_wait, qrow.ring_timeout = qc.max_wait, qc.ring_timeout
+                qrow.wrapup = settings.queue_wrapup(qc)
                 qrow.on_timeout_queue = qc.on_timeout.queue
                 qrow.on_timeout_message = qc.on_timeout.message
                 qrow.active = True
@@ -233,6 +236,75 @@ class Store:
         async with self._sessions() as s:
             return {str(outcome): int(n) for outcome, n in await s.execute(query)}
 
+    async def queue_days(self, since: datetime, service_target: float) -> list[QueueDayRecord]:
+        """Per queue, the calls that ended at or after `since`, by outcome (what "today" tiles show)."""
+
+        def count(condition: Any) -> Any:
+            return func.sum(case((condition, 1), else_=0))
+
+        query = (
+            select(
+                Call.queue,
+                func.count(),
+                count(Call.outcome == "answered"),
+                count((Call.outcome == "answered") & (Call.wait <= service_target)),
+                count(Call.outcome == "abandoned"),
+                count(Call.outcome == "timed_out"),
+            )
+            .where(Call.ended_at >= since, Call.outcome.is_not(None))
+            .group_by(Call.queue)
+        )
+        async with self._sessions() as s:
+            return [
+                QueueDayRecord(str(q), int(n), int(a or 0), int(t or 0), int(ab or 0), int(to or 0))
+                for q, n, a, t, ab, to in await s.execute(query)
+            ]
+
+    async def answers_by_agent(self, since: datetime) -> dict[str, int]:
+        """Calls (and voicemail tasks) each agent answered at or after `since`, from the fact log."""
+        query = (
+            select(CallEvent.agent_id, func.count())
+            .where(CallEvent.kind == "CallAnswered", CallEvent.at >= since, CallEvent.agent_id.is_not(None))
+            .group_by(CallEvent.agent_id)
+        )
+        async with self._sessions() as s:
+            return {str(agent): int(n) for agent, n in await s.execute(query)}
+
+    async def recent_numbers(self, agent_id: str, limit: int = 8) -> list[str]:
+        """Outside numbers this agent transferred or consulted to lately, newest first, each once."""
+        query = (
+            select(CallEvent.payload)
+            .where(
+                CallEvent.agent_id == agent_id, CallEvent.kind.in_(("CallTransferred", "TransferProgress"))
+            )
+            .order_by(CallEvent.id.desc())
+            .limit(200)
+        )
+        numbers: list[str] = []
+        async with self._sessions() as s:
+            for payload in (await s.scalars(query)).all():
+                if payload.get("kind") == "number":
+                    number = str(payload.get("target", ""))
+                    if number and number not in numbers:
+                        numbers.append(number)
+        return numbers[:limit]
+
+    async def agent_intervals(
+        self, *, agent_id: str | None = None, since: datetime | None = None
+    ) -> list[AgentInterval]:
+        """Agent state intervals in the order they started (`since`: started or still open then)."""
+        query = select(AgentStateRow)
+        if agent_id is not None:
+            query = query.where(AgentStateRow.agent_id == agent_id)
+        if since is not None:
+            query = query.where((AgentStateRow.ended_at.is_(None)) | (AgentStateRow.ended_at >= since))
+        query = query.order_by(AgentStateRow.started_at, AgentStateRow.id)
+        async with self._sessions() as s:
+            return [
+                AgentInterval(r.agent_id, r.kind, r.state, r.reason, r.call_id, r.started_at, r.ended_at)
+                for r in (await s.scalars(query)).all()
+            ]
+
     async def contact_history(
         self, customer_id: int, limit: int = 10, *, before: str | None = None
     ) -> list[CallRecord]:
@@ -268,6 +340,7 @@ def _call_record(c: Call) -> CallRecord:
         wait=c.wait,
         wrapup_outcome=c.wrapup_outcome,
         wrapup_note=c.wrapup_note,
+        wrapup_timed_out=bool(c.wrapup_timed_out),
     )
 
 

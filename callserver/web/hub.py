@@ -207,10 +207,13 @@ class LiveHub:
         pop = self.pops.current_for_agent(principal.agent_id or "")
         return {"me": agent_view(agent) if agent else None, "pop": pop.data if pop else None}
 
-    def _send(self, kind: str, data: Json, agent_id: str | None, supervisors: bool = True) -> None:
+    def _send(
+        self, kind: str, data: Json, agent_id: str | None, supervisors: bool = True, also: str | None = None
+    ) -> None:
         targets: set[str] = set(self._audience.get("*", ())) if supervisors else set()
-        if agent_id is not None:
-            targets |= self._audience.get(agent_id, set())
+        for agent in (agent_id, also):
+            if agent is not None:
+                targets |= self._audience.get(agent, set())
         for sid in sorted(targets):
             self._emit(self.streams[sid], kind, data)
 
@@ -232,7 +235,7 @@ class LiveHub:
         event = live_event(fact)
         if event is None:
             return
-        self._send(event.kind, event.data, event.agent_id)
+        self._send(event.kind, event.data, event.agent_id, also=event.other_agent)
         if isinstance(fact, CallOffered):
             self._start_pop(fact.call_id, fact.agent_id)
         queues = set(event.queues)

@@ -23,6 +23,8 @@ from callserver.facts.model import (
     CallTransferred,
     CallWrappedUp,
     OfferEnded,
+    TransferProgress,
+    WrapupExtended,
 )
 from callserver.mqtt import MqttPublisher
 from tests.facts.samples import AGENT_ID, CALL_ID, fact_types, one_of_each
@@ -48,6 +50,8 @@ TOPICS: dict[type, str] = {
     CallLinkedToCustomer: f"calls/{CALL_ID}/customer_linked",
     AgentStatusChanged: f"agents/{AGENT_ID}/status",
     AgentStateChanged: f"agents/{AGENT_ID}/state",
+    WrapupExtended: f"agents/{AGENT_ID}/wrapup_extended",
+    TransferProgress: f"calls/{CALL_ID}/transfer_progress",
 }
 
 
