@@ -54,9 +54,9 @@ class AcdState:
         self.no_answer_resume = no_answer_resume
         self.accept_timeout = accept_timeout
         # a transfer to an agent not taken within `transfer_timeout` (None: no limit) goes back to
-        # its queue, or to the transferring agent (`transfer_return` "agent"); a call transferred to a queue reaches
-        # the transferring agent only if nobody else can take it, `transfer_self_delay` after the
-        # queue's last routing step
+        # its queue, or to the transferring agent (`transfer_return` "agent"); a call transferred
+        # to a queue reaches the transferring agent only if nobody else can take it,
+        # `transfer_self_delay` after the queue's last routing step
         self.transfer_timeout = transfer_timeout
         self.transfer_return = transfer_return
         self.transfer_self_delay = transfer_self_delay

@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
@@ -26,13 +27,16 @@ from callserver.web.api import COOKIE, PRINCIPAL, TOKEN, Api, json_error
 from callserver.web.auth import Authenticator, WebUser
 from callserver.web.control import ControlApi
 from callserver.web.customers import CustomerWriter
+from callserver.web.directory import DirectoryApi
 from callserver.web.hub import LiveHub
 from callserver.web.live import LiveSettings, serve_live
 from callserver.web.openapi import openapi_document
 from callserver.web.pops import Pops
+from callserver.web.presence import AgentPresence
 from callserver.web.sessions import RateLimiter, SessionStore
-from callserver.web.stats import QueueCounters
+from callserver.web.stats import QueueCounters, start_of_day
 from callserver.web.voicemail import VoicemailApi
+from callserver.wrapup import outcome_book
 
 log = logging.getLogger("callserver.web")
 
@@ -75,6 +79,8 @@ class WebParts:
     hub: LiveHub
     sessions: SessionStore
     unsubscribe: Callable[[], None]
+    presence: AgentPresence
+    counters: QueueCounters
 
 
 PARTS = web.AppKey("callserver_web", WebParts)
@@ -87,6 +93,14 @@ def build_web_app(deps: WebDeps) -> web.Application:
     counters = QueueCounters(deps.clock, deps.service_target)
     pops = Pops(deps.service, deps.store, deps.clock)
     hub = LiveHub(deps.service, pops, counters, deps.clock, buffer_size=deps.stream_buffer)
+    presence = AgentPresence(
+        deps.service,
+        sessions,
+        away_after=deps.settings.web.away_pause_after,
+        clock=deps.clock,
+        end_session=hub.drop_session,
+    )
+    hub.on_presence = lambda agent_id, on: presence.attached(agent_id) if on else presence.detached(agent_id)
     api = Api(
         service=deps.service,
         auth=auth,
@@ -134,13 +148,15 @@ def build_web_app(deps: WebDeps) -> web.Application:
     app.add_routes(
         ControlApi(
             deps.control,
+            deps.service,
             deps.store,
-            deps.settings.web.outcome_codes,
+            outcome_book(deps.settings),
             deps.clock,
-            publish=deps.bus.publish,
+            region=deps.settings.dialplan.region,
             stored=deps.facts_stored,
         ).routes()
     )
+    app.add_routes(DirectoryApi(deps.service, deps.store).routes())
     app.add_routes(
         AgentPhoneApi(
             deps.service, remote_dial=deps.settings.dialplan.remote_dial, metrics=deps.metrics
@@ -159,7 +175,15 @@ def build_web_app(deps: WebDeps) -> web.Application:
     if ui.is_dir():
         app.router.add_static("/ui/", ui, follow_symlinks=False)
     unsubscribe = deps.bus.subscribe(hub.on_fact)
-    app[PARTS] = WebParts(hub, sessions, unsubscribe)
+    app[PARTS] = WebParts(hub, sessions, unsubscribe, presence, counters)
+
+    async def today_from_the_database(_app: web.Application) -> None:
+        """Today's counters (queue tiles, agents' calls) start from the database, not from zero."""
+        since = datetime.fromtimestamp(start_of_day(deps.clock()), UTC)
+        counters.load(await deps.store.queue_days(since, deps.service_target))
+        deps.service.seed_calls_today(await deps.store.answers_by_agent(since))
+
+    app.on_startup.append(today_from_the_database)
     app.on_shutdown.append(_shutdown)
     return app
 
@@ -189,6 +213,7 @@ def _harden(request: web.Request, response: web.StreamResponse) -> None:
 
 async def _shutdown(app: web.Application) -> None:
     parts = app[PARTS]
+    parts.presence.close()
     parts.unsubscribe()
     await parts.hub.close()
 

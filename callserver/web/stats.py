@@ -1,7 +1,8 @@
 """Today's per-queue counters (answered, abandoned, service level), kept from the fact stream.
 
-Counting facts as they pass is cheaper than querying the call table on every wallboard refresh; the
-counters restart at local midnight and (being in memory) at a server restart.
+They start from the database (`load`: the calls that ended today, counted by the store with the
+same rules), so a restart does not reset them; after that, counting facts as they pass is cheaper
+than querying the call table on every wallboard refresh. They restart at local midnight.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from callserver.facts.model import CallEnded, Fact, Outcome
+from callserver.store.records import QueueDayRecord
 
 
 @dataclass(slots=True)
@@ -24,6 +26,12 @@ class QueueDay:
 
 def _day_of(at: float) -> str:
     return time.strftime("%Y-%m-%d", time.localtime(at))
+
+
+def start_of_day(at: float) -> float:
+    """Local midnight before `at` (Unix seconds): where "today" starts for the counters."""
+    t = time.localtime(at)
+    return time.mktime((t.tm_year, t.tm_mon, t.tm_mday, 0, 0, 0, 0, 0, -1))
 
 
 class QueueCounters:
@@ -47,6 +55,17 @@ class QueueCounters:
             counts.abandoned += 1
         elif fact.outcome is Outcome.TIMED_OUT:
             counts.timed_out += 1
+
+    def load(self, rows: list[QueueDayRecord]) -> None:
+        """Start today's counters from what the database holds (before any fact is counted)."""
+        day = self._today()
+        for row in rows:
+            counts = day.setdefault(row.queue, QueueDay())
+            counts.offered += row.ended
+            counts.answered += row.answered
+            counts.answered_in_target += row.answered_in_target
+            counts.abandoned += row.abandoned
+            counts.timed_out += row.timed_out
 
     def today(self, queue: str) -> QueueDay:
         return self._today().get(queue, QueueDay())
