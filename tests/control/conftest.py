@@ -108,7 +108,7 @@ class Rig:
 @asynccontextmanager
 async def rig_with(tmp_path: Path, **queue: Any) -> AsyncIterator[Rig]:
     """The rig below with `queue` settings added to its one queue (wrap-up, outcome list...);
-    `outcomes=` and `acd=` go to the top level and the acd section instead."""
+    `outcome_lists=`, `acd=` and `web=` go to the top level and those sections instead."""
     seed = tmp_path / "customers.csv"
     seed.write_text(f"name,phones\nAda Lovelace,{CUSTOMER_NUMBER}\n", encoding="utf-8")
     base = fast_settings(tmp_path, agents=3)
@@ -120,6 +120,7 @@ async def rig_with(tmp_path: Path, **queue: Any) -> AsyncIterator[Rig]:
     if "outcome_lists" in queue:
         data["outcomes"] = queue.pop("outcome_lists")
     data["acd"].update(queue.pop("acd", {}))
+    data["web"].update(queue.pop("web", {}))
     data["queues"][0].update(queue)
     data["web_users"] = [{"login": "boss", "name": "Boss", "role": "supervisor", "password": PASSWORD}]
     data["customers"] = {"seed_file": str(seed)}

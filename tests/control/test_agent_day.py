@@ -184,3 +184,29 @@ async def test_every_agent_state_interval_is_in_the_database(tmp_path: Path) -> 
         assert calls == ["ringing", "on_call", "on_hold", "on_call", "wrapup"]
         assert all(r.ended_at is not None and r.ended_at >= r.started_at for r in rows if r.kind != "state")
         assert next(r for r in rows if r.kind == "state" and r.ended_at is None).state == "idle"
+
+
+async def test_today_counters_come_from_the_database_after_a_restart(tmp_path: Path) -> None:
+    async with rig_with(tmp_path, wrapup=0.0) as rig:
+        call_id, agent, _ = await rig.connected_call()
+        await _hang_up_caller(rig, call_id)
+        await rig.until(lambda: rig.server.service.call(call_id) is None)
+        await rig.server.writer.flush()
+    async with rig_with(tmp_path, wrapup=0.0) as restarted:  # same database, new process state
+        status, queues = await restarted.get("boss", "/api/queues")
+        assert status == 200
+        (support,) = queues
+        assert (support["answered_today"], support["service_level_today"]) == (1, 1.0)
+        status, me = await restarted.get(agent, "/api/me")
+        assert me["agent"]["calls_today"] == 1
+
+
+async def test_an_agent_whose_desktop_is_gone_is_paused_with_a_reason(tmp_path: Path) -> None:
+    async with rig_with(tmp_path, web={"away_pause_after": 0.3}) as rig:
+        headers = {"Authorization": f"Bearer {rig.tokens['agent1']}"}
+        async with rig.http.ws_connect(rig.base + "/api/live", headers=headers) as ws:
+            await ws.receive(timeout=5)  # hello: the desktop is there
+            assert rig.agent("agent1").status is AgentStatus.AVAILABLE
+        await rig.until(lambda: rig.agent("agent1").status is AgentStatus.PAUSED, timeout=5)
+        assert rig.agent("agent1").reason == "desktop closed"
+        assert rig.agent("agent2").status is AgentStatus.AVAILABLE  # never opened a desktop
