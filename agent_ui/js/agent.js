@@ -300,7 +300,13 @@ export class AgentDesktop {
       if (mode === "consult" && kind.value === "queue") return toast("Consult an agent or a number, not a queue");
       const body = { kind: kind.value, target: target.value.trim() };
       if (mode === "blind") this.command("transfer", body, (res) => toast(kind.value === "agent" ? `Transferring to ${this.agentName(body.target)}…` : `Call transferred to ${res.target}`, "ok"));
-      else this.command("consult", body, () => Object.assign(this.call, { consulting: true, consultState: "ringing" }));
+      else {
+        // the consulted party's state may arrive (call.transfer) before this request's reply
+        Object.assign(this.call, { consulting: true, consultState: null });
+        this.command("consult", body, () => {
+          if (this.call) this.call.consultState = this.call.consultState || "ringing";
+        }, () => (this.call.consulting = false));
+      }
     };
     return h(
       "form",
@@ -315,15 +321,16 @@ export class AgentDesktop {
     );
   }
 
-  async command(action, body, done) {
+  async command(action, body, done, failed) {
     if (!this.call) return;
     try {
       const res = await post(`/api/calls/${encodeURIComponent(this.call.call_id)}/${action}`, body);
       if (done) done(res || {});
-      this.renderControls();
     } catch (err) {
+      if (failed) failed(err);
       toast(err.message);
     }
+    this.renderControls();
   }
 
   async setStatus(value) {

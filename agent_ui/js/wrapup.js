@@ -105,7 +105,7 @@ export class WrapupForm {
   fillCodes() {
     const chosen = this.outcome.value || this.pendingCode;
     const options = [["", "Choose an outcome…"], ...this.codes.codes.map((c) => [c.code, c.label || label(c.code)])];
-    const fresh = select({ name: "outcome", id: "wrapup-outcome", required: this.codes.required }, options, chosen);
+    const fresh = select({ name: "outcome", id: "wrapup-outcome", "aria-required": String(this.codes.required) }, options, chosen);
     for (const kind of ["input", "change"]) fresh.addEventListener(kind, () => this.draftSoon());
     this.outcome.replaceWith(fresh);
     this.outcome = fresh;
