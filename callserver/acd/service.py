@@ -222,11 +222,14 @@ class AcdService:
     def wrapup_draft(self, agent_id: str) -> Draft | None:
         return self._drafts.draft(agent_id)
 
-    def wrap_up(self, call_id: str, agent_id: str | None, code: str, note: str, by: str) -> bool:
+    def wrap_up(
+        self, call_id: str, agent_id: str | None, code: str, note: str, by: str, *, ends_wrapup: bool = True
+    ) -> bool:
         """Record a wrap-up (a `CallWrappedUp` fact). When `agent_id` is in the wrap-up of that
-        call it ends with it (True); otherwise the record is simply replaced (a later correction)."""
+        call and `ends_wrapup` (the agent sent their own form), that wrap-up ends with it (True);
+        otherwise the record is simply replaced (a supervisor's or a later correction)."""
         now = self.clock()
-        if agent_id is not None:
+        if agent_id is not None and ends_wrapup:
             done, commands = self._engine.finish_wrapup(agent_id, call_id, code, note, by, now)
             if done:
                 self._apply(commands)

@@ -208,6 +208,9 @@ class ControlApi:
         if not isinstance(note, str) or len(note) > MAX_NOTE:
             return json_error(400, f"'note' must be a string of at most {MAX_NOTE} characters")
         row = await self.store.call(call_id)
+        if row is None:  # a call just ended: its facts may still be on their way to the database
+            await self._until_stored(call_id)
+            row = await self.store.call(call_id)
         if row is None:
             return json_error(404, f"unknown call {call_id}")
         agent_id = self._wrapping_agent(call_id, row.agent_id)
@@ -217,7 +220,14 @@ class ControlApi:
         problem = codes.problem(outcome)
         if problem is not None and not (principal.is_supervisor and self.outcomes.knows(outcome)):
             return json_error(400, problem, outcomes=[c.code for c in codes.codes], required=codes.required)
-        self.service.wrap_up(call_id, agent_id, outcome, note.strip(), principal.login)
+        self.service.wrap_up(
+            call_id,
+            agent_id,
+            outcome,
+            note.strip(),
+            principal.login,
+            ends_wrapup=principal.agent_id == agent_id,
+        )
         await self._until_stored(call_id)
         return web.json_response({"ok": True, "call_id": call_id, "outcome": outcome})
 

@@ -210,3 +210,16 @@ async def test_an_agent_whose_desktop_is_gone_is_paused_with_a_reason(tmp_path: 
         await rig.until(lambda: rig.agent("agent1").status is AgentStatus.PAUSED, timeout=5)
         assert rig.agent("agent1").reason == "desktop closed"
         assert rig.agent("agent2").status is AgentStatus.AVAILABLE  # never opened a desktop
+
+
+async def test_a_supervisors_wrapup_correction_leaves_the_agents_wrapup_running(rig: Rig) -> None:
+    call_id, agent, _ = await rig.connected_call()
+    await _hang_up_caller(rig, call_id)
+    await rig.until(lambda: rig.agent(agent).state is AgentState.WRAPUP)
+    status, _ = await rig.post("boss", f"/api/calls/{call_id}/wrapup", {"outcome": "escalated"})
+    assert status == 200
+    assert rig.agent(agent).state is AgentState.WRAPUP  # the agent still has their wrap-up time
+    status, _ = await rig.post(agent, f"/api/calls/{call_id}/wrapup", {"outcome": "sale", "note": "done"})
+    assert status == 200 and rig.agent(agent).state is AgentState.IDLE
+    row = await rig.server.store.call(call_id)
+    assert row is not None and (row.wrapup_outcome, row.wrapup_note) == ("sale", "done")
