@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from datetime import time as clock_time
 from pathlib import Path
 
@@ -64,6 +65,7 @@ from .web import Role, WebDeps, WebUser, build_web_app, hash_password, start_web
 from .web.app import PARTS, bound_port
 from .web.scripts import ScriptsWeb
 from .web.sessions import RateLimiter
+from .web.views import today_start
 
 UI_DIR = Path(__file__).resolve().parent.parent / "agent_ui"
 
@@ -72,11 +74,14 @@ log = logging.getLogger("callserver.app")
 
 def build_engine(settings: Settings) -> AcdEngine:
     return AcdEngine(
-        [queue_spec(q) for q in settings.queues],
+        [queue_spec(q, settings.acd.wrapup) for q in settings.queues],
         [agent_spec(a, settings.dialplan.remote_dial) for a in settings.agents],
         no_answer_resume=settings.acd.no_answer_resume,
         seed=settings.acd.seed,
         accept_timeout=settings.acd.accept_timeout,
+        transfer_timeout=settings.acd.transfer_timeout,
+        transfer_return=settings.acd.transfer_return,
+        transfer_self_delay=settings.acd.transfer_self_delay,
     )
 
 
@@ -240,6 +245,9 @@ async def start_server(
         agent_queues={a.id: list(a.queues) for a in service.agents()},
         service_time=settings.web.service_target,
     )
+    # today's figures go on from what the database holds: a restart does not zero the tiles
+    for fact in await store.facts_since(datetime.fromtimestamp(today_start(time.time()), UTC)):
+        metrics.apply(fact)
     bus.subscribe(lambda fact: log.info("%s", describe(fact)))
     bus.subscribe(writer.submit)
     bus.subscribe(metrics.apply)

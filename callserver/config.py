@@ -86,6 +86,9 @@ class WebConfig(ListenConfig):
     )
     service_target: float = Field(default=20.0, gt=0)
     cookie_secure: bool | None = None
+    # an agent whose desktop is gone (closed, crashed, network lost) this long is paused with the
+    # reason "desktop closed" (None: never); an expired web session pauses them too
+    away_pause_after: float | None = Field(default=60.0, gt=0)
 
 
 class WebUserConfig(_Model):
@@ -112,6 +115,8 @@ class DialplanConfig(_Model):
     """How the deployment's dialplan reaches outside numbers (context names are fixed: pbx/dialplan.py)."""
 
     remote_dial: str = "PJSIP/{number}@trunk"
+    # the country a number typed without its international prefix belongs to (ISO 3166, e.g. FR)
+    region: str = Field(default="FR", pattern=r"^[A-Z]{2}$")
 
 
 class AgentConfig(_Model):
@@ -170,6 +175,22 @@ class TimeoutAction(_Model):
         raise AssertionError("validated: one target is set")
 
 
+class OutcomeCodeConfig(_Model):
+    """One outcome an agent may record at wrap-up: a stable `code` and what the form shows."""
+
+    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+    label: str = ""  # default: the code, capitalised
+
+
+class OutcomeListConfig(_Model):
+    """A named list of outcome codes; queues (and campaigns) name the list their calls use."""
+
+    codes: list[OutcomeCodeConfig | Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")]] = (
+        Field(min_length=1)
+    )
+    required: bool = False  # the form cannot be sent without one (a timed-out wrap-up still saves)
+
+
 class RoutingStepConfig(_Model):
     """After `after` seconds in the queue, agents matching `require` may take the call."""
 
@@ -200,7 +221,10 @@ class QueueRules(_Model):
     on_no_agents: TimeoutAction | None = None
     ring_timeout: float = Field(default=default.RING_TIMEOUT, gt=0)
     pause_after_no_answers: int = Field(default=default.PAUSE_AFTER_NO_ANSWERS, ge=1)
-    wrapup: float = Field(default=default.WRAPUP, ge=0)
+    # seconds of wrap-up after each call (None: the server's `acd.wrapup`; 0: none, the next call
+    # rings at once) and how long the agent may extend it to (None: wrap-up + 120 s)
+    wrapup: float | None = Field(default=None, ge=0)
+    wrapup_max: float | None = Field(default=None, ge=0)
     announce_every: float | None = Field(default=None, gt=0)
     callback_key: str | None = Field(default=None, pattern=r"^[0-9*#]$")
     task_priority: int = default.TASK_PRIORITY
@@ -209,6 +233,17 @@ class QueueRules(_Model):
         """Where a caller goes at `max_wait`."""
         return self.on_timeout
 
+    def wrapup_seconds(self, default_wrapup: float) -> float:
+        """Seconds of wrap-up after a call (`default_wrapup` when the queue gives none)."""
+        return default_wrapup if self.wrapup is None else self.wrapup
+
+    def wrapup_limit(self, default_wrapup: float) -> float:
+        """The longest an agent may extend a wrap-up to."""
+        if self.wrapup_max is not None:
+            return self.wrapup_max
+        wrapup = self.wrapup_seconds(default_wrapup)
+        return wrapup + default.WRAPUP_EXTENSION if wrapup > 0 else 0.0
+
 
 class QueueConfig(QueueRules):
     """A queue of the server: its rules and the dialled numbers that lead to it."""
@@ -216,6 +251,7 @@ class QueueConfig(QueueRules):
     dnis: list[str] = Field(default_factory=list)
     # call data a dialled number implies, e.g. {"0140000501": {language: fr}} -> call.language == "fr"
     dnis_data: dict[str, dict[str, str | int | float | bool]] = Field(default_factory=dict)
+    outcomes: str | None = None  # the name of a list in `outcomes` (None: web.outcome_codes)
 
 
 class AcdConfig(_Model):
@@ -224,6 +260,14 @@ class AcdConfig(_Model):
     no_answer_resume: float | None = Field(default=60.0, gt=0)
     seed: int = 0  # for the `random` strategy: routing stays reproducible
     accept_timeout: float = Field(default=8.0, gt=0)  # a remote agent's time to press 1
+    wrapup: float = Field(default=20.0, ge=0)  # wrap-up of queues that give none
+    # a call transferred to an agent waits this long for them, then goes back to its queue or to
+    # the transferring agent
+    transfer_timeout: float = Field(default=30.0, gt=0)
+    transfer_return: Literal["queue", "agent"] = "queue"
+    # a call transferred to a queue goes back to the transferring agent only when nobody else can
+    # take it, this long after the queue's last routing step
+    transfer_self_delay: float = Field(default=10.0, ge=0)
 
 
 class VoicemailConfig(_Model):
@@ -344,6 +388,8 @@ class Settings(_Model):
     skills: list[str] = Field(default_factory=list)
     agents: list[AgentConfig] = Field(default_factory=list)
     queues: list[QueueConfig] = Field(default_factory=list)
+    # named lists of wrap-up outcome codes (queues name theirs with `outcomes:`)
+    outcomes: dict[str, OutcomeListConfig] = Field(default_factory=dict)
     customers: CustomersConfig = CustomersConfig()
     scripts: ScriptsConfig = ScriptsConfig()  # checked by callserver.scripts.catalog
     voicemail: VoicemailConfig = VoicemailConfig()
@@ -387,6 +433,27 @@ class Settings(_Model):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    @model_validator(mode="after")
+    def _wrapup_settings(self) -> Settings:
+        problems: list[str] = []
+        for i, queue in enumerate(self.queues):
+            if queue.outcomes is not None and queue.outcomes not in self.outcomes:
+                known = ", ".join(sorted(self.outcomes)) or "none defined"
+                problems.append(f"queues[{i}].outcomes: unknown outcome list '{queue.outcomes}' ({known})")
+            if queue.wrapup_max is not None and queue.wrapup_max < self.queue_wrapup(queue):
+                problems.append(f"queues[{i}].wrapup_max: shorter than the wrap-up itself")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def queue_wrapup(self, queue: QueueRules) -> float:
+        """Seconds of wrap-up after a call of `queue` (the ACD's default when it gives none)."""
+        return queue.wrapup_seconds(self.acd.wrapup)
+
+    def queue_wrapup_max(self, queue: QueueRules) -> float:
+        """The longest an agent may extend a wrap-up of `queue` to."""
+        return queue.wrapup_limit(self.acd.wrapup)
 
     def database_url(self) -> str:
         if self.database.url:

@@ -64,10 +64,21 @@ async function boot() {
 }
 
 async function signOut() {
+  // an agent logging out of the desktop is logged out of their queues too; on a call, ask first
   try {
     await post("/api/logout");
   } catch (err) {
-    toast(err.message);
+    if (err instanceof ApiError && err.status === 409 && err.body && err.body.on_call) {
+      if (!confirm("You are on a call. Log out of your queues anyway? The call goes on.")) return;
+      try {
+        await post("/api/logout", { force: true });
+      } catch (again) {
+        toast(again.message);
+        return;
+      }
+    } else {
+      toast(err.message);
+    }
   }
   if (live) live.stop();
   location.reload();

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import math
 
-from ..facts.model import CallbackRequested, CallQueued, OfferEnded, OfferResult, Outcome
+from ..facts.model import (
+    CallbackRequested,
+    CallQueued,
+    OfferEnded,
+    OfferResult,
+    Outcome,
+    TransferProgress,
+    TransferState,
+)
 from .commands import Command, ConfirmCallback
 from .dispatch import Dispatcher
 from .expr import Requirement
@@ -141,6 +149,18 @@ class Arrivals:
             self.queueing.end_connected(call, now)
             out += self.legbook.cancel(leg, now)
         else:
+            if call.transferred_by is not None:
+                acd.emit(
+                    TransferProgress(
+                        call.id,
+                        now,
+                        call.transferred_by,
+                        "transfer",
+                        "agent",
+                        call.target_agent or "",
+                        TransferState.ABANDONED,
+                    )
+                )
             if call.state is CallState.OFFERING:
                 for leg_id in sorted(call.ring_legs):
                     leg = acd.legs[leg_id]

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from ..facts.model import TransferState
 from ..pbx.actions import PbxActions, PbxError
 from ..pbx.dialplan import Context, Var
 from ..pbx.events import ChannelHungUp, OriginateResult
@@ -52,6 +53,7 @@ class OutsideConsult:
 
     leg_id: str
     number: str
+    agent_id: str | None  # the agent who consults
     answered: bool = False
 
 
@@ -86,11 +88,20 @@ class CallControl:
         for call_id, consult in list(self.outside.items()):
             if consult.leg_id == event.uniqueid:
                 del self.outside[call_id]
+                self._progress(call_id, consult, TransferState.GONE)
 
     def _on_originate_result(self, event: OriginateResult) -> None:
-        for consult in self.outside.values():
+        for call_id, consult in list(self.outside.items()):
             if consult.leg_id == event.uniqueid:
                 consult.answered = event.success
+                if event.success:
+                    self._progress(call_id, consult, TransferState.ANSWERED)
+                else:  # rang out or refused: the channel is gone, no hangup will name it for us
+                    del self.outside[call_id]
+                    self._progress(call_id, consult, TransferState.GONE)
+
+    def _progress(self, call_id: str, consult: OutsideConsult, state: TransferState) -> None:
+        self.service.consult_number_progress(call_id, consult.agent_id, consult.number, state)
 
     def channel_name(self, uniqueid: str) -> str:
         """The channel's name when seen, else its uniqueid (AMI actions accept either)."""
@@ -183,7 +194,8 @@ class CallControl:
             if colleague is not None:
                 return await self._ring_colleague(colleague)
             leg_id = f"cs-consult-{call_id}-{next(self._ids)}"
-            self.outside[call_id] = OutsideConsult(leg_id, target)
+            consult = self.outside[call_id] = OutsideConsult(leg_id, target, call.agent_id)
+            self._progress(call_id, consult, TransferState.RINGING)
             try:
                 await self._do(
                     self.pbx.originate(
@@ -199,6 +211,7 @@ class CallControl:
                 )
             except PbxFailed:
                 self.outside.pop(call_id, None)
+                self._progress(call_id, consult, TransferState.GONE)
                 raise
             return leg_id
 
@@ -213,6 +226,7 @@ class CallControl:
                 # the outside leg takes the caller once the agent leg is gone (see [callserver-consult])
                 await self._do(self.pbx.setvar(outside.leg_id, Var.CALLER, call.channel), "complete")
                 del self.outside[call_id]
+                self._progress(call_id, outside, TransferState.COMPLETED)
                 later = self._decide(lambda: self.service.transfer_out(call_id, outside.number))
             else:
                 consult_leg = call.consult_leg
@@ -233,6 +247,7 @@ class CallControl:
             call, leg = self.connected(call_id)
             outside = self.outside.pop(call_id, None)
             if outside is not None:
+                self._progress(call_id, outside, TransferState.CANCELLED)
                 await self._quietly(self.pbx.hangup(outside.leg_id))
             elif call.consult_leg is not None:
                 self._decide(lambda: self.service.consult_cancel(call_id))

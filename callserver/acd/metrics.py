@@ -40,6 +40,8 @@ from ..facts.model import (
     ScriptRunEnded,
     ScriptRunStarted,
     ScriptStepReached,
+    TransferProgress,
+    WrapupExtended,
 )
 from ..figures import (
     DEFAULT_SERVICE_TIME,
@@ -51,7 +53,9 @@ from ..figures import (
     is_short_abandon,
     occupancy,
 )
+from .model import CallKind
 
+TASK_KIND = CallKind.VOICEMAIL.value  # CallQueued.kind of a voicemail or callback task
 _BUSY_STATES = frozenset({"ringing", "on_call", "wrapup"})
 _T = TypeVar("_T")
 # the live server's reporting interval: a whole number of them fits between two local midnights in
@@ -261,6 +265,9 @@ class MetricsBook:
         self._agent_buckets: dict[str, dict[int, _TimeTally]] = {}
         self._calls: dict[str, tuple[str, float]] = {}  # call id -> (queue, arrival) while not ended
         self._handled: dict[str, tuple[str, float]] = {}  # answered call id -> (queue, arrival)
+        # voicemail and callback tasks are work, not calls: no call figure counts them
+        self._tasks: set[str] = set()
+        self._answered: set[str] = set()  # calls answered at least once and not ended
 
     def _new_queue(self, name: str) -> QueueMetrics:
         return QueueMetrics(name, self.service_time, self.short_abandon, self.interval, self.keep)
@@ -269,6 +276,8 @@ class MetricsBook:
 
     def apply(self, fact: Fact) -> None:
         match fact:
+            case CallQueued() if fact.kind == TASK_KIND:
+                self._tasks.add(fact.call_id)
             case CallQueued():
                 queue = self._queue(fact.queue)
                 self._calls[fact.call_id] = (fact.queue, fact.at)
@@ -285,13 +294,21 @@ class MetricsBook:
                     t.overflowed_out += 1
                 for t in dst.tallies(arrived):
                     t.overflowed_in += 1
+            case CallAnswered() if fact.call_id in self._tasks:
+                pass
             case CallAnswered():
                 queue = self._queue(fact.queue)
                 queue.waiting.pop(fact.call_id, None)
                 arrived = fact.at - fact.wait
                 self._handled[fact.call_id] = (fact.queue, arrived)
-                queue.answered(fact.wait, arrived)
+                if fact.call_id not in self._answered:
+                    # answered again after a transfer: still one call answered, counted the first time
+                    self._answered.add(fact.call_id)
+                    queue.answered(fact.wait, arrived)
+            case CallEnded() if fact.call_id in self._tasks:
+                self._tasks.discard(fact.call_id)
             case CallEnded():
+                self._answered.discard(fact.call_id)
                 queue = self._queue(fact.queue)
                 queue.waiting.pop(fact.call_id, None)
                 _, arrived = self._calls.pop(fact.call_id, (fact.queue, fact.at - fact.wait))
@@ -317,6 +334,8 @@ class MetricsBook:
                 | ScriptStepReached()
                 | ScriptAnswered()
                 | ScriptRunEnded()
+                | WrapupExtended()
+                | TransferProgress()
             ):
                 pass  # no figure counts these (hold time is inside handle time)
             case _:

@@ -103,6 +103,7 @@ class QueueSpec:
     timeout_message: str | None = default.TIMEOUT_MESSAGE
     ring_timeout: float = default.RING_TIMEOUT
     wrapup: float = default.WRAPUP
+    wrapup_max: float = 0.0  # how long the agent may extend the wrap-up to (never below `wrapup`)
     steps: tuple[RoutingStep, ...] = ()
     strategy: Strategy = default.STRATEGY
     priority: int = default.PRIORITY
@@ -165,6 +166,7 @@ class Agent:
     no_answers: int = 0  # consecutive offers not answered
     endpoint: str = ""
     remote: bool = False
+    wrapup_limit: float | None = None  # the latest the current wrap-up may be extended to
 
     def __post_init__(self) -> None:
         if not self.endpoint:
@@ -223,6 +225,12 @@ class Call:
     # a task's own requirement (a script's task "for agents meeting billing >= 3"), instead of the
     # queue's routing steps; None for calls
     requirement: Requirement | None = None
+    excluded: str | None = None  # the agent who transferred it away: kept from them (see handling)
+    transferred_by: str | None = None  # a transfer to `target_agent` under way, by this agent
+    transfer_deadline: float | None = None  # ...returned if the target has not answered by then
+    exclusion_check: float | None = None  # when to see whether `excluded` is the only one left
+    callback_leg: str | None = None  # a voicemail task: the agent's callback to the customer is up
+    done_requested: bool = False  # a voicemail task closed while its callback is up: ends with it
     on_hold: bool = False
     hold_started: float | None = None
     hold_total: float = 0.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from ..facts.model import CallAnswered, OfferEnded, OfferResult, Outcome
+from ..facts.model import CallAnswered, OfferEnded, OfferResult, Outcome, TransferProgress, TransferState
 from .agents import AgentDesk
 from .commands import CancelAgentLeg, Command
 from .dispatch import Dispatcher
@@ -100,7 +100,19 @@ class Offers:
         agent.no_answers = 0
         if leg.purpose == "consult":
             self.desk.change_state(agent, AgentState.ON_CALL, now, call.id)
+            acd.emit(
+                TransferProgress(
+                    call.id, now, call.agent_id, "consult", "agent", agent.id, TransferState.ANSWERED
+                )
+            )
             return out
+        if call.transferred_by is not None:
+            acd.emit(
+                TransferProgress(
+                    call.id, now, call.transferred_by, "transfer", "agent", agent.id, TransferState.ANSWERED
+                )
+            )
+            call.transferred_by = call.transfer_deadline = None
         call.move(CallState.CONNECTED)
         call.answered_at = now
         self.desk.change_state(agent, AgentState.ON_CALL, now, call.id)
@@ -195,7 +207,7 @@ class Offers:
         agent = self.acd.agents[agent_id]
         agent.state_deadline = None
         if agent.state is AgentState.WRAPUP:
-            self.desk.change_state(agent, AgentState.IDLE, now, None)
+            self.desk.wrapup_over(agent, now)
             return []
         if agent.state is AgentState.RINGING and agent.leg_id is not None:
             leg_id = agent.leg_id

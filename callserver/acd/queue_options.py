@@ -28,7 +28,8 @@ class Strategy(StrEnum):
 STRATEGY = Strategy.LONGEST_IDLE
 MAX_WAIT = 300.0  # seconds in the queue before `on_timeout`
 RING_TIMEOUT = 15.0  # seconds an agent's phone rings before the offer moves on
-WRAPUP = 0.0  # seconds of wrap-up after each call
+WRAPUP = 0.0  # seconds of wrap-up after each call, when neither the queue nor the server gives one
+WRAPUP_EXTENSION = 120.0  # seconds an agent may extend a wrap-up by, unless the queue says
 PRIORITY = 0
 VIP_PRIORITY = 0
 PAUSE_AFTER_NO_ANSWERS = 1  # offers in a row an agent may let ring out before being paused

@@ -74,6 +74,11 @@ class Queueing:
         due = self._step_due(call)
         if due is not None:
             timers.arm(due, TimerKind.ROUTING_STEP, call.id)
+        # a transfer's timers keep running while an offer is out: due now, they fire at the next run
+        if call.transfer_deadline is not None:
+            timers.arm(call.transfer_deadline, TimerKind.TRANSFER_TIMEOUT, call.id)
+        if call.exclusion_check is not None:
+            timers.arm(call.exclusion_check, TimerKind.TRANSFER_EXCLUSION, call.id)
         if call.deadline <= now:
             return self._wait_expired(call, now)
         self.mark_waiting(call)
@@ -158,6 +163,7 @@ class Queueing:
         if dest.kind == "queue" and dest.target in self.acd.queues and dest.target not in call.visited:
             self.acd.emit(CallRequeued(call.id, now, call.queue, dest.target))
             call.target_agent = None  # overflowing is for other agents: no longer kept for one
+            call.transferred_by = call.transfer_deadline = None
             self.enter(call, dest.target, now)
             return []
         if dest.kind in ("voicemail", "number"):

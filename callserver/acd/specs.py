@@ -9,6 +9,7 @@ destination resolved, the defaults applied once. Requirements must have passed `
 from __future__ import annotations
 
 from ..config import AgentConfig, QueueRules, TimeoutAction
+from . import queue_options as default
 from .expr import parse
 from .model import AgentSpec, Destination, QueueSpec, RoutingStep
 
@@ -18,14 +19,16 @@ def destination(action: TimeoutAction | None) -> Destination | None:
     return None if action is None else Destination(*action.kind_target())
 
 
-def queue_spec(rules: QueueRules) -> QueueSpec:
-    """The engine's view of one queue; every field comes from the configuration."""
+def queue_spec(rules: QueueRules, default_wrapup: float = default.WRAPUP) -> QueueSpec:
+    """The engine's view of one queue; every field comes from the configuration (`default_wrapup`:
+    the server's `acd.wrapup`, for a queue that gives none)."""
     return QueueSpec(
         name=rules.name,
         skills=frozenset(rules.skills),
         max_wait=rules.max_wait,
         ring_timeout=rules.ring_timeout,
-        wrapup=rules.wrapup,
+        wrapup=rules.wrapup_seconds(default_wrapup),
+        wrapup_max=rules.wrapup_limit(default_wrapup),
         steps=tuple(RoutingStep(s.after, parse(s.require)) for s in rules.steps),
         strategy=rules.strategy,
         priority=rules.priority,

@@ -26,6 +26,8 @@ class AgentView:
     queues: tuple[str, ...]  # sorted
     endpoint: str  # where they take calls now
     remote: bool  # must accept each offer with a key press
+    wrapup_until: float | None = None  # in wrap-up: when it ends
+    wrapup_limit: float | None = None  # ...and the latest it may be extended to
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,8 @@ def agent_view(agent: Agent) -> AgentView:
         queues=tuple(sorted(agent.queues)),
         endpoint=agent.endpoint,
         remote=agent.remote,
+        wrapup_until=agent.state_deadline if agent.state is AgentState.WRAPUP else None,
+        wrapup_limit=agent.wrapup_limit if agent.state is AgentState.WRAPUP else None,
     )
 
 

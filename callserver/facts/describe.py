@@ -26,6 +26,8 @@ from .model import (
     ScriptRunEnded,
     ScriptRunStarted,
     ScriptStepReached,
+    TransferProgress,
+    WrapupExtended,
 )
 
 
@@ -59,6 +61,9 @@ def describe(fact: Fact) -> str:
         case CallRejected():
             return f"call {fact.call_id} from {fact.caller_num} to {fact.dnis} rejected: {fact.reason}"
         case CallWrappedUp():
+            if fact.timed_out:
+                chosen = f"as {fact.code}" if fact.code else "with no outcome chosen"
+                return f"call {fact.call_id} wrap-up of {fact.agent_id} timed out, saved {chosen}"
             return f"call {fact.call_id} wrapped up as {fact.code} by {fact.by}"
         case CallLinkedToCustomer():
             customer = "no customer" if fact.customer_id is None else f"customer {fact.customer_id}"
@@ -80,5 +85,12 @@ def describe(fact: Fact) -> str:
             return f"agent {fact.agent_id} is {fact.status}{reason}"
         case AgentStateChanged():
             return f"agent {fact.agent_id}: {fact.old} -> {fact.new}"
+        case WrapupExtended():
+            return f"agent {fact.agent_id}: wrap-up of call {fact.call_id} extended to {fact.until:.0f}"
+        case TransferProgress():
+            return (
+                f"call {fact.call_id}: {fact.mode} to {fact.kind} {fact.target}{_by(fact.agent_id)}"
+                f" {fact.state.value}"
+            )
         case _:
             assert_never(fact)

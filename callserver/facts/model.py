@@ -149,7 +149,9 @@ class CallWrappedUp:
     """The agent's wrap-up of a call: an outcome code from the configured list and a free note.
 
     A later wrap-up of the same call replaces the earlier one. `agent_id` is the agent who handled
-    the call (None if none did); `by` the web login that saved it (the agent or a supervisor).
+    the call (None if none did); `by` the web login that saved it (the agent or a supervisor), empty
+    when the server saved it. `timed_out`: the wrap-up time ran out and the server saved what the
+    agent had chosen or typed so far (`code` empty when nothing was chosen).
     """
 
     call_id: str
@@ -158,6 +160,7 @@ class CallWrappedUp:
     code: str
     note: str
     by: str
+    timed_out: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,13 +268,57 @@ class AgentStatusChanged:
 
 @dataclass(frozen=True, slots=True)
 class AgentStateChanged:
-    """What the system does with the agent: idle, ringing, on_call, wrapup."""
+    """What the system does with the agent: idle, ringing, on_call, wrapup.
+
+    `until`: when the new state ends unless something happens first (the end of wrap-up).
+    """
 
     agent_id: str
     at: float
     old: str
     new: str
     call_id: str | None
+    until: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WrapupExtended:
+    """The agent asked for more wrap-up time: it now ends at `until` (never past the queue's maximum)."""
+
+    agent_id: str
+    at: float
+    call_id: str | None
+    until: float
+
+
+class TransferState(StrEnum):
+    """Where a transfer to an agent, or a consultation, stands; both agents' desktops show it."""
+
+    WAITING = "waiting"  # the caller hears music until the target agent is free
+    RINGING = "ringing"  # the target (agent or number) is being rung
+    ANSWERED = "answered"  # the target took it (transfer) or talks with the agent (consultation)
+    GONE = "gone"  # the consulted party hung up or could not be reached
+    RETURNED = "returned"  # nobody took it in time: back to the queue or to the transferring agent
+    ABANDONED = "abandoned"  # the caller hung up meanwhile
+    COMPLETED = "completed"  # the consulted party took the caller
+    CANCELLED = "cancelled"  # the agent ended the consultation and has the caller back
+
+
+@dataclass(frozen=True, slots=True)
+class TransferProgress:
+    """A step of a blind transfer to an agent (`mode` transfer) or of a consultation (`mode` consult).
+
+    `agent_id` is the agent who transfers or consults; `kind` and `target` say whom to (`agent` and
+    an agent id, or `number` and a phone number).
+    """
+
+    call_id: str
+    at: float
+    agent_id: str | None
+    mode: str
+    kind: str
+    target: str
+    state: TransferState
 
 
 Fact = (
@@ -295,4 +342,6 @@ Fact = (
     | ScriptRunEnded
     | AgentStatusChanged
     | AgentStateChanged
+    | WrapupExtended
+    | TransferProgress
 )

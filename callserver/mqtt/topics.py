@@ -34,6 +34,8 @@ from callserver.facts.model import (
     ScriptRunEnded,
     ScriptRunStarted,
     ScriptStepReached,
+    TransferProgress,
+    WrapupExtended,
 )
 
 VERSION = 1
@@ -108,7 +110,13 @@ def _message(fact: Fact) -> _Message:
             )
         case CallWrappedUp():
             return _call(
-                fact.call_id, "wrapped_up", agent_id=fact.agent_id, code=fact.code, note=fact.note, by=fact.by
+                fact.call_id,
+                "wrapped_up",
+                agent_id=fact.agent_id,
+                code=fact.code,
+                note=fact.note,
+                by=fact.by,
+                timed_out=fact.timed_out,
             )
         case CallLinkedToCustomer():
             return _call(fact.call_id, "customer_linked", customer_id=fact.customer_id, by=fact.by)
@@ -171,7 +179,21 @@ def _message(fact: Fact) -> _Message:
         case AgentStatusChanged():
             return _agent(fact.agent_id, "status", status=fact.status, reason=fact.reason)
         case AgentStateChanged():
-            return _agent(fact.agent_id, "state", old=fact.old, new=fact.new, call_id=fact.call_id)
+            return _agent(
+                fact.agent_id, "state", old=fact.old, new=fact.new, call_id=fact.call_id, until=fact.until
+            )
+        case WrapupExtended():
+            return _agent(fact.agent_id, "wrapup_extended", call_id=fact.call_id, until=fact.until)
+        case TransferProgress():
+            return _call(
+                fact.call_id,
+                "transfer_progress",
+                agent_id=fact.agent_id,
+                mode=fact.mode,
+                kind=fact.kind,
+                target=fact.target,
+                state=fact.state.value,
+            )
         case _:
             assert_never(fact)
 

@@ -38,10 +38,12 @@ from callserver.facts.model import (
     ScriptRunEnded,
     ScriptRunStarted,
     ScriptStepReached,
+    TransferProgress,
+    WrapupExtended,
 )
 from callserver.store import scripts
 from callserver.store.customers import customer_ids_for_number
-from callserver.store.models import Call, CallEvent, CallOffer, Customer, utc
+from callserver.store.models import AgentStateRow, Call, CallEvent, CallOffer, Customer, utc
 
 log = logging.getLogger("callserver.store.facts")
 
@@ -182,9 +184,75 @@ async def _rejected(session: AsyncSession, f: CallRejected) -> None:
 
 async def _wrapped_up(session: AsyncSession, f: CallWrappedUp) -> None:
     call = await _call(session, f.call_id, f.at)
-    call.wrapup_outcome = f.code
+    # nothing chosen when the time ran out: no code on the row, and the row says it timed out
+    call.wrapup_outcome = f.code or None
     call.wrapup_note = f.note
     call.wrapup_at = utc(f.at)
+    call.wrapup_timed_out = f.timed_out
+
+
+# -- agent state intervals --------------------------------------------------------------------
+# kinds of interval (see models.AgentStateRow); an agent has at most one open row of each kind
+
+LOGIN, STATUS, STATE = "login", "status", "state"
+
+
+async def _close_interval(session: AsyncSession, agent_id: str, kind: str, at: float) -> AgentStateRow | None:
+    """End the agent's open interval of this kind at `at`; returns it (None when none was open)."""
+    rows = (
+        await session.scalars(
+            select(AgentStateRow).where(
+                AgentStateRow.agent_id == agent_id,
+                AgentStateRow.kind == kind,
+                AgentStateRow.ended_at.is_(None),
+            )
+        )
+    ).all()
+    end = utc(at)
+    for row in rows:  # more than one only after a lost fact: close them all
+        row.ended_at = max(end, row.started_at)
+    return rows[-1] if rows else None
+
+
+def _open_interval(
+    session: AsyncSession,
+    agent_id: str,
+    kind: str,
+    state: str,
+    at: float,
+    *,
+    reason: str = "",
+    call: str | None,
+) -> None:
+    session.add(
+        AgentStateRow(
+            agent_id=agent_id, kind=kind, state=state, reason=reason, call_id=call, started_at=utc(at)
+        )
+    )
+
+
+async def _status_interval(session: AsyncSession, f: AgentStatusChanged) -> None:
+    await _close_interval(session, f.agent_id, STATUS, f.at)
+    if f.status == "logged_out":
+        await _close_interval(session, f.agent_id, LOGIN, f.at)
+        return
+    _open_interval(session, f.agent_id, STATUS, f.status, f.at, reason=f.reason, call=None)
+    login = await session.scalar(
+        select(AgentStateRow.id).where(
+            AgentStateRow.agent_id == f.agent_id,
+            AgentStateRow.kind == LOGIN,
+            AgentStateRow.ended_at.is_(None),
+        )
+    )
+    if login is None:
+        _open_interval(session, f.agent_id, LOGIN, "logged_in", f.at, call=None)
+
+
+async def _state_interval(
+    session: AsyncSession, agent_id: str, state: str, at: float, call: str | None
+) -> None:
+    await _close_interval(session, agent_id, STATE, at)
+    _open_interval(session, agent_id, STATE, state, at, call=call)
 
 
 async def _linked(session: AsyncSession, f: CallLinkedToCustomer) -> None:
@@ -230,10 +298,20 @@ async def apply_fact(session: AsyncSession, fact: Fact) -> None:
             await scripts.answered(session, fact)
         case ScriptRunEnded():
             await scripts.run_ended(session, fact)
-        case CallHeld() | CallResumed() | CallTransferred() | CallbackRequested():
+        case CallHeld():
+            if fact.agent_id is not None:
+                await _state_interval(session, fact.agent_id, "on_hold", fact.at, fact.call_id)
+        case CallResumed():
+            if fact.agent_id is not None:
+                await _state_interval(session, fact.agent_id, "on_call", fact.at, fact.call_id)
+        case CallTransferred() | CallbackRequested() | TransferProgress():
             pass  # only in the log; the facts that follow them (requeued, answered, ended) update the row
-        case AgentStatusChanged() | AgentStateChanged():
-            pass  # agent facts live only in the log
+        case AgentStatusChanged():
+            await _status_interval(session, fact)
+        case AgentStateChanged():
+            await _state_interval(session, fact.agent_id, fact.new, fact.at, fact.call_id)
+        case WrapupExtended():
+            pass  # the wrap-up interval ends when the state changes
         case _:
             assert_never(fact)
     await session.flush()

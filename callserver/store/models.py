@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -154,6 +155,8 @@ class Call(Base):
     wrapup_outcome: Mapped[str | None] = mapped_column(String(32))
     wrapup_note: Mapped[str | None] = mapped_column(Text)
     wrapup_at: Mapped[datetime | None]
+    # the wrap-up time ran out: what was chosen or typed then was saved by the server
+    wrapup_timed_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class CallOffer(Base):
@@ -181,6 +184,30 @@ class CallEvent(Base):
     agent_id: Mapped[str | None] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]]
+
+
+class AgentStateRow(Base):
+    """One interval of an agent's day, from `started_at` to `ended_at` (None while it lasts).
+
+    Three kinds overlap: `login` (state `logged_in`: from leaving `logged_out` until going back to
+    it), `status` (`available`, or `paused` with its `reason`) and `state` (`idle`, `ringing`,
+    `on_call`, `on_hold`, `wrapup`, with the call). Written from agent and hold facts only.
+    """
+
+    __tablename__ = "agent_states"
+    __table_args__ = (
+        Index("ix_agent_states_agent_kind_ended", "agent_id", "kind", "ended_at"),
+        Index("ix_agent_states_started_at", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    agent_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(64), default="")
+    call_id: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
 
 
 class VoicemailRow(Base):

@@ -56,6 +56,20 @@ class CallRecord:
     wait: float | None
     wrapup_outcome: str | None = None  # the agent's outcome code, None until wrap-up is saved
     wrapup_note: str | None = None
+    wrapup_timed_out: bool = False  # the server saved the wrap-up when its time ran out
+
+
+@dataclass(frozen=True, slots=True)
+class AgentInterval:
+    """One interval of an agent's day (see `models.AgentStateRow`); `ended_at` None while it lasts."""
+
+    agent_id: str
+    kind: str  # login / status / state
+    state: str
+    reason: str
+    call_id: str | None
+    started_at: datetime
+    ended_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,13 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from callserver.acd.specs import queue_spec
 from callserver.config import Settings
 from callserver.facts.model import Fact
+from callserver.facts.replay import fact_from_record
 from callserver.store import customers as cust
 from callserver.store import scripts
 from callserver.store.customers import CustomerConflict
 from callserver.store.facts import apply_fact
 from callserver.store.migrate import upgrade
-from callserver.store.models import Agent, Call, CallEvent, CallOffer, Customer, Queue
+from callserver.store.models import Agent, AgentStateRow, Call, CallEvent, CallOffer, Customer, Queue
 from callserver.store.records import (
+    AgentInterval,
     CallRecord,
     CustomerFields,
     CustomerRecord,
@@ -95,7 +97,7 @@ class Store:
                 q.active = False
             for qc in settings.queues:
                 # the row mirrors what the engine was given: the same translation, not a second one
-                spec = queue_spec(qc)
+                spec = queue_spec(qc, settings.acd.wrapup)
                 timeout = spec.timeout_destination()
                 qrow = queues.get(spec.name) or Queue(name=spec.name)
                 qrow.dnis, qrow.skills = list(qc.dnis), sorted(spec.skills)
@@ -273,6 +275,59 @@ class Store:
                 limit=limit,
             )
 
+    async def facts_since(self, since: datetime) -> list[Fact]:
+        """Every fact logged at or after `since`, in the order it was published (a restarted
+        server replays today's into its live figures)."""
+        query = select(CallEvent.kind, CallEvent.payload).where(CallEvent.at >= since).order_by(CallEvent.id)
+        async with self._sessions() as s:
+            rows = (await s.execute(query)).all()
+        return [fact for kind, payload in rows if (fact := fact_from_record(kind, payload)) is not None]
+
+    async def answers_by_agent(self, since: datetime) -> dict[str, int]:
+        """Calls (and voicemail tasks) each agent answered at or after `since`, from the fact log."""
+        query = (
+            select(CallEvent.agent_id, func.count())
+            .where(CallEvent.kind == "CallAnswered", CallEvent.at >= since, CallEvent.agent_id.is_not(None))
+            .group_by(CallEvent.agent_id)
+        )
+        async with self._sessions() as s:
+            return {str(agent): int(n) for agent, n in await s.execute(query)}
+
+    async def recent_numbers(self, agent_id: str, limit: int = 8) -> list[str]:
+        """Outside numbers this agent transferred or consulted to lately, newest first, each once."""
+        query = (
+            select(CallEvent.payload)
+            .where(
+                CallEvent.agent_id == agent_id, CallEvent.kind.in_(("CallTransferred", "TransferProgress"))
+            )
+            .order_by(CallEvent.id.desc())
+            .limit(200)
+        )
+        numbers: list[str] = []
+        async with self._sessions() as s:
+            for payload in (await s.scalars(query)).all():
+                if payload.get("kind") == "number":
+                    number = str(payload.get("target", ""))
+                    if number and number not in numbers:
+                        numbers.append(number)
+        return numbers[:limit]
+
+    async def agent_intervals(
+        self, *, agent_id: str | None = None, since: datetime | None = None
+    ) -> list[AgentInterval]:
+        """Agent state intervals in the order they started (`since`: started or still open then)."""
+        query = select(AgentStateRow)
+        if agent_id is not None:
+            query = query.where(AgentStateRow.agent_id == agent_id)
+        if since is not None:
+            query = query.where((AgentStateRow.ended_at.is_(None)) | (AgentStateRow.ended_at >= since))
+        query = query.order_by(AgentStateRow.started_at, AgentStateRow.id)
+        async with self._sessions() as s:
+            return [
+                AgentInterval(r.agent_id, r.kind, r.state, r.reason, r.call_id, r.started_at, r.ended_at)
+                for r in (await s.scalars(query)).all()
+            ]
+
     async def contact_history(
         self, customer_id: int, limit: int = 10, *, before: str | None = None
     ) -> list[CallRecord]:
@@ -308,6 +363,7 @@ def _call_record(c: Call) -> CallRecord:
         wait=c.wait,
         wrapup_outcome=c.wrapup_outcome,
         wrapup_note=c.wrapup_note,
+        wrapup_timed_out=bool(c.wrapup_timed_out),
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from callserver.acd.metrics import MetricsBook
-from callserver.acd.model import AgentStatus
+from callserver.acd.model import AgentState, AgentStatus
 from callserver.acd.service import AcdService
 from callserver.web.auth import Authenticator, Principal
 from callserver.web.customers import CustomerConflict, CustomerWriter, parse_customer
@@ -137,7 +137,24 @@ class Api:
         return request.secure or host not in {"127.0.0.1", "localhost", "::1"}
 
     async def logout(self, request: web.Request) -> web.Response:
+        """End the session; an agent is logged out of their queues too (on a call: only with
+        `{"force": true}`, after the desktop asked them)."""
         token: str = request[TOKEN]
+        p: Principal = request[PRINCIPAL]
+        body = await read_json(request) if (await request.text()).strip() else {}
+        agent = self.service.agent(p.agent_id) if p.agent_id is not None else None
+        if agent is not None:
+            busy = agent.state in (AgentState.RINGING, AgentState.ON_CALL)
+            if busy and body.get("force") is not True:
+                return json_error(
+                    409,
+                    "you are on a call: log out anyway? (send force: true)",
+                    on_call=True,
+                    call_id=agent.call_id,
+                )
+            if agent.status is not AgentStatus.LOGGED_OUT:
+                self.service.set_status(agent.id, AgentStatus.LOGGED_OUT)
+                log.info("agent %s logged out of their queues with the desktop", agent.id)
         self.sessions.drop(token)
         self.hub.drop_session(token)
         resp = web.json_response({"ok": True})

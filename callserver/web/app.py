@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
@@ -26,14 +27,18 @@ from callserver.web.api import COOKIE, PRINCIPAL, TOKEN, Api, json_error
 from callserver.web.auth import Authenticator, WebUser
 from callserver.web.control import ControlApi
 from callserver.web.customers import CustomerWriter
+from callserver.web.directory import DirectoryApi
 from callserver.web.hub import LiveHub
 from callserver.web.live import LiveSettings, serve_live
 from callserver.web.openapi import openapi_document
 from callserver.web.pops import Pops
+from callserver.web.presence import AgentPresence
 from callserver.web.scripts import ScriptsApi, ScriptsWeb
 from callserver.web.selfservice import SelfServiceWeb
 from callserver.web.sessions import RateLimiter, SessionStore
+from callserver.web.views import today_start
 from callserver.web.voicemail import VoicemailApi
+from callserver.wrapup import outcome_book
 
 log = logging.getLogger("callserver.web")
 
@@ -79,6 +84,7 @@ class WebParts:
     hub: LiveHub
     sessions: SessionStore
     unsubscribe: Callable[[], None]
+    presence: AgentPresence
 
 
 PARTS = web.AppKey("callserver_web", WebParts)
@@ -95,6 +101,14 @@ def build_web_app(deps: WebDeps) -> web.Application:
         unsubscribers.append(deps.bus.subscribe(metrics.apply))  # before the hub: tiles read it
     pops = Pops(deps.service, deps.store, deps.clock)
     hub = LiveHub(deps.service, pops, metrics, deps.clock, buffer_size=deps.stream_buffer)
+    presence = AgentPresence(
+        deps.service,
+        sessions,
+        away_after=deps.settings.web.away_pause_after,
+        clock=deps.clock,
+        end_session=hub.drop_session,
+    )
+    hub.on_presence = lambda agent_id, on: presence.attached(agent_id) if on else presence.detached(agent_id)
     api = Api(
         service=deps.service,
         auth=auth,
@@ -142,14 +156,16 @@ def build_web_app(deps: WebDeps) -> web.Application:
     app.add_routes(
         ControlApi(
             deps.control,
+            deps.service,
             deps.store,
-            deps.settings.web.outcome_codes,
+            outcome_book(deps.settings),
             deps.clock,
-            publish=deps.bus.publish,
+            region=deps.settings.dialplan.region,
             stored=deps.facts_stored,
             wrapup_guard=deps.scripts.desk.wrapup_refusal if deps.scripts is not None else None,
         ).routes()
     )
+    app.add_routes(DirectoryApi(deps.service, deps.store).routes())
     app.add_routes(
         AgentPhoneApi(deps.service, remote_dial=deps.settings.dialplan.remote_dial, metrics=metrics).routes()
     )
@@ -175,7 +191,19 @@ def build_web_app(deps: WebDeps) -> web.Application:
         for remove in unsubscribers:
             remove()
 
-    app[PARTS] = WebParts(hub, sessions, unsubscribe)
+    app[PARTS] = WebParts(hub, sessions, unsubscribe, presence)
+
+    own_book = deps.metrics is None
+
+    async def today_from_the_database(_app: web.Application) -> None:
+        """Today's figures (queue tiles, agents' calls) go on from the database after a restart."""
+        since = datetime.fromtimestamp(today_start(deps.clock()), UTC)
+        if own_book:
+            for fact in await deps.store.facts_since(since):
+                metrics.apply(fact)
+        deps.service.seed_calls_today(await deps.store.answers_by_agent(since))
+
+    app.on_startup.append(today_from_the_database)
     app.on_shutdown.append(_shutdown)
     return app
 
@@ -205,6 +233,7 @@ def _harden(request: web.Request, response: web.StreamResponse) -> None:
 
 async def _shutdown(app: web.Application) -> None:
     parts = app[PARTS]
+    parts.presence.close()
     parts.unsubscribe()
     await parts.hub.close()
 

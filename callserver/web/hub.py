@@ -113,6 +113,8 @@ class LiveHub:
         self.outbox_limit = outbox_limit
         self.streams: dict[str, Stream] = {}
         self._audience: dict[str, set[str]] = {}
+        # told when an agent's desktop attaches (True) or goes (False): see presence.py
+        self.on_presence: Callable[[str, bool], None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- streams -----------------------------------------------------------------------------
@@ -132,6 +134,8 @@ class LiveHub:
             self._add_stream(stream)
         if stream.conn is not None:
             stream.conn.close(CLOSE_REPLACED)
+        else:
+            self._presence(stream, True)
         stream.conn, stream.detached_at, stream.token = conn, None, token
         conn.last_seq = last_seq if resumed else stream.seq
         hello = {
@@ -154,6 +158,12 @@ class LiveHub:
     def detach(self, stream: Stream, conn: Connection) -> None:
         if stream.conn is conn:
             stream.conn, stream.detached_at = None, self.clock()
+            self._presence(stream, False)
+
+    def _presence(self, stream: Stream, attached: bool) -> None:
+        agent_id = stream.principal.agent_id
+        if agent_id is not None and self.on_presence is not None:
+            self.on_presence(agent_id, attached)
 
     def drop_session(self, token: str) -> None:
         """Logout: the session's streams end now and cannot be resumed."""
@@ -161,6 +171,8 @@ class LiveHub:
             stream = self._remove_stream(sid)
             if stream.conn is not None:
                 stream.conn.close(CLOSE_LOGGED_OUT)
+                stream.conn = None
+                self._presence(stream, False)
 
     def control(self, conn: Connection, kind: str, data: Json) -> None:
         """A message outside the stream (hello, ping, error): not numbered, never replayed."""
@@ -207,10 +219,13 @@ class LiveHub:
         pop = self.pops.current_for_agent(principal.agent_id or "")
         return {"me": agent_view(agent) if agent else None, "pop": pop.data if pop else None}
 
-    def _send(self, kind: str, data: Json, agent_id: str | None, supervisors: bool = True) -> None:
+    def _send(
+        self, kind: str, data: Json, agent_id: str | None, supervisors: bool = True, also: str | None = None
+    ) -> None:
         targets: set[str] = set(self._audience.get("*", ())) if supervisors else set()
-        if agent_id is not None:
-            targets |= self._audience.get(agent_id, set())
+        for agent in (agent_id, also):
+            if agent is not None:
+                targets |= self._audience.get(agent, set())
         for sid in sorted(targets):
             self._emit(self.streams[sid], kind, data)
 
@@ -234,7 +249,7 @@ class LiveHub:
         event = live_event(fact)
         if event is None:
             return
-        self._send(event.kind, event.data, event.agent_id)
+        self._send(event.kind, event.data, event.agent_id, also=event.other_agent)
         if isinstance(fact, CallOffered):
             self._start_pop(fact.call_id, fact.agent_id)
         queues = set(event.queues)

@@ -32,6 +32,8 @@ from callserver.facts.model import (
     ScriptRunEnded,
     ScriptRunStarted,
     ScriptStepReached,
+    TransferProgress,
+    WrapupExtended,
 )
 
 
@@ -41,6 +43,7 @@ class LiveEvent:
     data: dict[str, Any]
     agent_id: str | None = None  # besides supervisors, this agent gets it
     queues: frozenset[str] = field(default_factory=frozenset)
+    other_agent: str | None = None  # ...and this one too (the target of a transfer)
 
 
 def _queued(f: CallQueued) -> LiveEvent:
@@ -94,6 +97,7 @@ def _wrapped_up(f: CallWrappedUp) -> LiveEvent:
         "code": f.code,
         "note": f.note,
         "by": f.by,
+        "timed_out": f.timed_out,
     }
     return LiveEvent("call.wrapped_up", data, f.agent_id)
 
@@ -109,7 +113,14 @@ def _status(f: AgentStatusChanged) -> LiveEvent:
 
 
 def _state(f: AgentStateChanged) -> LiveEvent:
-    data = {"agent_id": f.agent_id, "at": f.at, "old": f.old, "new": f.new, "call_id": f.call_id}
+    data = {
+        "agent_id": f.agent_id,
+        "at": f.at,
+        "old": f.old,
+        "new": f.new,
+        "call_id": f.call_id,
+        "until": f.until,
+    }
     return LiveEvent("agent.state", data, f.agent_id)
 
 
@@ -152,6 +163,25 @@ def _script_ended(f: ScriptRunEnded) -> LiveEvent:
     return LiveEvent("script.ended", data, f.agent_id)
 
 
+def _wrapup_extended(f: WrapupExtended) -> LiveEvent:
+    data = {"agent_id": f.agent_id, "at": f.at, "call_id": f.call_id, "until": f.until}
+    return LiveEvent("agent.wrapup_extended", data, f.agent_id)
+
+
+def _transfer(f: TransferProgress) -> LiveEvent:
+    data = {
+        "call_id": f.call_id,
+        "at": f.at,
+        "agent_id": f.agent_id,
+        "mode": f.mode,
+        "kind": f.kind,
+        "target": f.target,
+        "state": f.state.value,
+    }
+    target = f.target if f.kind == "agent" else None
+    return LiveEvent("call.transfer", data, f.agent_id, other_agent=target)
+
+
 def live_event(fact: Fact) -> LiveEvent | None:
     """The public message for a fact, or None for facts the live channel does not show."""
     match fact:
@@ -185,6 +215,10 @@ def live_event(fact: Fact) -> LiveEvent | None:
             return _status(fact)
         case AgentStateChanged():
             return _state(fact)
+        case WrapupExtended():
+            return _wrapup_extended(fact)
+        case TransferProgress():
+            return _transfer(fact)
         case CallHeld() | CallResumed() | CallTransferred() | CallbackRequested() | CallRejected():
             # not on the live channel: the acting agent's desk learns from its own request and
             # the agent.state that follows; these reach MQTT, the store and the server log

@@ -65,7 +65,18 @@ def _document() -> dict[str, Any]:
             "/api/login": {
                 "post": _op("Open a session", body="#/components/schemas/Login", responses={"429": _ERROR})
             },
-            "/api/logout": {"post": _op("Close this session and its live streams")},
+            "/api/logout": {
+                "post": _op(
+                    "Close this session and its live streams; an agent is logged out of their queues "
+                    "(on a call: 409 unless body {force: true})",
+                    responses={"409": _ERROR},
+                )
+            },
+            "/api/directory": {
+                "get": _op(
+                    "Transfer targets: queues with their load, agents with status and state, recent numbers"
+                )
+            },
             "/api/me": {"get": _op("Who I am; for agents their status, state and calls today")},
             "/api/agents": {"get": _op("All agents (supervisors)")},
             "/api/agents/{agent_id}/status": {
@@ -171,7 +182,28 @@ def _document() -> dict[str, Any]:
                     responses={"400": _ERROR, "404": _ERROR, "409": _ERROR, "502": _ERROR},
                 ),
             },
-            "/api/outcomes": {"get": _op("The wrap-up outcome codes")},
+            "/api/calls/{call_id}/wrapup/draft": {
+                "parameters": [_param("call_id")],
+                "post": _op(
+                    "Keep what the agent has chosen and typed so far (saved if the wrap-up time runs "
+                    "out); body {outcome, note}",
+                    responses={"400": _ERROR, "403": _ERROR, "409": _ERROR},
+                ),
+            },
+            "/api/agents/{agent_id}/wrapup/extend": {
+                "parameters": [_param("agent_id")],
+                "post": _op(
+                    "More wrap-up time, never past the queue's wrapup_max; body {seconds}; "
+                    "answers {until, limit}",
+                    responses={"400": _ERROR, "403": _ERROR, "404": _ERROR, "409": _ERROR},
+                ),
+            },
+            "/api/outcomes": {
+                "get": _op(
+                    "The wrap-up outcome codes of a call's queue (?call_id= or ?queue=; else the default "
+                    "list): {list, required, outcomes, codes: [{code, label}]}"
+                )
+            },
             "/api/agents/{agent_id}/spy": {
                 "parameters": [_param("agent_id")],
                 "post": _op(

@@ -26,12 +26,25 @@ class SessionStore:
         self._clock = clock
         self._ttl = ttl
         self._sessions: dict[str, Session] = {}
+        # told of every session that ends by expiring (not by logout), and of every new session
+        self.on_expired: Callable[[Session], None] | None = None
+        self.on_created: Callable[[Session], None] | None = None
 
     def create(self, principal: Principal) -> Session:
         self._purge()
         session = Session(secrets.token_urlsafe(32), principal, self._clock() + self._ttl)
         self._sessions[session.token] = session
+        if self.on_created is not None:
+            self.on_created(session)
         return session
+
+    def next_expiry(self) -> float | None:
+        """When the first live session expires unless used before (None: no session)."""
+        return min((s.expires_at for s in self._sessions.values()), default=None)
+
+    def expire_due(self) -> None:
+        """End every session whose time is up now (each one reported to `on_expired`)."""
+        self._purge()
 
     def get(self, token: str) -> Session | None:
         """The live session for `token`, its expiry pushed back (sliding), or None."""
@@ -41,6 +54,7 @@ class SessionStore:
             return None
         if session.expires_at <= now:
             del self._sessions[token]
+            self._expired(session)
             return None
         session.expires_at = now + self._ttl
         return session
@@ -51,7 +65,11 @@ class SessionStore:
     def _purge(self) -> None:
         now = self._clock()
         for token in [t for t, s in self._sessions.items() if s.expires_at <= now]:
-            del self._sessions[token]
+            self._expired(self._sessions.pop(token))
+
+    def _expired(self, session: Session) -> None:
+        if self.on_expired is not None:
+            self.on_expired(session)
 
 
 class RateLimiter:

@@ -27,6 +27,8 @@ def agent_view(agent: AgentView) -> Json:
         "idle_since": agent.idle_since,
         "calls_today": agent.calls_today,
         "queues": list(agent.queues),
+        "wrapup_until": agent.wrapup_until,
+        "wrapup_limit": agent.wrapup_limit,
     }
 
 

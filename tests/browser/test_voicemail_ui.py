@@ -102,6 +102,10 @@ async def test_voicemail_from_the_ivr_is_worked_on_the_desktop_and_leaves_the_ba
         await page.click("#vm-close-btn")
     assert (await info.value).status == 200
     await expect(card).to_be_hidden()
+    # the callback is still up: the agent stays on it (no new call on top) until it ends
+    await expect(page.locator("#my-state")).to_have_text("On call")
+    assert centre.agent_state("agent1") == "on_call"
+    assert centre.sim.hangup_channel(vm.callback_call_id or "")
     await expect(page.locator("#wrapup-outcome")).to_have_value("resolved")
     async with asyncio.timeout(5):
         closed = await centre.server.voicemail.wait_for_status(vm_id, VoicemailStatus.DONE)

@@ -28,6 +28,8 @@ from callserver.facts.model import (
     ScriptRunEnded,
     ScriptRunStarted,
     ScriptStepReached,
+    TransferProgress,
+    WrapupExtended,
 )
 from callserver.mqtt import MqttPublisher
 from tests.facts.samples import AGENT_ID, CALL_ID, fact_types, one_of_each
@@ -58,6 +60,8 @@ TOPICS: dict[type, str] = {
     ScriptRunEnded: f"calls/{CALL_ID}/script_ended",
     AgentStatusChanged: f"agents/{AGENT_ID}/status",
     AgentStateChanged: f"agents/{AGENT_ID}/state",
+    WrapupExtended: f"agents/{AGENT_ID}/wrapup_extended",
+    TransferProgress: f"calls/{CALL_ID}/transfer_progress",
 }
 
 

@@ -35,8 +35,9 @@ async def test_queue_rows_show_the_engines_timeout_destination(db_url: str) -> N
             ).all()
     finally:
         await engine.dispose()
+    default_wrapup = parse_settings({}, "test").acd.wrapup  # a queue that gives none has the server's
     assert [tuple(r) for r in rows] == [
-        ("billing", 300.0, 15.0, 0.0, None, None),
-        ("general", 60.0, 15.0, 0.0, None, "vm-goodbye"),
+        ("billing", 300.0, 15.0, default_wrapup, None, None),
+        ("general", 60.0, 15.0, default_wrapup, None, "vm-goodbye"),
         ("sales", 300.0, 15.0, 10.0, "general", None),
     ]
