@@ -20,6 +20,7 @@ from .acd.engine import AcdEngine
 from .acd.expr import parse
 from .acd.metrics import MetricsBook
 from .acd.model import AgentSpec, AgentStatus, Destination, QueueSpec, RoutingStep, Strategy
+from .acd.recovery import OpenCall
 from .acd.service import AcdService
 from .agi.server import FastAgiServer
 from .agi.session import AgiSession
@@ -38,6 +39,7 @@ from .pbx.channels import ChannelNames
 from .pbx.hub import PbxEventHub
 from .sounds.folder import SoundFolder, sound_folder
 from .speech import PromptSynth
+from .store.records import OpenCallRecord
 from .store.store import Store
 from .store.writer import FactWriter
 from .voicemail import VoicemailService, VoicemailStore, VoicemailWaiting
@@ -76,6 +78,23 @@ def queue_spec(q: QueueConfig) -> QueueSpec:
         callback_key=q.callback_key,
         pause_after_no_answers=q.pause_after_no_answers,
         task_priority=q.task_priority,
+    )
+
+
+def open_call(row: OpenCallRecord) -> OpenCall:
+    """A call the database shows in progress, as recovery reads it."""
+    return OpenCall(
+        id=row.id,
+        queue=row.queue,
+        channel=row.channel,
+        caller_num=row.caller_num,
+        caller_name=row.caller_name,
+        dnis=row.dnis,
+        arrived_at=row.arrived_at.timestamp(),
+        answered_at=row.answered_at.timestamp() if row.answered_at is not None else None,
+        agent_id=row.agent_id,
+        last_seen=row.last_seen.timestamp(),
+        open_offers=row.open_offers,
     )
 
 
@@ -214,6 +233,8 @@ async def start_server(
     pbx_events.subscribe(control.subscriptions())
     pbx_events.subscribe(service.subscriptions())
     await service.start()
+    # calls a stop left "in progress": the first resynchronisation adopts or closes each one
+    service.recover([open_call(row) for row in await store.open_calls()])
     for agent in settings.agents:
         if agent.start_available:
             service.set_status(agent.id, AgentStatus.AVAILABLE)

@@ -66,7 +66,7 @@ class AcdEngine:
         self.arrivals = Arrivals(acd, self.legbook, self.queueing, self.dispatcher)
         self.offers = Offers(acd, self.desk, self.legbook, self.queueing, self.dispatcher)
         self.handling = CallHandling(acd, self.desk, self.legbook, self.queueing, self.dispatcher)
-        self.adoption = Adoption(acd, self.legbook, self.arrivals, self.offers, self.dispatcher)
+        self.adoption = Adoption(acd, self.desk, self.legbook, self.arrivals, self.dispatcher)
         acd.timers.install(
             {
                 TimerKind.MAX_WAIT: self.queueing.max_wait_timer(),
@@ -100,6 +100,9 @@ class AcdEngine:
         self.task_done = self.handling.task_done
         self.set_pbx_ready = self.adoption.set_pbx_ready
         self.adopt_connected = self.adoption.adopt_connected
+        self.adopt_offer = self.adoption.adopt_offer
+        self.adopt_consult = self.adoption.adopt_consult
+        self.adopt_stray_leg = self.adoption.adopt_stray_leg
         self.set_endpoint = self.desk.set_endpoint
         self.reset_endpoint = self.desk.reset_endpoint
         self.estimate = self.queueing.estimate
@@ -116,6 +119,12 @@ class AcdEngine:
         self.desk.set_status(agent_id, status, now, reason)
         return self.dispatcher.dispatch(now)
 
+    def phone_reachable(self, agent_id: str, reachable: bool, now: float) -> list[Command]:
+        """The PBX says the agent's phone can (or cannot) be reached; no offer goes to one it cannot."""
+        if not self.desk.set_phone_reachable(agent_id, reachable, now):
+            return []
+        return self.dispatcher.dispatch(now)
+
     def wrapup_done(self, agent_id: str, now: float) -> list[Command]:
         """The agent ends wrap-up early (no-op when they are not in wrap-up)."""
         if not self.desk.end_wrapup(agent_id, now):
@@ -123,6 +132,10 @@ class AcdEngine:
         return self.dispatcher.dispatch(now)
 
     # -- read-only state (views, adapters and tests read it; only the parts change it) ---------
+
+    def knows(self, call_id: str) -> bool:
+        """The call is live, or ended a short while ago (an adopted call that ended since)."""
+        return self.acd.known(call_id)
 
     @property
     def queues(self) -> Mapping[str, QueueSpec]:

@@ -26,6 +26,7 @@ class AgentView:
     queues: tuple[str, ...]  # sorted
     endpoint: str  # where they take calls now
     remote: bool  # must accept each offer with a key press
+    phone_reachable: bool = True  # False: the PBX cannot reach their phone, no call is offered
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,7 @@ def agent_view(agent: Agent) -> AgentView:
         queues=tuple(sorted(agent.queues)),
         endpoint=agent.endpoint,
         remote=agent.remote,
+        phone_reachable=agent.phone_reachable,
     )
 
 
@@ -132,6 +134,6 @@ def queue_load(name: str, calls: Iterable[Call], agents: Iterable[Agent]) -> Que
         if name not in agent.queues or agent.status is AgentStatus.LOGGED_OUT:
             continue
         logged_in += 1
-        if agent.status is AgentStatus.AVAILABLE and agent.state is AgentState.IDLE:
+        if agent.can_take_call:
             available += 1
     return QueueLoad(name, waiting, oldest, available, logged_in)

@@ -16,11 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callserver.facts.model import (
+    AgentPhoneChanged,
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
     CallbackRequested,
     CallEnded,
+    CallEndedWithReason,
     CallHeld,
     CallLinkedToCustomer,
     CallOffered,
@@ -158,6 +160,8 @@ async def _ended(session: AsyncSession, f: CallEnded) -> None:
     call.outcome = str(f.outcome.value)
     call.wait = f.wait
     call.queue = f.queue or call.queue
+    if isinstance(f, CallEndedWithReason):
+        call.end_reason, call.end_estimated = f.reason, f.estimated
     if f.agent_id is not None:
         call.agent_id = f.agent_id
 
@@ -215,7 +219,7 @@ async def apply_fact(session: AsyncSession, fact: Fact) -> None:
             await _linked(session, fact)
         case CallHeld() | CallResumed() | CallTransferred() | CallbackRequested():
             pass  # only in the log; the facts that follow them (requeued, answered, ended) update the row
-        case AgentStatusChanged() | AgentStateChanged():
+        case AgentStatusChanged() | AgentStateChanged() | AgentPhoneChanged():
             pass  # agent facts live only in the log
         case _:
             assert_never(fact)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -154,6 +155,10 @@ class Call(Base):
     wrapup_outcome: Mapped[str | None] = mapped_column(String(32))
     wrapup_note: Mapped[str | None] = mapped_column(Text)
     wrapup_at: Mapped[datetime | None]
+    # set when callserver did not see the call end (cut by the PBX, ended while the link or the
+    # server was down): why, and whether ended_at is only the last moment it was known to be up
+    end_reason: Mapped[str | None] = mapped_column(String(200))
+    end_estimated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class CallOffer(Base):

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any, assert_never
 
 from callserver.facts.model import (
+    AgentPhoneChanged,
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
     CallbackRequested,
     CallEnded,
+    CallEndedWithReason,
     CallHeld,
     CallLinkedToCustomer,
     CallOffered,
@@ -78,6 +80,8 @@ def _ended(f: CallEnded) -> LiveEvent:
         "agent_id": f.agent_id,
         "wait": f.wait,
     }
+    if isinstance(f, CallEndedWithReason):
+        data |= {"reason": f.reason, "estimated": f.estimated}
     return LiveEvent("call.ended", data, f.agent_id, frozenset({f.queue}))
 
 
@@ -108,6 +112,11 @@ def _state(f: AgentStateChanged) -> LiveEvent:
     return LiveEvent("agent.state", data, f.agent_id)
 
 
+def _phone(f: AgentPhoneChanged) -> LiveEvent:
+    data = {"agent_id": f.agent_id, "at": f.at, "reachable": f.reachable}
+    return LiveEvent("agent.phone", data, f.agent_id)
+
+
 def live_event(fact: Fact) -> LiveEvent | None:
     """The public message for a fact, or None for facts the live channel does not show."""
     match fact:
@@ -131,6 +140,8 @@ def live_event(fact: Fact) -> LiveEvent | None:
             return _status(fact)
         case AgentStateChanged():
             return _state(fact)
+        case AgentPhoneChanged():
+            return _phone(fact)
         case CallHeld() | CallResumed() | CallTransferred() | CallbackRequested() | CallRejected():
             # not on the live channel: the acting agent's desk learns from its own request and
             # the agent.state that follows; these reach MQTT, the store and the server log

@@ -26,6 +26,7 @@ def agent_view(agent: AgentView) -> Json:
         "idle_since": agent.idle_since,
         "calls_today": agent.calls_today,
         "queues": list(agent.queues),
+        "phone": "reachable" if agent.phone_reachable else "unreachable",
     }
 
 

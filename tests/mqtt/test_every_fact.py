@@ -8,6 +8,7 @@ from pathlib import Path
 
 from callserver.facts.bus import FactBus
 from callserver.facts.model import (
+    AgentPhoneChanged,
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
@@ -48,6 +49,7 @@ TOPICS: dict[type, str] = {
     CallLinkedToCustomer: f"calls/{CALL_ID}/customer_linked",
     AgentStatusChanged: f"agents/{AGENT_ID}/status",
     AgentStateChanged: f"agents/{AGENT_ID}/state",
+    AgentPhoneChanged: f"agents/{AGENT_ID}/phone",
 }
 
 
