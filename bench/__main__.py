@@ -7,7 +7,15 @@ import asyncio
 import platform
 import time
 
-from . import campaign_bench, routing_bench, scripts_bench, selfservice_bench, speech_bench, ws_bench
+from . import (
+    campaign_bench,
+    resync_bench,
+    routing_bench,
+    scripts_bench,
+    selfservice_bench,
+    speech_bench,
+    ws_bench,
+)
 
 
 def main() -> None:
@@ -23,6 +31,8 @@ def main() -> None:
     routing_bench.main(["--quick"] * args.quick + ["--profile"] * args.profile)
     print("\n# screen-pop latency over websockets")
     ws_bench.main(["--sizes", "100"] if args.quick else [])
+    print("\n# periodic resynchronisation with the PBX")
+    resync_bench.main(["--channels", "2000", "--runs", "2"] if args.quick else [])
     print("\n# dialogue scripts")
     scripts_bench.main(["--quick"] * args.quick)
     print("\n# outbound campaigns: pacing and list import")

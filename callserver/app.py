@@ -21,6 +21,7 @@ from .acd.control import CallControl
 from .acd.engine import AcdEngine
 from .acd.metrics import live_book
 from .acd.model import AgentStatus
+from .acd.recovery import OpenCall
 from .acd.service import AcdService
 from .acd.specs import agent_spec, queue_spec
 from .agi.server import FastAgiServer
@@ -55,6 +56,7 @@ from .scripts.selfservice import SelfService
 from .sounds.folder import SoundFolder, sound_folder
 from .speech import PromptSynth
 from .store.callbacks import CallbackStore
+from .store.records import OpenCallRecord
 from .store.store import Store
 from .store.writer import FactWriter
 from .voicemail import VoicemailService, VoicemailStore, VoicemailWaiting
@@ -70,6 +72,23 @@ from .web.views import today_start
 UI_DIR = Path(__file__).resolve().parent.parent / "agent_ui"
 
 log = logging.getLogger("callserver.app")
+
+
+def open_call(row: OpenCallRecord) -> OpenCall:
+    """A call the database shows in progress, as recovery reads it."""
+    return OpenCall(
+        id=row.id,
+        queue=row.queue,
+        channel=row.channel,
+        caller_num=row.caller_num,
+        caller_name=row.caller_name,
+        dnis=row.dnis,
+        arrived_at=row.arrived_at.timestamp(),
+        answered_at=row.answered_at.timestamp() if row.answered_at is not None else None,
+        agent_id=row.agent_id,
+        last_seen=row.last_seen.timestamp(),
+        open_offers=row.open_offers,
+    )
 
 
 def build_engine(settings: Settings) -> AcdEngine:
@@ -258,6 +277,8 @@ async def start_server(
     pbx_events.subscribe(control.subscriptions())
     pbx_events.subscribe(service.subscriptions())
     await service.start()
+    # calls a stop left "in progress": the first resynchronisation adopts or closes each one
+    service.recover([open_call(row) for row in await store.open_calls()])
     for agent in settings.agents:
         if agent.start_available:
             service.set_status(agent.id, AgentStatus.AVAILABLE)

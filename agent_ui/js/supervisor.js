@@ -1,6 +1,7 @@
 // The supervisor monitor: per-queue tiles, the agents table and the waiting calls, all kept from
 // live-channel messages (a `snapshot`, then events); timers are computed here from timestamps.
-// Actions: force an agent's status, listen / whisper / barge on an agent's call.
+// Actions: force an agent's status, listen / whisper / barge on an agent's call. An agent whose
+// phone the PBX cannot reach is marked "phone unreachable" (`agent.phone`) until it can again.
 // Also: callers in the IVR (from `ivr.progress`) and the voicemail backlog (`GET /api/voicemails`,
 // reloaded when a `voicemail.waiting` message says a mailbox changed: pushed, never polled).
 
@@ -124,6 +125,12 @@ export class SupervisorMonitor {
       case "agent.state": {
         const a = this.agents.get(d.agent_id);
         if (a) Object.assign(a, { state: d.new, call_id: d.call_id, since: d.at });
+        break;
+      }
+      case "agent.phone": {
+        // the PBX cannot (or can again) reach the agent's phone: no call is offered meanwhile
+        const a = this.agents.get(d.agent_id);
+        if (a) a.phone = d.reachable ? "reachable" : "unreachable";
         break;
       }
       case "call.queued":
@@ -293,9 +300,14 @@ export class SupervisorMonitor {
       rows.push(
         h(
           "tr",
-          { dataset: { agent: a.id, state: a.state, status: a.status } },
+          { dataset: { agent: a.id, state: a.state, status: a.status, phone: a.phone || "reachable" } },
           h("td", {}, h("strong", {}, a.name), h("div", { class: "muted small-text" }, a.id)),
-          h("td", {}, h("span", { class: `status-pill ${a.status}` }, label(a.status), a.status === "paused" && a.reason ? ` · ${a.reason}` : "")),
+          h(
+            "td",
+            {},
+            h("span", { class: `status-pill ${a.status}` }, label(a.status), a.status === "paused" && a.reason ? ` · ${a.reason}` : ""),
+            a.phone === "unreachable" ? h("span", { class: "badge unreachable", title: "The PBX cannot reach this agent's phone: no call is offered until it can" }, "phone unreachable") : null,
+          ),
           h("td", {}, h("span", { class: `state-pill ${a.state}` }, label(a.state))),
           h("td", { class: "agent-call" }, a.call_id ? this.callers.get(a.call_id) || h("span", { class: "mono" }, a.call_id) : "—"),
           h("td", { class: "agent-script" }, this.scriptSteps.cell(a.id)),

@@ -6,7 +6,13 @@ router's free list is kept exact after each change: free = available, idle, and 
 
 from __future__ import annotations
 
-from ..facts.model import AgentStateChanged, AgentStatusChanged, CallWrappedUp, WrapupExtended
+from ..facts.model import (
+    AgentPhoneChanged,
+    AgentStateChanged,
+    AgentStatusChanged,
+    CallWrappedUp,
+    WrapupExtended,
+)
 from .commands import Command
 from .model import Agent, AgentState, AgentStatus, Call
 from .state import AcdState
@@ -37,6 +43,20 @@ class AgentDesk:
         """Back to the phone the configuration gives the agent."""
         spec = self.acd.agents[agent_id].spec
         self.set_endpoint(agent_id, spec.endpoint, remote=spec.remote)
+
+    def set_phone_reachable(self, agent_id: str, reachable: bool, now: float) -> bool:
+        """The PBX says whether the agent's phone can be reached; True when that changed anything.
+
+        An unreachable phone is not offered calls (the agent keeps their status: it is not their
+        choice) and is offered them again as soon as it is reachable; the caller dispatches after.
+        """
+        agent = self.acd.agents[agent_id]
+        if agent.phone_reachable is reachable:
+            return False
+        agent.phone_reachable = reachable
+        self.acd.emit(AgentPhoneChanged(agent.id, now, reachable, agent.endpoint))
+        self.refresh(agent)
+        return True
 
     def end_wrapup(self, agent_id: str, now: float) -> bool:
         """The agent is done with wrap-up before its time; False when they are not in wrap-up."""

@@ -21,7 +21,7 @@ from .commands import Command, ConfirmCallback
 from .dispatch import Dispatcher
 from .expr import Requirement
 from .legs import LegBook
-from .model import AgentStatus, Call, CallKind, CallState, Destination, QueueSpec
+from .model import AgentStatus, Call, CallKind, CallState, Destination, Ending, QueueSpec
 from .queueing import DEFAULT_TIMEOUT_MESSAGE, Queueing
 from .state import AcdState
 
@@ -48,11 +48,14 @@ class Arrivals:
         kind: CallKind = CallKind.CALL,
         agent: str | None = None,
         requirement: Requirement | None = None,
+        adopted: bool = False,
     ) -> list[Command]:
         """A caller entered a queue (or was adopted again after a reconnect: same id, no-op).
 
         `data` carries what is known of the call as requirement references: `call.language`,
         `call.priority`, `customer.vip`...: it drives requirements, priority and the screen-pop.
+        An `adopted` call (found on the PBX after a restart) was let in long ago: it is never
+        refused at the door, and timers already due fire at the next timer run, not here.
         """
         acd = self.acd
         if acd.known(call_id):
@@ -87,12 +90,12 @@ class Arrivals:
                 call_id, now, queue, channel, caller_num, caller_name, dnis, kind.value, priority, data
             )
         )
-        if kind is CallKind.CALL:
+        if kind is CallKind.CALL and not adopted:
             refusal = self._refusal(spec)
             if refusal is not None:
                 return self.queueing.send_to(call, refusal, now) + self.dispatcher.dispatch(now)
         self.queueing.enter(call, queue, now, start)
-        if call.deadline <= now:
+        if call.deadline <= now and not adopted:
             # adopted after waiting longer than the queue allows: its timers are due already
             return acd.timers.fire(now) + self.dispatcher.dispatch(now)
         return self.dispatcher.dispatch(now)
@@ -136,7 +139,9 @@ class Arrivals:
             return spec.on_no_agents or Destination("message", DEFAULT_TIMEOUT_MESSAGE)
         return None
 
-    def caller_hung_up(self, call_id: str, now: float) -> list[Command]:
+    def caller_hung_up(self, call_id: str, now: float, ending: Ending | None = None) -> list[Command]:
+        """The caller's channel is gone. Without `ending` the caller hung up (abandoned if nobody
+        had answered); with it the call ended unseen or was cut by the PBX (see `Ending`)."""
         acd = self.acd
         call = acd.calls.get(call_id)
         if call is None or call.state is CallState.ENDED or call.kind is not CallKind.CALL:
@@ -146,7 +151,7 @@ class Arrivals:
             out += self.legbook.cancel_by_id(call.consult_leg, now)
         if call.state is CallState.CONNECTED:
             leg = acd.legs.get(call.leg_id) if call.leg_id is not None else None
-            self.queueing.end_connected(call, now)
+            self.queueing.end_connected(call, now, ending)
             out += self.legbook.cancel(leg, now)
         else:
             if call.transferred_by is not None:
@@ -168,7 +173,8 @@ class Arrivals:
                     out += self.legbook.cancel(leg, now)
                 call.agent_id = None
             acd.router.remove_call(call)
-            self.queueing.end(call, Outcome.ABANDONED, now)
+            outcome = Outcome.FAILED if ending is not None and ending.cut else Outcome.ABANDONED
+            self.queueing.end(call, outcome, now, ending)
         return out + self.dispatcher.dispatch(now)
 
     def dtmf(self, call_id: str, digit: str, now: float) -> list[Command]:

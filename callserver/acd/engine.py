@@ -31,7 +31,7 @@ from .commands import Command
 from .dispatch import Dispatcher
 from .handling import CallHandling
 from .legs import LegBook
-from .model import Agent, AgentSpec, AgentStatus, Call, Leg, QueueSpec
+from .model import Agent, AgentSpec, AgentStatus, Call, Ending, Leg, QueueSpec
 from .offers import Offers
 from .queueing import Queueing
 from .router import DEFAULT_AGEING, Router
@@ -72,7 +72,7 @@ class AcdEngine:
         self.arrivals = Arrivals(acd, self.legbook, self.queueing, self.dispatcher)
         self.offers = Offers(acd, self.desk, self.legbook, self.queueing, self.dispatcher)
         self.handling = CallHandling(acd, self.desk, self.legbook, self.queueing, self.dispatcher)
-        self.adoption = Adoption(acd, self.legbook, self.arrivals, self.offers, self.dispatcher)
+        self.adoption = Adoption(acd, self.desk, self.legbook, self.arrivals, self.dispatcher)
         acd.timers.install(
             {
                 TimerKind.MAX_WAIT: self.queueing.max_wait_timer(),
@@ -107,6 +107,9 @@ class AcdEngine:
         self.callback_started = self.handling.callback_started
         self.set_pbx_ready = self.adoption.set_pbx_ready
         self.adopt_connected = self.adoption.adopt_connected
+        self.adopt_offer = self.adoption.adopt_offer
+        self.adopt_consult = self.adoption.adopt_consult
+        self.adopt_stray_leg = self.adoption.adopt_stray_leg
         self.set_endpoint = self.desk.set_endpoint
         self.reset_endpoint = self.desk.reset_endpoint
         self.estimate = self.queueing.estimate
@@ -123,12 +126,13 @@ class AcdEngine:
         self.desk.set_status(agent_id, status, now, reason)
         return self.dispatcher.dispatch(now)
 
-    def leg_hung_up(self, leg_id: str, now: float) -> list[Command]:
-        """An agent leg's channel is gone (a callback leg: the end of the callback)."""
+    def leg_hung_up(self, leg_id: str, now: float, ending: Ending | None = None) -> list[Command]:
+        """An agent leg's channel is gone (a callback leg: the end of the callback); `ending` when
+        it went unseen (link or server down) or was cut by the PBX."""
         leg = self.acd.legs.get(leg_id)
         if leg is not None and leg.purpose == "callback":
             return self.handling.callback_over(leg, now)
-        return self.offers.leg_hung_up(leg_id, now)
+        return self.offers.leg_hung_up(leg_id, now, ending)
 
     def leg_failed(self, leg_id: str, now: float, *, unreachable: bool = False) -> list[Command]:
         """An agent leg ended without being bridged (a callback leg: the agent never answered)."""
@@ -155,6 +159,12 @@ class AcdEngine:
         if agent is not None:
             agent.calls_today = max(agent.calls_today, count)
 
+    def phone_reachable(self, agent_id: str, reachable: bool, now: float) -> list[Command]:
+        """The PBX says the agent's phone can (or cannot) be reached; no offer goes to one it cannot."""
+        if not self.desk.set_phone_reachable(agent_id, reachable, now):
+            return []
+        return self.dispatcher.dispatch(now)
+
     def wrapup_done(self, agent_id: str, now: float) -> list[Command]:
         """The agent ends wrap-up early (no-op when they are not in wrap-up)."""
         if not self.desk.end_wrapup(agent_id, now):
@@ -162,6 +172,10 @@ class AcdEngine:
         return self.dispatcher.dispatch(now)
 
     # -- read-only state (views, adapters and tests read it; only the parts change it) ---------
+
+    def knows(self, call_id: str) -> bool:
+        """The call is live, or ended a short while ago (an adopted call that ended since)."""
+        return self.acd.known(call_id)
 
     @property
     def queues(self) -> Mapping[str, QueueSpec]:

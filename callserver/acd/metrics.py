@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar, assert_never
 
 from ..facts.model import (
+    AgentPhoneChanged,
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
@@ -336,6 +337,7 @@ class MetricsBook:
                 | ScriptRunEnded()
                 | WrapupExtended()
                 | TransferProgress()
+                | AgentPhoneChanged()
             ):
                 pass  # no figure counts these (hold time is inside handle time)
             case _:

@@ -68,6 +68,21 @@ class CallKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Ending:
+    """How a call ended when callserver did not see it end: cut by the PBX (a restart, a network
+    failure), or gone while the PBX link or callserver itself was down.
+
+    `at` is when it ended, or with `estimated` the last moment it was known to be up. A `cut` call
+    that nobody had answered failed (it was not abandoned); one that was answered stays answered.
+    """
+
+    at: float
+    reason: str
+    estimated: bool = False
+    cut: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Destination:
     """Where a caller goes when a queue cannot keep them: queue, voicemail box, number or message."""
 
@@ -167,6 +182,7 @@ class Agent:
     endpoint: str = ""
     remote: bool = False
     wrapup_limit: float | None = None  # the latest the current wrap-up may be extended to
+    phone_reachable: bool = True  # the PBX says the phone can be reached (contact / device state)
 
     def __post_init__(self) -> None:
         if not self.endpoint:
@@ -187,7 +203,7 @@ class Agent:
 
     @property
     def can_take_call(self) -> bool:
-        return self.status is AgentStatus.AVAILABLE and self.state is AgentState.IDLE
+        return self.status is AgentStatus.AVAILABLE and self.state is AgentState.IDLE and self.phone_reachable
 
     def occupancy(self, now: float) -> float:
         busy = self.busy_time + (now - self.busy_since if self.busy_since is not None else 0.0)

@@ -14,7 +14,7 @@ from .agents import AgentDesk
 from .commands import CancelAgentLeg, Command
 from .dispatch import Dispatcher
 from .legs import LegBook
-from .model import AgentState, CallKind, CallState, Strategy
+from .model import AgentState, CallKind, CallState, Ending, Strategy
 from .queueing import Queueing
 from .state import AcdState
 from .timers import TimerHandler
@@ -151,8 +151,10 @@ class Offers:
             out += self.queueing.back_to_waiting(call, now)
         return out + self.dispatcher.dispatch(now)
 
-    def leg_hung_up(self, leg_id: str, now: float) -> list[Command]:
-        """The agent leg's channel is gone: end of a connected call, or of an unanswered ring."""
+    def leg_hung_up(self, leg_id: str, now: float, ending: Ending | None = None) -> list[Command]:
+        """The agent leg's channel is gone: end of a connected call, or of an unanswered ring.
+
+        `ending` when it went unseen (link or server down) or was cut by the PBX."""
         acd = self.acd
         leg = acd.legs.get(leg_id)
         if leg is None:
@@ -166,7 +168,7 @@ class Offers:
                 and call.leg_id == leg.id
             ):
                 out = self.legbook.cancel_by_id(call.consult_leg, now) if call.consult_leg else []
-                self.queueing.end_connected(call, now)
+                self.queueing.end_connected(call, now, ending)
                 self.legbook.drop(leg, now)
                 return out + self.dispatcher.dispatch(now)
             self.legbook.drop(leg, now)

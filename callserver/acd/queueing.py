@@ -11,11 +11,11 @@ import logging
 import math
 from collections.abc import Callable
 
-from ..facts.model import CallEnded, CallRequeued, Outcome
+from ..facts.model import CallEnded, CallEndedWithReason, CallRequeued, Outcome
 from .agents import AgentDesk
 from .commands import Announce, Command, PlayMessageAndHangup, SendCallerTo
 from .expr import BoundRequirement
-from .model import AgentStatus, Call, CallKind, CallState, Destination
+from .model import AgentStatus, Call, CallKind, CallState, Destination, Ending
 from .queue_options import TIMEOUT_MESSAGE
 from .state import AcdState
 from .timers import TimerHandler, TimerKind
@@ -134,28 +134,42 @@ class Queueing:
 
     # -- leaving --------------------------------------------------------------------------------
 
-    def end_connected(self, call: Call, now: float) -> None:
-        """A connected call is over: handle time counted, the agent to wrap-up or idle."""
+    def end_connected(self, call: Call, now: float, ending: Ending | None = None) -> None:
+        """A connected call is over: handle time counted, the agent to wrap-up or idle.
+
+        With `ending` the call ended unseen (at `ending.at`): it stays answered, with the reason."""
         acd = self.acd
         agent = acd.agents[call.agent_id] if call.agent_id else None
+        ended = now if ending is None else min(now, ending.at)
         if call.on_hold and call.hold_started is not None:
-            call.hold_total += now - call.hold_started
+            call.hold_total += max(0.0, ended - call.hold_started)
             call.on_hold, call.hold_started = False, None
         if call.answered_at is not None:
-            handle = now - call.answered_at + acd.queues[call.queue].wrapup
+            handle = max(0.0, ended - call.answered_at) + acd.queues[call.queue].wrapup
             previous = acd.aht.get(call.queue, DEFAULT_AHT)
             acd.aht[call.queue] = previous + AHT_WEIGHT * (handle - previous)
-        self.end(call, Outcome.ANSWERED, now)
+        self.end(call, Outcome.ANSWERED, now, ending)
         if agent is None or agent.call_id != call.id:
             return
         agent.leg_id = None
         self.desk.after_call(agent, call, now)
 
-    def end(self, call: Call, outcome: Outcome, now: float) -> None:
+    def end(self, call: Call, outcome: Outcome, now: float, ending: Ending | None = None) -> None:
+        """The call is over: recorded at `now`, or at `ending.at` with its reason when it ended unseen."""
         call.move(CallState.ENDED)
         self.acd.router.remove_call(call)
-        end = call.answered_at if call.answered_at is not None else now
-        self.acd.emit(CallEnded(call.id, now, call.queue, outcome, call.agent_id, end - call.arrived_at))
+        if ending is None:
+            end = call.answered_at if call.answered_at is not None else now
+            self.acd.emit(CallEnded(call.id, now, call.queue, outcome, call.agent_id, end - call.arrived_at))
+        else:
+            at = min(now, max(ending.at, call.arrived_at))
+            end = call.answered_at if call.answered_at is not None else at
+            wait = end - call.arrived_at
+            self.acd.emit(
+                CallEndedWithReason(
+                    call.id, at, call.queue, outcome, call.agent_id, wait, ending.reason, ending.estimated
+                )
+            )
         self.acd.forget(call)
 
     def send_to(self, call: Call, dest: Destination, now: float) -> list[Command]:

@@ -28,6 +28,7 @@ from .engine import AcdEngine
 from .expr import parse
 from .inputs import PbxInputs
 from .model import AgentStatus, CallKind
+from .recovery import OpenCall
 from .resync import Resync
 from .views import AgentView, CallView, LegView, QueueLoad, agent_view, call_view, leg_view, queue_load
 from .views import waiting_calls as waiting_views
@@ -77,7 +78,16 @@ class AcdService:
         self._commands = PbxCommands(pbx, channels, self._inputs, clock)
         self._drafts = WrapupDrafts()
         self._resync = Resync(
-            engine, pbx, channels, self._commands, apply=self._apply, spawn=self._spawn, clock=clock
+            engine,
+            pbx,
+            channels,
+            self._commands,
+            pbx_state=self._inputs.pbx_state,
+            device_state=self._inputs.device_state,
+            apply=self._apply,
+            publish=self._publish_outside,
+            spawn=self._spawn,
+            clock=clock,
         )
         self._wake = asyncio.Event()
         self._changed = asyncio.Event()
@@ -104,6 +114,11 @@ class AcdService:
     def hold_offers(self) -> None:
         """No offers until the PBX link is up and resynchronised (the server starting)."""
         self._apply(self._engine.set_pbx_ready(False, self.clock()))
+
+    def recover(self, open_calls: list[OpenCall]) -> None:
+        """At start-up, before the PBX link: the calls the database still shows in progress. The
+        first resynchronisation adopts those the PBX still has and closes the rest, saying so."""
+        self._resync.recover(open_calls)
 
     @property
     def resyncs(self) -> int:
@@ -215,13 +230,20 @@ class AcdService:
         """Where the agent takes calls from now on (a remote agent on their home number)."""
         self._known_agent(agent_id)
         self._engine.set_endpoint(agent_id, endpoint, remote=remote)
+        self._endpoint_changed(agent_id)
         return agent_view(self._engine.agents[agent_id])
 
     def reset_endpoint(self, agent_id: str) -> AgentView:
         """Back to the phone the configuration gives the agent."""
         self._known_agent(agent_id)
         self._engine.reset_endpoint(agent_id)
+        self._endpoint_changed(agent_id)
         return agent_view(self._engine.agents[agent_id])
+
+    def _endpoint_changed(self, agent_id: str) -> None:
+        # what the PBX said about the old phone says nothing about the new one
+        self._inputs.endpoints_changed()
+        self._apply(self._engine.phone_reachable(agent_id, True, self.clock()))
 
     def wrapup_done(self, agent_id: str) -> None:
         """End the agent's wrap-up now (no-op when they are not in wrap-up)."""
@@ -378,6 +400,11 @@ class AcdService:
         self.on_fact(fact)
         for saved in self._drafts.on_fact(fact):
             self._publish(saved)
+
+    def _publish_outside(self, fact: Fact) -> None:
+        """A fact from outside the engine (calls closed at start-up), after the engine's own."""
+        self._flush_facts()
+        self._publish(fact)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task: asyncio.Task[None] = asyncio.create_task(coro)

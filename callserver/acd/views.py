@@ -28,6 +28,7 @@ class AgentView:
     remote: bool  # must accept each offer with a key press
     wrapup_until: float | None = None  # in wrap-up: when it ends
     wrapup_limit: float | None = None  # ...and the latest it may be extended to
+    phone_reachable: bool = True  # False: the PBX cannot reach their phone, no call is offered
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,7 @@ def agent_view(agent: Agent) -> AgentView:
         remote=agent.remote,
         wrapup_until=agent.state_deadline if agent.state is AgentState.WRAPUP else None,
         wrapup_limit=agent.wrapup_limit if agent.state is AgentState.WRAPUP else None,
+        phone_reachable=agent.phone_reachable,
     )
 
 
@@ -136,6 +138,6 @@ def queue_load(name: str, calls: Iterable[Call], agents: Iterable[Agent]) -> Que
         if name not in agent.queues or agent.status is AgentStatus.LOGGED_OUT:
             continue
         logged_in += 1
-        if agent.status is AgentStatus.AVAILABLE and agent.state is AgentState.IDLE:
+        if agent.can_take_call:
             available += 1
     return QueueLoad(name, waiting, oldest, available, logged_in)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from ..facts.model import (
+    AgentPhoneChanged,
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
@@ -105,6 +106,7 @@ class WrapupDrafts:
                 | ScriptStepReached()
                 | ScriptAnswered()
                 | ScriptRunEnded()
+                | AgentPhoneChanged()
             ):
                 pass
             case _:

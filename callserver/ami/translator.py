@@ -17,12 +17,16 @@ from callserver.pbx.events import (
     ChannelHungUp,
     ChannelSnapshot,
     ChannelStateChanged,
+    ContactStatusChanged,
+    DeviceStateChanged,
     DialEnded,
     DtmfReceived,
     HoldMusicStarted,
     HoldMusicStopped,
     OriginateResult,
+    PbxBooted,
     PbxEvent,
+    PbxShutdown,
 )
 
 log = logging.getLogger(__name__)
@@ -171,6 +175,38 @@ def _core_show_channel(m: Mapping[str, str]) -> ChannelSnapshot:
     )
 
 
+def _fully_booted(m: Mapping[str, str]) -> PbxBooted:
+    return PbxBooted(uptime=float(_int(m, "Uptime")))
+
+
+def _yes_no(msg: Mapping[str, str], key: str, yes: str, no: str) -> bool:
+    value = _req(msg, key)
+    if value.lower() not in (yes.lower(), no.lower()):
+        raise MalformedMessage(f"{key} is {value!r}, not {yes} or {no}")
+    return value.lower() == yes.lower()
+
+
+def _shutdown(m: Mapping[str, str]) -> PbxShutdown:
+    # Asterisk 22 main/asterisk.c: "Shutdown: Cleanly|Uncleanly", "Restart: True|False" (class system)
+    return PbxShutdown(
+        restart=_yes_no(m, "Restart", "True", "False"), clean=_yes_no(m, "Shutdown", "Cleanly", "Uncleanly")
+    )
+
+
+def _contact_status(m: Mapping[str, str]) -> ContactStatusChanged:
+    # res_pjsip: URI, ContactStatus, AOR, EndpointName, RoundtripUsec (class system)
+    return ContactStatusChanged(
+        endpoint=_req(m, "EndpointName"),
+        aor=_opt(m, "AOR"),
+        uri=_opt(m, "URI"),
+        status=_req(m, "ContactStatus"),
+    )
+
+
+def _device_state(m: Mapping[str, str]) -> DeviceStateChanged:
+    return DeviceStateChanged(device=_req(m, "Device"), state=_req(m, "State"))
+
+
 SUBSCRIPTIONS: dict[str, Callable[[Mapping[str, str]], PbxEvent]] = {
     "Newchannel": _newchannel,
     "Newstate": _newstate,
@@ -183,6 +219,10 @@ SUBSCRIPTIONS: dict[str, Callable[[Mapping[str, str]], PbxEvent]] = {
     "DialEnd": _dial_end,
     "DTMFEnd": _dtmf_end,
     "CoreShowChannel": _core_show_channel,
+    "FullyBooted": _fully_booted,
+    "Shutdown": _shutdown,
+    "ContactStatus": _contact_status,
+    "DeviceStateChange": _device_state,
 }
 """AMI event name -> builder of the domain event. The only events callserver subscribes to."""
 

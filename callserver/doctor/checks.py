@@ -30,9 +30,9 @@ from callserver.voicemail.recordings import recordings_dir, recordings_problem
 
 # the read classes callserver needs and why (asterisk/manager.conf explains each)
 NEEDED_CLASSES = {
-    "call": "channel events: calls, bridges, hang-ups",
+    "call": "channel events: calls, bridges, hang-ups, agents' phones' device state",
     "dtmf": "remote agents accept with a key",
-    "system": "FullyBooted / Shutdown: Asterisk restarts",
+    "system": "FullyBooted / Shutdown: Asterisk restarts; ContactStatus: phones that go away",
 }
 MANAGER_RELOAD = 'then `asterisk -rx "manager reload"`'
 PJSIP_RELOAD = '`asterisk -rx "pjsip reload"`'

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import assert_never
 
 from .model import (
+    AgentPhoneChanged,
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
     CallbackRequested,
     CallEnded,
+    CallEndedWithReason,
     CallHeld,
     CallLinkedToCustomer,
     CallOffered,
@@ -49,7 +51,10 @@ def describe(fact: Fact) -> str:
             return f"call {fact.call_id} overflows from {fact.from_queue} to {fact.to_queue}"
         case CallEnded():
             who = f" with {fact.agent_id}" if fact.agent_id else ""
-            return f"call {fact.call_id} ended {fact.outcome.value}{who} (waited {fact.wait:.1f}s)"
+            line = f"call {fact.call_id} ended {fact.outcome.value}{who} (waited {fact.wait:.1f}s)"
+            if isinstance(fact, CallEndedWithReason):
+                line += f": {fact.reason}" + (", end time estimated" if fact.estimated else "")
+            return line
         case CallHeld():
             return f"call {fact.call_id} put on hold{_by(fact.agent_id)}"
         case CallResumed():
@@ -92,5 +97,8 @@ def describe(fact: Fact) -> str:
                 f"call {fact.call_id}: {fact.mode} to {fact.kind} {fact.target}{_by(fact.agent_id)}"
                 f" {fact.state.value}"
             )
+        case AgentPhoneChanged():
+            reach = "reachable again" if fact.reachable else "unreachable: no calls offered"
+            return f"agent {fact.agent_id}: phone {fact.endpoint} {reach}"
         case _:
             assert_never(fact)

@@ -23,6 +23,7 @@ class Outcome(StrEnum):
     OVERFLOWED = "overflowed"  # sent out of callserver: voicemail or an outside number
     TRANSFERRED = "transferred"  # an agent transferred it to an outside number
     CALLBACK_FAILED = "callback_failed"  # the customer did not answer the callback
+    UNKNOWN = "unknown"  # ended while callserver was not running: closed at start-up, how is not known
 
 
 class OfferResult(StrEnum):
@@ -31,6 +32,7 @@ class OfferResult(StrEnum):
     NO_ANSWER = "no_answer"
     CANCELLED = "cancelled"  # the caller left while the agent's phone rang
     FAILED = "failed"  # the PBX refused the originate (link down, bad endpoint)
+    UNKNOWN = "unknown"  # still open when callserver stopped; closed at start-up
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,18 @@ class CallEnded:
     outcome: Outcome
     agent_id: str | None
     wait: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallEndedWithReason(CallEnded):
+    """A `CallEnded` that neither the caller nor the agent brought about: cut by the PBX (a
+    restart, a network failure) or gone while the PBX link or callserver was down. `reason` says
+    which; `estimated` when `at` is not the moment the PBX ended it but the last moment the call
+    was known to be up. Every consumer of `CallEnded` takes it as one; those that show why read it.
+    """
+
+    reason: str
+    estimated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +281,17 @@ class AgentStatusChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentPhoneChanged:
+    """The PBX says the agent's phone can (or can no longer) be reached: an unreachable phone is
+    offered no call, whatever the agent's status, until it is reachable again."""
+
+    agent_id: str
+    at: float
+    reachable: bool
+    endpoint: str
+
+
+@dataclass(frozen=True, slots=True)
 class AgentStateChanged:
     """What the system does with the agent: idle, ringing, on_call, wrapup.
 
@@ -344,4 +369,5 @@ Fact = (
     | AgentStateChanged
     | WrapupExtended
     | TransferProgress
+    | AgentPhoneChanged
 )

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any, assert_never
 
 from callserver.facts.model import (
+    AgentPhoneChanged,
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
     CallbackRequested,
     CallEnded,
+    CallEndedWithReason,
     CallHeld,
     CallLinkedToCustomer,
     CallOffered,
@@ -64,6 +66,10 @@ def _agent(agent_id: str, event: str, /, **fields: Any) -> _Message:
     return _Message("agents", "agent_id", agent_id, event, fields)
 
 
+def _why(fact: CallEndedWithReason) -> dict[str, Any]:
+    return {"reason": fact.reason, "estimated": fact.estimated}
+
+
 def _message(fact: Fact) -> _Message:
     match fact:
         case CallQueued():
@@ -93,6 +99,7 @@ def _message(fact: Fact) -> _Message:
                 outcome=fact.outcome.value,
                 agent_id=fact.agent_id,
                 wait=fact.wait,
+                **(_why(fact) if isinstance(fact, CallEndedWithReason) else {}),
             )
         case CallHeld():
             return _call(fact.call_id, "held", agent_id=fact.agent_id)
@@ -194,6 +201,8 @@ def _message(fact: Fact) -> _Message:
                 target=fact.target,
                 state=fact.state.value,
             )
+        case AgentPhoneChanged():
+            return _agent(fact.agent_id, "phone", reachable=fact.reachable, endpoint=fact.endpoint)
         case _:
             assert_never(fact)
 

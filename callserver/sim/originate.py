@@ -88,8 +88,9 @@ async def originate(
                 )
             )
 
-    if not phones.exists(req.channel):
-        log.info("originate %s: no such endpoint", req.channel)
+    if not phones.reachable(req.channel):
+        # a missing endpoint and one with no reachable contact fail alike: no channel, Reason 0
+        log.info("originate %s: no such endpoint or no reachable contact", req.channel)
         respond(False, req.channel, 0, req.channel_id or "<unknown>")
         return False
     ch = phones.new_leg(req.channel, req.channel_id)

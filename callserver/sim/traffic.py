@@ -33,6 +33,7 @@ class Outcome(enum.Enum):
     COMPLETED = "completed"  # talked to an agent, then the caller hung up
     AGENT_ENDED = "agent_ended"  # talked to an agent, the PBX side ended the call
     PBX_HANGUP = "pbx_hangup"  # never reached an agent; hung up by the PBX (message, no service)
+    PBX_CUT = "pbx_cut"  # the PBX went away under the call (a restart)
 
 
 @dataclass
@@ -48,6 +49,7 @@ class CallerRecord:
     agent_channel: str | None = None
     wait_time: float | None = None
     ended: float | None = None
+    heard_music: bool = False  # reached a queue (heard music on hold) at some point
 
 
 class CallHandle:
@@ -161,6 +163,10 @@ class Traffic:
                 log.info("caller %s talks to %s after %.1f s", ch.name, rec.agent_channel, rec.wait_time)
                 await ch.wait_for(lambda: ch.gone or handle.hangup_now.is_set(), rec.talk_time)
                 rec.outcome = Outcome.AGENT_ENDED if ch.gone else Outcome.COMPLETED
+                if ch.vanished:
+                    rec.outcome = Outcome.PBX_CUT
+            elif ch.vanished:
+                rec.outcome = Outcome.PBX_CUT
             elif ch.gone:
                 rec.outcome = Outcome.PBX_HANGUP
             else:
@@ -171,6 +177,7 @@ class Traffic:
                 await ch.ended.wait()
         finally:
             rec.ended = time.monotonic()
+            rec.heard_music = ch.heard_music
             self.counters[rec.outcome.value] += 1
             log.info("caller %s: %s", ch.name, rec.outcome.value)
             if not handle.done.done():

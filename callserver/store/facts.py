@@ -17,11 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callserver.facts.model import (
+    AgentPhoneChanged,
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
     CallbackRequested,
     CallEnded,
+    CallEndedWithReason,
     CallHeld,
     CallLinkedToCustomer,
     CallOffered,
@@ -167,6 +169,8 @@ async def _ended(session: AsyncSession, f: CallEnded) -> None:
     call.outcome = str(f.outcome.value)
     call.wait = f.wait
     call.queue = f.queue or call.queue
+    if isinstance(f, CallEndedWithReason):
+        call.end_reason, call.end_estimated = f.reason, f.estimated
     if f.agent_id is not None:
         call.agent_id = f.agent_id
 
@@ -312,6 +316,8 @@ async def apply_fact(session: AsyncSession, fact: Fact) -> None:
             await _state_interval(session, fact.agent_id, fact.new, fact.at, fact.call_id)
         case WrapupExtended():
             pass  # the wrap-up interval ends when the state changes
+        case AgentPhoneChanged():
+            pass  # only in the log: the agent's status and state intervals are unchanged
         case _:
             assert_never(fact)
     await session.flush()

@@ -157,6 +157,10 @@ class Call(Base):
     wrapup_at: Mapped[datetime | None]
     # the wrap-up time ran out: what was chosen or typed then was saved by the server
     wrapup_timed_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # set when callserver did not see the call end (cut by the PBX, ended while the link or the
+    # server was down): why, and whether ended_at is only the last moment it was known to be up
+    end_reason: Mapped[str | None] = mapped_column(String(200))
+    end_estimated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class CallOffer(Base):

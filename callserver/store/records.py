@@ -57,6 +57,8 @@ class CallRecord:
     wrapup_outcome: str | None = None  # the agent's outcome code, None until wrap-up is saved
     wrapup_note: str | None = None
     wrapup_timed_out: bool = False  # the server saved the wrap-up when its time ran out
+    end_reason: str | None = None  # why, when neither the caller nor the agent ended it
+    end_estimated: bool = False  # ended_at is the last moment it was known up, not its real end
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,23 @@ class AgentInterval:
     call_id: str | None
     started_at: datetime
     ended_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCallRecord:
+    """A call the database shows in progress (no outcome), with what recovery needs of it."""
+
+    id: str
+    queue: str
+    channel: str
+    caller_num: str
+    caller_name: str
+    dnis: str
+    arrived_at: datetime
+    answered_at: datetime | None
+    agent_id: str | None
+    last_seen: datetime  # when its last recorded fact happened
+    open_offers: tuple[tuple[str, str], ...]  # (agent id, leg id) of offers with no end
 
 
 @dataclass(frozen=True, slots=True)

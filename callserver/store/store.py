@@ -9,7 +9,7 @@ left behind. Call rows change only through `apply` (the FactWriter): there is no
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from callserver.store.records import (
     EventRecord,
     LoadReport,
     OfferRecord,
+    OpenCallRecord,
     ScriptRunRecord,
 )
 
@@ -243,6 +244,49 @@ class Store:
         async with self._sessions() as s:
             return int(await s.scalar(select(func.count()).select_from(CallEvent)) or 0)
 
+    async def open_calls(self) -> list[OpenCallRecord]:
+        """Calls with no outcome yet, oldest first: at start-up, the ones a stop left open."""
+        last_fact = (
+            select(CallEvent.call_id, func.max(CallEvent.at).label("last_seen"))
+            .where(CallEvent.call_id.in_(select(Call.id).where(Call.outcome.is_(None))))
+            .group_by(CallEvent.call_id)
+            .subquery()
+        )
+        query = (
+            select(Call, last_fact.c.last_seen)
+            .outerjoin(last_fact, last_fact.c.call_id == Call.id)
+            .where(Call.outcome.is_(None))
+            .order_by(Call.arrived_at, Call.id)
+        )
+        offers = (
+            select(CallOffer.call_id, CallOffer.agent_id, CallOffer.leg_id)
+            .join(Call, Call.id == CallOffer.call_id)
+            .where(Call.outcome.is_(None), CallOffer.ended_at.is_(None), CallOffer.result.is_(None))
+            .order_by(CallOffer.id)
+        )
+        async with self._sessions() as s:
+            rows = (await s.execute(query)).all()
+            open_offers: dict[str, list[tuple[str, str]]] = {}
+            for call_id, agent_id, leg_id in await s.execute(offers):
+                open_offers.setdefault(call_id, []).append((agent_id, leg_id))
+        return [
+            OpenCallRecord(
+                id=c.id,
+                queue=c.queue,
+                channel=c.channel,
+                caller_num=c.caller_num,
+                caller_name=c.caller_name,
+                dnis=c.dnis,
+                arrived_at=c.arrived_at,
+                answered_at=c.answered_at,
+                agent_id=c.agent_id,
+                # SQLite hands the aggregate back as text-less naive time: read it as UTC
+                last_seen=_as_utc(last_seen) if last_seen is not None else c.arrived_at,
+                open_offers=tuple(open_offers.get(c.id, ())),
+            )
+            for c, last_seen in rows
+        ]
+
     async def counts_by_outcome(self) -> dict[str, int]:
         """Finished calls per outcome; calls still in progress are not counted."""
         query = select(Call.outcome, func.count()).where(Call.outcome.is_not(None)).group_by(Call.outcome)
@@ -364,7 +408,18 @@ def _call_record(c: Call) -> CallRecord:
         wrapup_outcome=c.wrapup_outcome,
         wrapup_note=c.wrapup_note,
         wrapup_timed_out=bool(c.wrapup_timed_out),
+        end_reason=c.end_reason,
+        end_estimated=bool(c.end_estimated),
     )
+
+
+def _as_utc(value: object) -> datetime:
+    """An aggregate's time: SQLAlchemy does not apply the column type to `max()` on every backend."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        raise TypeError(f"not a time: {value!r}")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _offer_record(o: CallOffer) -> OfferRecord:

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any, assert_never
 
 from callserver.facts.model import (
+    AgentPhoneChanged,
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
     CallbackRequested,
     CallEnded,
+    CallEndedWithReason,
     CallHeld,
     CallLinkedToCustomer,
     CallOffered,
@@ -86,6 +88,8 @@ def _ended(f: CallEnded) -> LiveEvent:
         "agent_id": f.agent_id,
         "wait": f.wait,
     }
+    if isinstance(f, CallEndedWithReason):
+        data |= {"reason": f.reason, "estimated": f.estimated}
     return LiveEvent("call.ended", data, f.agent_id, frozenset({f.queue}))
 
 
@@ -182,6 +186,11 @@ def _transfer(f: TransferProgress) -> LiveEvent:
     return LiveEvent("call.transfer", data, f.agent_id, other_agent=target)
 
 
+def _phone(f: AgentPhoneChanged) -> LiveEvent:
+    data = {"agent_id": f.agent_id, "at": f.at, "reachable": f.reachable}
+    return LiveEvent("agent.phone", data, f.agent_id)
+
+
 def live_event(fact: Fact) -> LiveEvent | None:
     """The public message for a fact, or None for facts the live channel does not show."""
     match fact:
@@ -219,6 +228,8 @@ def live_event(fact: Fact) -> LiveEvent | None:
             return _wrapup_extended(fact)
         case TransferProgress():
             return _transfer(fact)
+        case AgentPhoneChanged():
+            return _phone(fact)
         case CallHeld() | CallResumed() | CallTransferred() | CallbackRequested() | CallRejected():
             # not on the live channel: the acting agent's desk learns from its own request and
             # the agent.state that follows; these reach MQTT, the store and the server log

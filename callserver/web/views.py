@@ -29,6 +29,7 @@ def agent_view(agent: AgentView) -> Json:
         "queues": list(agent.queues),
         "wrapup_until": agent.wrapup_until,
         "wrapup_limit": agent.wrapup_limit,
+        "phone": "reachable" if agent.phone_reachable else "unreachable",
     }
 
 

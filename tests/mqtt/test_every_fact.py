@@ -8,6 +8,7 @@ from pathlib import Path
 
 from callserver.facts.bus import FactBus
 from callserver.facts.model import (
+    AgentPhoneChanged,
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
@@ -62,6 +63,7 @@ TOPICS: dict[type, str] = {
     AgentStateChanged: f"agents/{AGENT_ID}/state",
     WrapupExtended: f"agents/{AGENT_ID}/wrapup_extended",
     TransferProgress: f"calls/{CALL_ID}/transfer_progress",
+    AgentPhoneChanged: f"agents/{AGENT_ID}/phone",
 }
 
 

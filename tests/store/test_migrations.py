@@ -66,7 +66,7 @@ async def test_upgrade_creates_every_table_from_an_empty_database(db_url: str) -
     await upgrade(db_url)
     tables, revision, diff = await _inspect(db_url)
     assert tables >= TABLES | {"alembic_version"}
-    assert revision == "0004"
+    assert revision == "0005"
     assert diff == [], "the migrations and the models disagree"
 
 
@@ -74,7 +74,7 @@ async def test_upgrade_twice_is_a_no_op(db_url: str) -> None:
     await upgrade(db_url)
     await upgrade(db_url)
     _, revision, diff = await _inspect(db_url)
-    assert revision == "0004"
+    assert revision == "0005"
     assert diff == []
 
 
@@ -148,7 +148,7 @@ async def test_upgrade_adopts_the_voicemails_table_an_earlier_release_made_and_k
     finally:
         await store.close()
     _, revision, diff = await _inspect(db_url)
-    assert revision == "0004"
+    assert revision == "0005"
     assert diff == [], "the adopted table and the model disagree"
     assert (kept.call_id, kept.box, kept.status, kept.data) == (
         "1765.1",
