@@ -145,17 +145,19 @@ async def start_server(
     and message-waiting changes besides the browsers and MQTT (tools, tests).
     """
     checked = check_settings(settings)
-    store = await Store.open(settings.database_url())
+    region = settings.customers.default_region
+    store = await Store.open(settings.database_url(), region=region)
     await store.sync_config(settings)
     if settings.customers.seed_file is not None:
-        report = await store.load_customers(settings.customers.seed_file)
+        # the seed only adds customers nobody knows yet: edits made since are never overwritten
+        report = await store.load_customers(settings.customers.seed_file, update=False, region=region)
         for problem in report.errors:
             log.warning("customers: %s", problem)
         log.info(
-            "customers: %d new, %d updated from %s",
+            "customers: %d added from %s, %d already known and left as they are",
             report.created,
-            report.updated,
             settings.customers.seed_file,
+            report.skipped,
         )
     writer = FactWriter(store)
     writer.start()
@@ -199,7 +201,7 @@ async def start_server(
             on_voicemail_waiting(waiting)
 
     def on_progress(p: IvrProgress) -> None:
-        web_app[PARTS].hub.ivr_progress(p.call_id, p.flow, p.node, p.at, p.ended, p.outcome)
+        web_app[PARTS].hub.ivr_progress(p.call_id, p.flow, p.node, p.at, p.ended, p.outcome, p.caller_num)
         if on_ivr_progress is not None:
             on_ivr_progress(p)
 

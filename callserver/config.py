@@ -95,6 +95,8 @@ class WebUserConfig(_Model):
     name: str
     role: Literal["supervisor", "admin"] = "supervisor"
     password: str = Field(min_length=1)
+    # where listen / whisper / barge ring: an extension (2001) or an endpoint (PJSIP/2001)
+    phone: str | None = Field(default=None, pattern=r"^(?:\+?[0-9]{2,20}|(?:PJSIP|SIP|IAX2|Local)/\S{1,80})$")
 
 
 class DatabaseConfig(_Model):
@@ -210,9 +212,36 @@ class QueueRules(_Model):
         return self.on_timeout
 
 
+class Threshold(_Model):
+    """Where a figure turns from good to `warn`, and from warn to `bad`."""
+
+    warn: float = Field(ge=0)
+    bad: float = Field(ge=0)
+
+
+class QueueThresholds(_Model):
+    """How the monitor colours a queue's figures. Service level is good at or above `warn`;
+    abandon rate and AHT (seconds) are good at or below it. `aht: null` leaves AHT uncoloured."""
+
+    service_level: Threshold = Threshold(warn=0.8, bad=0.6)
+    abandon_rate: Threshold = Threshold(warn=0.05, bad=0.1)
+    aht: Threshold | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> QueueThresholds:
+        if self.service_level.bad > self.service_level.warn:
+            raise ValueError("service_level: 'bad' must not be above 'warn' (higher is better)")
+        for name in ("abandon_rate", "aht"):
+            limit = getattr(self, name)
+            if limit is not None and limit.bad < limit.warn:
+                raise ValueError(f"{name}: 'bad' must not be below 'warn' (lower is better)")
+        return self
+
+
 class QueueConfig(QueueRules):
     """A queue of the server: its rules and the dialled numbers that lead to it."""
 
+    thresholds: QueueThresholds = QueueThresholds()  # the monitor's colours for this queue
     dnis: list[str] = Field(default_factory=list)
     # call data a dialled number implies, e.g. {"0140000501": {language: fr}} -> call.language == "fr"
     dnis_data: dict[str, dict[str, str | int | float | bool]] = Field(default_factory=dict)
@@ -257,7 +286,12 @@ class SoundsConfig(_Model):
 
 
 class CustomersConfig(_Model):
+    # added at start-up when no customer has the row's account or phones; existing records are
+    # never overwritten from it (`callserver customers import --update FILE` does that)
     seed_file: Path | None = None
+    # the country (ISO 3166 code: FR, GB, US...) whose national form phone numbers are written
+    # in; they are stored in E.164. None: numbers must be written in international form
+    default_region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
 
 
 class SimCallers(_Model):

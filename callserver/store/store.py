@@ -8,7 +8,7 @@ left behind. Call rows change only through `apply` (the FactWriter): there is no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from callserver.acd.specs import queue_spec
 from callserver.config import Settings
 from callserver.facts.model import Fact
+from callserver.store import customer_csv
 from callserver.store import customers as cust
 from callserver.store.customers import CustomerConflict
 from callserver.store.facts import apply_fact
@@ -54,10 +55,11 @@ class Store:
         self._hasher = PasswordHasher()
 
     @classmethod
-    async def open(cls, url: str, *, migrate: bool = True) -> Store:
-        """Connect, bringing the schema up to date first unless `migrate` is False."""
+    async def open(cls, url: str, *, migrate: bool = True, region: str | None = None) -> Store:
+        """Connect, bringing the schema up to date first unless `migrate` is False (`region`:
+        customers.default_region, for numbers an older release kept in national form)."""
         if migrate:
-            await upgrade(url)
+            await upgrade(url, region=region)
         engine = create_async_engine(url)
         if make_url(url).get_backend_name() == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -121,18 +123,42 @@ class Store:
 
     # --- customers -----------------------------------------------------------------------------
 
-    async def load_customers(self, path: Path) -> LoadReport:
-        """Load the CSV seed; bad rows are reported and skipped, good rows load in one go."""
-        rows, errors = cust.parse_csv(Path(path))
-        created = updated = 0
-        now = cust.now_utc()
+    async def load_customers(
+        self, path: Path, *, update: bool = True, region: str | None = None
+    ) -> LoadReport:
+        """Load a customers file leniently (the seed at start-up): bad rows are reported and left
+        out, good rows load in one go. A customer already known is overwritten only with `update`.
+        """
+        read = customer_csv.read_path(Path(path), region)
         async with self._sessions.begin() as s:
-            for row in rows:
-                if await cust.upsert_customer(s, row, now):
-                    created += 1
-                else:
-                    updated += 1
-        return LoadReport(str(path), created, updated, tuple(errors))
+            counts = await cust.import_rows(s, read.rows, cust.now_utc(), update=update)
+        return LoadReport(
+            str(path), counts.created, counts.updated, tuple(read.messages(str(path))), counts.skipped
+        )
+
+    async def import_customers(
+        self,
+        rows: Sequence[customer_csv.CustomerRow],
+        *,
+        update: bool,
+        progress: Callable[[int], None] | None = None,
+    ) -> cust.ImportCounts:
+        """Import rows already checked, all in one transaction: every row lands, or none does."""
+        async with self._sessions.begin() as s:
+            return await cust.import_rows(s, rows, cust.now_utc(), update=update, progress=progress)
+
+    async def search_customers(
+        self, query: str, *, limit: int, offset: int = 0
+    ) -> tuple[list[CustomerRecord], int]:
+        """One page of the customers matching `query` (all of them when it is empty) and how many match."""
+        async with self._sessions() as s:
+            return await cust.search(s, query, limit=limit, offset=offset)
+
+    async def export_customers(self, batch: int = 500) -> AsyncIterator[list[CustomerRecord]]:
+        """Every customer, by id, a batch at a time."""
+        async with self._sessions() as s:
+            async for records in cust.all_records(s, batch):
+                yield records
 
     async def find_customers_by_number(self, number: str) -> list[CustomerRecord]:
         async with self._sessions() as s:
@@ -238,15 +264,27 @@ class Store:
             return {str(outcome): int(n) for outcome, n in await s.execute(query)}
 
     async def contact_history(
-        self, customer_id: int, limit: int = 10, *, before: str | None = None
+        self,
+        customer_id: int,
+        limit: int = 10,
+        *,
+        before: str | None = None,
+        until: datetime | None = None,
+        exclude: Sequence[str] = (),
     ) -> list[CallRecord]:
-        """The customer's calls, newest first; `before` leaves out that call and later ones."""
+        """The customer's calls, newest first; `before` leaves out that call and later ones,
+        `until` the calls that arrived at or after it, `exclude` the calls named."""
         query = select(Call).where(Call.customer_id == customer_id)
+        skip = [*exclude, *([before] if before is not None else [])]
+        if skip:
+            query = query.where(Call.id.not_in(skip))
         async with self._sessions() as s:
             if before is not None:
                 current = await s.get(Call, before)
                 if current is not None:
-                    query = query.where(Call.arrived_at < current.arrived_at)
+                    until = current.arrived_at if until is None else min(until, current.arrived_at)
+            if until is not None:
+                query = query.where(Call.arrived_at < until)
             query = query.order_by(Call.arrived_at.desc(), Call.id.desc()).limit(limit)
             return [_call_record(c) for c in (await s.scalars(query)).all()]
 
