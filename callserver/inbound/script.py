@@ -159,7 +159,15 @@ class InboundScript:
                 await self._direct(session, call)
             return
         ivr.presence.left(call.uniqueid, outcome)
-        log.info("call %s: IVR %s ended %s via %s", call.uniqueid, name, outcome, " > ".join(result.path))
+        # a caller hanging up in a menu is ordinary: the CallRejected fact logs it, once, at INFO
+        log.log(
+            logging.DEBUG if outcome == "hangup" else logging.INFO,
+            "call %s: IVR %s ended %s via %s",
+            call.uniqueid,
+            name,
+            outcome,
+            " > ".join(result.path),
+        )
         if result.recording_failed:
             box = next((f"{k}:{v}" for k, v in _mailbox_of(flow, result) if v), "?")
             ivr.recording_failures.record(box, call.uniqueid, ivr.recordings_dir)

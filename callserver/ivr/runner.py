@@ -148,7 +148,7 @@ async def run_flow(
     except AgiHangup:
         _hung_up(run)
     except AgiError as err:
-        if err.code != _DEAD_CHANNEL:
+        if err.code != _DEAD_CHANNEL and not await _caller_left(session):
             raise
         _hung_up(run)
     report()
@@ -163,6 +163,20 @@ async def run_flow(
         run.customer,
         run.record_failed,
     )
+
+
+async def _caller_left(session: AgiSession) -> bool:
+    """After a command failed (GET DATA, STREAM FILE answer -1 when the caller hangs up during
+    them): Asterisk follows a hang-up with `HANGUP`, so the next command tells the two apart."""
+    if session.hung_up:
+        return True
+    try:
+        await session.command("NOOP")
+    except AgiHangup:
+        return True
+    except AgiError as err:
+        return err.code == _DEAD_CHANNEL
+    return session.hung_up
 
 
 def _hung_up(run: FlowRun) -> None:

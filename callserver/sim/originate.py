@@ -89,7 +89,7 @@ async def originate(
             )
 
     if not phones.exists(req.channel):
-        log.info("originate %s: no such endpoint", req.channel)
+        log.debug("originate %s: no such endpoint", req.channel)
         respond(False, req.channel, 0, req.channel_id or "<unknown>")
         return False
     ch = phones.new_leg(req.channel, req.channel_id)
@@ -102,7 +102,7 @@ async def originate(
             )
         )
         rt.pbx.set_connected(ch, cid_num, cid_name)
-    log.info("originate %s -> %s (ChannelId %s)", req.channel, ch.name, ch.uniqueid)
+    log.debug("originate %s -> %s (ChannelId %s)", req.channel, ch.name, ch.uniqueid)
     result = await phones.ring(ch, req.channel, req.timeout_ms / 1000)
     if result.status == "CANCEL":
         respond(False, req.channel, 0, req.channel_id or "<unknown>")

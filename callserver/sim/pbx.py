@@ -99,7 +99,7 @@ class Pbx:
         """The far end (caller or phone) hung up: what a SIP BYE does."""
         if ch.gone or ch.hanging_up:
             return
-        log.info("%s: far end hangs up", ch.name)
+        log.debug("%s: far end hangs up", ch.name)
         self.emit(m.channel_event("HangupRequest", ch))
         ch.remote_hangup = True
         ch.hangup_cause = 16
@@ -131,7 +131,7 @@ class Pbx:
         self.emit(m.hangup_event(ch, 16 if cause is None else cause, tech_cause))
         self.channels.pop(ch.name, None)
         self.stop_moh(ch, quiet=True)
-        log.info("%s: hung up (cause %s)", ch.name, cause)
+        log.debug("%s: hung up (cause %s)", ch.name, cause)
         ch.ended.set()
         ch.poke()
 
@@ -172,7 +172,7 @@ class Pbx:
             first = bridge.channels[0]
             if first.connected_num != ch.caller_num:
                 self.set_connected(first, ch.caller_num, ch.caller_name)
-            log.info("bridge %s: %s", bridge.uniqueid, " + ".join(c.name for c in bridge.channels))
+            log.debug("bridge %s: %s", bridge.uniqueid, " + ".join(c.name for c in bridge.channels))
         ch.poke()
 
     def leave(self, ch: Channel) -> Bridge | None:

@@ -5,13 +5,14 @@ over TCP (AMI server here, FastAGI client towards the server), executing the dep
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import random
 from collections import Counter
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from callserver.config import Settings
+from callserver.config import PortInUse, Settings
 from callserver.sim import dialplan as dp
 from callserver.sim.agi_client import run_agi
 from callserver.sim.ami_actions import Actions
@@ -107,7 +108,13 @@ class PbxSimulator:
         handlers = Actions(rt, phones, cli=inspect.command_output).table() | inspect.table()
         self.ami = AmiServer(self.settings.ami, handlers, self._ami_host, self._ami_port, self.manager_user)
         self.pbx.listeners.append(self.ami.broadcast)
-        await self.ami.start()
+        try:
+            await self.ami.start()
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                # the simulator listens where the configuration puts Asterisk's AMI
+                raise PortInUse("ami.port", self._ami_host, self._ami_port) from None
+            raise
         log.info(
             "PBX simulator up: AMI on %s:%d, FastAGI to %s, %d contexts",
             self._ami_host,

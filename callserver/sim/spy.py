@@ -66,14 +66,14 @@ async def app_chanspy(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
         )
         if target is None:
             if "S" in options:
-                log.info("%s: ChanSpy(%s): nothing to spy on, leaving (S)", ch.name, prefix)
+                log.debug("%s: ChanSpy(%s): nothing to spy on, leaving (S)", ch.name, prefix)
                 return None
             if not reported:
-                log.info("%s: ChanSpy(%s) finds nothing to spy on yet; scanning", ch.name, prefix)
+                log.debug("%s: ChanSpy(%s) finds nothing to spy on yet; scanning", ch.name, prefix)
                 reported = True
             await ch.wait_for(leaving, RESCAN * rt.timing.scale)
             continue
-        log.info("%s: ChanSpy on %s (%s)", ch.name, target.name, options)
+        log.debug("%s: ChanSpy on %s (%s)", ch.name, target.name, options)
         rt.pbx.emit(_spy_event("ChanSpyStart", ch, target))
         watcher = asyncio.ensure_future(_poke_when_gone(target, ch))
         try:

@@ -137,7 +137,7 @@ class Traffic:
         self.records.append(record)
         self.counters["placed"] += 1
         handle = CallHandle(record, ch)
-        log.info(
+        log.debug(
             "caller %s dials %s on %s (patience %.1f s, talk %.1f s)",
             number,
             dnis,
@@ -158,7 +158,7 @@ class Traffic:
             if ch.bridged.is_set():
                 rec.wait_time = time.monotonic() - rec.started
                 rec.agent_channel = ch.was_bridged_with
-                log.info("caller %s talks to %s after %.1f s", ch.name, rec.agent_channel, rec.wait_time)
+                log.debug("caller %s talks to %s after %.1f s", ch.name, rec.agent_channel, rec.wait_time)
                 await ch.wait_for(lambda: ch.gone or handle.hangup_now.is_set(), rec.talk_time)
                 rec.outcome = Outcome.AGENT_ENDED if ch.gone else Outcome.COMPLETED
             elif ch.gone:
@@ -172,7 +172,7 @@ class Traffic:
         finally:
             rec.ended = time.monotonic()
             self.counters[rec.outcome.value] += 1
-            log.info("caller %s: %s", ch.name, rec.outcome.value)
+            log.debug("caller %s: %s", ch.name, rec.outcome.value)
             if not handle.done.done():
                 handle.done.set_result(rec)
         await self._note_finished()
@@ -209,7 +209,7 @@ class Traffic:
             return
         script = pick_script(self.rng, self.profile)
         handle = self.place_call(number, dnis, patience=script.patience * self.scale, digits=script.digits)
-        log.info("caller on %s follows the IVR profile '%s'", handle.channel.name, script.behaviour)
+        log.debug("caller on %s follows the IVR profile '%s'", handle.channel.name, script.behaviour)
         if script.hangup_after is not None:
             asyncio.get_running_loop().call_later(script.hangup_after * self.scale, handle.hangup)
 
