@@ -15,7 +15,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from callserver.config import Settings
+from callserver.config import OVERLOAD, Settings
+from callserver.ivr.model import IvrConfig
 from callserver.ivr.section import flows_of
 from callserver.sim.apps import Runtime
 from callserver.sim.callers import default_profile, pick_script
@@ -77,6 +78,22 @@ Spawn = Callable[[Coroutine[Any, Any, None], str], object]
 
 # account numbers simulated callers type in IVR menus (those of config/customers.csv, and one unknown)
 IVR_ACCOUNTS = ("100101", "100102", "200201", "300301")
+
+
+def dnis_pool(settings: Settings, ivr: IvrConfig | None) -> list[str]:
+    """The numbers random callers dial, each equally likely: the configured ones, else every
+    queue's and IVR flow's numbers (a number both list is drawn twice as often)."""
+    cfg = settings.simulator.callers
+    if cfg.dnis:
+        return list(cfg.dnis)
+    flows = [d for f in ivr.flows.values() for d in f.dnis] if ivr is not None else []
+    return [d for q in settings.queues for d in q.dnis] + flows
+
+
+def arrival_rate(settings: Settings) -> float:
+    """Callers per minute: `rate_per_minute`, times OVERLOAD on an overloaded day."""
+    cfg = settings.simulator.callers
+    return cfg.rate_per_minute * (OVERLOAD if cfg.overloaded else 1.0)
 
 
 class Traffic:
@@ -194,12 +211,7 @@ class Traffic:
             self._arrivals = None
 
     def dnis_pool(self) -> list[str]:
-        cfg = self.settings.simulator.callers
-        if cfg.dnis:
-            return list(cfg.dnis)
-        ivr = self.ivr
-        flows = [d for f in ivr.flows.values() for d in f.dnis] if ivr is not None else []
-        return [d for q in self.settings.queues for d in q.dnis] + flows
+        return dnis_pool(self.settings, self.ivr)
 
     def _arrival(self, number: str, dnis: str) -> None:
         """One random caller; on an IVR number they follow a caller profile (keys, early hang-up)."""
@@ -222,6 +234,6 @@ class Traffic:
             return
         made = 0
         while cfg.max_calls is None or made < cfg.max_calls:
-            await asyncio.sleep(self.rng.expovariate(cfg.rate_per_minute / 60.0) * self.scale)
+            await asyncio.sleep(self.rng.expovariate(arrival_rate(self.settings) / 60.0) * self.scale)
             self._arrival(self.rng.choice(cfg.numbers), self.rng.choice(pool))
             made += 1
