@@ -11,7 +11,7 @@ the phones' no-answer rate, and call data such as the language a dialled number 
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
 from typing import Any
 
 from callserver.capacity.scenario import Scenario, parse_scenario
@@ -43,8 +43,8 @@ def scenario_of(settings: Settings, *, office_hours: bool, hours: float = 8.0, s
     ivr, _ = flows_of(settings)
     pool = dnis_pool(settings, ivr)
     per_number = arrival_rate(settings) * 60.0 / max(1, len(pool))
-    calls: Counter[str] = Counter()
-    tasks: Counter[str] = Counter()
+    calls: defaultdict[str, float] = defaultdict(float)  # calls per hour, by queue
+    tasks: defaultdict[str, float] = defaultdict(float)  # voicemail tasks per hour, by queue
     profile = default_profile(IVR_ACCOUNTS)
     weights = sum(b.weight for b in profile.behaviours) or 1.0
     for dnis in pool:
