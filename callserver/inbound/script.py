@@ -192,6 +192,7 @@ class InboundScript:
             result.data,
             result.outcome,
             _customer_id(result) is not None,
+            result.keys,
         )
         customer_id = _customer_id(result)
         if isinstance(action, ToQueue):

@@ -99,6 +99,8 @@ class IvrResult:
     customer: Mapping[str, object] | None = None
     # a voicemail node could not record (RECORD FILE failed): no message exists, the caller moved on
     recording_failed: bool = False
+    # menu node -> the key the caller pressed there (a menu left by its fallback is not listed)
+    keys: Mapping[str, str] = field(default_factory=dict)
 
 
 def customer_view(record: CustomerRecord | Mapping[str, object]) -> Mapping[str, object]:
@@ -162,6 +164,7 @@ async def run_flow(
         recording,
         run.customer,
         run.record_failed,
+        dict(run.keys),
     )
 
 

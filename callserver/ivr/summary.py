@@ -24,8 +24,13 @@ def summarise(
     data: Mapping[str, str],
     outcome: str,
     customer_found: bool,
+    keys: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The summary of one run: see the module docstring for what it holds."""
+    """The summary of one run: see the module docstring for what it holds.
+
+    `keys` (menu node -> key pressed) tells a fallback from a key leading to the same node;
+    without it the key is inferred from the way taken.
+    """
     choices: list[dict[str, Any]] = []
     entered: dict[str, str] = {}
     self_service: list[dict[str, str]] = []
@@ -33,7 +38,10 @@ def summarise(
         node = flow.nodes.get(node_id)
         after = path[i + 1] if i + 1 < len(path) else None
         if isinstance(node, MenuNode):
-            key = next((k for k, target in node.options.items() if target == after), None)
+            if keys is not None:
+                key = keys.get(node_id)  # None: the menu fell back (no key, or no valid one)
+            else:
+                key = next((k for k, target in node.options.items() if target == after), None)
             if after is not None:
                 choices.append({"menu": node_id, "key": key, "to": after})
         elif isinstance(node, CollectNode) and not node.private and node.variable in data:
