@@ -341,7 +341,7 @@ async def run_server(
     *,
     with_simulator: bool = False,
     source: str = "the configuration",
-    out: Callable[[str], None] = print,
+    out: Callable[[str], None] | None = None,
 ) -> None:
     """`callserver run`: serve until `stop` is set, then shut down cleanly.
 
@@ -365,7 +365,11 @@ async def run_server(
         simulator.start_traffic()
         desks = SimulatedDesks(settings, f"http://{_browsable(settings.web.host)}:{server.web_port}")
         await desks.start()
-    out(welcome(settings, server.web_port, simulated=simulator is not None))
+    text = welcome(settings, server.web_port, simulated=simulator is not None)
+    if out is None:
+        print(text, flush=True)
+    else:
+        out(text)
     try:
         await stop.wait()
     finally:
