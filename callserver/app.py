@@ -6,6 +6,7 @@ Nothing else constructs components or reads configuration; each part receives wh
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -29,7 +30,7 @@ from .agi.session import AgiSession
 from .ami.adapter import AmiLink
 from .callbacks.service import CallbackService
 from .checks import check_settings
-from .config import Settings
+from .config import PortInUse, Settings
 from .facts.bus import FactBus
 from .facts.describe import describe
 from .inbound.script import InboundScript, IvrDeps, fact_linker
@@ -238,18 +239,22 @@ async def start_server(
     """
     checked = check_settings(settings)
     catalog = checked_catalog(settings)  # before anything is opened: a broken script stops here
-    store = await Store.open(settings.database_url())
+    region = settings.customers.default_region
+    store = await Store.open(settings.database_url(), region=region)
     await store.sync_config(settings)
     if settings.customers.seed_file is not None:
+        # the seed only adds customers nobody knows yet: edits made since are never overwritten
         extra = {name: field.type for name, field in settings.customers.fields.items()}
-        report = await store.load_customers(settings.customers.seed_file, extra)
+        report = await store.load_customers(
+            settings.customers.seed_file, update=False, region=region, fields=extra
+        )
         for problem in report.errors:
             log.warning("customers: %s", problem)
         log.info(
-            "customers: %d new, %d updated from %s",
+            "customers: %d added from %s, %d already known and left as they are",
             report.created,
-            report.updated,
             settings.customers.seed_file,
+            report.skipped,
         )
     writer = FactWriter(store)
     writer.start()
@@ -300,7 +305,7 @@ async def start_server(
     def on_progress(p: IvrProgress) -> None:
         if p.ended:
             scripts.desk.ivr_left(p.call_id, p.flow, p.node, p.outcome)
-        web_app[PARTS].hub.ivr_progress(p.call_id, p.flow, p.node, p.at, p.ended, p.outcome)
+        web_app[PARTS].hub.ivr_progress(p.call_id, p.flow, p.node, p.at, p.ended, p.outcome, p.caller_num)
         if on_ivr_progress is not None:
             on_ivr_progress(p)
 
@@ -368,7 +373,13 @@ async def start_server(
             scripts=scripts,
         )
     )
-    web_runner = await start_web(web_app, settings.web.host, settings.web.port)
+    try:
+        web_runner = await start_web(web_app, settings.web.host, settings.web.port)
+    except OSError as err:
+        await _undo(store, writer, service, mqtt, voicemail, synth)
+        if err.errno == errno.EADDRINUSE:
+            raise PortInUse("web.port", settings.web.host, settings.web.port) from None
+        raise
     agi_scripts: dict[str, Callable[[AgiSession], Awaitable[None]]] = {
         "inbound": InboundScript(settings, service, ivr, find_customers=store.find_customers_by_number),
         "agent": AgentLegScript(service, accept_timeout=settings.acd.accept_timeout, sounds=sounds),
@@ -381,7 +392,14 @@ async def start_server(
         ),
     }
     agi = FastAgiServer(settings.agi.host, settings.agi.port, ScriptRouter(agi_scripts))
-    await agi.start()
+    try:
+        await agi.start()
+    except OSError as err:
+        await stop_web(web_runner)
+        await _undo(store, writer, service, mqtt, voicemail, synth)
+        if err.errno == errno.EADDRINUSE:
+            raise PortInUse("agi.port", settings.agi.host, settings.agi.port) from None
+        raise
     await callbacks.start()
     scripts.selfservice.start_sweeping()
     await ami.start()
@@ -417,23 +435,90 @@ async def start_server(
     return server
 
 
-async def run_server(settings: Settings, stop: asyncio.Event, *, with_simulator: bool = False) -> None:
-    """`callserver run`: serve until `stop` is set, then shut down cleanly."""
+async def _undo(
+    store: Store,
+    writer: FactWriter,
+    service: AcdService,
+    mqtt: MqttPublisher | None,
+    voicemail: VoicemailService,
+    synth: PromptSynth | None,
+) -> None:
+    """Stop what a start that failed half way had started, in the order `CallServer.stop` does."""
+    await service.stop()
+    await voicemail.stop()
+    if synth is not None:
+        await synth.close()
+    if mqtt is not None:
+        await mqtt.stop()
+    await writer.stop()
+    await store.close()
+
+
+async def run_server(
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    with_simulator: bool = False,
+    source: str = "the configuration",
+    out: Callable[[str], None] | None = None,
+) -> None:
+    """`callserver run`: serve until `stop` is set, then shut down cleanly.
+
+    Once everything listens, `out` is given the address to open and the demo logins.
+    """
     simulator = None
     if with_simulator:
+        from .sim.desks import SimulatedDesks
         from .sim.simulator import PbxSimulator
 
         simulator = PbxSimulator(settings)
         await simulator.start()
-    server = await start_server(settings)
+    try:
+        server = await start_server(settings)
+    except BaseException:
+        if simulator is not None:
+            await simulator.stop()
+        raise
+    desks = None
     if simulator is not None:
         simulator.start_traffic()
+        desks = SimulatedDesks(settings, f"http://{_browsable(settings.web.host)}:{server.web_port}")
+        await desks.start()
+    text = welcome(settings, server.web_port, simulated=simulator is not None)
+    if out is None:
+        print(text, flush=True)
+    else:
+        out(text)
     try:
         await stop.wait()
     finally:
         log.info("shutting down")
+        if desks is not None:
+            await desks.stop()
         if simulator is not None:
             simulator.stop_traffic()
         await server.stop()
         if simulator is not None:
             await simulator.stop()
+
+
+def _browsable(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+
+
+def welcome(settings: Settings, port: int | None, *, simulated: bool) -> str:
+    """What a newcomer needs once the server is up: where to point the browser, who to log in as."""
+    lines = [f"callserver is up: open http://{_browsable(settings.web.host)}:{port}/"]
+    demo = [(a.login, a.password, "agent") for a in settings.agents if a.password and not _hashed(a.password)]
+    demo += [(u.login, u.password, u.role) for u in settings.web_users if not _hashed(u.password)]
+    if demo:
+        lines.append("  demo logins (plain-text passwords from the configuration):")
+        lines += [f"    {login:<12} {password:<16} {role}" for login, password, role in demo]
+    if simulated:
+        lines.append("  the PBX simulator places calls; simulated agents work the voicemail tasks")
+    lines.append("  Ctrl-C stops the server")
+    return "\n".join(lines)
+
+
+def _hashed(password: str) -> bool:
+    return password.startswith("$argon2")

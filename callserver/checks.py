@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import phonenumbers
+
 from .acd.expr import RequirementError, check, parse
-from .config import ConfigError, QueueRules, Settings, load_settings
+from .config import ConfigError, QueueRules, Settings, load_settings, name_items
 from .ivr.model import IvrConfig
 from .ivr.section import flows_of
 from .ivr.validate import is_warning
@@ -49,16 +51,24 @@ def requirement_problems(
 def settings_problems(settings: Settings) -> list[str]:
     """What the configuration schema cannot see: requirement expressions and IVR flow errors."""
     _, ivr_problems = flows_of(settings)
-    return requirement_problems(settings.queues, set(settings.skills)) + [
-        p for p in ivr_problems if not is_warning(p)
-    ]
+    region = settings.customers.default_region
+    regions = (
+        [f"customers.default_region: '{region}' is not a region phone numbers know (e.g. FR, GB, US)"]
+        if region is not None and region not in phonenumbers.SUPPORTED_REGIONS
+        else []
+    )
+    return (
+        requirement_problems(settings.queues, set(settings.skills))
+        + [p for p in ivr_problems if not is_warning(p)]
+        + regions
+    )
 
 
 def check_settings(settings: Settings, source: str = "configuration") -> CheckedSettings:
     """Run the checks on settings already loaded; raises ConfigError naming every fault."""
     problems = settings_problems(settings)
     if problems:
-        raise ConfigError(source, problems)
+        raise ConfigError(source, name_items(problems, settings.model_dump(mode="json")))
     ivr, _ = flows_of(settings)
     return CheckedSettings(settings, ivr)
 

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from .checks import load_checked
-from .config import DEFAULT_CONFIG, ConfigError, Settings
+from .config import DEFAULT_CONFIG, ConfigError, PortInUse, Settings, name_items
 
 log = logging.getLogger("callserver")
 
@@ -75,6 +75,22 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", type=Path, metavar="FILE")
     check.add_argument("--config", type=Path, help=argparse.SUPPRESS)
 
+    customers = sub.add_parser("customers", help="the customer base: import or export CSV")
+    customers_sub = customers.add_subparsers(dest="customers_command", required=True, metavar="ACTION")
+    cimport = customers_sub.add_parser(
+        "import", help="add the customers of a CSV file; a file with any bad row imports nothing"
+    )
+    cimport.add_argument("file", type=Path, metavar="FILE")
+    cimport.add_argument(
+        "--update", action="store_true", help="also overwrite customers already known (same account or phone)"
+    )
+    _config_arg(cimport)
+    cexport = customers_sub.add_parser("export", help="write every customer as CSV")
+    cexport.add_argument(
+        "file", type=Path, metavar="FILE", nargs="?", help="where to write (default: stdout)"
+    )
+    _config_arg(cexport)
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_sub.add_parser("upgrade", help="apply the schema migrations")
@@ -125,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         from .sounds.check import unknown_sounds
 
-        sound_problems = unknown_sounds(settings)
+        sound_problems = name_items(unknown_sounds(settings), settings.model_dump(mode="json"))
         for problem in sound_problems:
             print(f"{args.file}: {problem}", file=sys.stderr)
         if sound_problems:
@@ -172,18 +188,33 @@ def main(argv: list[str] | None = None) -> int:
         for line in found.lines():
             print(line)
         return found.exit_code
-    if args.command == "run":
-        from .app import run_server
+    if args.command in ("run", "simulate"):
+        try:
+            if args.command == "run":
+                from .app import run_server
 
-        _run_until_signal(lambda stop: run_server(settings, stop, with_simulator=args.with_simulator))
-    elif args.command == "simulate":
-        from .sim.simulator import run_simulator
+                _run_until_signal(
+                    lambda stop: run_server(
+                        settings, stop, with_simulator=args.with_simulator, source=str(args.config)
+                    )
+                )
+            else:
+                from .sim.simulator import run_simulator
 
-        _run_until_signal(lambda stop: run_simulator(settings, stop))
+                _run_until_signal(lambda stop: run_simulator(settings, stop))
+        except PortInUse as err:
+            print(f"{args.config}: {err.setting}: {err}", file=sys.stderr)
+            return 1
+    elif args.command == "customers":
+        from .store.customer_io import export_customers, import_customers
+
+        if args.customers_command == "import":
+            return import_customers(settings, args.file, update=args.update)
+        return export_customers(settings, args.file)
     elif args.command == "db":
         from .store.migrate import upgrade
 
-        asyncio.run(upgrade(settings.database_url()))
+        asyncio.run(upgrade(settings.database_url(), region=settings.customers.default_region))
         print(f"database at {settings.database_url()} is up to date")
     return 0
 

@@ -10,11 +10,13 @@ which `callserver check-config` and the composition root run after `load_setting
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+import types
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -51,6 +53,17 @@ class ConfigError(Exception):
         self.source = source
         self.problems = problems
         super().__init__("\n".join(f"{source}: {p}" for p in problems))
+
+
+class PortInUse(Exception):
+    """A port another program already listens on; says which setting moves ours elsewhere."""
+
+    def __init__(self, setting: str, host: str, port: int, source: str = "the configuration") -> None:
+        self.setting, self.host, self.port = setting, host, port
+        super().__init__(
+            f"{host}:{port} is already in use by another program: change {setting} in {source} "
+            "(or stop the other program)"
+        )
 
 
 class FrozenModel(BaseModel):
@@ -98,6 +111,8 @@ class WebUserConfig(_Model):
     name: str
     role: Literal["supervisor", "admin"] = "supervisor"
     password: str = Field(min_length=1)
+    # where listen / whisper / barge ring: an extension (2001) or an endpoint (PJSIP/2001)
+    phone: str | None = Field(default=None, pattern=r"^(?:\+?[0-9]{2,20}|(?:PJSIP|SIP|IAX2|Local)/\S{1,80})$")
 
 
 class DatabaseConfig(_Model):
@@ -245,9 +260,36 @@ class QueueRules(_Model):
         return wrapup + default.WRAPUP_EXTENSION if wrapup > 0 else 0.0
 
 
+class Threshold(_Model):
+    """Where a figure turns from good to `warn`, and from warn to `bad`."""
+
+    warn: float = Field(ge=0)
+    bad: float = Field(ge=0)
+
+
+class QueueThresholds(_Model):
+    """How the monitor colours a queue's figures. Service level is good at or above `warn`;
+    abandon rate and AHT (seconds) are good at or below it. `aht: null` leaves AHT uncoloured."""
+
+    service_level: Threshold = Threshold(warn=0.8, bad=0.6)
+    abandon_rate: Threshold = Threshold(warn=0.05, bad=0.1)
+    aht: Threshold | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> QueueThresholds:
+        if self.service_level.bad > self.service_level.warn:
+            raise ValueError("service_level: 'bad' must not be above 'warn' (higher is better)")
+        for name in ("abandon_rate", "aht"):
+            limit = getattr(self, name)
+            if limit is not None and limit.bad < limit.warn:
+                raise ValueError(f"{name}: 'bad' must not be below 'warn' (lower is better)")
+        return self
+
+
 class QueueConfig(QueueRules):
     """A queue of the server: its rules and the dialled numbers that lead to it."""
 
+    thresholds: QueueThresholds = QueueThresholds()  # the monitor's colours for this queue
     dnis: list[str] = Field(default_factory=list)
     # call data a dialled number implies, e.g. {"0140000501": {language: fr}} -> call.language == "fr"
     dnis_data: dict[str, dict[str, str | int | float | bool]] = Field(default_factory=dict)
@@ -311,10 +353,15 @@ class CustomerFieldConfig(_Model):
 
 
 class CustomersConfig(_Model):
+    # added at start-up when no customer has the row's account or phones; existing records are
+    # never overwritten from it (`callserver customers import --update FILE` does that)
     seed_file: Path | None = None
     fields: dict[Annotated[str, Field(pattern=_NAME, max_length=64)], CustomerFieldConfig] = Field(
         default_factory=dict
     )
+    # the country (ISO 3166 code: FR, GB, US...) whose national form phone numbers are written
+    # in; they are stored in E.164. None: numbers must be written in international form
+    default_region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
 
 
 class SelfServiceConfig(_Model):
@@ -350,18 +397,33 @@ class ScriptsConfig(_Model):
 
 
 class SimCallers(_Model):
-    rate_per_minute: float = Field(default=6.0, gt=0)
+    # the defaults (with the example centre's five agents) keep the service level between 70 and
+    # 90 % in and out of office hours: `tests/sim/test_healthy_day.py` measures it
+    rate_per_minute: float = Field(default=6.5, gt=0)
+    # the switch for a day the centre cannot keep up with: callers arrive OVERLOAD times as often
+    overloaded: bool = False
     numbers: list[str] = Field(default_factory=lambda: ["+33140000001"])
     dnis: list[str] = Field(default_factory=list)
     patience: tuple[float, float] = (20.0, 90.0)
-    talk_time: tuple[float, float] = (20.0, 120.0)
+    talk_time: tuple[float, float] = (10.0, 45.0)
     max_calls: int | None = None
+
+
+OVERLOAD = 2.0  # how many times more callers `simulator.callers.overloaded` sends
 
 
 class SimPhone(_Model):
     answer_delay: tuple[float, float] = (1.0, 4.0)
     no_answer_rate: float = Field(default=0.05, ge=0, le=1)
     accept_keys: str = "1"  # what whoever answers types when asked (a remote agent accepting)
+
+
+class SimDesks(_Model):
+    """Simulated agents at their desks (`make run`): they close the voicemail tasks they are given
+    after `voicemail_time` seconds, as a person would in the agent desktop (`sim/desks.py`)."""
+
+    enabled: bool = True
+    voicemail_time: tuple[float, float] = (30.0, 90.0)
 
 
 class SimulatorConfig(_Model):
@@ -371,6 +433,7 @@ class SimulatorConfig(_Model):
     entry_context: str = Context.INBOUND.value
     callers: SimCallers = SimCallers()
     phones: SimPhone = SimPhone()
+    desks: SimDesks = SimDesks()
     seed: int | None = None
 
 
@@ -522,8 +585,11 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
 }
 
 
-def format_validation_error(err: ValidationError) -> list[str]:
-    """pydantic errors as `field.path[2].name: message` lines (shared by every YAML file we read)."""
+def format_validation_error(err: ValidationError, root: type[BaseModel] | None = None) -> list[str]:
+    """pydantic errors as `field.path[2].name: message` lines (shared by every YAML file we read).
+
+    With the `root` model, a key it does not know comes with the nearest known one, if any.
+    """
     problems: list[str] = []
     for item in err.errors():
         loc = item["loc"]
@@ -538,8 +604,75 @@ def format_validation_error(err: ValidationError) -> list[str]:
             # cross-reference checks already name their own field paths, one per line
             problems.extend(message.splitlines())
             continue
+        if item["type"] == "extra_forbidden" and root is not None and loc:
+            message = "unknown key" + _did_you_mean(root, loc)
         problems.append(f"{path or '(top level)'}: {message}")
     return problems
+
+
+def _did_you_mean(root: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    """`; did you mean 'x'?` for the known key nearest to the unknown last part of `loc`."""
+    model: Any = root
+    for part in loc[:-1]:
+        model = _inner(model, part)
+        if model is None:
+            return ""
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return ""
+    near = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
+    return f"; did you mean '{near[0]}'?" if near else ""
+
+
+def _inner(model: Any, part: int | str) -> Any:
+    """The type found at `part` inside `model` (a model's field, a list's items, a mapping's values)."""
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        if isinstance(part, int) or part not in model.model_fields:
+            return None
+        return _unwrap(model.model_fields[part].annotation)
+    origin, args = get_origin(model), get_args(model)
+    if origin is list and args:
+        return _unwrap(args[0])
+    if origin is dict and len(args) == 2:
+        return _unwrap(args[1])
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """`X | None`, `Annotated[X, ...]` -> X (the first model of a union)."""
+    if get_origin(annotation) is Annotated:
+        return _unwrap(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, types.UnionType):
+        for arg in get_args(annotation):
+            if arg is not type(None):
+                return _unwrap(arg)
+    return annotation
+
+
+# list sections whose items are named by a key: problems say `agents[alice]`, not `agents[2]`
+_NAMED_ITEMS = {"agents": "id", "queues": "name", "web_users": "login"}
+_ITEM_PATH = re.compile(r"^(agents|queues|web_users)\[(\d+)\]")
+
+
+def name_items(problems: list[str], data: Any) -> list[str]:
+    """Replace list indexes by the item's id (agents), name (queues) or login (web users) in
+    problem paths, where that name is a valid one and unique in its list."""
+    if not isinstance(data, dict):
+        return problems
+    names: dict[tuple[str, int], str] = {}
+    for section, key in _NAMED_ITEMS.items():
+        items = data.get(section)
+        if not isinstance(items, list):
+            continue
+        found = [item.get(key) if isinstance(item, dict) else None for item in items]
+        for i, name in enumerate(found):
+            if isinstance(name, str) and re.match(_NAME, name) and found.count(name) == 1:
+                names[(section, i)] = name
+
+    def rename(match: re.Match[str]) -> str:
+        name = names.get((match.group(1), int(match.group(2))))
+        return f"{match.group(1)}[{name}]" if name is not None else match.group(0)
+
+    return [_ITEM_PATH.sub(rename, problem) for problem in problems]
 
 
 def parse_settings(
@@ -552,7 +685,10 @@ def parse_settings(
     an engine's parser without this module importing one.
     """
     if data is None:
-        data = {}
+        raise ConfigError(
+            source,
+            ["the file is empty: expected the sections of a configuration (see config/callcentre.yaml)"],
+        )
     if not isinstance(data, dict):
         raise ConfigError(source, ["(top level): expected a mapping of sections"])
     data = dict(data)
@@ -565,7 +701,52 @@ def parse_settings(
     try:
         return Settings.model_validate(data, context={_EXTRA_CHECKS: checks})
     except ValidationError as err:
-        raise ConfigError(source, format_validation_error(err)) from None
+        problems = format_validation_error(err, Settings)
+        problems += _beyond_field_errors(data, err, checks, problems)
+        raise ConfigError(source, name_items(problems, data)) from None
+
+
+def _beyond_field_errors(
+    data: dict[str, Any], err: ValidationError, checks: ExtraChecks | None, known: list[str]
+) -> list[str]:
+    """The checks a field error keeps pydantic from running (cross-references, engine checks),
+    run on the configuration without its faulty parts, so every fault is reported at once.
+
+    Faulty list items and sections are left out. A problem that names a left-out item, or whose
+    path can no longer be told apart (an index in a list that lost items, for an item without a
+    name), is not reported: it may only follow from leaving the item out.
+    """
+    trimmed = dict(data)
+    gone: dict[str, set[int]] = {}
+    names: set[str] = set()
+    for item in err.errors():
+        loc = item["loc"]
+        if not loc:
+            return []  # the cross-reference checks did run: nothing is hidden
+        section = str(loc[0])
+        items = data.get(section)
+        if len(loc) >= 2 and isinstance(loc[1], int) and isinstance(items, list):
+            gone.setdefault(section, set()).add(loc[1])
+            entry = items[loc[1]] if loc[1] < len(items) else None
+            key = _NAMED_ITEMS.get(section)
+            if key is not None and isinstance(entry, dict) and isinstance(entry.get(key), str):
+                names.add(str(entry[key]))
+        else:
+            trimmed.pop(section, None)
+    for section, indexes in gone.items():
+        trimmed[section] = [x for i, x in enumerate(data[section]) if i not in indexes]
+    try:
+        Settings.model_validate(trimmed, context={_EXTRA_CHECKS: checks})
+    except ValidationError as second:
+        found = name_items(format_validation_error(second, Settings), trimmed)
+        return [
+            p
+            for p in found
+            if p not in known
+            and not any(f"'{name}'" in p for name in names)
+            and not any(re.match(rf"^{section}\[\d+\]", p) for section in gone)
+        ]
+    return []
 
 
 def read_yaml(path: Path, error: type[ConfigError] = ConfigError) -> Any:
@@ -597,12 +778,14 @@ __all__ = [
     "ConfigError",
     "ExtraChecks",
     "FrozenModel",
+    "PortInUse",
     "QueueConfig",
     "QueueRules",
     "Settings",
     "SimulatorConfig",
     "format_validation_error",
     "load_settings",
+    "name_items",
     "parse_settings",
     "queue_rule_problems",
     "read_yaml",

@@ -7,6 +7,7 @@
 import { get, post } from "./api.js";
 import { h, fill, select, toast } from "./dom.js";
 import { PopCard } from "./pop.js";
+import { CustomerSearch } from "./customers.js";
 import { VoicemailDesk, voicemailIdOf } from "./voicemail.js";
 import { CallbackCard, MyCallbacks, ScriptPanel, callbackIdOf } from "./script.js";
 import { label, serverNow, sinceSpan } from "./time.js";
@@ -67,6 +68,8 @@ export class AgentDesktop {
     this.pop = new PopCard(this.popRoot);
     this.vmRoot = h("section", { class: "card voicemail", id: "voicemail" });
     this.vmListRoot = h("section", { class: "card", id: "my-voicemails" });
+    this.searchRoot = h("section", { class: "card customers", id: "customers" });
+    this.search = new CustomerSearch(this.searchRoot);
     this.vm = new VoicemailDesk(this.vmRoot, this.vmListRoot, {
       outcomes: () => this.outcomes,
       onClosed: (callId, outcome) => this.voicemailClosed(callId, outcome),
@@ -89,6 +92,7 @@ export class AgentDesktop {
           h("section", { class: "card" }, h("h2", {}, "State"), this.stateBox, this.counters),
           this.vmListRoot,
           this.myCallbacksRoot,
+          this.searchRoot,
         ),
         h("div", { class: "main" }, this.controls, this.vmRoot, this.cbRoot, this.wrapRoot, this.scriptRoot, this.popRoot),
       ),

@@ -7,8 +7,9 @@ keeps but no reader needs (routing buckets, timers, offer bookkeeping) is left o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from .model import Agent, AgentState, AgentStatus, Call, CallKind, CallState, Leg
 
@@ -46,6 +47,8 @@ class CallView:
     queued_at: float
     on_hold: bool
     consult_leg: str | None  # a colleague's leg the agent consults
+    # the call data (from the dialled number, the IVR, the customer record): a copy, read-only
+    data: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,7 @@ def call_view(call: Call) -> CallView:
         queued_at=call.queued_at,
         on_hold=call.on_hold,
         consult_leg=call.consult_leg,
+        data=MappingProxyType(dict(call.data)),
     )
 
 

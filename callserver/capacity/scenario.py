@@ -33,7 +33,7 @@ is short for `on_timeout: {queue: q}`.
         shift: [8, 16]           # log in at 08:00, log out at 16:00 (after the call in hand)
 
 Distributions: `{kind: exponential, mean}`, `{kind: lognormal, mean, sd}`, `{kind: fixed, value}`,
-and for patience only `{kind: none}`.
+`{kind: uniform, low, high}`, and for patience only `{kind: none}`.
 """
 
 from __future__ import annotations
@@ -94,6 +94,23 @@ class Fixed(_Model):
         return self.value
 
 
+class Uniform(_Model):
+    """Any duration between `low` and `high`, equally likely (how the PBX simulator draws them)."""
+
+    kind: Literal["uniform"]
+    low: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high < self.low:
+            raise ValueError(f"high ({self.high}) must not be below low ({self.low})")
+        return self
+
+    def sample(self, rng: random.Random) -> float:
+        return rng.uniform(self.low, self.high)
+
+
 class Never(_Model):
     """Infinite patience: the caller waits until answered or timed out."""
 
@@ -103,8 +120,8 @@ class Never(_Model):
         return math.inf
 
 
-Duration = Annotated[Exponential | Lognormal | Fixed, Field(discriminator="kind")]
-Patience = Annotated[Exponential | Lognormal | Fixed | Never, Field(discriminator="kind")]
+Duration = Annotated[Exponential | Lognormal | Fixed | Uniform, Field(discriminator="kind")]
+Patience = Annotated[Exponential | Lognormal | Fixed | Uniform | Never, Field(discriminator="kind")]
 
 
 class Day(_Model):

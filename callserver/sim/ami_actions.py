@@ -87,7 +87,7 @@ class Actions:
             s.send(m.response(aid, "Error", [("Message", "No such channel")]))
             return
         cause = _get(action, "Cause")
-        log.info("AMI Hangup %s", ch.name)
+        log.debug("AMI Hangup %s", ch.name)
         self.rt.pbx.soft_hangup(ch, int(cause) if cause.isdigit() else 16)
         s.send(m.response(aid, "Success", [("Message", "Channel Hungup")]))
 
@@ -103,7 +103,7 @@ class Actions:
             _get(action, "Exten") or ch.exten,
             int(priority) if priority.isdigit() else 1,
         )
-        log.info("AMI Redirect %s to %s", ch.name, ch.redirect_to)
+        log.debug("AMI Redirect %s to %s", ch.name, ch.redirect_to)
         ch.poke()
         s.send(m.response(aid, "Success", [("Message", "Redirect successful")]))
 

@@ -100,7 +100,7 @@ class Pbx:
         lost it (a Q.850 network cause such as 38, as when RTP or session timers give up)."""
         if ch.gone or ch.hanging_up:
             return
-        log.info("%s: far end hangs up (cause %d)", ch.name, cause)
+        log.debug("%s: far end hangs up (cause %d)", ch.name, cause)
         self.emit(m.channel_event("HangupRequest", ch))
         ch.remote_hangup = True
         ch.hangup_cause = cause
@@ -146,7 +146,7 @@ class Pbx:
         self.emit(m.hangup_event(ch, 16 if cause is None else cause, tech_cause))
         self.channels.pop(ch.name, None)
         self.stop_moh(ch, quiet=True)
-        log.info("%s: hung up (cause %s)", ch.name, cause)
+        log.debug("%s: hung up (cause %s)", ch.name, cause)
         ch.ended.set()
         ch.poke()
 
@@ -188,7 +188,7 @@ class Pbx:
             first = bridge.channels[0]
             if first.connected_num != ch.caller_num:
                 self.set_connected(first, ch.caller_num, ch.caller_name)
-            log.info("bridge %s: %s", bridge.uniqueid, " + ".join(c.name for c in bridge.channels))
+            log.debug("bridge %s: %s", bridge.uniqueid, " + ".join(c.name for c in bridge.channels))
         ch.poke()
 
     def leave(self, ch: Channel) -> Bridge | None:

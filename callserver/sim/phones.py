@@ -127,7 +127,7 @@ class Phones:
             ]
         )
         answers, delay = self.behaviour(interface)
-        log.info("%s rings (%s)", ch.name, f"answers after {delay:.2f} s" if answers else "no answer")
+        log.debug("%s rings (%s)", ch.name, f"answers after {delay:.2f} s" if answers else "no answer")
         wait = delay if answers else None
         if timeout is not None:
             wait = timeout if wait is None else min(wait, timeout)
@@ -142,7 +142,7 @@ class Phones:
         self._dial_end(ch, caller, "ANSWER")
         keys = self.overrides.get(interface, PhoneOverride()).keys
         ch.keypad.extend(self.settings.simulator.phones.accept_keys if keys is None else keys)
-        log.info("%s answered", ch.name)
+        log.debug("%s answered", ch.name)
         return RingResult("ANSWER", ch)
 
     def _dial_end(self, ch: Channel, caller: Channel | None, status: str) -> None:

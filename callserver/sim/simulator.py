@@ -5,6 +5,7 @@ over TCP (AMI server here, FastAGI client towards the server), executing the dep
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import random
 import time
@@ -12,7 +13,7 @@ from collections import Counter
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from callserver.config import Settings
+from callserver.config import PortInUse, Settings
 from callserver.sim import dialplan as dp
 from callserver.sim import messages as m
 from callserver.sim.agi_client import run_agi
@@ -110,7 +111,13 @@ class PbxSimulator:
         handlers = actions.table() | inspect.table()
         self.ami = AmiServer(self.settings.ami, handlers, self._ami_host, self._ami_port, self.manager_user)
         self.pbx.listeners.append(self.ami.broadcast)
-        await self.ami.start()
+        try:
+            await self.ami.start()
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                # the simulator listens where the configuration puts Asterisk's AMI
+                raise PortInUse("ami.port", self._ami_host, self._ami_port) from None
+            raise
         log.info(
             "PBX simulator up: AMI on %s:%d, FastAGI to %s, %d contexts",
             self._ami_host,

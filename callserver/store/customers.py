@@ -1,35 +1,28 @@
-"""Customers: phone number normalisation, the CSV seed format, lookups by number or account, and
-the extra fields the configuration names (`customers.fields`: a balance, a payment plan), one row
-per field in `customer_fields`, loaded from the seed file's columns of the same name.
+"""Customers in the database: imports, edits from the screen-pop, search, and lookups by number.
 
-Numbers are stored normalised (digits, leading + when international) with their last digits as an
-indexed `tail`, so a caller ID in national form (0140000001) still finds +33 1 40 00 00 01.
+Numbers are stored in E.164 (`store/phones.py`) with their last digits as an indexed `tail`, so a
+caller ID in national form (0140000001) still finds +33 1 40 00 00 01. The CSV format itself is
+`store/customer_csv.py`.
 """
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from callserver.store.fieldtypes import FieldValueError, canonical
+from callserver.store.customer_csv import CustomerRow
 from callserver.store.models import Customer, CustomerFieldRow, CustomerPhone
 from callserver.store.records import CustomerFields, CustomerRecord
 
 TAIL = 8
 _SEPARATORS = re.compile(r"[\s().\-/]")
 _NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z]{2})?$")
-_TRUE = {"1", "true", "yes", "y", "vip"}
-_FALSE = {"", "0", "false", "no", "n"}
-REQUIRED = ("name", "phones")
-KNOWN = ("name", "phones", "account", "language", "vip", "notes", "email")
+_PHONE_QUERY = re.compile(r"^[+0-9][0-9\s().\-/]{2,}$")
 
 
 def normalise_number(raw: str) -> str | None:
@@ -59,119 +52,69 @@ def same_number(a: str, b: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class CustomerRow:
-    """One valid line of the seed file."""
-
-    line: int
-    name: str
-    phones: tuple[tuple[str, str], ...]  # (normalised, as written)
-    account: str | None
-    language: str | None
-    vip: bool
-    notes: str
-    email: str | None
-    extra: tuple[tuple[str, str], ...] = ()  # (field, canonical value) of the configured extra fields
+class ImportCounts:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0  # already known and left as they are (no `update`)
 
 
-def parse_csv(path: Path, extra: Mapping[str, str] | None = None) -> tuple[list[CustomerRow], list[str]]:
-    """Read the seed file; bad rows become `file:line: problem` messages and are left out.
+async def import_rows(
+    session: AsyncSession,
+    rows: Sequence[CustomerRow],
+    now: datetime,
+    *,
+    update: bool,
+    progress: Callable[[int], None] | None = None,
+    batch: int = 500,
+) -> ImportCounts:
+    """Add the rows' customers inside the caller's transaction; a customer already known (same
+    account, else one of the same phones) is overwritten only when `update` is set.
 
-    `extra` names the configured extra fields and their types: a column of that name is loaded
-    (an empty cell leaves the field as it is); other unknown columns are ignored."""
-    rows: list[CustomerRow] = []
-    errors: list[str] = []
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as err:
-        return [], [f"{path}: cannot read file: {err.strerror}"]
-    with handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-        missing = [c for c in REQUIRED if c not in header]
-        if missing:
-            return [], [f"{path}:1: missing column(s) {', '.join(missing)}"]
-        reader.fieldnames = header
-        extra_columns = {name: kind for name, kind in (extra or {}).items() if name in header}
-        try:
-            for record in reader:
-                where = f"{path}:{reader.line_num}"
-                row, problems = _parse_row(record, reader.line_num, extra_columns)
-                errors.extend(f"{where}: {p}" for p in problems)
-                if row is not None:
-                    rows.append(row)
-        except (csv.Error, UnicodeDecodeError) as err:
-            errors.append(f"{path}:{reader.line_num}: unreadable CSV: {err}")
-    return rows, errors
-
-
-def _parse_row(
-    record: dict[str, str | None], line: int, extra: Mapping[str, str]
-) -> tuple[CustomerRow | None, list[str]]:
-    if None in record:
-        return None, ["more fields than the header has columns"]
-    get = {k: (record.get(k) or "").strip() for k in KNOWN}
-    problems: list[str] = []
-    values: list[tuple[str, str]] = []
-    for name, kind in extra.items():
-        cell = (record.get(name) or "").strip()
-        if not cell:
-            continue
-        try:
-            values.append((name, canonical(kind, cell)))
-        except FieldValueError as err:
-            problems.append(f"{name}: {err}")
-    if not get["name"]:
-        problems.append("name is empty")
-    phones: list[tuple[str, str]] = []
-    for raw in _split_phones(get["phones"]):
-        number = normalise_number(raw)
-        if number is None:
-            problems.append(f"'{raw}' is not a phone number")
-        elif number not in (n for n, _ in phones):
-            phones.append((number, raw))
-    if not phones and not any("phone number" in p for p in problems):
-        problems.append("no phone number")
-    vip = get["vip"].lower()
-    if vip not in _TRUE | _FALSE:
-        problems.append(f"vip must be yes/no, got '{get['vip']}'")
-    if get["language"] and not _LANGUAGE.match(get["language"]):
-        problems.append(f"'{get['language']}' is not a language code like fr or en-GB")
-    if problems:
-        return None, problems
-    return CustomerRow(
-        line=line,
-        name=get["name"],
-        phones=tuple(phones),
-        account=get["account"] or None,
-        language=get["language"] or None,
-        vip=vip in _TRUE,
-        notes=get["notes"],
-        email=get["email"] or None,
-        extra=tuple(values),
-    ), []
-
-
-def _split_phones(text: str) -> Iterator[str]:
-    for part in re.split(r"[;|]", text):
-        if part.strip():
-            yield part.strip()
-
-
-async def upsert_customer(session: AsyncSession, row: CustomerRow, now: datetime) -> bool:
-    """Insert or update by account, else by any phone number; True when a new row was made."""
-    customer: Customer | None = None
-    if row.account is not None:
-        customer = await session.scalar(select(Customer).where(Customer.account == row.account))
-    if customer is None:
-        numbers = [n for n, _ in row.phones]
-        customer = await session.scalar(
-            select(Customer)
-            .join(CustomerPhone, CustomerPhone.customer_id == Customer.id)
+    Known customers are looked up a batch at a time, so a file of 100,000 rows costs a few hundred
+    queries rather than two per row. `progress(n)` is told of each `n` rows done.
+    """
+    created = updated = skipped = 0
+    for start in range(0, len(rows), batch):
+        chunk = rows[start : start + batch]
+        accounts = [r.account for r in chunk if r.account is not None]
+        by_account: dict[str, int] = {}
+        if accounts:
+            found = await session.execute(
+                select(Customer.account, Customer.id).where(Customer.account.in_(accounts))
+            )
+            by_account = {str(a): int(i) for a, i in found}
+        numbers = [n for r in chunk for n, _ in r.phones]
+        by_number: dict[str, int] = {}
+        for number, customer_id in await session.execute(
+            select(CustomerPhone.number, CustomerPhone.customer_id)
             .where(CustomerPhone.number.in_(numbers))
-            .order_by(Customer.id)
-            .limit(1)
-        )
-    created = customer is None
+            .order_by(CustomerPhone.customer_id.desc())
+        ):
+            by_number[number] = customer_id  # the oldest customer wins (ids descending)
+        for row in chunk:
+            known = by_account.get(row.account) if row.account is not None else None
+            if known is None:
+                known = next((by_number[n] for n, _ in row.phones if n in by_number), None)
+            if known is not None and not update:
+                skipped += 1
+                continue
+            customer_id = await _write_row(session, known, row, now)
+            if known is None:
+                created += 1
+            else:
+                updated += 1
+            # later rows of the same file see this one (duplicates in a file merge, as on reload)
+            if row.account is not None:
+                by_account[row.account] = customer_id
+            for n, _ in row.phones:
+                by_number.setdefault(n, customer_id)
+        if progress is not None:
+            progress(len(chunk))
+    return ImportCounts(created, updated, skipped)
+
+
+async def _write_row(session: AsyncSession, customer_id: int | None, row: CustomerRow, now: datetime) -> int:
+    customer = await session.get(Customer, customer_id) if customer_id is not None else None
     if customer is None:
         customer = Customer(created_at=now)
         session.add(customer)
@@ -190,7 +133,7 @@ async def upsert_customer(session: AsyncSession, row: CustomerRow, now: datetime
     )
     await set_extra_fields(session, customer.id, dict(row.extra), now)
     await session.flush()
-    return created
+    return customer.id
 
 
 async def set_extra_fields(
@@ -291,6 +234,63 @@ def _record(c: Customer, phones: list[str]) -> CustomerRecord:
         created_at=c.created_at,
         updated_at=c.updated_at,
     )
+
+
+async def search(
+    session: AsyncSession, query: str, *, limit: int, offset: int
+) -> tuple[list[CustomerRecord], int]:
+    """Customers whose name or e-mail contains `query`, whose account is `query`, or who have a
+    phone containing its digits; by name. Returns one page and the number of matches."""
+    condition = _matching(query.strip())
+    ids_query = select(Customer.id)
+    count_query = select(func.count()).select_from(Customer)
+    if condition is not None:
+        ids_query, count_query = ids_query.where(condition), count_query.where(condition)
+    total = int(await session.scalar(count_query) or 0)
+    ids = list(
+        await session.scalars(
+            ids_query.order_by(func.lower(Customer.name), Customer.id).limit(limit).offset(offset)
+        )
+    )
+    return await customer_records(session, ids), total
+
+
+def _matching(query: str) -> ColumnElement[bool] | None:
+    if not query:
+        return None
+    text = query.lower()
+    options: list[ColumnElement[bool]] = [
+        func.lower(Customer.name).contains(text, autoescape=True),
+        func.lower(Customer.email).contains(text, autoescape=True),
+        Customer.account == query,
+    ]
+    if _PHONE_QUERY.match(query):
+        # national or international, the subscriber digits are the same: drop the trunk zeros
+        digits = re.sub(r"[^0-9]", "", query).lstrip("0")
+        if len(digits) >= 3:
+            options.append(
+                Customer.id.in_(
+                    select(CustomerPhone.customer_id).where(
+                        CustomerPhone.number.contains(digits, autoescape=True)
+                    )
+                )
+            )
+    return or_(*options)
+
+
+async def all_records(session: AsyncSession, batch: int = 500) -> AsyncIterator[list[CustomerRecord]]:
+    """Every customer by id, a batch at a time (exports stream without holding them all)."""
+    last = 0
+    while True:
+        ids = list(
+            await session.scalars(
+                select(Customer.id).where(Customer.id > last).order_by(Customer.id).limit(batch)
+            )
+        )
+        if not ids:
+            return
+        yield await customer_records(session, ids)
+        last = ids[-1]
 
 
 def now_utc() -> datetime:

@@ -12,7 +12,7 @@ from typing import Any
 class CustomerRecord:
     id: int
     name: str
-    phones: tuple[str, ...]  # normalised: digits with a leading + when international
+    phones: tuple[str, ...]  # E.164 (rows from before E.164 that could not be converted: as written)
     account: str | None
     email: str | None
     language: str | None
@@ -24,7 +24,7 @@ class CustomerRecord:
 
 @dataclass(frozen=True, slots=True)
 class CustomerFields:
-    """What a person sets on a customer (screen-pop form): phones already normalised."""
+    """What a person sets on a customer (screen-pop form): phones already in E.164."""
 
     name: str
     phones: tuple[str, ...]
@@ -120,6 +120,7 @@ class LoadReport:
     created: int = 0
     updated: int = 0
     errors: tuple[str, ...] = field(default_factory=tuple)
+    skipped: int = 0  # already known and left as they were (a load without `update`)
 
     @property
     def ok(self) -> bool:

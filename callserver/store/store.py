@@ -8,7 +8,7 @@ left behind. Call rows change only through `apply` (the FactWriter): there is no
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,8 @@ from callserver.acd.specs import queue_spec
 from callserver.config import Settings
 from callserver.facts.model import Fact
 from callserver.facts.replay import fact_from_record
+from callserver.store import customer_csv, scripts
 from callserver.store import customers as cust
-from callserver.store import scripts
 from callserver.store.customers import CustomerConflict
 from callserver.store.facts import apply_fact
 from callserver.store.migrate import upgrade
@@ -59,10 +59,11 @@ class Store:
         self._hasher = PasswordHasher()
 
     @classmethod
-    async def open(cls, url: str, *, migrate: bool = True) -> Store:
-        """Connect, bringing the schema up to date first unless `migrate` is False."""
+    async def open(cls, url: str, *, migrate: bool = True, region: str | None = None) -> Store:
+        """Connect, bringing the schema up to date first unless `migrate` is False (`region`:
+        customers.default_region, for numbers an older release kept in national form)."""
         if migrate:
-            await upgrade(url)
+            await upgrade(url, region=region)
         engine = create_async_engine(url)
         if make_url(url).get_backend_name() == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -126,21 +127,48 @@ class Store:
 
     # --- customers -----------------------------------------------------------------------------
 
-    async def load_customers(self, path: Path, fields: Mapping[str, str] | None = None) -> LoadReport:
-        """Load the CSV seed; bad rows are reported and skipped, good rows load in one go.
-
+    async def load_customers(
+        self,
+        path: Path,
+        fields: Mapping[str, str] | None = None,
+        *,
+        update: bool = True,
+        region: str | None = None,
+    ) -> LoadReport:
+        """Load a customers file leniently (the seed at start-up): bad rows are reported and left
+        out, good rows load in one go. A customer already known is overwritten only with `update`.
         `fields` names the configured extra fields (`customers.fields`) with their types: their
         columns are loaded too."""
-        rows, errors = cust.parse_csv(Path(path), fields)
-        created = updated = 0
-        now = cust.now_utc()
+        read = customer_csv.read_path(Path(path), region, extra=fields)
         async with self._sessions.begin() as s:
-            for row in rows:
-                if await cust.upsert_customer(s, row, now):
-                    created += 1
-                else:
-                    updated += 1
-        return LoadReport(str(path), created, updated, tuple(errors))
+            counts = await cust.import_rows(s, read.rows, cust.now_utc(), update=update)
+        return LoadReport(
+            str(path), counts.created, counts.updated, tuple(read.messages(str(path))), counts.skipped
+        )
+
+    async def import_customers(
+        self,
+        rows: Sequence[customer_csv.CustomerRow],
+        *,
+        update: bool,
+        progress: Callable[[int], None] | None = None,
+    ) -> cust.ImportCounts:
+        """Import rows already checked, all in one transaction: every row lands, or none does."""
+        async with self._sessions.begin() as s:
+            return await cust.import_rows(s, rows, cust.now_utc(), update=update, progress=progress)
+
+    async def search_customers(
+        self, query: str, *, limit: int, offset: int = 0
+    ) -> tuple[list[CustomerRecord], int]:
+        """One page of the customers matching `query` (all of them when it is empty) and how many match."""
+        async with self._sessions() as s:
+            return await cust.search(s, query, limit=limit, offset=offset)
+
+    async def export_customers(self, batch: int = 500) -> AsyncIterator[list[CustomerRecord]]:
+        """Every customer, by id, a batch at a time."""
+        async with self._sessions() as s:
+            async for records in cust.all_records(s, batch):
+                yield records
 
     async def find_customers_by_number(self, number: str) -> list[CustomerRecord]:
         async with self._sessions() as s:
@@ -373,15 +401,27 @@ class Store:
             ]
 
     async def contact_history(
-        self, customer_id: int, limit: int = 10, *, before: str | None = None
+        self,
+        customer_id: int,
+        limit: int = 10,
+        *,
+        before: str | None = None,
+        until: datetime | None = None,
+        exclude: Sequence[str] = (),
     ) -> list[CallRecord]:
-        """The customer's calls, newest first; `before` leaves out that call and later ones."""
+        """The customer's calls, newest first; `before` leaves out that call and later ones,
+        `until` the calls that arrived at or after it, `exclude` the calls named."""
         query = select(Call).where(Call.customer_id == customer_id)
+        skip = [*exclude, *([before] if before is not None else [])]
+        if skip:
+            query = query.where(Call.id.not_in(skip))
         async with self._sessions() as s:
             if before is not None:
                 current = await s.get(Call, before)
                 if current is not None:
-                    query = query.where(Call.arrived_at < current.arrived_at)
+                    until = current.arrived_at if until is None else min(until, current.arrived_at)
+            if until is not None:
+                query = query.where(Call.arrived_at < until)
             query = query.order_by(Call.arrived_at.desc(), Call.id.desc()).limit(limit)
             return [_call_record(c) for c in (await s.scalars(query)).all()]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -15,6 +15,8 @@ from aiohttp import web
 from callserver.acd.metrics import MetricsBook
 from callserver.acd.model import AgentState, AgentStatus
 from callserver.acd.service import AcdService
+from callserver.config import QueueThresholds
+from callserver.web.agent_times import AgentTimes
 from callserver.web.auth import Authenticator, Principal
 from callserver.web.customers import CustomerConflict, CustomerWriter, parse_customer
 from callserver.web.hub import LiveHub
@@ -64,7 +66,13 @@ class Api:
         writer: CustomerWriter,
         pause_reasons: Sequence[str],
         cookie_secure: bool | None,
+        times: AgentTimes | None = None,
+        thresholds: Mapping[str, QueueThresholds] | None = None,
+        phone_of: Callable[[str], str | None] | None = None,
     ) -> None:
+        self.times = times
+        self.thresholds = thresholds
+        self.phone_of = phone_of  # a supervisor's monitoring phone (web/monitor.py)
         self.service = service
         self.auth = auth
         self.sessions = sessions
@@ -173,6 +181,8 @@ class Api:
         agent = self.service.agent(p.agent_id or "")
         data["agent"] = agent_view(agent) if agent else None
         data["pause_reasons"] = list(self.pause_reasons)
+        if p.is_supervisor and self.phone_of is not None:
+            data["phone"] = self.phone_of(p.login)
         return web.json_response(data)
 
     async def set_status(self, request: web.Request) -> web.Response:
@@ -200,11 +210,13 @@ class Api:
 
     async def agents(self, request: web.Request) -> web.Response:
         self._supervisor(request)
-        return web.json_response(agents_view(self.service))
+        return web.json_response(agents_view(self.service, self.times))
 
     async def queues(self, request: web.Request) -> web.Response:
         self._supervisor(request)
-        return web.json_response(queues_view(self.service, self.metrics, self.service.clock()))
+        return web.json_response(
+            queues_view(self.service, self.metrics, self.service.clock(), self.thresholds)
+        )
 
     async def waiting(self, request: web.Request) -> web.Response:
         self._supervisor(request)
@@ -233,7 +245,7 @@ class Api:
         p: Principal = request[PRINCIPAL]
         if not p.is_supervisor and self.pops.current_for_agent(p.agent_id or "") is None:
             return json_error(403, "agents create customers from the pop of their current call")
-        data, problems = parse_customer(await read_json(request))
+        data, problems = parse_customer(await read_json(request), self.writer.region)
         if data is None:
             return json_error(400, "invalid customer", problems=problems)
         try:
@@ -252,7 +264,7 @@ class Api:
             return json_error(404, "no such customer")
         if not p.is_supervisor and not self.pops.agent_may_edit(p.agent_id or "", customer_id):
             return json_error(403, "agents edit only the customers of their current call")
-        data, problems = parse_customer(await read_json(request))
+        data, problems = parse_customer(await read_json(request), self.writer.region)
         if data is None:
             return json_error(400, "invalid customer", problems=problems)
         try:

@@ -15,23 +15,27 @@ from pathlib import Path
 
 from aiohttp import web
 
-from callserver.acd.control import CallControl
+from callserver.acd.control import CallControl, SpySession
 from callserver.acd.metrics import MetricsBook, live_book
 from callserver.acd.service import AcdService
 from callserver.config import Settings
 from callserver.facts.bus import FactBus
 from callserver.store.store import Store
+from callserver.voicemail.model import voicemail_id_of
 from callserver.voicemail.service import VoicemailService
+from callserver.web.agent_times import AgentTimes
 from callserver.web.agentphone import AgentPhoneApi
 from callserver.web.api import COOKIE, PRINCIPAL, TOKEN, Api, json_error
 from callserver.web.auth import Authenticator, WebUser
 from callserver.web.control import ControlApi
+from callserver.web.customer_routes import CustomersApi
 from callserver.web.customers import CustomerWriter
 from callserver.web.directory import DirectoryApi
 from callserver.web.hub import LiveHub
 from callserver.web.live import LiveSettings, serve_live
+from callserver.web.monitor import MonitorApi, SupervisorPhones
 from callserver.web.openapi import openapi_document
-from callserver.web.pops import Pops
+from callserver.web.pops import OriginOf, Pops
 from callserver.web.presence import AgentPresence
 from callserver.web.scripts import ScriptsApi, ScriptsWeb
 from callserver.web.selfservice import SelfServiceWeb
@@ -99,8 +103,28 @@ def build_web_app(deps: WebDeps) -> web.Application:
     if metrics is None:
         metrics = live_book([q.name for q in deps.settings.queues], service_time=deps.service_target)
         unsubscribers.append(deps.bus.subscribe(metrics.apply))  # before the hub: tiles read it
-    pops = Pops(deps.service, deps.store, deps.clock)
-    hub = LiveHub(deps.service, pops, metrics, deps.clock, buffer_size=deps.stream_buffer)
+    times = AgentTimes(deps.clock)
+    unsubscribers.append(deps.bus.subscribe(times.on_fact))  # before the hub: snapshots read it
+    thresholds = {q.name: q.thresholds for q in deps.settings.queues}
+    phones = SupervisorPhones({u.login: u.phone for u in deps.settings.web_users if u.phone})
+    pops = Pops(
+        deps.service,
+        deps.store,
+        deps.clock,
+        origin_of=_voicemail_origin(deps.voicemail) if deps.voicemail is not None else None,
+    )
+    hub = LiveHub(
+        deps.service,
+        pops,
+        metrics,
+        deps.clock,
+        buffer_size=deps.stream_buffer,
+        times=times,
+        thresholds=thresholds,
+    )
+    if deps.control is not None:
+        deps.control.spy_listeners.append(hub.spy_changed)
+        unsubscribers.append(lambda: _drop(deps.control, hub.spy_changed))
     presence = AgentPresence(
         deps.service,
         sessions,
@@ -117,9 +141,12 @@ def build_web_app(deps: WebDeps) -> web.Application:
         hub=hub,
         pops=pops,
         metrics=metrics,
-        writer=CustomerWriter(deps.store),
+        writer=CustomerWriter(deps.store, region=deps.settings.customers.default_region),
         pause_reasons=deps.pause_reasons,
         cookie_secure=deps.cookie_secure,
+        times=times,
+        thresholds=thresholds,
+        phone_of=phones.get,
     )
     document = openapi_document(voicemail=deps.voicemail is not None, scripts=deps.scripts is not None)
 
@@ -153,6 +180,12 @@ def build_web_app(deps: WebDeps) -> web.Application:
 
     app = web.Application(middlewares=[guard], client_max_size=64 * 1024)
     app.add_routes(api.routes())
+    app.add_routes(
+        CustomersApi(
+            deps.store, region=deps.settings.customers.default_region, agent_name=pops.agent_name
+        ).routes()
+    )
+    app.add_routes(MonitorApi(deps.control, phones).routes())
     app.add_routes(
         ControlApi(
             deps.control,
@@ -206,6 +239,24 @@ def build_web_app(deps: WebDeps) -> web.Application:
     app.on_startup.append(today_from_the_database)
     app.on_shutdown.append(_shutdown)
     return app
+
+
+def _voicemail_origin(voicemail: VoicemailService) -> OriginOf:
+    """For a voicemail task's pop: the call in which the message was left."""
+
+    async def origin(call_id: str) -> str | None:
+        voicemail_id = voicemail_id_of(call_id)
+        if voicemail_id is None:
+            return None
+        found = await voicemail.get(voicemail_id)
+        return found.call_id if found is not None else None
+
+    return origin
+
+
+def _drop(control: CallControl | None, listener: Callable[[SpySession], None]) -> None:
+    if control is not None and listener in control.spy_listeners:
+        control.spy_listeners.remove(listener)
 
 
 def _token(request: web.Request) -> str:

@@ -1,4 +1,5 @@
-"""REST endpoints for call control: hangup, hold, transfers, consultation, wrap-up and supervisor spy.
+"""REST endpoints for call control: hangup, hold, transfers, consultation and wrap-up (the
+supervisor's monitoring calls are in `web/monitor.py`).
 
 Agents act only on the call they are connected to now (wrap-up: the call they just had);
 supervisors act on any call. Authentication and the CSRF header are checked by the middleware.
@@ -14,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from callserver.acd.control import SPY_OPTIONS, CallControl, ControlError
+from callserver.acd.control import CallControl, ControlError
 from callserver.acd.model import AgentState
 from callserver.acd.service import AcdService
 from callserver.store.store import Store
@@ -26,7 +27,6 @@ from callserver.wrapup import OutcomeBook, OutcomeList
 NUMBER = re.compile(r"^\+?[0-9]{2,20}$")
 MAX_EXTEND = 600.0  # seconds one request may add to a wrap-up (the queue's maximum still applies)
 DEFAULT_EXTEND = 30.0
-PHONE = re.compile(r"^(?:PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.@+-]{1,80}$")
 MAX_NOTE = 2000
 # how long a wrap-up reply waits for the database; the fact is queued and kept either way
 STORE_WAIT = 5.0
@@ -74,7 +74,6 @@ class ControlApi:
             web.post("/api/calls/{call_id}/wrapup", self.wrapup),
             web.post("/api/calls/{call_id}/wrapup/draft", self.wrapup_draft),
             web.post("/api/agents/{agent_id}/wrapup/extend", self.extend_wrapup),
-            web.post("/api/agents/{agent_id}/spy", self.spy),
         ]
 
     async def outcome_list(self, request: web.Request) -> web.Response:
@@ -294,28 +293,6 @@ class ControlApi:
             if agent.state is AgentState.WRAPUP and agent.call_id == call_id:
                 return agent.id
         return row_agent
-
-    async def spy(self, request: web.Request) -> web.Response:
-        principal: Principal = request[PRINCIPAL]
-        if not principal.is_supervisor:
-            return json_error(403, "only supervisors may listen to calls")
-        agent_id = request.match_info["agent_id"]
-        body = await read_json(request)
-        mode, phone = body.get("mode"), body.get("phone")
-        if mode not in SPY_OPTIONS:
-            return json_error(400, f"'mode' must be one of: {', '.join(SPY_OPTIONS)}")
-        if isinstance(phone, str) and NUMBER.match(phone):
-            phone = f"PJSIP/{phone}"
-        if not isinstance(phone, str) or not PHONE.match(phone):
-            return json_error(400, "'phone' must be an extension number or an endpoint such as PJSIP/9003")
-        try:
-            control = self._control()
-            if control.service.agent(agent_id) is None:
-                return json_error(404, f"unknown agent {agent_id}")
-            leg_id = await control.spy(agent_id, mode, phone)
-        except ControlError as err:
-            return json_error(err.status, str(err))
-        return web.json_response({"ok": True, "agent_id": agent_id, "leg_id": leg_id, "mode": mode})
 
 
 def _list_view(codes: OutcomeList) -> dict[str, Any]:

@@ -13,17 +13,20 @@ import json
 import logging
 import secrets
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from callserver.acd.control import SpySession
 from callserver.acd.metrics import MetricsBook
 from callserver.acd.service import AcdService
+from callserver.config import QueueThresholds
 from callserver.facts.model import AgentStateChanged, AgentStatusChanged, CallOffered, Fact
+from callserver.web.agent_times import AgentTimes
 from callserver.web.auth import Principal
 from callserver.web.messages import live_event
 from callserver.web.pops import Pops
-from callserver.web.views import agent_view, agents_view, queue_view, queues_view, waiting_view
+from callserver.web.views import agent_view, agents_view, queue_view, queues_view, spy_view, waiting_view
 
 log = logging.getLogger("callserver.web.live")
 
@@ -103,8 +106,12 @@ class LiveHub:
         buffer_size: int = 256,
         linger: float = 300.0,
         outbox_limit: int = 1000,
+        times: AgentTimes | None = None,
+        thresholds: Mapping[str, QueueThresholds] | None = None,
     ) -> None:
         self.acd = acd
+        self.times = times  # when agents' states began: the monitor's "for" timers
+        self.thresholds = thresholds  # per queue: the tiles' colours
         self.pops = pops
         self.metrics = metrics
         self.clock = clock
@@ -211,9 +218,9 @@ class LiveHub:
         now = self.clock()
         if principal.is_supervisor:
             return {
-                "agents": agents_view(self.acd),
+                "agents": agents_view(self.acd, self.times),
                 "waiting": waiting_view(self.acd, now),
-                "queues": queues_view(self.acd, self.metrics, now),
+                "queues": queues_view(self.acd, self.metrics, now, self.thresholds),
             }
         agent = self.acd.agent(principal.agent_id or "")
         pop = self.pops.current_for_agent(principal.agent_id or "")
@@ -234,11 +241,30 @@ class LiveHub:
         agent_id = box.removeprefix("agent:") if box.startswith("agent:") else None
         self._send("voicemail.waiting", {"box": box, "new": new, "at": at}, agent_id)
 
+    def spy_changed(self, session: SpySession) -> None:
+        """A supervisor's monitoring call started, moved or ended: every monitor shows who listens."""
+        self._send("monitor.spy", spy_view(session) or {}, None)
+
     def ivr_progress(
-        self, call_id: str, flow: str, node: str, at: float, ended: bool, outcome: str | None
+        self,
+        call_id: str,
+        flow: str,
+        node: str,
+        at: float,
+        ended: bool,
+        outcome: str | None,
+        caller_num: str = "",
     ) -> None:
         """Where a caller is in the IVR, for the supervisor monitor."""
-        data = {"call_id": call_id, "flow": flow, "node": node, "at": at, "ended": ended, "outcome": outcome}
+        data = {
+            "call_id": call_id,
+            "flow": flow,
+            "node": node,
+            "at": at,
+            "ended": ended,
+            "outcome": outcome,
+            "caller_num": caller_num,
+        }
         self._send("ivr.progress", data, None)
 
     def on_fact(self, fact: Fact) -> None:
@@ -259,7 +285,7 @@ class LiveHub:
             return  # queue tiles are for supervisors: none is watching
         now = self.clock()
         for name in sorted(q for q in queues if self.acd.has_queue(q)):
-            self._send("queue.stats", queue_view(self.acd, self.metrics, name, now), None)
+            self._send("queue.stats", queue_view(self.acd, self.metrics, name, now, self.thresholds), None)
 
     def _queues_of(self, agent_id: str) -> set[str]:
         agent = self.acd.agent(agent_id)

@@ -55,8 +55,15 @@ def _queued(f: CallQueued) -> LiveEvent:
         "queue": f.queue,
         "caller_num": f.caller_num,
         "caller_name": f.caller_name,
+        "customer_name": _customer_name(f.data),
     }
     return LiveEvent("call.queued", data, None, frozenset({f.queue}))
+
+
+def _customer_name(data: dict[str, object] | None) -> str | None:
+    """The customer the call data names (IVR or caller-number match), for the monitor."""
+    name = (data or {}).get("customer.name")
+    return name if isinstance(name, str) and name else None
 
 
 def _requeued(f: CallRequeued) -> LiveEvent:

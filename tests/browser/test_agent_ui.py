@@ -91,7 +91,7 @@ async def test_agent_goes_available_and_the_pop_shows_the_customer_and_history(
     await expect(pop.locator(".pop-queue")).to_have_text("support")
     history = pop.locator(".history tbody tr")
     await expect(history).to_have_count(1)
-    await expect(history.first).to_contain_text("agent2")
+    await expect(history.first).to_contain_text("Bruno Petit")  # agent2, by name
     await expect(history.first).to_contain_text("Answered")
     await expect(history.first).to_contain_text("Follow-up")
     await expect(history.first).to_contain_text(EARLIER_NOTE)

@@ -49,12 +49,15 @@ async def test_voicemail_from_the_ivr_is_worked_on_the_desktop_and_leaves_the_ba
     in_menu = boss.locator("#ivr-body tr[data-node=menu]")
     await expect(in_menu).to_have_count(1)
     await expect(in_menu.locator(".ivr-flow")).to_have_text("voicemail")
+    await expect(in_menu).to_contain_text(KNOWN["phones"])  # the caller, by number, not call id
     await boss.screenshot(path=str(screenshots / "supervisor-ivr-voicemail.png"), full_page=True)
 
     # the message becomes a task offered to agent1: the card, with the customer's pop
     card = page.locator("#voicemail")
     await expect(card).to_be_visible(timeout=20_000)
     vm_id = int(await card.get_attribute("data-voicemail") or "0")
+    # what the IVR learnt travels with the task: the menu timed out into the message
+    await expect(page.locator("#pop-ivr")).to_contain_text("no key")
     async with asyncio.timeout(5):  # the row is marked assigned just after the offer
         vm = await centre.server.voicemail.wait_for_status(vm_id, VoicemailStatus.ASSIGNED)
     assert vm.agent_id == "agent1" and vm.path is not None

@@ -107,8 +107,8 @@ async def test_seed_loads_configured_extra_fields_and_reports_values_of_the_wron
     path.write_text(SEED, encoding="utf-8")
     report = await store.load_customers(path, FIELDS)
     assert report.errors == (
-        f"{path}:3: balance: 'lots' is not a number",
-        f"{path}:4: birth_date: '1979-13-01' is not a date (YYYY-MM-DD)",
+        f"{path}:3:4: balance: 'lots' is not a number",  # line, column
+        f"{path}:4:5: birth_date: '1979-13-01' is not a date (YYYY-MM-DD)",
     )
     jeanne = await store.find_customer_by_account("100101")
     assert jeanne is not None

@@ -86,6 +86,8 @@ def make_settings(tmp_path: Path) -> Settings:
         "skills": ["support"],
         "agents": agents,
         "queues": [{"name": "support", "dnis": ["500"], "skills": ["support"], "ring_timeout": 60}],
+        # numbers typed without a country code are French ones
+        "customers": {"default_region": "FR"},
     }
     return parse_settings(data, "<web test settings>", env={})
 
