@@ -21,7 +21,7 @@ from .acd.handling import AcdEngine
 from .acd.metrics import MetricsBook
 from .acd.model import AgentSpec, AgentStatus, Destination, QueueSpec, RoutingStep, Strategy
 from .agentleg import AgentLegScript
-from .agi.server import FastAgiServer
+from .agi.server import FastAgiServer, ScriptRouter
 from .agi.session import AgiSession
 from .ami.adapter import AmiLink
 from .ami.protocol import AmiActionError, AmiUnavailable
@@ -94,20 +94,6 @@ def build_engine(settings: Settings) -> AcdEngine:
         seed=settings.acd.seed,
         accept_timeout=settings.acd.accept_timeout,
     )
-
-
-class ScriptRouter:
-    """FastAGI dispatch by script name (`agi://host:port/<script>`)."""
-
-    def __init__(self, scripts: dict[str, Callable[[AgiSession], Awaitable[None]]]) -> None:
-        self.scripts = scripts
-
-    async def __call__(self, session: AgiSession) -> None:
-        script = self.scripts.get(session.script)
-        if script is None:
-            log.error("FastAGI request for unknown script %r from %s", session.script, session.channel)
-            return
-        await script(session)
 
 
 @dataclass
@@ -298,7 +284,7 @@ async def start_server(
         "agent": AgentLegScript(service, accept_timeout=settings.acd.accept_timeout),
         "voicemail": VoicemailScript(voicemail, recordings_dir=recordings),
     }
-    agi = FastAgiServer(settings.agi.host, settings.agi.port, ScriptRouter(scripts))
+    agi = FastAgiServer.from_config(settings.agi, ScriptRouter(scripts))
     await agi.start()
     await ami.start()
     server = CallServer(

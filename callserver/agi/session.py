@@ -2,16 +2,20 @@
 
 A handler receives an AgiSession, sends commands and returns; closing the socket sends the channel
 back to the dialplan at the next priority. Replies are parsed here once so handlers never see
-AGI's `200 result=... (data)` text or its ASCII-code digits.
+AGI's `200 result=... (data)` text or its ASCII-code digits. Every command has a reply deadline
+(see `reply_budget`): a peer that stops answering is cut off instead of holding a socket for ever.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from callserver.logs import printable
 from callserver.pbx.events import InboundCall
 
 _REPLY = re.compile(r"^(\d{3})[ -]?(.*)$")
@@ -30,6 +34,62 @@ class AgiError(Exception):
 
 class AgiHangup(Exception):
     """The channel hung up (Asterisk sent `HANGUP`) or the socket closed: stop talking to it."""
+
+
+class AgiTimeout(AgiHangup):
+    """No reply within the command's deadline: the peer is stuck or gone, the session is over."""
+
+
+class AgiProtocolError(AgiHangup):
+    """The peer answered something that is not AGI: nothing it says can be trusted, the session is over.
+
+    A hang-up rather than an AgiError because a later reply could belong to any earlier command.
+    """
+
+
+# Commands whose reply comes only once the caller has listened, typed or spoken: they get
+# `media_timeout` plus whatever wait they ask for themselves. Every other command is answered by
+# Asterisk at once and gets `reply_timeout`.
+_MEDIA_VERBS = (
+    "STREAM FILE",
+    "CONTROL STREAM FILE",
+    "GET DATA",
+    "GET OPTION",
+    "WAIT FOR DIGIT",
+    "RECORD FILE",
+    "SAY ",
+    "EXEC",
+    "SPEECH RECOGNIZE",
+    "RECEIVE CHAR",
+    "RECEIVE TEXT",
+)
+_MAX_USAGE_LINES = 64  # a 520 usage text is a dozen lines at most
+_REPLY_LIMIT = 200  # characters of a bad reply quoted in an error
+
+
+def is_media(line: str) -> bool:
+    """Does the reply to `line` wait for the caller (prompt, keys, recording)?"""
+    return line.upper().startswith(_MEDIA_VERBS)
+
+
+def reply_budget(line: str, reply_timeout: float, media_timeout: float) -> float:
+    """Seconds `line` may take to be answered: its own wait (WAIT FOR DIGIT 5000 -> 5 s, RECORD FILE's
+    maximum length, GET DATA's timeout per digit) on top of `media_timeout` for media commands."""
+    upper = line.upper()
+    if not is_media(line):
+        return reply_timeout
+    words = line.split()
+    waited = 0.0
+    with_arg = {"WAIT": 3, "RECORD": 5, "GET": 3}
+    index = with_arg.get(words[0].upper()) if words else None
+    if index is not None and len(words) > index:
+        try:
+            waited = max(0.0, float(words[index]) / 1000)
+            if upper.startswith("GET DATA") and len(words) > 4:
+                waited *= max(1, min(int(words[4]), 64))
+        except ValueError:
+            waited = 0.0
+    return media_timeout + waited + reply_timeout
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +119,21 @@ class AgiSession:
         writer: asyncio.StreamWriter,
         env: dict[str, str],
         peer: str = "",
+        *,
+        reply_timeout: float = 10.0,
+        media_timeout: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.env = env
         self.peer = peer
         self.hung_up = False
+        self.reply_timeout = reply_timeout
+        self.media_timeout = media_timeout
+        # since when the session waits for a reply Asterisk gives at once (None: not waiting on one);
+        # the server uses it to tell a stuck peer from a caller listening to a prompt
+        self.quick_wait_since: float | None = None
+        self._clock = clock
+        self._aborted = ""
         self._reader = reader
         self._writer = writer
         self._lock = asyncio.Lock()
@@ -74,6 +145,11 @@ class AgiSession:
         if not name:
             name = urlsplit(self.env.get("agi_request", "")).path
         return name.strip("/")
+
+    @property
+    def label(self) -> str:
+        """The channel name as peer data fit for a log line."""
+        return printable(self.channel, 60)
 
     @property
     def uniqueid(self) -> str:
@@ -106,40 +182,68 @@ class AgiSession:
         return out
 
     async def command(self, line: str) -> AgiResponse:
-        """Send one command and read its reply; AgiError on 5xx, AgiHangup on HANGUP or EOF."""
+        """Send one command and read its reply; AgiError on 5xx, AgiHangup on HANGUP or EOF,
+        AgiTimeout when the reply misses its deadline, AgiProtocolError on a reply that is not AGI."""
         if "\n" in line or "\r" in line:
             raise ValueError("an AGI command is a single line")
+        verb = " ".join(line.split(" ")[:2])
         async with self._lock:  # one command in flight: replies carry no id
             if self.hung_up:
-                raise AgiHangup(f"{self.channel} hung up; {line.split(' ')[0]} not sent")
+                raise AgiHangup(f"{self.label} hung up; {verb} not sent")
+            budget = reply_budget(line, self.reply_timeout, self.media_timeout)
+            quick = not is_media(line)
             try:
-                self._writer.write(line.encode("utf-8") + b"\n")
-                await self._writer.drain()
-                reply = await self._readline()
-                if reply == "HANGUP":
-                    self.hung_up = True
-                    raise AgiHangup(f"{self.channel} hung up during {line!r}")
-                match = _REPLY.match(reply)
-                if match is None:
-                    raise AgiError(0, f"unreadable reply {reply!r} to {line!r}")
-                code, rest = int(match[1]), match[2]
-                if code == 520 and reply[3:4] == "-":
-                    rest = await self._read_usage(rest)
+                async with asyncio.timeout(budget):
+                    self.quick_wait_since = self._clock() if quick else None
+                    self._writer.write(line.encode("utf-8") + b"\n")
+                    await self._writer.drain()
+                    reply = await self._readline()
+                    if reply == "HANGUP":
+                        self.hung_up = True
+                        raise AgiHangup(f"{self.label} hung up during {verb}")
+                    match = _REPLY.match(reply)
+                    if match is None:
+                        self._give_up()
+                        raise AgiProtocolError(f"{verb} answered with {printable(reply, _REPLY_LIMIT)}")
+                    code, rest = int(match[1]), match[2]
+                    if code == 520 and reply[3:4] == "-":
+                        rest = await self._read_usage(rest)
+            except TimeoutError:
+                self._give_up()
+                raise AgiTimeout(f"no reply to {verb} within {budget:g} s") from None
             except ConnectionError as err:
                 self.hung_up = True
-                raise AgiHangup(f"{self.channel}: connection lost: {err}") from None
+                raise AgiHangup(f"{self.label}: connection lost: {err}") from None
+            except ValueError:  # a reply line over the stream limit
+                self._give_up()
+                raise AgiProtocolError(f"{verb} answered with an over-long line") from None
+            finally:
+                self.quick_wait_since = None
         if code != 200:
             raise AgiError(code, rest)
         result = _RESULT.match(rest)
         if result is None:
-            raise AgiError(code, f"reply without result= to {line!r}: {rest!r}")
+            raise AgiError(code, f"reply without result= to {verb}: {printable(rest, _REPLY_LIMIT)}")
         return AgiResponse(code, result[1], result[2] if result[2] is not None else result[3])
+
+    def abort(self, reason: str) -> None:
+        """End the session from outside (the server needs its place): the command in flight, if any,
+        raises AgiTimeout with `reason`."""
+        self._aborted = reason
+        self._give_up()
+
+    def _give_up(self) -> None:
+        """Close the socket: the channel goes back to its dialplan and the peer sees no more commands."""
+        self.hung_up = True
+        self._writer.close()
 
     async def _readline(self) -> str:
         raw = await self._reader.readline()
         if not raw:
             self.hung_up = True
-            raise AgiHangup(f"{self.channel}: Asterisk closed the AGI socket")
+            if self._aborted:
+                raise AgiTimeout(self._aborted)
+            raise AgiHangup(f"{self.label}: Asterisk closed the AGI socket")
         return raw.decode("utf-8", "replace").rstrip("\r\n")
 
     async def _read_usage(self, first: str) -> str:
@@ -147,6 +251,9 @@ class AgiSession:
         lines = [first]
         while not (line := await self._readline()).startswith("520 "):
             lines.append(line)
+            if len(lines) > _MAX_USAGE_LINES:
+                self._give_up()
+                raise AgiProtocolError(f"520 usage text longer than {_MAX_USAGE_LINES} lines")
         return "\n".join(lines)
 
     async def set_variable(self, name: str, value: str) -> None:
