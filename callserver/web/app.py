@@ -30,7 +30,7 @@ from callserver.web.hub import LiveHub
 from callserver.web.live import LiveSettings, serve_live
 from callserver.web.openapi import openapi_document
 from callserver.web.pops import Pops
-from callserver.web.sessions import RateLimiter, SessionStore
+from callserver.web.sessions import LoginThrottle, SessionStore
 from callserver.web.stats import QueueCounters
 from callserver.web.voicemail import VoicemailApi
 
@@ -54,8 +54,8 @@ class WebDeps:
     users: Sequence[WebUser] = ()
     pause_reasons: Sequence[str] = DEFAULT_PAUSE_REASONS
     session_ttl: float = 8 * 3600.0
-    login_failures: int = 5  # per login and per client address...
-    login_window: float = 60.0  # ...within this many seconds
+    login_failures: int = 5  # misses per login-and-address (and per address) before waiting...
+    login_window: float = 60.0  # ...this long, doubled with every further miss
     service_target: float = 20.0  # seconds: the service-level threshold
     live: LiveSettings = field(default_factory=LiveSettings)
     stream_buffer: int = 256
@@ -72,6 +72,7 @@ class WebParts:
     hub: LiveHub
     sessions: SessionStore
     unsubscribe: Callable[[], None]
+    logins: LoginThrottle
 
 
 PARTS = web.AppKey("callserver_web", WebParts)
@@ -81,7 +82,14 @@ def build_web_app(deps: WebDeps) -> web.Application:
     engine = deps.service.engine
     agents = {a.login: (a.id, a.name) for a in deps.settings.agents}
     auth = Authenticator(deps.users, agents, deps.store)
-    sessions = SessionStore(deps.clock, deps.session_ttl)
+    web_config = deps.settings.web
+    sessions = SessionStore(deps.clock, deps.session_ttl, web_config.session_lifetime)
+    logins = LoginThrottle(
+        deps.clock,
+        failures=deps.login_failures,
+        window=deps.login_window,
+        max_checks=web_config.login_checks,
+    )
     counters = QueueCounters(deps.clock, deps.service_target)
     pops = Pops(engine, deps.store, deps.clock)
     hub = LiveHub(engine, pops, counters, deps.clock, buffer_size=deps.stream_buffer)
@@ -89,7 +97,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
         service=deps.service,
         auth=auth,
         sessions=sessions,
-        limiter=RateLimiter(deps.clock, deps.login_failures, deps.login_window),
+        logins=logins,
         hub=hub,
         pops=pops,
         counters=counters,
@@ -114,7 +122,10 @@ def build_web_app(deps: WebDeps) -> web.Application:
         return response
 
     async def live(request: web.Request) -> web.StreamResponse:
-        return await serve_live(request, hub, request[PRINCIPAL], request[TOKEN], deps.live)
+        token = request[TOKEN]
+        return await serve_live(
+            request, hub, request[PRINCIPAL], token, deps.live, lambda: sessions.alive(token)
+        )
 
     async def openapi(_request: web.Request) -> web.Response:
         return web.json_response(document)
@@ -148,7 +159,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
     if ui.is_dir():
         app.router.add_static("/ui/", ui, follow_symlinks=False)
     unsubscribe = deps.bus.subscribe(hub.on_fact)
-    app[PARTS] = WebParts(hub, sessions, unsubscribe)
+    app[PARTS] = WebParts(hub, sessions, unsubscribe, logins)
     app.on_shutdown.append(_shutdown)
     return app
 

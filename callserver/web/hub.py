@@ -1,9 +1,12 @@
 """The live channel's streams: who gets which message, per-stream sequence numbers and replay buffers.
 
-A stream belongs to one logged-in browser tab and outlives its websocket for a while, so a tab that
-reconnects with `resume=<stream>&last_seq=N` gets exactly what it missed (or a fresh snapshot when
-the buffer no longer reaches back that far). Facts arrive synchronously from the bus; pops need the
-store, so they are completed in tasks and then emitted like any other message.
+A stream belongs to one logged-in browser tab and outlives its websocket for a while. While a socket
+is attached, the stream keeps a bounded replay buffer, so a tab that reconnects with
+`resume=<stream>&last_seq=N` before the server noticed its old socket died gets exactly what it
+missed. Once the socket is closed the stream only counts: its buffer is dropped and messages are
+numbered but not kept, and a resume after such a gap gets a fresh snapshot. A session keeps at most
+`streams_per_session` streams. Facts arrive synchronously from the bus; pops need the store, so they
+are completed in tasks and then emitted like any other message.
 """
 
 from __future__ import annotations
@@ -28,12 +31,16 @@ from callserver.web.views import agent_view, agents_view, queue_view, queues_vie
 log = logging.getLogger("callserver.web.live")
 
 VERSION = 1
-# websocket close codes: 1000 normal, 1008 policy violation (bad frames), 1013 try again later
-# (reader too slow), 4001 replaced by a newer connection of the same stream, 4401 logged out
+# websocket close codes: 1000 normal, 1001 the peer stopped answering pings, 1008 policy violation
+# (bad frames), 1013 try again later
+# (reader too slow), 4001 replaced by a newer connection of the same stream, 4008 more live
+# connections in this session than allowed (the oldest goes), 4401 logged out or session over
 CLOSE_NORMAL = 1000
+CLOSE_GONE = 1001
 CLOSE_POLICY = 1008
 CLOSE_TOO_SLOW = 1013
 CLOSE_REPLACED = 4001
+CLOSE_TOO_MANY = 4008
 CLOSE_LOGGED_OUT = 4401
 Json = dict[str, Any]
 
@@ -103,6 +110,7 @@ class LiveHub:
         buffer_size: int = 256,
         linger: float = 300.0,
         outbox_limit: int = 1000,
+        streams_per_session: int = 8,
     ) -> None:
         self.engine = engine
         self.pops = pops
@@ -111,6 +119,7 @@ class LiveHub:
         self.buffer_size = buffer_size
         self.linger = linger
         self.outbox_limit = outbox_limit
+        self.streams_per_session = streams_per_session
         self.streams: dict[str, Stream] = {}
         self._audience: dict[str, set[str]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -128,6 +137,7 @@ class LiveHub:
             stream = None
         resumed = stream is not None and stream.covers(last_seq)
         if stream is None:
+            self._make_room(token)
             stream = Stream(secrets.token_urlsafe(12), token, principal, deque(maxlen=self.buffer_size))
             self._add_stream(stream)
         if stream.conn is not None:
@@ -152,8 +162,22 @@ class LiveHub:
         return stream, conn
 
     def detach(self, stream: Stream, conn: Connection) -> None:
+        """The socket closed: from now on the stream only numbers its messages."""
         if stream.conn is conn:
             stream.conn, stream.detached_at = None, self.clock()
+            stream.buffer.clear()
+
+    def _make_room(self, token: str) -> None:
+        """Keep a session under `streams_per_session`: the oldest detached stream goes first,
+        else the oldest open one is closed (a tab opening sockets in a loop cannot grow memory)."""
+        own = [s for s in self.streams.values() if s.token == token]
+        while len(own) >= self.streams_per_session:
+            detached = [s for s in own if s.conn is None]
+            victim = detached[0] if detached else own[0]
+            own.remove(victim)
+            self._remove_stream(victim.id)
+            if victim.conn is not None:
+                victim.conn.close(CLOSE_TOO_MANY)
 
     def drop_session(self, token: str) -> None:
         """Logout: the session's streams end now and cannot be resumed."""
@@ -188,10 +212,11 @@ class LiveHub:
 
     def _emit(self, stream: Stream, kind: str, data: Json) -> None:
         stream.seq += 1
+        if stream.conn is None:
+            return  # nobody reads: the number is kept, the message is not (resume gets a snapshot)
         text = encode(stream.seq, kind, data)
         stream.buffer.append((stream.seq, text))
-        if stream.conn is not None:
-            stream.conn.push(text, stream.seq)
+        stream.conn.push(text, stream.seq)
 
     # -- what each role sees -----------------------------------------------------------------
 
