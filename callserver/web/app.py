@@ -29,6 +29,7 @@ from callserver.web.customers import CustomerWriter
 from callserver.web.hub import LiveHub
 from callserver.web.live import LiveSettings, serve_live
 from callserver.web.openapi import openapi_document
+from callserver.web.params import validate_parameters
 from callserver.web.pops import Pops
 from callserver.web.sessions import LoginThrottle, SessionStore
 from callserver.web.stats import QueueCounters
@@ -138,7 +139,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
             return web.Response(status=404, text="agent UI not installed")
         return web.FileResponse(page)
 
-    app = web.Application(middlewares=[guard], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[guard, validate_parameters], client_max_size=64 * 1024)
     app.add_routes(api.routes())
     app.add_routes(ControlApi(deps.control, deps.store, deps.settings.web.outcome_codes, deps.clock).routes())
     app.add_routes(
