@@ -33,6 +33,7 @@ from .ivr.lookup import StaticFigures, StoreLookup
 from .ivr.progress import IvrPresence, IvrProgress
 from .ivr.prompts import SynthPrompts
 from .ivr.runner import FilePrompts
+from .logs import quiet_data_loggers
 from .mqtt.publisher import MqttPublisher
 from .pbx.events import PbxEvent
 from .speech import PromptSynth
@@ -162,6 +163,7 @@ async def start_server(
     `ivr_clock` is the time business hours are judged by; the `on_*` callbacks see IVR progress
     and message-waiting changes besides the browsers and MQTT (tools, tests).
     """
+    quiet_data_loggers()  # SQL parameters and rows (hashes, customers) stay out of -v logs
     store = await Store.open(settings.database_url())
     await store.sync_config(settings)
     if settings.customers.seed_file is not None:

@@ -83,6 +83,11 @@ class PeerLog:
         self.written = 0  # lines actually written (tests, metrics)
         self.held = 0  # lines counted instead of written
 
+    @property
+    def tracked(self) -> int:
+        """(peer, kind) windows remembered now; never more than `max_keys`."""
+        return len(self._windows)
+
     def warning(self, peer: str, kind: str, msg: str, *args: Any) -> bool:
         return self.log(logging.WARNING, peer, kind, msg, *args)
 

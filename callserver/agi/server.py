@@ -337,19 +337,22 @@ class FastAgiServer:
                 await writer.wait_closed()
 
     async def _run(self, session: AgiSession, host: str) -> None:
-        channel = printable(session.channel, 60)
+        channel = session.label
         try:
             await self._handler(session)
-        except (AgiTimeout, AgiProtocolError) as err:
-            self._peer_log.warning(
-                host, type(err).__name__, "FastAGI %s (%s): %s; closed", session.peer, channel, err
-            )
+        except (AgiTimeout, AgiProtocolError):
+            pass  # reported below from session.failure, whether the handler let it through or not
         except AgiHangup as err:
             log.info("FastAGI %s: %s", session.peer, err)
         except AgiError as err:
             self._peer_log.warning(host, "AGI error", "FastAGI %s (%s): %s", session.peer, channel, err)
         except Exception:
             log.exception("FastAGI handler failed for %s (%s)", printable(session.script, 40), channel)
+        failure = session.failure
+        if failure is not None:
+            self._peer_log.warning(
+                host, type(failure).__name__, "FastAGI %s (%s): %s; closed", session.peer, channel, failure
+            )
 
 
 async def _listen(host: str, port: int) -> list[socket.socket]:

@@ -134,6 +134,8 @@ class AgiSession:
         self.quick_wait_since: float | None = None
         self._clock = clock
         self._aborted = ""
+        # why this side gave up on the peer (no reply in time, or not AGI), if it did
+        self.failure: AgiTimeout | AgiProtocolError | None = None
         self._reader = reader
         self._writer = writer
         self._lock = asyncio.Lock()
@@ -203,39 +205,47 @@ class AgiSession:
                         raise AgiHangup(f"{self.label} hung up during {verb}")
                     match = _REPLY.match(reply)
                     if match is None:
-                        self._give_up()
-                        raise AgiProtocolError(f"{verb} answered with {printable(reply, _REPLY_LIMIT)}")
+                        raise self._give_up(
+                            AgiProtocolError(f"{verb} answered with {printable(reply, _REPLY_LIMIT)}")
+                        )
                     code, rest = int(match[1]), match[2]
                     if code == 520 and reply[3:4] == "-":
                         rest = await self._read_usage(rest)
             except TimeoutError:
-                self._give_up()
-                raise AgiTimeout(f"no reply to {verb} within {budget:g} s") from None
+                raise self._give_up(AgiTimeout(f"no reply to {verb} within {budget:g} s")) from None
             except ConnectionError as err:
                 self.hung_up = True
                 raise AgiHangup(f"{self.label}: connection lost: {err}") from None
             except ValueError:  # a reply line over the stream limit
-                self._give_up()
-                raise AgiProtocolError(f"{verb} answered with an over-long line") from None
+                raise self._give_up(AgiProtocolError(f"{verb} answered with an over-long line")) from None
             finally:
                 self.quick_wait_since = None
         if code != 200:
             raise AgiError(code, rest)
         result = _RESULT.match(rest)
         if result is None:
-            raise AgiError(code, f"reply without result= to {verb}: {printable(rest, _REPLY_LIMIT)}")
+            raise self._give_up(
+                AgiProtocolError(f"{verb} answered 200 without result=: {printable(rest, _REPLY_LIMIT)}")
+            )
         return AgiResponse(code, result[1], result[2] if result[2] is not None else result[3])
 
     def abort(self, reason: str) -> None:
         """End the session from outside (the server needs its place): the command in flight, if any,
         raises AgiTimeout with `reason`."""
         self._aborted = reason
-        self._give_up()
+        self._give_up(AgiTimeout(reason))
 
-    def _give_up(self) -> None:
-        """Close the socket: the channel goes back to its dialplan and the peer sees no more commands."""
+    def _give_up(self, failure: AgiTimeout | AgiProtocolError) -> AgiTimeout | AgiProtocolError:
+        """Close the socket: the channel goes back to its dialplan and the peer sees no more commands.
+
+        The failure is kept in `failure` for the server to report: handlers treat it as a hang-up
+        and may well swallow it.
+        """
         self.hung_up = True
+        if self.failure is None:
+            self.failure = failure
         self._writer.close()
+        return failure
 
     async def _readline(self) -> str:
         raw = await self._reader.readline()
@@ -252,9 +262,18 @@ class AgiSession:
         while not (line := await self._readline()).startswith("520 "):
             lines.append(line)
             if len(lines) > _MAX_USAGE_LINES:
-                self._give_up()
-                raise AgiProtocolError(f"520 usage text longer than {_MAX_USAGE_LINES} lines")
+                raise self._give_up(AgiProtocolError(f"520 usage text longer than {_MAX_USAGE_LINES} lines"))
         return "\n".join(lines)
+
+    def _digit(self, response: AgiResponse, what: str) -> str | None:
+        """A key from its ASCII code (0: none); a result that is no number is not AGI."""
+        result = response.result
+        if not re.fullmatch(r"-?[0-9]{1,3}", result) or int(result) > 255:
+            raise self._give_up(AgiProtocolError(f"{what}: unreadable result {printable(result, 40)}"))
+        code = int(result)
+        if code < 0:
+            raise AgiError(response.code, f"{what} failed (result={code}: error or hangup)")
+        return chr(code) if code else None
 
     async def set_variable(self, name: str, value: str) -> None:
         await self.command(f"SET VARIABLE {name} {quote(value)}")
@@ -269,11 +288,11 @@ class AgiSession:
 
     async def stream_file(self, name: str, escape: str = "") -> str | None:
         """Play a prompt; the key that interrupted it, or None."""
-        return _digit(await self.command(f"STREAM FILE {name} {quote(escape)}"), "STREAM FILE")
+        return self._digit(await self.command(f"STREAM FILE {name} {quote(escape)}"), "STREAM FILE")
 
     async def wait_for_digit(self, timeout_ms: int) -> str | None:
         """The key pressed within `timeout_ms`, or None (AGI returns its ASCII code)."""
-        return _digit(await self.command(f"WAIT FOR DIGIT {timeout_ms}"), "WAIT FOR DIGIT")
+        return self._digit(await self.command(f"WAIT FOR DIGIT {timeout_ms}"), "WAIT FOR DIGIT")
 
     async def get_data(self, file: str, timeout_ms: int, max_digits: int) -> str:
         """Play `file` and collect up to `max_digits` keys; "" when nothing was pressed."""
@@ -292,16 +311,6 @@ class AgiSession:
 
 def _known(value: str) -> str:
     return "" if value == _UNKNOWN else value
-
-
-def _digit(response: AgiResponse, what: str) -> str | None:
-    try:
-        code = int(response.result)
-    except ValueError:
-        raise AgiError(response.code, f"{what}: unreadable result {response.result!r}") from None
-    if code < 0:
-        raise AgiError(response.code, f"{what} failed (result={code}: error or hangup)")
-    return chr(code) if code else None
 
 
 def inbound_call(session: AgiSession) -> InboundCall:

@@ -150,3 +150,31 @@ async def test_when_full_the_session_stuck_longest_makes_way_for_a_new_call(serv
     assert await real.closed_by_server()
     for peer in [*stuck, real]:
         await peer.close()
+
+
+async def test_many_bad_peers_give_a_bounded_number_of_log_lines(
+    serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def handler(session: AgiSession) -> None:
+        raise AssertionError("garbage must never reach a handler")
+
+    server = await serve(handler, header_timeout=0.5)
+    junk = [
+        b"GET / HTTP/1.1\r\n\r\n",
+        b"\x00\xff\xfe\n\n",
+        b"\n",
+        b"agi_x: 1\n",
+        b"agi_" + b"a" * 9000 + b"\n",
+    ]
+    with caplog.at_level(logging.INFO, logger="callserver.agi"):
+        for i in range(300):
+            peer = await Asterisk.connect(server.port)
+            peer.writer.write(junk[i % len(junk)])
+            if i % len(junk) == 3:
+                peer.writer.write_eof()  # closes before the blank line
+            assert await peer.closed_by_server()
+            await peer.close()
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    print(f"300 malformed FastAGI header blocks: {len(lines)} warning line(s)")
+    assert len(lines) <= 5  # one per kind of trouble from this address
+    assert all("\x00" not in line for line in lines)

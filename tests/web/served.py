@@ -31,6 +31,9 @@ async def served_api(tmp_path: Path) -> AsyncIterator[Served]:
         web={"host": "127.0.0.1", "port": 0},
         web_users=[{"login": "boss", "name": "Boss", "role": "supervisor", "password": PASSWORD}],
     )
+    # agents log in too: their passwords are hashed into the store
+    agents = [a.model_copy(update={"password": f"{a.login}-pw"}) for a in settings.agents]
+    settings = settings.model_copy(update={"agents": agents})
     server = await start_server(settings)
     try:
         url = f"http://127.0.0.1:{server.web_port}"
