@@ -35,7 +35,7 @@ from .ivr.prompts import SynthPrompts
 from .ivr.runner import FilePrompts
 from .logs import quiet_data_loggers
 from .mqtt.publisher import MqttPublisher
-from .pbx.events import PbxEvent
+from .pbx.events import PbxConnected, PbxDisconnected, PbxEvent
 from .speech import PromptSynth
 from .speech.cli import prompt_cache_dir
 from .store.store import Store
@@ -44,6 +44,7 @@ from .voicemail import VoicemailService, VoicemailStore, VoicemailWaiting
 from .voicemail.agi import VoicemailScript
 from .web import Role, WebDeps, WebUser, build_web_app, hash_password, start_web, stop_web
 from .web.app import PARTS, bound_port
+from .web.auth import plain_text_logins
 
 UI_DIR = Path(__file__).resolve().parent.parent / "agent_ui"
 
@@ -138,17 +139,16 @@ class CallServer:
 
 
 def web_users(settings: Settings) -> list[WebUser]:
-    """Supervisors and admins from the config; a plain demo password is hashed here, never kept."""
-    users = []
-    for user in settings.web_users:
-        password = user.password
-        if not password.startswith("$argon2"):
-            log.warning(
-                "web user %s has a plain-text password in the config: use `callserver passwd`", user.login
-            )
-            password = hash_password(password)
-        users.append(WebUser(user.login, user.name, Role(user.role), password))
-    return users
+    """Supervisors and admins from the config; a plain demo password is hashed here, never kept.
+
+    Warns about every plain-text password, agents' included (the store hashes those)."""
+    plain = set(plain_text_logins(settings))
+    for login in sorted(plain):
+        log.warning("%s has a plain-text password in the config: use `callserver passwd`", login)
+    return [
+        WebUser(u.login, u.name, Role(u.role), hash_password(u.password) if u.login in plain else u.password)
+        for u in settings.web_users
+    ]
 
 
 async def start_server(
@@ -193,6 +193,10 @@ async def start_server(
     def on_pbx_event(event: PbxEvent) -> None:
         control.on_pbx_event(event)  # channel-name index, outside-number consult legs
         service.on_pbx_event(event)
+        if isinstance(event, PbxConnected):  # the desktops' "PBX link down" banner
+            web_app[PARTS].hub.pbx_link_changed(True, time.time())
+        elif isinstance(event, PbxDisconnected):
+            web_app[PARTS].hub.pbx_link_changed(False, time.time(), event.reason)
 
     ami = AmiLink(settings.ami, on_pbx_event)
     service = AcdService(
@@ -278,6 +282,7 @@ async def start_server(
             control=control,
             metrics=metrics,
             voicemail=voicemail,
+            pbx_connected=False,
         )
     )
     web_runner = await start_web(web_app, settings.web.host, settings.web.port)

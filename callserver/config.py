@@ -66,6 +66,9 @@ class AgiConfig(ListenConfig):
     header_timeout: float = Field(default=5.0, gt=0)  # for the agi_ headers after connecting
     reply_timeout: float = Field(default=10.0, gt=0)  # for replies Asterisk gives at once
     media_timeout: float = Field(default=300.0, gt=0)  # plus a command's own wait, for prompts/recordings
+    # Asterisk's sounds directory as callserver sees it (e.g. /var/lib/asterisk/sounds): prompt and
+    # recording files under it are named relative to it over FastAGI, so no server path is sent
+    sounds_dir: Path | None = None
 
     @field_validator("allowed_peers")
     @classmethod

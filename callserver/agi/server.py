@@ -105,6 +105,7 @@ class FastAgiServer:
         header_timeout: float = 5.0,
         reply_timeout: float = 10.0,
         media_timeout: float = 300.0,
+        sounds_dir: str = "",
         allowed_peers: Iterable[str] = LOOPBACK,
         max_sessions: int = 500,
         stall_after: float = STALLED,
@@ -116,6 +117,7 @@ class FastAgiServer:
         self._header_timeout = header_timeout
         self._reply_timeout = reply_timeout
         self._media_timeout = media_timeout
+        self._sounds_dir = sounds_dir
         self.allowlist = PeerAllowlist(allowed_peers)
         self._wanted_sessions = max_sessions
         self.max_sessions = max_sessions  # after start: the cap the descriptor limit allows
@@ -139,6 +141,7 @@ class FastAgiServer:
             header_timeout=config.header_timeout,
             reply_timeout=config.reply_timeout,
             media_timeout=config.media_timeout,
+            sounds_dir=str(config.sounds_dir.resolve()) if config.sounds_dir is not None else "",
             allowed_peers=config.allowed_peers,
             max_sessions=config.max_sessions,
         )
@@ -324,6 +327,7 @@ class FastAgiServer:
                 peer,
                 reply_timeout=self._reply_timeout,
                 media_timeout=self._media_timeout,
+                sounds_dir=self._sounds_dir,
                 clock=self._clock,
             )
             slot = self._slots.get(asyncio.current_task())  # type: ignore[arg-type]

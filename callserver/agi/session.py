@@ -67,6 +67,26 @@ _MAX_USAGE_LINES = 64  # a 520 usage text is a dozen lines at most
 _REPLY_LIMIT = 200  # characters of a bad reply quoted in an error
 
 
+# commands whose third word is a sound file name (played or recorded)
+_FILE_VERBS = ("STREAM FILE ", "CONTROL STREAM FILE ", "GET DATA ", "GET OPTION ", "RECORD FILE ")
+
+
+def asterisk_names(line: str, sounds_dir: str) -> str:
+    """`line` with a file name under `sounds_dir` made relative to it, the way Asterisk names sounds
+    (it resolves relative names in its own sounds directory), so no server path goes over the socket.
+    """
+    upper = line.upper()
+    verb = next((v for v in _FILE_VERBS if upper.startswith(v)), None)
+    if verb is None or not sounds_dir:
+        return line
+    root = sounds_dir.rstrip("/") + "/"
+    head, _, rest = line[len(verb) :].partition(" ")
+    if not head.startswith(root):
+        return line
+    name = head[len(root) :]
+    return f"{line[: len(verb)]}{name} {rest}" if rest else f"{line[: len(verb)]}{name}"
+
+
 def is_media(line: str) -> bool:
     """Does the reply to `line` wait for the caller (prompt, keys, recording)?"""
     return line.upper().startswith(_MEDIA_VERBS)
@@ -122,9 +142,11 @@ class AgiSession:
         *,
         reply_timeout: float = 10.0,
         media_timeout: float = 300.0,
+        sounds_dir: str = "",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.env = env
+        self.sounds_dir = sounds_dir
         self.peer = peer
         self.hung_up = False
         self.reply_timeout = reply_timeout
@@ -188,6 +210,7 @@ class AgiSession:
         AgiTimeout when the reply misses its deadline, AgiProtocolError on a reply that is not AGI."""
         if "\n" in line or "\r" in line:
             raise ValueError("an AGI command is a single line")
+        line = asterisk_names(line, self.sounds_dir)
         verb = " ".join(line.split(" ")[:2])
         async with self._lock:  # one command in flight: replies carry no id
             if self.hung_up:

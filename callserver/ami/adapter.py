@@ -34,6 +34,10 @@ __all__ = [
     "AmiUnavailable",
 ]
 
+# the secrets in config/callcentre.yaml and asterisk/manager.conf as shipped: fine for a demo on
+# loopback, a standing invitation anywhere else
+SAMPLE_SECRETS = frozenset({"callserver", "change-me-callserver"})
+
 log = logging.getLogger(__name__)
 
 
@@ -70,6 +74,11 @@ class AmiLink:
         """
         if self._task is not None:
             raise RuntimeError("AmiLink already started")
+        if self._config.secret in SAMPLE_SECRETS:
+            log.warning(
+                "AMI secret is the sample one shipped with callserver: choose your own in manager.conf"
+                " and ami.secret (or CALLSERVER_AMI_SECRET)"
+            )
         self._task = asyncio.create_task(self._run(), name="ami-link")
         await self._first_attempt.wait()
 

@@ -64,6 +64,7 @@ class WebDeps:
     control: CallControl | None = None  # call control (hold, transfers...); None: those routes answer 409
     metrics: MetricsBook | None = None  # live queue figures for GET /api/metrics
     voicemail: VoicemailService | None = None  # None: no /api/voicemails routes
+    pbx_connected: bool = True  # the PBX link at start; then LiveHub.pbx_link_changed keeps it
 
 
 @dataclass
@@ -93,7 +94,9 @@ def build_web_app(deps: WebDeps) -> web.Application:
     )
     counters = QueueCounters(deps.clock, deps.service_target)
     pops = Pops(engine, deps.store, deps.clock)
-    hub = LiveHub(engine, pops, counters, deps.clock, buffer_size=deps.stream_buffer)
+    hub = LiveHub(
+        engine, pops, counters, deps.clock, buffer_size=deps.stream_buffer, pbx_connected=deps.pbx_connected
+    )
     api = Api(
         service=deps.service,
         auth=auth,

@@ -111,6 +111,7 @@ class LiveHub:
         linger: float = 300.0,
         outbox_limit: int = 1000,
         streams_per_session: int = 8,
+        pbx_connected: bool = True,
     ) -> None:
         self.engine = engine
         self.pops = pops
@@ -120,6 +121,12 @@ class LiveHub:
         self.linger = linger
         self.outbox_limit = outbox_limit
         self.streams_per_session = streams_per_session
+        # the PBX link as the desktops show it; `since` None until the first change is seen
+        self.pbx_link: Json = {
+            "up": pbx_connected,
+            "since": None,
+            "reason": "" if pbx_connected else "not connected yet",
+        }
         self.streams: dict[str, Stream] = {}
         self._audience: dict[str, set[str]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -227,10 +234,23 @@ class LiveHub:
                 "agents": agents_view(self.engine),
                 "waiting": waiting_view(self.engine, now),
                 "queues": queues_view(self.engine, self.counters, now),
+                "pbx_link": dict(self.pbx_link),
             }
         agent = self.engine.agents.get(principal.agent_id or "")
         pop = self.pops.current_for_agent(principal.agent_id or "")
-        return {"me": agent_view(agent) if agent else None, "pop": pop.data if pop else None}
+        return {
+            "me": agent_view(agent) if agent else None,
+            "pop": pop.data if pop else None,
+            "pbx_link": dict(self.pbx_link),
+        }
+
+    def pbx_link_changed(self, up: bool, at: float, reason: str = "") -> None:
+        """The AMI link went up or down: every desktop shows (or clears) its banner."""
+        if up == self.pbx_link["up"] and self.pbx_link["since"] is not None:
+            return
+        self.pbx_link = {"up": up, "since": at, "reason": "" if up else reason}
+        for stream in list(self.streams.values()):
+            self._emit(stream, "pbx.link", dict(self.pbx_link))
 
     def _send(self, kind: str, data: Json, agent_id: str | None, supervisors: bool = True) -> None:
         targets: set[str] = set(self._audience.get("*", ())) if supervisors else set()

@@ -178,3 +178,30 @@ async def test_many_bad_peers_give_a_bounded_number_of_log_lines(
     print(f"300 malformed FastAGI header blocks: {len(lines)} warning line(s)")
     assert len(lines) <= 5  # one per kind of trouble from this address
     assert all("\x00" not in line for line in lines)
+
+
+async def test_files_under_the_sounds_directory_are_named_without_a_server_path(serve, tmp_path) -> None:
+    sounds = tmp_path / "asterisk" / "sounds"
+
+    async def handler(session: AgiSession) -> None:
+        await session.stream_file(f"{sounds}/callserver/en/3f2a", "12")
+        await session.command(f'RECORD FILE {sounds}/callserver/recordings/17-record wav "#" 120000 BEEP')
+        await session.stream_file("vm-goodbye")
+
+    server = await serve(handler, sounds_dir=str(sounds))
+    pbx = await Asterisk.connect(server.port)
+    pbx.writer.write(headers(s9_env()))
+    await pbx.expect('STREAM FILE callserver/en/3f2a "12"', "200 result=0 endpos=100")
+    await pbx.expect(
+        'RECORD FILE callserver/recordings/17-record wav "#" 120000 BEEP', "200 result=0 endpos=9"
+    )
+    await pbx.expect('STREAM FILE vm-goodbye ""', "200 result=0 endpos=100")
+    assert await pbx.closed_by_server()
+    await pbx.close()
+    # a peer outside the allowlist hears nothing at all, paths or otherwise
+    refusing = await serve(handler, allowed_peers=["127.0.0.1"], sounds_dir=str(sounds))
+    stranger = await connect_from("127.0.0.2", refusing.port)
+    stranger.writer.write(headers(s9_env()))
+    async with asyncio.timeout(WAIT):
+        assert await stranger.reader.read() == b""
+    await stranger.close()
