@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import errno
 import logging
+import re
 import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -54,6 +55,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[AgiSession], Awaitable[None]]
 
 _MAX_HEADERS = 200  # Asterisk sends ~25, plus agi_arg_N
+_REQUIRED = ("agi_channel", "agi_uniqueid")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _LINE_LIMIT = 8192
 # a real Asterisk writes its headers at once and answers ANSWER / SET VARIABLE in milliseconds: a
 # session waiting longer than this on either is taken to be stuck when its place is needed
@@ -62,8 +65,8 @@ _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 _BACKOFF_MIN, _BACKOFF_MAX = 0.05, 2.0
 
 
-class _BadHeaders(Exception):
-    pass
+class BadHeaders(Exception):
+    """The agi_ header block is not one Asterisk would send; the connection is dropped."""
 
 
 class ScriptRouter:
@@ -304,7 +307,7 @@ class FastAgiServer:
         try:
             try:
                 async with asyncio.timeout(self._header_timeout):
-                    env = await _read_env(reader)
+                    env = await read_env(reader)
             except TimeoutError:
                 self._peer_log.warning(
                     host,
@@ -314,7 +317,7 @@ class FastAgiServer:
                     self._header_timeout,
                 )
                 return
-            except _BadHeaders as err:
+            except BadHeaders as err:
                 self._peer_log.warning(host, "bad headers", "FastAGI %s: %s; dropped", peer, err)
                 return
             except ConnectionError as err:
@@ -387,26 +390,32 @@ async def _listen(host: str, port: int) -> list[socket.socket]:
     return sockets
 
 
-async def _read_env(reader: asyncio.StreamReader) -> dict[str, str]:
-    """The `agi_key: value` lines up to the blank line."""
+async def read_env(reader: asyncio.StreamReader) -> dict[str, str]:
+    """The `agi_key: value` lines up to the blank line; BadHeaders for anything Asterisk would not send."""
     env: dict[str, str] = {}
     while True:
         try:
             raw = await reader.readline()
         except ValueError:
-            raise _BadHeaders(f"header line longer than {_LINE_LIMIT} bytes") from None
+            raise BadHeaders(f"header line longer than {_LINE_LIMIT} bytes") from None
         if not raw.endswith(b"\n"):
-            raise _BadHeaders(f"closed after {len(env)} agi_ headers, before the blank line")
+            raise BadHeaders(f"closed after {len(env)} agi_ headers, before the blank line")
         line = raw.decode("utf-8", "replace").rstrip("\r\n")
         if not line:
             if not env:
-                raise _BadHeaders("blank line before any agi_ header")
+                raise BadHeaders("blank line before any agi_ header")
+            missing = [k for k in _REQUIRED if not env.get(k)]
+            if missing:
+                raise BadHeaders(f"no {' or '.join(missing)} (Asterisk always sends them)")
             return env
         key, sep, value = line.partition(":")
         if not sep or not key.startswith("agi_"):
-            raise _BadHeaders(f"not an agi_ header: {printable(raw, 60)}")
+            raise BadHeaders(f"not an agi_ header: {printable(raw, 60)}")
+        if _CONTROL.search(line):
+            # Asterisk never sends them; refusing them here keeps them out of every later log line
+            raise BadHeaders(f"control character in {printable(key, 40)}")
         if len(env) >= _MAX_HEADERS:
-            raise _BadHeaders(f"more than {_MAX_HEADERS} headers")
+            raise BadHeaders(f"more than {_MAX_HEADERS} headers")
         env[key] = value.removeprefix(" ")
 
 
