@@ -67,7 +67,7 @@ _MAX_USAGE_LINES = 64  # a 520 usage text is a dozen lines at most
 _REPLY_LIMIT = 200  # characters of a bad reply quoted in an error
 
 
-# commands whose third word is a sound file name (played or recorded)
+# commands whose first argument is a sound file name (played or recorded)
 _FILE_VERBS = ("STREAM FILE ", "CONTROL STREAM FILE ", "GET DATA ", "GET OPTION ", "RECORD FILE ")
 
 
