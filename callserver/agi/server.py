@@ -19,13 +19,13 @@ import asyncio
 import contextlib
 import errno
 import logging
-import re
 import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from callserver.agi.guard import LOOPBACK, PeerAllowlist, session_budget
+from callserver.agi.headers import LINE_LIMIT, BadHeaders, read_env
 from callserver.agi.session import (
     AgiError,
     AgiHangup,
@@ -45,28 +45,22 @@ __all__ = [
     "AgiResponse",
     "AgiSession",
     "AgiTimeout",
+    "BadHeaders",
     "FastAgiServer",
     "ScriptRouter",
     "inbound_call",
+    "read_env",
 ]
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AgiSession], Awaitable[None]]
 
-_MAX_HEADERS = 200  # Asterisk sends ~25, plus agi_arg_N
-_REQUIRED = ("agi_channel", "agi_uniqueid")
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_LINE_LIMIT = 8192
 # a real Asterisk writes its headers at once and answers ANSWER / SET VARIABLE in milliseconds: a
 # session waiting longer than this on either is taken to be stuck when its place is needed
 STALLED = 1.0
 _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 _BACKOFF_MIN, _BACKOFF_MAX = 0.05, 2.0
-
-
-class BadHeaders(Exception):
-    """The agi_ header block is not one Asterisk would send; the connection is dropped."""
 
 
 class ScriptRouter:
@@ -296,7 +290,7 @@ class FastAgiServer:
         peer = _format(address)
         host = peer_host(address)
         try:
-            reader, writer = await asyncio.open_connection(sock=conn, limit=_LINE_LIMIT)
+            reader, writer = await asyncio.open_connection(sock=conn, limit=LINE_LIMIT)
         except OSError as err:
             conn.close()
             self._peer_log.warning(host, "setup", "FastAGI %s: %s; dropped", peer, err)
@@ -388,35 +382,6 @@ async def _listen(host: str, port: int) -> list[socket.socket]:
             sock.close()
         raise
     return sockets
-
-
-async def read_env(reader: asyncio.StreamReader) -> dict[str, str]:
-    """The `agi_key: value` lines up to the blank line; BadHeaders for anything Asterisk would not send."""
-    env: dict[str, str] = {}
-    while True:
-        try:
-            raw = await reader.readline()
-        except ValueError:
-            raise BadHeaders(f"header line longer than {_LINE_LIMIT} bytes") from None
-        if not raw.endswith(b"\n"):
-            raise BadHeaders(f"closed after {len(env)} agi_ headers, before the blank line")
-        line = raw.decode("utf-8", "replace").rstrip("\r\n")
-        if not line:
-            if not env:
-                raise BadHeaders("blank line before any agi_ header")
-            missing = [k for k in _REQUIRED if not env.get(k)]
-            if missing:
-                raise BadHeaders(f"no {' or '.join(missing)} (Asterisk always sends them)")
-            return env
-        key, sep, value = line.partition(":")
-        if not sep or not key.startswith("agi_"):
-            raise BadHeaders(f"not an agi_ header: {printable(raw, 60)}")
-        if _CONTROL.search(line):
-            # Asterisk never sends them; refusing them here keeps them out of every later log line
-            raise BadHeaders(f"control character in {printable(key, 40)}")
-        if len(env) >= _MAX_HEADERS:
-            raise BadHeaders(f"more than {_MAX_HEADERS} headers")
-        env[key] = value.removeprefix(" ")
 
 
 def _format(address: object) -> str:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from callserver.agi.commands import reply_budget
 from callserver.agi.server import AgiSession, AgiTimeout, FastAgiServer
-from callserver.agi.session import reply_budget
 from tests.agi.test_server import Asterisk, headers, s9_env
 
 WAIT = 5.0

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from callserver.agi.server import BadHeaders, read_env
+from callserver.agi.headers import BadHeaders, read_env
 from callserver.agi.session import AgiError, AgiHangup, AgiResponse, AgiSession
 from tests.ami.traces import traces_dir
 
