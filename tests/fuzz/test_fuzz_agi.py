@@ -22,7 +22,8 @@ from .budget import fuzz_settings, ran
 from .mutations import NASTY_TEXT, mutated_lines
 from .server import FuzzServer
 
-pytestmark = pytest.mark.slow
+# huge generated frames and blocks: a failure must be reported, not turned into a warning about its size
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Generating overly large repr")]
 
 _RECORD = re.compile(r"^# \+[0-9.]+ ([A-Z]+)$")
 

@@ -22,7 +22,8 @@ from .budget import fuzz_settings, ran
 from .mutations import mutated_lines
 from .server import FuzzServer, fuzz_server
 
-pytestmark = pytest.mark.slow
+# huge generated frames and blocks: a failure must be reported, not turned into a warning about its size
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Generating overly large repr")]
 
 MAX_SEEDS_PER_FILE = 400
 

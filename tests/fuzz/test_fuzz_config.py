@@ -18,7 +18,8 @@ from ..helpers import ROOT
 from .budget import fuzz_settings, ran
 from .mutations import NASTY_TEXT
 
-pytestmark = pytest.mark.slow
+# huge generated frames and blocks: a failure must be reported, not turned into a warning about its size
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Generating overly large repr")]
 
 EXAMPLE = yaml.safe_load((ROOT / "config" / "callcentre.yaml").read_text(encoding="utf-8"))
 SCALARS = (

@@ -16,7 +16,8 @@ from callserver.web.openapi import openapi_document
 from .budget import fuzz_settings, ran
 from .server import FuzzServer
 
-pytestmark = pytest.mark.slow
+# huge generated frames and blocks: a failure must be reported, not turned into a warning about its size
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Generating overly large repr")]
 
 SCHEMA = schemathesis.openapi.from_dict(openapi_document(voicemail=True))
 # logging out would end the fuzzing session itself
