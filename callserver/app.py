@@ -25,7 +25,7 @@ from .acd.model import AgentStatus
 from .acd.recovery import OpenCall
 from .acd.service import AcdService
 from .acd.specs import agent_spec, queue_spec
-from .agi.server import FastAgiServer
+from .agi.server import FastAgiServer, ScriptRouter
 from .agi.session import AgiSession
 from .ami.adapter import AmiLink
 from .callbacks.service import CallbackService
@@ -39,9 +39,11 @@ from .ivr.progress import IvrPresence, IvrProgress
 from .ivr.prompt_build import prompt_synth
 from .ivr.prompts import SynthPrompts
 from .ivr.runner import FilePrompts
+from .logs import quiet_data_loggers
 from .mqtt.publisher import MqttPublisher
 from .pbx.channels import ChannelNames
-from .pbx.hub import PbxEventHub
+from .pbx.events import PbxConnected, PbxDisconnected
+from .pbx.hub import PbxEventHub, Subscriptions
 from .scripts.adapter import ScriptAdapter
 from .scripts.catalog import (
     ScriptCatalog,
@@ -66,6 +68,7 @@ from .voicemail.failures import RecordingFailures
 from .voicemail.recordings import prepare_recordings_dir, recordings_dir
 from .web import Role, WebDeps, WebUser, build_web_app, hash_password, start_web, stop_web
 from .web.app import PARTS, bound_port
+from .web.auth import plain_text_logins
 from .web.scripts import ScriptsWeb
 from .web.sessions import RateLimiter
 from .web.views import today_start
@@ -103,20 +106,6 @@ def build_engine(settings: Settings) -> AcdEngine:
         transfer_return=settings.acd.transfer_return,
         transfer_self_delay=settings.acd.transfer_self_delay,
     )
-
-
-class ScriptRouter:
-    """FastAGI dispatch by script name (`agi://host:port/<script>`)."""
-
-    def __init__(self, scripts: dict[str, Callable[[AgiSession], Awaitable[None]]]) -> None:
-        self.scripts = scripts
-
-    async def __call__(self, session: AgiSession) -> None:
-        script = self.scripts.get(session.script)
-        if script is None:
-            log.error("FastAGI request for unknown script %r from %s", session.script, session.channel)
-            return
-        await script(session)
 
 
 @dataclass
@@ -211,17 +200,16 @@ def build_scripts(
 
 
 def web_users(settings: Settings) -> list[WebUser]:
-    """Supervisors and admins from the config; a plain demo password is hashed here, never kept."""
-    users = []
-    for user in settings.web_users:
-        password = user.password
-        if not password.startswith("$argon2"):
-            log.warning(
-                "web user %s has a plain-text password in the config: use `callserver passwd`", user.login
-            )
-            password = hash_password(password)
-        users.append(WebUser(user.login, user.name, Role(user.role), password))
-    return users
+    """Supervisors and admins from the config; a plain demo password is hashed here, never kept.
+
+    Warns about every plain-text password, agents' included (the store hashes those)."""
+    plain = set(plain_text_logins(settings))
+    for login in sorted(plain):
+        log.warning("%s has a plain-text password in the config: use `callserver passwd`", login)
+    return [
+        WebUser(u.login, u.name, Role(u.role), hash_password(u.password) if u.login in plain else u.password)
+        for u in settings.web_users
+    ]
 
 
 async def start_server(
@@ -239,6 +227,7 @@ async def start_server(
     """
     checked = check_settings(settings)
     catalog = checked_catalog(settings)  # before anything is opened: a broken script stops here
+    quiet_data_loggers()  # SQL parameters and rows (hashes, customers) stay out of -v logs
     region = settings.customers.default_region
     store = await Store.open(settings.database_url(), region=region)
     await store.sync_config(settings)
@@ -281,6 +270,12 @@ async def start_server(
     pbx_events.subscribe(channels.subscriptions())
     pbx_events.subscribe(control.subscriptions())
     pbx_events.subscribe(service.subscriptions())
+    # the desktops' "PBX link down" banner
+    pbx_events.subscribe(
+        Subscriptions("web-pbx-link")
+        .on(PbxConnected, lambda _e: web_app[PARTS].hub.pbx_link_changed(True, time.time()))
+        .on(PbxDisconnected, lambda e: web_app[PARTS].hub.pbx_link_changed(False, time.time(), e.reason))
+    )
     await service.start()
     # calls a stop left "in progress": the first resynchronisation adopts or closes each one
     service.recover([open_call(row) for row in await store.open_calls()])
@@ -371,6 +366,7 @@ async def start_server(
             voicemail=voicemail,
             facts_stored=writer.flush,
             scripts=scripts,
+            pbx_connected=False,
         )
     )
     try:
@@ -391,7 +387,7 @@ async def start_server(
             failures=failures,
         ),
     }
-    agi = FastAgiServer(settings.agi.host, settings.agi.port, ScriptRouter(agi_scripts))
+    agi = FastAgiServer.from_config(settings.agi, ScriptRouter(agi_scripts))
     try:
         await agi.start()
     except OSError as err:

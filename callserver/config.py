@@ -11,6 +11,7 @@ which `callserver check-config` and the composition root run after `load_setting
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 import types
@@ -91,6 +92,30 @@ class ListenConfig(_Model):
     port: int = Field(ge=0, le=65535)
 
 
+class AgiConfig(ListenConfig):
+    """The FastAGI server. Only `allowed_peers` (addresses or networks) may open sessions: the PBX."""
+
+    port: int = Field(default=4573, ge=0, le=65535)
+    allowed_peers: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1"])
+    max_sessions: int = Field(default=500, ge=1)  # lowered at start to fit the open-file limit
+    header_timeout: float = Field(default=5.0, gt=0)  # for the agi_ headers after connecting
+    reply_timeout: float = Field(default=10.0, gt=0)  # for replies Asterisk gives at once
+    media_timeout: float = Field(default=300.0, gt=0)  # plus a command's own wait, for prompts/recordings
+    # Asterisk's sounds directory as callserver sees it (e.g. /var/lib/asterisk/sounds): prompt and
+    # recording files under it are named relative to it over FastAGI, so no server path is sent
+    sounds_dir: Path | None = None
+
+    @field_validator("allowed_peers")
+    @classmethod
+    def _check_peers(cls, v: list[str]) -> list[str]:
+        for i, text in enumerate(v):
+            try:
+                ipaddress.ip_network(text.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"[{i}] '{text}' is not an IP address or network like 10.0.0.0/24") from None
+        return v
+
+
 class WebConfig(ListenConfig):
     port: int = Field(default=8080, ge=0, le=65535)
     pause_reasons: list[str] = Field(default_factory=lambda: ["break", "lunch", "training", "meeting"])
@@ -102,6 +127,9 @@ class WebConfig(ListenConfig):
     # an agent whose desktop is gone (closed, crashed, network lost) this long is paused with the
     # reason "desktop closed" (None: never); an expired web session pauses them too
     away_pause_after: float | None = Field(default=60.0, gt=0)
+    # a session ends this long after login however active it is (besides 8 h without use)
+    session_lifetime: float = Field(default=12 * 3600.0, gt=0)
+    login_checks: int = Field(default=4, ge=1)  # argon2 password checks at once (64 MiB each)
 
 
 class WebUserConfig(_Model):
@@ -441,7 +469,7 @@ class Settings(_Model):
     site: str = "default"
     data_dir: Path = Path("data")
     ami: AmiConfig = AmiConfig()
-    agi: ListenConfig = ListenConfig(port=4573)
+    agi: AgiConfig = AgiConfig()
     web: WebConfig = WebConfig()
     web_users: list[WebUserConfig] = Field(default_factory=list)
     database: DatabaseConfig = DatabaseConfig()
@@ -461,6 +489,14 @@ class Settings(_Model):
     # IVR flows, kept as written: the IVR owns their format; `callserver.checks` validates them
     # against the queues (ivr.validate) and hands the parsed flows to whoever runs them
     ivr: dict[str, Any] | None = None
+
+    @field_validator("agi", mode="before")
+    @classmethod
+    def _agi_address_only(cls, v: Any) -> Any:
+        """A bare ListenConfig (host and port) is accepted for `agi`; the limits keep their defaults."""
+        if isinstance(v, ListenConfig) and not isinstance(v, AgiConfig):
+            return v.model_dump()
+        return v
 
     @model_validator(mode="after")
     def _cross_references(self, info: ValidationInfo) -> Settings:
@@ -775,6 +811,7 @@ def load_settings(
 __all__ = [
     "DEFAULT_CONFIG",
     "AgentConfig",
+    "AgiConfig",
     "ConfigError",
     "ExtraChecks",
     "FrozenModel",

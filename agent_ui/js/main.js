@@ -10,6 +10,16 @@ import { SupervisorMonitor } from "./supervisor.js";
 import { observeServerTime, startTicker } from "./time.js";
 
 const LINK_TEXT = { connecting: "connecting…", open: "live", retrying: "reconnecting…", closed: "offline" };
+
+/** The banner both screens show while callserver has no link to the PBX (calls cannot be handled). */
+function showPbxLink(link) {
+  if (!link) return;
+  const banner = $("#pbx-banner");
+  banner.hidden = link.up;
+  document.body.dataset.pbx = link.up ? "up" : "down";
+  fill(banner, link.up ? "" : "Telephone system unreachable: calls cannot be offered or controlled until it is back.");
+  banner.title = link.up ? "" : link.reason || "";
+}
 let live = null;
 
 async function boot() {
@@ -39,6 +49,8 @@ async function boot() {
       if (data && typeof data.at === "number") observeServerTime(data.at);
       if (type === "ping") observeServerTime(data.t);
       if (type === "error") console.warn("live channel:", data.code, data.message);
+      if (type === "snapshot") showPbxLink(data.pbx_link);
+      if (type === "pbx.link") showPbxLink(data);
       view.apply(type, data);
     },
     onLink: (state) => {

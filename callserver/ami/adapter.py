@@ -42,6 +42,20 @@ __all__ = [
     "AmiUnavailable",
 ]
 
+
+def reconnect_delay(failures: int, low: float, high: float) -> float:
+    """Back-off before the next login attempt: `low` doubled per failure, at most `high`.
+
+    The exponent is capped: after a thousand failures (a PBX down for hours) `2 ** failures` no
+    longer fits a float, and the overflow would end the link task for good.
+    """
+    return min(high, low * 2.0 ** min(max(failures - 1, 0), 64))
+
+
+# the secrets in config/callcentre.yaml and asterisk/manager.conf as shipped: fine for a demo on
+# loopback, a standing invitation anywhere else
+SAMPLE_SECRETS = frozenset({"callserver", "change-me-callserver"})
+
 log = logging.getLogger(__name__)
 
 
@@ -85,6 +99,11 @@ class AmiLink:
         """
         if self._task is not None:
             raise RuntimeError("AmiLink already started")
+        if self._config.secret in SAMPLE_SECRETS:
+            log.warning(
+                "AMI secret is the sample one shipped with callserver: choose your own in manager.conf"
+                " and ami.secret (or CALLSERVER_AMI_SECRET)"
+            )
         self._task = asyncio.create_task(self._run(), name="ami-link")
         await self._first_attempt.wait()
 
@@ -124,7 +143,7 @@ class AmiLink:
                 if conn is not None:
                     await conn.aclose()
             self._first_attempt.set()
-            delay = min(cfg.reconnect_max, cfg.reconnect_min * 2 ** max(failures - 1, 0))
+            delay = reconnect_delay(failures, cfg.reconnect_min, cfg.reconnect_max)
             log.info("AMI reconnecting in %.1f s", delay)
             await asyncio.sleep(delay)
 

@@ -113,6 +113,8 @@ class Store:
         """Keep the stored hash when it still matches, so a restart does not rewrite every row."""
         if password is None:
             return None
+        if password.startswith("$argon2"):
+            return password  # already a hash (`callserver passwd`): hashing it again would lock the agent out
         if current is not None:
             try:
                 self._hasher.verify(current, password)

@@ -16,12 +16,13 @@ from callserver.acd.metrics import MetricsBook
 from callserver.acd.model import AgentState, AgentStatus
 from callserver.acd.service import AcdService
 from callserver.config import QueueThresholds
+from callserver.logs import PeerLog, printable
 from callserver.web.agent_times import AgentTimes
 from callserver.web.auth import Authenticator, Principal
 from callserver.web.customers import CustomerConflict, CustomerWriter, parse_customer
 from callserver.web.hub import LiveHub
 from callserver.web.pops import Pops, customer_view
-from callserver.web.sessions import RateLimiter, SessionStore
+from callserver.web.sessions import LoginThrottle, Refused, SessionStore
 from callserver.web.views import agent_view, agents_view, queues_view, waiting_view
 
 log = logging.getLogger("callserver.web.api")
@@ -52,6 +53,16 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     return body
 
 
+def _too_many(refused: Refused) -> web.Response:
+    seconds = max(1, round(refused.retry_after))
+    if refused.busy:
+        resp = json_error(429, "too many logins being checked; try again in a moment", retry_after=seconds)
+    else:
+        resp = json_error(429, "too many failed logins; try again later", retry_after=seconds)
+    resp.headers["Retry-After"] = str(seconds)
+    return resp
+
+
 class Api:
     def __init__(
         self,
@@ -59,7 +70,7 @@ class Api:
         service: AcdService,
         auth: Authenticator,
         sessions: SessionStore,
-        limiter: RateLimiter,
+        logins: LoginThrottle,
         hub: LiveHub,
         pops: Pops,
         metrics: MetricsBook,
@@ -76,7 +87,8 @@ class Api:
         self.service = service
         self.auth = auth
         self.sessions = sessions
-        self.limiter = limiter
+        self.logins = logins
+        self.peer_log = PeerLog(log)
         self.hub = hub
         self.pops = pops
         self.metrics = metrics
@@ -105,20 +117,20 @@ class Api:
         login, password = body.get("login"), body.get("password")
         if not isinstance(login, str) or not isinstance(password, str) or not login or len(login) > 64:
             return json_error(400, "give 'login' and 'password' as strings")
-        keys = (f"login:{login}", f"addr:{request.remote}")
-        wait = max(self.limiter.retry_after(k) for k in keys)
-        if wait > 0:
-            seconds = str(max(1, round(wait)))
-            resp = json_error(429, "too many failed logins; try again later", retry_after=int(seconds))
-            resp.headers["Retry-After"] = seconds
-            return resp
-        principal = await self.auth.verify(login, password[:1024])
+        address = request.remote or "?"
+        attempt = self.logins.begin(login, address)
+        if isinstance(attempt, Refused):
+            return _too_many(attempt)
+        try:
+            principal = await self.auth.verify(login, password[:1024])
+        finally:
+            attempt.done()
         if principal is None:
-            for key in keys:
-                self.limiter.failed(key)
-            log.warning("failed web login for %r from %s", login, request.remote)
+            self.peer_log.warning(
+                address, "failed login", "failed web login for %s from %s", printable(login, 64), address
+            )
             return json_error(401, "wrong login or password")
-        self.limiter.clear(keys[0])
+        attempt.succeeded()
         session = self.sessions.create(principal)
         data: dict[str, Any] = self._identity(principal)
         data["expires_at"] = session.expires_at

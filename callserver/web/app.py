@@ -35,11 +35,12 @@ from callserver.web.hub import LiveHub
 from callserver.web.live import LiveSettings, serve_live
 from callserver.web.monitor import MonitorApi, SupervisorPhones
 from callserver.web.openapi import openapi_document
+from callserver.web.params import validate_parameters
 from callserver.web.pops import OriginOf, Pops
 from callserver.web.presence import AgentPresence
 from callserver.web.scripts import ScriptsApi, ScriptsWeb
 from callserver.web.selfservice import SelfServiceWeb
-from callserver.web.sessions import RateLimiter, SessionStore
+from callserver.web.sessions import LoginThrottle, SessionStore
 from callserver.web.views import today_start
 from callserver.web.voicemail import VoicemailApi
 from callserver.wrapup import outcome_book
@@ -64,8 +65,8 @@ class WebDeps:
     users: Sequence[WebUser] = ()
     pause_reasons: Sequence[str] = DEFAULT_PAUSE_REASONS
     session_ttl: float = 8 * 3600.0
-    login_failures: int = 5  # per login and per client address...
-    login_window: float = 60.0  # ...within this many seconds
+    login_failures: int = 5  # misses per login-and-address (and per address) before waiting...
+    login_window: float = 60.0  # ...this long, doubled with every further miss
     service_target: float = 20.0  # seconds: the service-level threshold
     live: LiveSettings = field(default_factory=LiveSettings)
     stream_buffer: int = 256
@@ -79,6 +80,7 @@ class WebDeps:
     # wrap-up reply means "saved"; None: replies do not wait
     facts_stored: Callable[[], Awaitable[None]] | None = None
     scripts: ScriptsWeb | None = None  # dialogue scripts: panel, export, editor, public pages
+    pbx_connected: bool = True  # the PBX link at start; then LiveHub.pbx_link_changed keeps it
 
 
 @dataclass
@@ -89,6 +91,7 @@ class WebParts:
     sessions: SessionStore
     unsubscribe: Callable[[], None]
     presence: AgentPresence
+    logins: LoginThrottle
 
 
 PARTS = web.AppKey("callserver_web", WebParts)
@@ -97,7 +100,14 @@ PARTS = web.AppKey("callserver_web", WebParts)
 def build_web_app(deps: WebDeps) -> web.Application:
     agents = {a.login: (a.id, a.name) for a in deps.settings.agents}
     auth = Authenticator(deps.users, agents, deps.store)
-    sessions = SessionStore(deps.clock, deps.session_ttl)
+    web_config = deps.settings.web
+    sessions = SessionStore(deps.clock, deps.session_ttl, web_config.session_lifetime)
+    logins = LoginThrottle(
+        deps.clock,
+        failures=deps.login_failures,
+        window=deps.login_window,
+        max_checks=web_config.login_checks,
+    )
     metrics = deps.metrics
     unsubscribers: list[Callable[[], None]] = []
     if metrics is None:
@@ -121,6 +131,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
         buffer_size=deps.stream_buffer,
         times=times,
         thresholds=thresholds,
+        pbx_connected=deps.pbx_connected,
     )
     if deps.control is not None:
         deps.control.spy_listeners.append(hub.spy_changed)
@@ -137,7 +148,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
         service=deps.service,
         auth=auth,
         sessions=sessions,
-        limiter=RateLimiter(deps.clock, deps.login_failures, deps.login_window),
+        logins=logins,
         hub=hub,
         pops=pops,
         metrics=metrics,
@@ -165,7 +176,10 @@ def build_web_app(deps: WebDeps) -> web.Application:
         return response
 
     async def live(request: web.Request) -> web.StreamResponse:
-        return await serve_live(request, hub, request[PRINCIPAL], request[TOKEN], deps.live)
+        token = request[TOKEN]
+        return await serve_live(
+            request, hub, request[PRINCIPAL], token, deps.live, lambda: sessions.alive(token)
+        )
 
     async def openapi(_request: web.Request) -> web.Response:
         return web.json_response(document)
@@ -178,7 +192,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
             return web.Response(status=404, text="agent UI not installed")
         return web.FileResponse(page)
 
-    app = web.Application(middlewares=[guard], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[guard, validate_parameters], client_max_size=64 * 1024)
     app.add_routes(api.routes())
     app.add_routes(
         CustomersApi(
@@ -224,7 +238,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
         for remove in unsubscribers:
             remove()
 
-    app[PARTS] = WebParts(hub, sessions, unsubscribe, presence)
+    app[PARTS] = WebParts(hub, sessions, unsubscribe, presence, logins)
 
     own_book = deps.metrics is None
 

@@ -20,6 +20,7 @@ from aiohttp import web
 from callserver.store import customer_csv
 from callserver.store.store import Store
 from callserver.web.api import PRINCIPAL, json_error
+from callserver.web.params import path_parameters, query_parameters
 from callserver.web.pops import customer_view, history_view
 
 DEFAULT_PAGE = 20
@@ -164,11 +165,7 @@ def openapi_paths() -> dict[str, Any]:
         "description": "error",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
-    query = [
-        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": MAX_QUERY}},
-        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
-        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
-    ]
+    query = query_parameters("/api/customers")
     return {
         "/api/customers": {
             "get": {
@@ -198,7 +195,7 @@ def openapi_paths() -> dict[str, Any]:
                 "summary": "Import customers from CSV (supervisors), in one transaction: a file with "
                 "any problem imports nothing and each problem names its line and column. "
                 "`update=true` overwrites customers already known (same account, else same phone)",
-                "parameters": [{"name": "update", "in": "query", "schema": {"type": "boolean"}}],
+                "parameters": query_parameters("/api/customers/import"),
                 "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
                 "responses": {
                     "200": {
@@ -214,9 +211,7 @@ def openapi_paths() -> dict[str, Any]:
             }
         },
         "/api/customers/{customer_id}": {
-            "parameters": [
-                {"name": "customer_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-            ],
+            "parameters": path_parameters(["customer_id"]),
             "get": {
                 "summary": "One customer with their latest calls (agent names)",
                 "responses": {"200": {"description": "the customer"}, "404": error, **denied},

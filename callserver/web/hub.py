@@ -1,9 +1,12 @@
 """The live channel's streams: who gets which message, per-stream sequence numbers and replay buffers.
 
-A stream belongs to one logged-in browser tab and outlives its websocket for a while, so a tab that
-reconnects with `resume=<stream>&last_seq=N` gets exactly what it missed (or a fresh snapshot when
-the buffer no longer reaches back that far). Facts arrive synchronously from the bus; pops need the
-store, so they are completed in tasks and then emitted like any other message.
+A stream belongs to one logged-in browser tab and outlives its websocket for a while. While a socket
+is attached, the stream keeps a bounded replay buffer, so a tab that reconnects with
+`resume=<stream>&last_seq=N` before the server noticed its old socket died gets exactly what it
+missed. Once the socket is closed the stream only counts: its buffer is dropped and messages are
+numbered but not kept, and a resume after such a gap gets a fresh snapshot. A session keeps at most
+`streams_per_session` streams. Facts arrive synchronously from the bus; pops need the store, so they
+are completed in tasks and then emitted like any other message.
 """
 
 from __future__ import annotations
@@ -31,12 +34,16 @@ from callserver.web.views import agent_view, agents_view, queue_view, queues_vie
 log = logging.getLogger("callserver.web.live")
 
 VERSION = 1
-# websocket close codes: 1000 normal, 1008 policy violation (bad frames), 1013 try again later
-# (reader too slow), 4001 replaced by a newer connection of the same stream, 4401 logged out
+# websocket close codes: 1000 normal, 1001 the peer stopped answering pings, 1008 policy violation
+# (bad frames), 1013 try again later
+# (reader too slow), 4001 replaced by a newer connection of the same stream, 4008 more live
+# connections in this session than allowed (the oldest goes), 4401 logged out or session over
 CLOSE_NORMAL = 1000
+CLOSE_GONE = 1001
 CLOSE_POLICY = 1008
 CLOSE_TOO_SLOW = 1013
 CLOSE_REPLACED = 4001
+CLOSE_TOO_MANY = 4008
 CLOSE_LOGGED_OUT = 4401
 Json = dict[str, Any]
 
@@ -108,6 +115,8 @@ class LiveHub:
         outbox_limit: int = 1000,
         times: AgentTimes | None = None,
         thresholds: Mapping[str, QueueThresholds] | None = None,
+        streams_per_session: int = 8,
+        pbx_connected: bool = True,
     ) -> None:
         self.acd = acd
         self.times = times  # when agents' states began: the monitor's "for" timers
@@ -118,6 +127,13 @@ class LiveHub:
         self.buffer_size = buffer_size
         self.linger = linger
         self.outbox_limit = outbox_limit
+        self.streams_per_session = streams_per_session
+        # the PBX link as the desktops show it; `since` None until the first change is seen
+        self.pbx_link: Json = {
+            "up": pbx_connected,
+            "since": None,
+            "reason": "" if pbx_connected else "not connected yet",
+        }
         self.streams: dict[str, Stream] = {}
         self._audience: dict[str, set[str]] = {}
         # told when an agent's desktop attaches (True) or goes (False): see presence.py
@@ -137,6 +153,7 @@ class LiveHub:
             stream = None
         resumed = stream is not None and stream.covers(last_seq)
         if stream is None:
+            self._make_room(token)
             stream = Stream(secrets.token_urlsafe(12), token, principal, deque(maxlen=self.buffer_size))
             self._add_stream(stream)
         if stream.conn is not None:
@@ -163,14 +180,28 @@ class LiveHub:
         return stream, conn
 
     def detach(self, stream: Stream, conn: Connection) -> None:
+        """The socket closed: from now on the stream only numbers its messages."""
         if stream.conn is conn:
             stream.conn, stream.detached_at = None, self.clock()
             self._presence(stream, False)
+            stream.buffer.clear()
 
     def _presence(self, stream: Stream, attached: bool) -> None:
         agent_id = stream.principal.agent_id
         if agent_id is not None and self.on_presence is not None:
             self.on_presence(agent_id, attached)
+
+    def _make_room(self, token: str) -> None:
+        """Keep a session under `streams_per_session`: the oldest detached stream goes first,
+        else the oldest open one is closed (a tab opening sockets in a loop cannot grow memory)."""
+        own = [s for s in self.streams.values() if s.token == token]
+        while len(own) >= self.streams_per_session:
+            detached = [s for s in own if s.conn is None]
+            victim = detached[0] if detached else own[0]
+            own.remove(victim)
+            self._remove_stream(victim.id)
+            if victim.conn is not None:
+                victim.conn.close(CLOSE_TOO_MANY)
 
     def drop_session(self, token: str) -> None:
         """Logout: the session's streams end now and cannot be resumed."""
@@ -207,10 +238,11 @@ class LiveHub:
 
     def _emit(self, stream: Stream, kind: str, data: Json) -> None:
         stream.seq += 1
+        if stream.conn is None:
+            return  # nobody reads: the number is kept, the message is not (resume gets a snapshot)
         text = encode(stream.seq, kind, data)
         stream.buffer.append((stream.seq, text))
-        if stream.conn is not None:
-            stream.conn.push(text, stream.seq)
+        stream.conn.push(text, stream.seq)
 
     # -- what each role sees -----------------------------------------------------------------
 
@@ -221,10 +253,23 @@ class LiveHub:
                 "agents": agents_view(self.acd, self.times),
                 "waiting": waiting_view(self.acd, now),
                 "queues": queues_view(self.acd, self.metrics, now, self.thresholds),
+                "pbx_link": dict(self.pbx_link),
             }
         agent = self.acd.agent(principal.agent_id or "")
         pop = self.pops.current_for_agent(principal.agent_id or "")
-        return {"me": agent_view(agent) if agent else None, "pop": pop.data if pop else None}
+        return {
+            "me": agent_view(agent) if agent else None,
+            "pop": pop.data if pop else None,
+            "pbx_link": dict(self.pbx_link),
+        }
+
+    def pbx_link_changed(self, up: bool, at: float, reason: str = "") -> None:
+        """The AMI link went up or down: every desktop shows (or clears) its banner."""
+        if up == self.pbx_link["up"] and self.pbx_link["since"] is not None:
+            return
+        self.pbx_link = {"up": up, "since": at, "reason": "" if up else reason}
+        for stream in list(self.streams.values()):
+            self._emit(stream, "pbx.link", dict(self.pbx_link))
 
     def _send(
         self, kind: str, data: Json, agent_id: str | None, supervisors: bool = True, also: str | None = None

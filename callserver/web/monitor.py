@@ -18,6 +18,7 @@ from aiohttp import web
 from callserver.acd.control import SPY_OPTIONS, CallControl, ControlError
 from callserver.web.api import PRINCIPAL, json_error, read_json
 from callserver.web.auth import Principal
+from callserver.web.params import path_parameters
 from callserver.web.views import spy_view
 
 EXTENSION = re.compile(r"^\+?[0-9]{2,20}$")
@@ -137,9 +138,7 @@ def openapi_paths() -> dict[str, Any]:
     }
     return {
         "/api/agents/{agent_id}/spy": {
-            "parameters": [
-                {"name": "agent_id", "in": "path", "required": True, "schema": {"type": "string"}}
-            ],
+            "parameters": path_parameters(["agent_id"]),
             "post": {
                 "summary": "Listen, whisper or barge on the agent's call from my phone (my profile's unless "
                 "`phone` is given). One monitoring call per supervisor: the same request again rings "

@@ -1,11 +1,14 @@
 """The OpenAPI 3.1 description of the REST API, written by hand and served at /api/openapi.json.
 
-Tests walk its paths to check that every route exists and that none answers without a session.
+Tests walk its paths to check that every route exists, that none answers without a session and that
+every parameter declares its range (params.py holds the one declaration of each).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from callserver.web.params import path_parameters, query_parameters
 
 _ERROR: dict[str, Any] = {
     "description": "error",
@@ -26,8 +29,9 @@ def _op(
     return op
 
 
-def _param(name: str, kind: str = "string") -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+def _param(name: str) -> dict[str, Any]:
+    """A path parameter as declared (with its range) in params.py."""
+    return path_parameters([name])[0]
 
 
 def openapi_document(*, voicemail: bool = True, scripts: bool = False) -> dict[str, Any]:
@@ -125,7 +129,7 @@ def _document() -> dict[str, Any]:
                 ),
             },
             "/api/customers/{customer_id}": {
-                "parameters": [_param("customer_id", "integer")],
+                "parameters": [_param("customer_id")],
                 "put": _op(
                     "Edit a customer of my current pop (supervisors: any)",
                     body=customer_body,
@@ -206,20 +210,21 @@ def _document() -> dict[str, Any]:
                 ),
             },
             "/api/outcomes": {
+                "parameters": query_parameters("/api/outcomes"),
                 "get": _op(
                     "The wrap-up outcome codes of a call's queue (?call_id= or ?queue=; else the default "
                     "list): {list, required, outcomes, codes: [{code, label}]}"
-                )
-            },
-            "/api/agents/{agent_id}/spy": {
-                "parameters": [_param("agent_id")],
-                "post": _op(
-                    "Supervisor: ring {phone} into listen/whisper/barge on the agent's call",
-                    responses={"400": _ERROR, "404": _ERROR, "409": _ERROR, "502": _ERROR},
                 ),
             },
             "/api/openapi.json": {"get": _op("This document")},
-            "/api/live": {"get": _op("Websocket upgrade for the live channel", "switching protocols")},
+            "/api/live": {
+                "parameters": query_parameters("/api/live"),
+                "get": _op(
+                    "Websocket upgrade for the live channel",
+                    "switching protocols",
+                    responses={"400": _ERROR},
+                ),
+            },
         },
         "components": {
             "securitySchemes": {

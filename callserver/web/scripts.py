@@ -24,6 +24,7 @@ from callserver.scripts.selfservice import SelfService
 from callserver.store.store import Store
 from callserver.web.api import PRINCIPAL, json_error, read_json
 from callserver.web.auth import Principal, Role
+from callserver.web.params import path_parameters, query_parameters
 from callserver.web.script_views import callback_json, export_csv, export_json
 
 EXPORT_LIMIT = 10_000
@@ -353,10 +354,7 @@ def openapi_paths() -> dict[str, Any]:
             }
         return item
 
-    def param(name: str, kind: str = "string") -> list[dict[str, Any]]:
-        return [{"name": name, "in": "path", "required": True, "schema": {"type": kind}}]
-
-    run, callback, script = param("run_id"), param("callback_id", "integer"), param("script_id")
+    run, callback, script = (path_parameters([n]) for n in ("run_id", "callback_id", "script_id"))
     return {
         "/api/script-runs/mine": {
             "get": op("My latest script run (agents), its step and what is still required")
@@ -370,19 +368,7 @@ def openapi_paths() -> dict[str, Any]:
                     "format=csv for one CSV row per answer",
                     "400",
                 ),
-                "parameters": [
-                    {"name": n, "in": "query", "required": False, "schema": {"type": t}}
-                    for n, t in (
-                        ("script_id", "string"),
-                        ("customer_id", "integer"),
-                        ("agent_id", "string"),
-                        ("status", "string"),
-                        ("since", "string"),
-                        ("until", "string"),
-                        ("limit", "integer"),
-                        ("format", "string"),
-                    )
-                ],
+                "parameters": query_parameters("/api/script-runs"),
             }
         },
         "/api/script-runs/{run_id}": {
