@@ -7,6 +7,7 @@ go on from what the database holds instead of starting from zero.
 from __future__ import annotations
 
 import dataclasses
+import sys
 import typing
 from enum import Enum
 from functools import cache
@@ -21,6 +22,9 @@ def _fact_types() -> dict[str, type[Any]]:
     pending = list(typing.get_args(Fact))
     while pending:
         cls = pending.pop()
+        # `dataclass(slots=True)` replaces the class it decorates, and the base class still lists
+        # the replaced one among its subclasses: take the class its module holds
+        cls = getattr(sys.modules[cls.__module__], cls.__name__, cls)
         types[cls.__name__] = cls
         pending.extend(cls.__subclasses__())
     return types

@@ -14,8 +14,10 @@ import jsonschema
 import pytest
 
 from callserver.facts.describe import describe
-from callserver.facts.model import CallEnded, Fact, OfferEnded, OfferResult, Outcome
+from callserver.facts.model import CallEnded, CallEndedWithReason, Fact, OfferEnded, OfferResult, Outcome
+from callserver.facts.replay import fact_from_record
 from callserver.mqtt.topics import message_for
+from callserver.store.facts import payload_of
 from callserver.web.messages import live_event
 from tests.facts.samples import AGENT_ID, CALL_ID, T0, fact_types, one_of_each, sample
 
@@ -81,3 +83,15 @@ def test_every_outcome_and_offer_result_is_a_value_the_schemas_allow() -> None:
 def test_each_fact_type_has_its_own_mqtt_event() -> None:
     events = [message_for(sample(cls), "cs", "s")[0].rsplit("/", 1)[1] for cls in fact_types()]
     assert len(set(events)) == len(events), events
+
+
+def _ended_with_reason() -> Fact:
+    return CallEndedWithReason(CALL_ID, T0, "sales", Outcome.FAILED, None, 3.0, "cut by the PBX", True)
+
+
+@pytest.mark.parametrize("fact", [*FACTS, _ended_with_reason()], ids=[*IDS, "CallEndedWithReason"])
+def test_every_fact_read_back_from_the_log_is_equal_and_of_its_own_class(fact: Fact) -> None:
+    # a subclass (CallEndedWithReason) must come back as the class consumers match on
+    again = fact_from_record(type(fact).__name__, payload_of(fact))
+    assert again == fact
+    assert type(again) is type(fact)
