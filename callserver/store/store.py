@@ -24,7 +24,7 @@ from callserver.acd.specs import queue_spec
 from callserver.config import Settings
 from callserver.facts.model import Fact
 from callserver.facts.replay import fact_from_record
-from callserver.store import customer_csv, scripts
+from callserver.store import call_search, customer_csv, scripts
 from callserver.store import customers as cust
 from callserver.store.customers import CustomerConflict
 from callserver.store.facts import apply_fact
@@ -41,6 +41,7 @@ from callserver.store.records import (
     OpenCallRecord,
     ScriptRunRecord,
 )
+from callserver.store.rows import call_record, event_record
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -227,7 +228,7 @@ class Store:
     async def call(self, call_id: str) -> CallRecord | None:
         async with self._sessions() as s:
             row = await s.get(Call, call_id)
-            return _call_record(row) if row is not None else None
+            return call_record(row) if row is not None else None
 
     async def calls(
         self,
@@ -256,7 +257,27 @@ class Store:
             query = query.where(Call.arrived_at < until)
         query = query.order_by(Call.arrived_at.desc(), Call.id.desc()).limit(limit)
         async with self._sessions() as s:
-            return [_call_record(c) for c in (await s.scalars(query)).all()]
+            return [call_record(c) for c in (await s.scalars(query)).all()]
+
+    async def search_calls(
+        self,
+        query: call_search.CallQuery,
+        *,
+        region: str | None = None,
+        task_voicemail: call_search.TaskVoicemail | None = None,
+    ) -> call_search.CallPage:
+        """One page of the calls matching `query`, newest first (`region`: how national caller
+        numbers are read, customers.default_region; `task_voicemail`: which voicemail a task's
+        call id stands for)."""
+        async with self._sessions() as s:
+            return await call_search.search_calls(s, query, region, task_voicemail or call_search.no_tasks)
+
+    async def call_history(
+        self, call_id: str, *, task_voicemail: call_search.TaskVoicemail | None = None
+    ) -> call_search.CallHistory | None:
+        """The call's row, its logged facts, voicemail and script runs (for its timeline)."""
+        async with self._sessions() as s:
+            return await call_search.call_history(s, call_id, task_voicemail or call_search.no_tasks)
 
     async def offers(self, call_id: str) -> list[OfferRecord]:
         query = (
@@ -268,7 +289,7 @@ class Store:
     async def call_events(self, call_id: str) -> list[EventRecord]:
         query = select(CallEvent).where(CallEvent.call_id == call_id).order_by(CallEvent.id)
         async with self._sessions() as s:
-            return [_event_record(e) for e in (await s.scalars(query)).all()]
+            return [event_record(e) for e in (await s.scalars(query)).all()]
 
     async def event_count(self) -> int:
         async with self._sessions() as s:
@@ -425,34 +446,7 @@ class Store:
             if until is not None:
                 query = query.where(Call.arrived_at < until)
             query = query.order_by(Call.arrived_at.desc(), Call.id.desc()).limit(limit)
-            return [_call_record(c) for c in (await s.scalars(query)).all()]
-
-
-def _call_record(c: Call) -> CallRecord:
-    return CallRecord(
-        id=c.id,
-        channel=c.channel,
-        caller_num=c.caller_num,
-        caller_name=c.caller_name,
-        dnis=c.dnis,
-        queue=c.queue,
-        first_queue=c.first_queue,
-        customer_id=c.customer_id,
-        arrived_at=c.arrived_at,
-        queued_at=c.queued_at,
-        first_offered_at=c.first_offered_at,
-        answered_at=c.answered_at,
-        ended_at=c.ended_at,
-        agent_id=c.agent_id,
-        offers=c.offers,
-        outcome=c.outcome,
-        wait=c.wait,
-        wrapup_outcome=c.wrapup_outcome,
-        wrapup_note=c.wrapup_note,
-        wrapup_timed_out=bool(c.wrapup_timed_out),
-        end_reason=c.end_reason,
-        end_estimated=bool(c.end_estimated),
-    )
+            return [call_record(c) for c in (await s.scalars(query)).all()]
 
 
 def _as_utc(value: object) -> datetime:
@@ -466,7 +460,3 @@ def _as_utc(value: object) -> datetime:
 
 def _offer_record(o: CallOffer) -> OfferRecord:
     return OfferRecord(o.call_id, o.attempt, o.agent_id, o.leg_id, o.offered_at, o.ended_at, o.result)
-
-
-def _event_record(e: CallEvent) -> EventRecord:
-    return EventRecord(e.id, e.at, e.call_id, e.agent_id, e.kind, dict(e.payload))

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -27,6 +28,7 @@ from callserver.web.agent_times import AgentTimes
 from callserver.web.agentphone import AgentPhoneApi
 from callserver.web.api import COOKIE, PRINCIPAL, TOKEN, Api, json_error
 from callserver.web.auth import Authenticator, WebUser
+from callserver.web.call_history import CallHistoryApi
 from callserver.web.control import ControlApi
 from callserver.web.customer_routes import CustomersApi
 from callserver.web.customers import CustomerWriter
@@ -200,6 +202,15 @@ def build_web_app(deps: WebDeps) -> web.Application:
         ).routes()
     )
     app.add_routes(MonitorApi(deps.control, phones).routes())
+    app.add_routes(
+        CallHistoryApi(
+            deps.store,
+            region=deps.settings.customers.default_region,
+            zone=ZoneInfo(deps.settings.scripts.timezone),
+            agent_name=pops.agent_name,
+            voicemail_audio=deps.voicemail is not None,
+        ).routes()
+    )
     app.add_routes(
         ControlApi(
             deps.control,

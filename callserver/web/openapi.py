@@ -37,14 +37,17 @@ def _param(name: str) -> dict[str, Any]:
 def openapi_document(*, voicemail: bool = True, scripts: bool = False) -> dict[str, Any]:
     """The served API; the voicemail and dialogue-script routes exist only where those services
     are wired (the scripts' public self-service pages are described too, with no security)."""
+    from callserver.web.call_history import SCHEMAS as CALL_SCHEMAS
+    from callserver.web.call_history import openapi_paths as call_paths
     from callserver.web.customer_routes import SCHEMAS
     from callserver.web.customer_routes import openapi_paths as customer_paths
     from callserver.web.monitor import openapi_paths as monitor_paths
 
     document = _document()
-    for path, item in [*customer_paths().items(), *monitor_paths().items()]:
+    for path, item in [*customer_paths().items(), *monitor_paths().items(), *call_paths().items()]:
         document["paths"].setdefault(path, {}).update(item)
     document["components"]["schemas"].update(SCHEMAS)
+    document["components"]["schemas"].update(CALL_SCHEMAS)
     if voicemail:
         from callserver.web.voicemail import VOICEMAIL_SCHEMA, openapi_paths
 

@@ -92,6 +92,41 @@ QUERY: dict[str, dict[str, Param]] = {
         "limit": Param("integer", "runs at most", minimum=1, maximum=10_000),
         "format": Param("string", "csv for CSV, else JSON", pattern=r"^(csv|json)$", max_length=4),
     },
+    "/api/calls": {
+        "from": Param(
+            "string",
+            "first local day (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM, local unless it has an offset)",
+            pattern=_WHEN.pattern,
+            max_length=40,
+        ),
+        "to": Param(
+            "string",
+            "last local day, included (YYYY-MM-DD), or a time: calls that arrived before it",
+            pattern=_WHEN.pattern,
+            max_length=40,
+        ),
+        "number": Param(
+            "string",
+            "the caller's number, national or international form (compared in E.164)",
+            pattern=_TEXT,
+            max_length=40,
+        ),
+        "customer": Param(
+            "string", "a customer id, an account, or part of a customer's name", pattern=_TEXT, max_length=100
+        ),
+        "agent": PATH["agent_id"],
+        "queue": Param("string", "a queue name", pattern=r"^[A-Za-z][A-Za-z0-9_-]*$", max_length=64),
+        "outcome": Param(
+            "string",
+            "how the call ended (answered, abandoned, timed_out...) or the wrap-up outcome code",
+            pattern=r"^[A-Za-z0-9_.-]+$",
+            max_length=32,
+        ),
+        "limit": Param("integer", "calls per page", minimum=1, maximum=200),
+        "cursor": Param(
+            "string", "next_cursor of the previous page", pattern=r"^[A-Za-z0-9_-]+$", max_length=400
+        ),
+    },
     "/api/live": {
         "resume": Param(
             "string", "the stream to resume (from `hello`)", pattern=r"^[A-Za-z0-9_-]+$", max_length=64
