@@ -37,6 +37,10 @@ async function boot() {
     return;
   }
   fill($("#who"), `${me.name} · ${me.role}`);
+  if (me.role !== "agent") {
+    $("#who").append(" · ", h("a", { href: "/ui/calls/index.html", id: "calls-link", class: "topbar-link" }, "Call search"));
+    $("#who").append(" · ", h("a", { href: "/ui/reports/index.html", id: "reports-link", class: "topbar-link" }, "Reports"));
+  }
   if (me.role === "admin") $("#who").append(" · ", h("a", { href: "/ui/editor/index.html", id: "editor-link", class: "topbar-link" }, "Script editor"));
   const logout = $("#logout");
   logout.hidden = false;
