@@ -60,7 +60,9 @@ def morning(calls: int = 120, seed: int = 7, hours: float = 3.0) -> list[Fact]:
         call = f"c{n}"
         queue = rng.choice(["sales", "support"])
         at(CallQueued(call, arrived, queue, f"PJSIP/trunk-{n}", f"+331400000{n:02d}", "", DNIS[queue]))
-        fate = rng.choices(["answered", "abandoned", "short", "timed_out", "overflow", "callback"], [14, 3, 1, 1, 1, 1])[0]
+        fate = rng.choices(
+            ["answered", "abandoned", "short", "timed_out", "overflow", "callback"], [14, 3, 1, 1, 1, 1]
+        )[0]
         if fate == "callback":
             wait = rng.uniform(10, 40)
             at(CallbackRequested(call, arrived + wait, queue, f"+331400000{n:02d}"))

@@ -136,4 +136,7 @@ def test_a_pause_still_going_is_counted_up_to_now_and_not_twice() -> None:
     later = [c for c in fold.changes(START + 1000) if c.kind == "reason"]
     assert first[("reason", "lunch")] == pytest.approx(300.0)
     # 800 s in bucket 08:00 (500 there so far) and 100 s in 08:15
-    assert sorted((c.start - int(START), round(c.delta.paused, 3)) for c in later) == [(0, 500.0), (900, 100.0)]
+    assert sorted((c.start - int(START), round(c.delta.paused, 3)) for c in later) == [
+        (0, 500.0),
+        (900, 100.0),
+    ]
