@@ -26,7 +26,8 @@ OUTCOMES_SQL = """
 SELECT queue,
   SUM(CASE WHEN answered_at IS NOT NULL THEN 1 ELSE 0 END) AS answered,
   SUM(CASE WHEN answered_at IS NOT NULL AND wait <= :t THEN 1 ELSE 0 END) AS answered_in_time,
-  SUM(CASE WHEN answered_at IS NULL AND outcome = 'abandoned' AND wait >= :short THEN 1 ELSE 0 END) AS abandoned,
+  SUM(CASE WHEN answered_at IS NULL AND outcome = 'abandoned' AND wait >= :short THEN 1 ELSE 0 END)
+    AS abandoned,
   SUM(CASE WHEN answered_at IS NULL AND outcome = 'abandoned' AND wait < :short THEN 1 ELSE 0 END)
     AS short_abandoned,
   SUM(CASE WHEN answered_at IS NULL AND outcome = 'timed_out' THEN 1 ELSE 0 END) AS timed_out,
