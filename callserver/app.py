@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import time as clock_time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -44,6 +45,9 @@ from .mqtt.publisher import MqttPublisher
 from .pbx.channels import ChannelNames
 from .pbx.events import PbxConnected, PbxDisconnected
 from .pbx.hub import PbxEventHub, Subscriptions
+from .reports.service import Reports, fold_of
+from .reports.store import ReportStore
+from .reports.writer import ReportWriter
 from .scripts.adapter import ScriptAdapter
 from .scripts.catalog import (
     ScriptCatalog,
@@ -130,6 +134,7 @@ class CallServer:
     sounds: SoundFolder | None = None
     scripts: ScriptsWeb | None = None
     callbacks: CallbackService | None = None
+    reports: ReportWriter | None = None  # the aggregated report tables, fed from the bus
 
     @property
     def web_port(self) -> int | None:
@@ -152,6 +157,8 @@ class CallServer:
             await self.synth.close()
         if self.mqtt is not None:
             await self.mqtt.stop()
+        if self.reports is not None:
+            await self.reports.stop()
         await self.writer.stop()
         await self.store.close()
 
@@ -253,10 +260,9 @@ async def start_server(
     ami = AmiLink(settings.ami, pbx_events.publish)
     channels = ChannelNames()
     service = AcdService(build_engine(settings), ami, channels=channels, on_fact=bus.publish, clock=time.time)
+    agent_queues = {a.id: list(a.queues) for a in service.agents()}
     metrics = live_book(
-        [q.name for q in settings.queues],
-        agent_queues={a.id: list(a.queues) for a in service.agents()},
-        service_time=settings.web.service_target,
+        [q.name for q in settings.queues], agent_queues=agent_queues, service_time=settings.web.service_target
     )
     # today's figures go on from what the database holds: a restart does not zero the tiles
     for fact in await store.facts_since(datetime.fromtimestamp(today_start(time.time()), UTC)):
@@ -264,6 +270,11 @@ async def start_server(
     bus.subscribe(lambda fact: log.info("%s", describe(fact)))
     bus.subscribe(writer.submit)
     bus.subscribe(metrics.apply)
+    # the report tables grow with each fact, by the same counting as the live book above
+    report_store = ReportStore(store.engine, ZoneInfo(settings.reports.timezone))
+    report_writer = ReportWriter(report_store, fold_of(settings, agent_queues), time.time)
+    report_writer.start()
+    bus.subscribe(report_writer.submit)
 
     control = CallControl(service, ami, trunk_dial=settings.dialplan.remote_dial)
     # order matters only in that names are known before anyone acts on an event
@@ -367,6 +378,7 @@ async def start_server(
             facts_stored=writer.flush,
             scripts=scripts,
             pbx_connected=False,
+            reports=Reports(report_store, settings),
         )
     )
     try:
@@ -417,6 +429,7 @@ async def start_server(
         sounds,
         scripts,
         callbacks,
+        report_writer,
     )
     log.info(
         "callserver up: web on http://%s:%s/  FastAGI on %s:%s, AMI to %s:%s, database %s",

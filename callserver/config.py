@@ -465,6 +465,30 @@ class SimulatorConfig(_Model):
     seed: int | None = None
 
 
+class ReportDefinitionConfig(_Model):
+    """A centre's own report (docs/reports.md): figures of one dimension per interval, filtered.
+
+    Dimension, figures and interval are checked against the report catalogue by `callserver.checks`."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    title: str = Field(min_length=1, max_length=200)
+    dimension: str
+    figures: list[str] = Field(min_length=1)
+    interval: str = "30m"
+    filters: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class ReportsConfig(_Model):
+    """Historical reports: the centre's time zone (intervals, days, weeks, months are local), the
+    service-level variant each queue reports, and the centre's own report definitions."""
+
+    timezone: str = "UTC"
+    service_level: dict[str, Literal["answered", "with_abandons", "offered", "offered_minus_short"]] = Field(
+        default_factory=dict
+    )
+    definitions: list[ReportDefinitionConfig] = Field(default_factory=list)
+
+
 class Settings(_Model):
     site: str = "default"
     data_dir: Path = Path("data")
@@ -486,6 +510,7 @@ class Settings(_Model):
     voicemail: VoicemailConfig = VoicemailConfig()
     sounds: SoundsConfig = SoundsConfig()
     simulator: SimulatorConfig = SimulatorConfig()
+    reports: ReportsConfig = ReportsConfig()
     # IVR flows, kept as written: the IVR owns their format; `callserver.checks` validates them
     # against the queues (ivr.validate) and hands the parsed flows to whoever runs them
     ivr: dict[str, Any] | None = None

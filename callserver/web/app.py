@@ -21,6 +21,7 @@ from callserver.acd.metrics import MetricsBook, live_book
 from callserver.acd.service import AcdService
 from callserver.config import Settings
 from callserver.facts.bus import FactBus
+from callserver.reports.service import Reports
 from callserver.store.store import Store
 from callserver.voicemail.model import voicemail_id_of
 from callserver.voicemail.service import VoicemailService
@@ -40,6 +41,7 @@ from callserver.web.openapi import openapi_document
 from callserver.web.params import validate_parameters
 from callserver.web.pops import OriginOf, Pops
 from callserver.web.presence import AgentPresence
+from callserver.web.reports import ReportsApi
 from callserver.web.scripts import ScriptsApi, ScriptsWeb
 from callserver.web.selfservice import SelfServiceWeb
 from callserver.web.sessions import LoginThrottle, SessionStore
@@ -83,6 +85,7 @@ class WebDeps:
     facts_stored: Callable[[], Awaitable[None]] | None = None
     scripts: ScriptsWeb | None = None  # dialogue scripts: panel, export, editor, public pages
     pbx_connected: bool = True  # the PBX link at start; then LiveHub.pbx_link_changed keeps it
+    reports: Reports | None = None  # historical reports over the aggregated tables; None: no routes
 
 
 @dataclass
@@ -206,7 +209,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
         CallHistoryApi(
             deps.store,
             region=deps.settings.customers.default_region,
-            zone=ZoneInfo(deps.settings.scripts.timezone),
+            zone=ZoneInfo(deps.settings.reports.timezone),
             agent_name=pops.agent_name,
             voicemail_audio=deps.voicemail is not None,
         ).routes()
@@ -237,6 +240,8 @@ def build_web_app(deps: WebDeps) -> web.Application:
                 clock=deps.clock,
             ).routes()
         )
+    if deps.reports is not None:
+        app.add_routes(ReportsApi(deps.reports).routes())
     if deps.scripts is not None:
         app.add_routes(ScriptsApi(deps.scripts).routes())
         public = SelfServiceWeb(deps.scripts.selfservice, ui, cookie_secure=deps.cookie_secure)

@@ -116,6 +116,21 @@ def _document() -> dict[str, Any]:
                     " occupancy; defined in docs/metrics.md"
                 )
             },
+            "/api/reports": {
+                "get": _op(
+                    "The reports (supervisors): name, title, dimension, figures {key, label, unit},"
+                    " intervals; docs/reports.md"
+                )
+            },
+            "/api/reports/{report}": {
+                "parameters": [_param("report"), *query_parameters("/api/reports/{report}")],
+                "get": _op(
+                    "A report over local days from..to per interval, as JSON {report, columns, rows}"
+                    " or CSV (format=csv), streamed; filter with the report's dimension, e.g."
+                    " queue=sales (repeatable); docs/reports.md",
+                    responses={"400": _ERROR, "404": _ERROR},
+                ),
+            },
             "/api/calls/waiting": {"get": _op("Calls waiting or being offered, in service order")},
             "/api/pops/{call_id}": {
                 "parameters": [_param("call_id")],

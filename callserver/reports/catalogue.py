@@ -1,0 +1,265 @@
+"""What a report is: a dimension, figures from `callserver.figures`, an interval and filters.
+
+The standard set ships here; a centre adds its own under `reports.definitions` in the configuration
+(checked by `definition_problems`). Each figure is a function of one aggregated row (`Counters`),
+so a report never computes a figure differently from the live tiles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .. import figures as f
+from ..config import ReportDefinitionConfig
+from .counters import Counters
+
+
+class Dimension(StrEnum):
+    """What the rows of a report are about. `kind` is the aggregated rows each one reads."""
+
+    QUEUE = "queue"
+    SKILL = "skill"  # the queues that require the skill, summed
+    AGENT = "agent"
+    DNIS = "dnis"
+    OUTCOME = "outcome"  # wrap-up outcome codes
+    REASON = "reason"  # pause reasons
+
+    @property
+    def kind(self) -> str:
+        """The aggregated rows behind the dimension (skills read the queues' rows)."""
+        return Dimension.QUEUE.value if self is Dimension.SKILL else self.value
+
+
+class Interval(StrEnum):
+    M15 = "15m"
+    M30 = "30m"
+    M60 = "60m"
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+    @property
+    def minutes(self) -> int | None:
+        """Length of a sub-day interval; None for day, week and month (local calendar)."""
+        return {"15m": 15, "30m": 30, "60m": 60}.get(self.value)
+
+
+Value = int | float | None
+Compute = Callable[[Counters, f.ServiceLevelVariant], Value]
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    key: str
+    label: str
+    unit: str  # count, seconds, ratio
+    dimensions: frozenset[Dimension]
+    compute: Compute
+
+
+CALLS = frozenset({Dimension.QUEUE, Dimension.SKILL, Dimension.DNIS})
+AGENTS = frozenset({Dimension.AGENT})
+
+
+def _count(name: str) -> Compute:
+    return lambda c, _v: int(getattr(c, name))
+
+
+def _seconds(name: str) -> Compute:
+    return lambda c, _v: round(float(getattr(c, name)), 3)
+
+
+def _occupancy(c: Counters, _v: f.ServiceLevelVariant) -> Value:
+    return f.occupancy(c.busy, c.staffed)
+
+
+FIGURES: tuple[Figure, ...] = (
+    Figure("offered", "Offered", "count", CALLS, _count("offered")),
+    Figure("overflowed_in", "Overflowed in", "count", CALLS, _count("overflowed_in")),
+    Figure("overflowed_out", "Overflowed out", "count", CALLS, _count("overflowed_out")),
+    Figure("answered", "Answered", "count", CALLS | AGENTS, _count("answered")),
+    Figure("answered_in_time", "Answered within T", "count", CALLS, _count("answered_in_time")),
+    Figure("abandoned", "Abandoned", "count", CALLS, _count("abandoned")),
+    Figure("short_abandoned", "Short abandons", "count", CALLS, _count("short_abandoned")),
+    Figure("timed_out", "Timed out", "count", CALLS, _count("timed_out")),
+    Figure("transferred", "Transferred", "count", CALLS, _count("transferred")),
+    Figure("callbacks", "Callbacks asked", "count", CALLS, _count("callbacks")),
+    Figure("service_level", "Service level", "ratio", CALLS, lambda c, v: f.service_level_as(v, c.calls())),
+    Figure(
+        "service_level_answered",
+        "SL (over answered)",
+        "ratio",
+        CALLS,
+        lambda c, _v: f.service_level(c.calls()),
+    ),
+    Figure(
+        "service_level_with_abandons",
+        "SL (with abandons)",
+        "ratio",
+        CALLS,
+        lambda c, _v: f.service_level_with_abandons(c.calls()),
+    ),
+    Figure(
+        "service_level_offered",
+        "SL (over offered)",
+        "ratio",
+        CALLS,
+        lambda c, _v: f.service_level_over_offered(c.calls()),
+    ),
+    Figure(
+        "service_level_offered_minus_short",
+        "SL (over offered minus short abandons)",
+        "ratio",
+        CALLS,
+        lambda c, _v: f.service_level_over_offered_minus_short(c.calls()),
+    ),
+    Figure("abandon_rate", "Abandon rate", "ratio", CALLS, lambda c, _v: f.abandon_rate(c.calls())),
+    Figure("asa", "ASA", "seconds", CALLS, lambda c, _v: f.average_speed_of_answer(c.calls())),
+    Figure("handled", "Handled", "count", CALLS | AGENTS, _count("handled")),
+    Figure("aht", "AHT", "seconds", CALLS | AGENTS, lambda c, _v: f.average_handle_time(c.calls())),
+    Figure("longest_wait", "Longest wait", "seconds", CALLS, _seconds("longest_wait")),
+    Figure("logged_in", "Logged in", "seconds", AGENTS, _seconds("logged_in")),
+    Figure("ready", "Ready", "seconds", AGENTS, _seconds("ready")),
+    Figure("paused", "Paused", "seconds", AGENTS | {Dimension.REASON}, _seconds("paused")),
+    Figure("staffed", "Staffed", "seconds", AGENTS | {Dimension.QUEUE}, _seconds("staffed")),
+    Figure("busy", "Busy", "seconds", AGENTS | {Dimension.QUEUE}, _seconds("busy")),
+    Figure("occupancy", "Occupancy", "ratio", AGENTS | {Dimension.QUEUE}, _occupancy),
+    Figure("utilisation", "Utilisation", "ratio", AGENTS, lambda c, _v: f.utilisation(c.time())),
+    Figure("availability", "Availability", "ratio", AGENTS, lambda c, _v: f.availability(c.time())),
+    Figure("wrapups", "Wrap-ups", "count", frozenset({Dimension.OUTCOME}), _count("wrapups")),
+)
+FIGURE = {fig.key: fig for fig in FIGURES}
+
+
+@dataclass(frozen=True, slots=True)
+class ReportDefinition:
+    name: str
+    title: str
+    dimension: Dimension
+    figures: tuple[Figure, ...]
+    interval: Interval = Interval.M30
+    filters: Mapping[str, tuple[str, ...]] | None = None  # dimension -> ids always applied
+
+
+def _standard(name: str, title: str, dimension: Dimension, keys: Sequence[str]) -> ReportDefinition:
+    return ReportDefinition(name, title, dimension, tuple(FIGURE[k] for k in keys))
+
+
+_QUEUE_CALLS = (
+    "offered",
+    "overflowed_in",
+    "overflowed_out",
+    "answered",
+    "answered_in_time",
+    "abandoned",
+    "short_abandoned",
+    "timed_out",
+    "transferred",
+    "callbacks",
+    "service_level",
+    "service_level_with_abandons",
+    "asa",
+    "handled",
+    "aht",
+    "longest_wait",
+    "abandon_rate",
+)
+STANDARD: tuple[ReportDefinition, ...] = (
+    _standard("queue_intervals", "Queues per interval", Dimension.QUEUE, (*_QUEUE_CALLS, "occupancy")),
+    _standard("skill_intervals", "Skills per interval", Dimension.SKILL, _QUEUE_CALLS),
+    _standard(
+        "agent_intervals",
+        "Agents per interval",
+        Dimension.AGENT,
+        (
+            "answered",
+            "handled",
+            "aht",
+            "logged_in",
+            "ready",
+            "paused",
+            "staffed",
+            "busy",
+            "occupancy",
+            "utilisation",
+            "availability",
+        ),
+    ),
+    _standard(
+        "dnis_intervals",
+        "Dialled numbers per interval",
+        Dimension.DNIS,
+        (
+            "offered",
+            "answered",
+            "answered_in_time",
+            "abandoned",
+            "short_abandoned",
+            "timed_out",
+            "service_level",
+            "asa",
+            "abandon_rate",
+        ),
+    ),
+    _standard("outcome_codes", "Outcome codes", Dimension.OUTCOME, ("wrapups",)),
+    _standard("pause_reasons", "Pause reasons", Dimension.REASON, ("paused",)),
+)
+
+
+def definition_problems(
+    index: int, conf: ReportDefinitionConfig, known: Mapping[Dimension, frozenset[str]] | None = None
+) -> list[str]:
+    """What is wrong with the centre's report `index`, each naming its key.
+
+    `known`: the configured ids per dimension (queues, agents, skills...) filters may name."""
+    path = f"reports.definitions[{index}]"
+    try:
+        dimension = Dimension(conf.dimension)
+    except ValueError:
+        return [f"{path}.dimension: '{conf.dimension}' is not one of {', '.join(d.value for d in Dimension)}"]
+    problems: list[str] = []
+    for j, key in enumerate(conf.figures):
+        figure = FIGURE.get(key)
+        if figure is None:
+            problems.append(f"{path}.figures[{j}]: '{key}' is not a figure (known: {', '.join(FIGURE)})")
+        elif dimension not in figure.dimensions:
+            problems.append(f"{path}.figures[{j}]: '{key}' is not a figure of dimension {dimension.value}")
+    if conf.interval not in {i.value for i in Interval}:
+        problems.append(
+            f"{path}.interval: '{conf.interval}' is not one of {', '.join(i.value for i in Interval)}"
+        )
+    for name, ids in conf.filters.items():
+        if name != dimension.value:
+            problems.append(
+                f"{path}.filters.{name}: a report on {dimension.value} filters on {dimension.value} only"
+            )
+            continue
+        allowed = (known or {}).get(dimension)
+        for j, value in enumerate(ids):
+            if allowed is not None and value not in allowed:
+                problems.append(
+                    f"{path}.filters.{name}[{j}]: '{value}' is not a configured {dimension.value}"
+                )
+    return problems
+
+
+def definition_of(conf: ReportDefinitionConfig) -> ReportDefinition:
+    """A checked configuration entry as a report definition."""
+    dimension = Dimension(conf.dimension)
+    return ReportDefinition(
+        name=conf.name,
+        title=conf.title,
+        dimension=dimension,
+        figures=tuple(FIGURE[k] for k in conf.figures),
+        interval=Interval(conf.interval),
+        filters={k: tuple(v) for k, v in conf.filters.items()} or None,
+    )
+
+
+def catalogue(custom: Sequence[ReportDefinitionConfig]) -> dict[str, ReportDefinition]:
+    """The standard reports, then the centre's own (one of the same name replaces the standard one)."""
+    reports = {r.name: r for r in STANDARD}
+    reports.update((c.name, definition_of(c)) for c in custom)
+    return reports
