@@ -47,7 +47,23 @@ class Interval(StrEnum):
 
 
 Value = int | float | None
-Compute = Callable[[Counters, f.ServiceLevelVariant], Value]
+
+
+@dataclass(frozen=True, slots=True)
+class Basis:
+    """One row's counters, with the call counts and agent time the figures take, built once."""
+
+    counters: Counters
+    calls: f.CallCounts
+    time: f.AgentTime
+    variant: f.ServiceLevelVariant
+
+    @classmethod
+    def of(cls, counters: Counters, variant: f.ServiceLevelVariant) -> Basis:
+        return cls(counters, counters.calls(), counters.time(), variant)
+
+
+Compute = Callable[[Basis], Value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +80,15 @@ AGENTS = frozenset({Dimension.AGENT})
 
 
 def _count(name: str) -> Compute:
-    return lambda c, _v: int(getattr(c, name))
+    return lambda b: int(getattr(b.counters, name))
 
 
 def _seconds(name: str) -> Compute:
-    return lambda c, _v: round(float(getattr(c, name)), 3)
+    return lambda b: round(float(getattr(b.counters, name)), 3)
 
 
-def _occupancy(c: Counters, _v: f.ServiceLevelVariant) -> Value:
-    return f.occupancy(c.busy, c.staffed)
+def _occupancy(b: Basis) -> Value:
+    return f.occupancy(b.counters.busy, b.counters.staffed)
 
 
 FIGURES: tuple[Figure, ...] = (
@@ -86,39 +102,41 @@ FIGURES: tuple[Figure, ...] = (
     Figure("timed_out", "Timed out", "count", CALLS, _count("timed_out")),
     Figure("transferred", "Transferred", "count", CALLS, _count("transferred")),
     Figure("callbacks", "Callbacks asked", "count", CALLS, _count("callbacks")),
-    Figure("service_level", "Service level", "ratio", CALLS, lambda c, v: f.service_level_as(v, c.calls())),
+    Figure(
+        "service_level", "Service level", "ratio", CALLS, lambda b: f.service_level_as(b.variant, b.calls)
+    ),
     Figure(
         "service_level_answered",
         "SL (over answered)",
         "ratio",
         CALLS,
-        lambda c, _v: f.service_level(c.calls()),
+        lambda b: f.service_level(b.calls),
     ),
     Figure(
         "service_level_with_abandons",
         "SL (with abandons)",
         "ratio",
         CALLS,
-        lambda c, _v: f.service_level_with_abandons(c.calls()),
+        lambda b: f.service_level_with_abandons(b.calls),
     ),
     Figure(
         "service_level_offered",
         "SL (over offered)",
         "ratio",
         CALLS,
-        lambda c, _v: f.service_level_over_offered(c.calls()),
+        lambda b: f.service_level_over_offered(b.calls),
     ),
     Figure(
         "service_level_offered_minus_short",
         "SL (over offered minus short abandons)",
         "ratio",
         CALLS,
-        lambda c, _v: f.service_level_over_offered_minus_short(c.calls()),
+        lambda b: f.service_level_over_offered_minus_short(b.calls),
     ),
-    Figure("abandon_rate", "Abandon rate", "ratio", CALLS, lambda c, _v: f.abandon_rate(c.calls())),
-    Figure("asa", "ASA", "seconds", CALLS, lambda c, _v: f.average_speed_of_answer(c.calls())),
+    Figure("abandon_rate", "Abandon rate", "ratio", CALLS, lambda b: f.abandon_rate(b.calls)),
+    Figure("asa", "ASA", "seconds", CALLS, lambda b: f.average_speed_of_answer(b.calls)),
     Figure("handled", "Handled", "count", CALLS | AGENTS, _count("handled")),
-    Figure("aht", "AHT", "seconds", CALLS | AGENTS, lambda c, _v: f.average_handle_time(c.calls())),
+    Figure("aht", "AHT", "seconds", CALLS | AGENTS, lambda b: f.average_handle_time(b.calls)),
     Figure("longest_wait", "Longest wait", "seconds", CALLS, _seconds("longest_wait")),
     Figure("logged_in", "Logged in", "seconds", AGENTS, _seconds("logged_in")),
     Figure("ready", "Ready", "seconds", AGENTS, _seconds("ready")),
@@ -126,8 +144,8 @@ FIGURES: tuple[Figure, ...] = (
     Figure("staffed", "Staffed", "seconds", AGENTS | {Dimension.QUEUE}, _seconds("staffed")),
     Figure("busy", "Busy", "seconds", AGENTS | {Dimension.QUEUE}, _seconds("busy")),
     Figure("occupancy", "Occupancy", "ratio", AGENTS | {Dimension.QUEUE}, _occupancy),
-    Figure("utilisation", "Utilisation", "ratio", AGENTS, lambda c, _v: f.utilisation(c.time())),
-    Figure("availability", "Availability", "ratio", AGENTS, lambda c, _v: f.availability(c.time())),
+    Figure("utilisation", "Utilisation", "ratio", AGENTS, lambda b: f.utilisation(b.time)),
+    Figure("availability", "Availability", "ratio", AGENTS, lambda b: f.availability(b.time)),
     Figure("wrapups", "Wrap-ups", "count", frozenset({Dimension.OUTCOME}), _count("wrapups")),
 )
 FIGURE = {fig.key: fig for fig in FIGURES}

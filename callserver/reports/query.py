@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from ..figures import ServiceLevelVariant
-from .catalogue import Dimension, Interval, ReportDefinition
+from .catalogue import Basis, Dimension, Interval, ReportDefinition
 from .counters import Counters
 from .store import ReportStore, StoredRow
 
@@ -102,15 +102,23 @@ async def report_rows(
         source = store.days(kind, request.first.isoformat(), request.last.isoformat(), keys)
     current: datetime | None = None
     group: dict[str, Counters] = {}
+    seen: int | str | None = None
+    start = datetime.min
     async for stored in source:
-        start = _period_start(_local(stored, zone), request.interval)
+        if stored.start != seen:  # rows come by time: one period lookup per bucket, not per row
+            seen = stored.start
+            start = _period_start(_local(stored, zone), request.interval)
         if current is not None and start != current:
             for row in _emit(current, group, definition, context):
                 yield row
             group = {}
         current = start
         for dim in expand.get(stored.key, ()) if expand is not None else (stored.key,):
-            group.setdefault(dim, Counters()).add(stored.counters)
+            known = group.get(dim)
+            if known is None:
+                group[dim] = stored.counters if expand is None else _copy(stored.counters)
+            else:
+                known.add(stored.counters)
     if current is not None:
         for row in _emit(current, group, definition, context):
             yield row
@@ -128,8 +136,15 @@ def _emit(
             if definition.dimension is Dimension.QUEUE
             else ServiceLevelVariant.ANSWERED
         )
+        basis = Basis.of(counters, variant)
         row: Row = {"interval_start": stamp, "dimension": dim}
         for figure in definition.figures:
-            row[figure.key] = figure.compute(counters, variant)
+            row[figure.key] = figure.compute(basis)
         rows.append(row)
     return rows
+
+
+def _copy(counters: Counters) -> Counters:
+    fresh = Counters()
+    fresh.add(counters)
+    return fresh
