@@ -25,6 +25,7 @@ class Dimension(StrEnum):
     DNIS = "dnis"
     OUTCOME = "outcome"  # wrap-up outcome codes
     REASON = "reason"  # pause reasons
+    VOICEMAIL = "voicemail"  # a queue's mailbox: messages received, closed, time to close
 
     @property
     def kind(self) -> str:
@@ -153,6 +154,17 @@ FIGURES: tuple[Figure, ...] = (
     Figure("utilisation", "Utilisation", "ratio", AGENTS, lambda b: f.utilisation(b.time)),
     Figure("availability", "Availability", "ratio", AGENTS, lambda b: f.availability(b.time)),
     _counted("wrapups", "Wrap-ups", frozenset({Dimension.OUTCOME})),
+    # voicemail rows: `offered` holds the messages received, `handled` those closed and
+    # `handle_time` their seconds from arrival to close
+    _counted("received", "Messages received", frozenset({Dimension.VOICEMAIL}), "offered"),
+    _counted("closed", "Messages closed", frozenset({Dimension.VOICEMAIL}), "handled"),
+    Figure(
+        "time_to_close",
+        "Mean time to close",
+        "seconds",
+        frozenset({Dimension.VOICEMAIL}),
+        lambda b: f.time_to_close(b.counters.handle_time, b.counters.handled),
+    ),
 )
 FIGURE = {fig.key: fig for fig in FIGURES}
 
@@ -229,6 +241,12 @@ STANDARD: tuple[ReportDefinition, ...] = (
     ),
     _standard("outcome_codes", "Outcome codes", Dimension.OUTCOME, ("wrapups",)),
     _standard("pause_reasons", "Pause reasons", Dimension.REASON, ("paused",)),
+    _standard(
+        "voicemail_boxes",
+        "Voicemail per mailbox",
+        Dimension.VOICEMAIL,
+        ("received", "closed", "time_to_close"),
+    ),
 )
 
 
