@@ -384,7 +384,7 @@ async def start_server(
     try:
         web_runner = await start_web(web_app, settings.web.host, settings.web.port)
     except OSError as err:
-        await _undo(store, writer, service, mqtt, voicemail, synth)
+        await _undo(store, writer, service, mqtt, voicemail, synth, report_writer)
         if err.errno == errno.EADDRINUSE:
             raise PortInUse("web.port", settings.web.host, settings.web.port) from None
         raise
@@ -404,7 +404,7 @@ async def start_server(
         await agi.start()
     except OSError as err:
         await stop_web(web_runner)
-        await _undo(store, writer, service, mqtt, voicemail, synth)
+        await _undo(store, writer, service, mqtt, voicemail, synth, report_writer)
         if err.errno == errno.EADDRINUSE:
             raise PortInUse("agi.port", settings.agi.host, settings.agi.port) from None
         raise
@@ -451,6 +451,7 @@ async def _undo(
     mqtt: MqttPublisher | None,
     voicemail: VoicemailService,
     synth: PromptSynth | None,
+    reports: ReportWriter,
 ) -> None:
     """Stop what a start that failed half way had started, in the order `CallServer.stop` does."""
     await service.stop()
@@ -459,6 +460,7 @@ async def _undo(
         await synth.close()
     if mqtt is not None:
         await mqtt.stop()
+    await reports.stop()
     await writer.stop()
     await store.close()
 

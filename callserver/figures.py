@@ -196,6 +196,11 @@ def add(a: CallCounts, b: CallCounts) -> CallCounts:
     )
 
 
+def time_to_close(total: float, closed: int) -> float | None:
+    """Voicemail: mean seconds from a message's arrival to its task being closed by an agent."""
+    return ratio(total, closed)
+
+
 @dataclass(frozen=True, slots=True)
 class AgentTime:
     """One agent's (or a team's) seconds over a period, split at the period's boundaries.

@@ -52,6 +52,7 @@ CAPABILITY_ADAPTERS = {
     "callserver.callbacks": {"service"},
     "callserver.campaigns": {"service", "adapter", "api", "store", "dialler", "importer"},
     "callserver.history": set(),
+    "callserver.reports": {"store", "writer", "service", "command", "query"},
 }
 GROUND = ("callserver.pbx", "callserver.facts")
 

@@ -25,6 +25,7 @@ class Dimension(StrEnum):
     DNIS = "dnis"
     OUTCOME = "outcome"  # wrap-up outcome codes
     REASON = "reason"  # pause reasons
+    VOICEMAIL = "voicemail"  # a queue's mailbox: messages received, closed, time to close
 
     @property
     def kind(self) -> str:
@@ -47,7 +48,23 @@ class Interval(StrEnum):
 
 
 Value = int | float | None
-Compute = Callable[[Counters, f.ServiceLevelVariant], Value]
+
+
+@dataclass(frozen=True, slots=True)
+class Basis:
+    """One row's counters, with the call counts and agent time the figures take, built once."""
+
+    counters: Counters
+    calls: f.CallCounts
+    time: f.AgentTime
+    variant: f.ServiceLevelVariant
+
+    @classmethod
+    def of(cls, counters: Counters, variant: f.ServiceLevelVariant) -> Basis:
+        return cls(counters, counters.calls(), counters.time(), variant)
+
+
+Compute = Callable[[Basis], Value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +74,7 @@ class Figure:
     unit: str  # count, seconds, ratio
     dimensions: frozenset[Dimension]
     compute: Compute
+    counter: str | None = None  # a plain count: the value is this counter as it is
 
 
 CALLS = frozenset({Dimension.QUEUE, Dimension.SKILL, Dimension.DNIS})
@@ -64,61 +82,68 @@ AGENTS = frozenset({Dimension.AGENT})
 
 
 def _count(name: str) -> Compute:
-    return lambda c, _v: int(getattr(c, name))
+    return lambda b: int(getattr(b.counters, name))
+
+
+def _counted(key: str, label: str, dimensions: frozenset[Dimension], name: str | None = None) -> Figure:
+    """A figure that is one counter as it stands (reports read these in one go)."""
+    return Figure(key, label, "count", dimensions, _count(name or key), name or key)
 
 
 def _seconds(name: str) -> Compute:
-    return lambda c, _v: round(float(getattr(c, name)), 3)
+    return lambda b: round(float(getattr(b.counters, name)), 3)
 
 
-def _occupancy(c: Counters, _v: f.ServiceLevelVariant) -> Value:
-    return f.occupancy(c.busy, c.staffed)
+def _occupancy(b: Basis) -> Value:
+    return f.occupancy(b.counters.busy, b.counters.staffed)
 
 
 FIGURES: tuple[Figure, ...] = (
-    Figure("offered", "Offered", "count", CALLS, _count("offered")),
-    Figure("overflowed_in", "Overflowed in", "count", CALLS, _count("overflowed_in")),
-    Figure("overflowed_out", "Overflowed out", "count", CALLS, _count("overflowed_out")),
-    Figure("answered", "Answered", "count", CALLS | AGENTS, _count("answered")),
-    Figure("answered_in_time", "Answered within T", "count", CALLS, _count("answered_in_time")),
-    Figure("abandoned", "Abandoned", "count", CALLS, _count("abandoned")),
-    Figure("short_abandoned", "Short abandons", "count", CALLS, _count("short_abandoned")),
-    Figure("timed_out", "Timed out", "count", CALLS, _count("timed_out")),
-    Figure("transferred", "Transferred", "count", CALLS, _count("transferred")),
-    Figure("callbacks", "Callbacks asked", "count", CALLS, _count("callbacks")),
-    Figure("service_level", "Service level", "ratio", CALLS, lambda c, v: f.service_level_as(v, c.calls())),
+    _counted("offered", "Offered", CALLS),
+    _counted("overflowed_in", "Overflowed in", CALLS),
+    _counted("overflowed_out", "Overflowed out", CALLS),
+    _counted("answered", "Answered", CALLS | AGENTS),
+    _counted("answered_in_time", "Answered within T", CALLS),
+    _counted("abandoned", "Abandoned", CALLS),
+    _counted("short_abandoned", "Short abandons", CALLS),
+    _counted("timed_out", "Timed out", CALLS),
+    _counted("transferred", "Transferred", CALLS),
+    _counted("callbacks", "Callbacks asked", CALLS),
+    Figure(
+        "service_level", "Service level", "ratio", CALLS, lambda b: f.service_level_as(b.variant, b.calls)
+    ),
     Figure(
         "service_level_answered",
         "SL (over answered)",
         "ratio",
         CALLS,
-        lambda c, _v: f.service_level(c.calls()),
+        lambda b: f.service_level(b.calls),
     ),
     Figure(
         "service_level_with_abandons",
         "SL (with abandons)",
         "ratio",
         CALLS,
-        lambda c, _v: f.service_level_with_abandons(c.calls()),
+        lambda b: f.service_level_with_abandons(b.calls),
     ),
     Figure(
         "service_level_offered",
         "SL (over offered)",
         "ratio",
         CALLS,
-        lambda c, _v: f.service_level_over_offered(c.calls()),
+        lambda b: f.service_level_over_offered(b.calls),
     ),
     Figure(
         "service_level_offered_minus_short",
         "SL (over offered minus short abandons)",
         "ratio",
         CALLS,
-        lambda c, _v: f.service_level_over_offered_minus_short(c.calls()),
+        lambda b: f.service_level_over_offered_minus_short(b.calls),
     ),
-    Figure("abandon_rate", "Abandon rate", "ratio", CALLS, lambda c, _v: f.abandon_rate(c.calls())),
-    Figure("asa", "ASA", "seconds", CALLS, lambda c, _v: f.average_speed_of_answer(c.calls())),
-    Figure("handled", "Handled", "count", CALLS | AGENTS, _count("handled")),
-    Figure("aht", "AHT", "seconds", CALLS | AGENTS, lambda c, _v: f.average_handle_time(c.calls())),
+    Figure("abandon_rate", "Abandon rate", "ratio", CALLS, lambda b: f.abandon_rate(b.calls)),
+    Figure("asa", "ASA", "seconds", CALLS, lambda b: f.average_speed_of_answer(b.calls)),
+    _counted("handled", "Handled", CALLS | AGENTS),
+    Figure("aht", "AHT", "seconds", CALLS | AGENTS, lambda b: f.average_handle_time(b.calls)),
     Figure("longest_wait", "Longest wait", "seconds", CALLS, _seconds("longest_wait")),
     Figure("logged_in", "Logged in", "seconds", AGENTS, _seconds("logged_in")),
     Figure("ready", "Ready", "seconds", AGENTS, _seconds("ready")),
@@ -126,9 +151,20 @@ FIGURES: tuple[Figure, ...] = (
     Figure("staffed", "Staffed", "seconds", AGENTS | {Dimension.QUEUE}, _seconds("staffed")),
     Figure("busy", "Busy", "seconds", AGENTS | {Dimension.QUEUE}, _seconds("busy")),
     Figure("occupancy", "Occupancy", "ratio", AGENTS | {Dimension.QUEUE}, _occupancy),
-    Figure("utilisation", "Utilisation", "ratio", AGENTS, lambda c, _v: f.utilisation(c.time())),
-    Figure("availability", "Availability", "ratio", AGENTS, lambda c, _v: f.availability(c.time())),
-    Figure("wrapups", "Wrap-ups", "count", frozenset({Dimension.OUTCOME}), _count("wrapups")),
+    Figure("utilisation", "Utilisation", "ratio", AGENTS, lambda b: f.utilisation(b.time)),
+    Figure("availability", "Availability", "ratio", AGENTS, lambda b: f.availability(b.time)),
+    _counted("wrapups", "Wrap-ups", frozenset({Dimension.OUTCOME})),
+    # voicemail rows: `offered` holds the messages received, `handled` those closed and
+    # `handle_time` their seconds from arrival to close
+    _counted("received", "Messages received", frozenset({Dimension.VOICEMAIL}), "offered"),
+    _counted("closed", "Messages closed", frozenset({Dimension.VOICEMAIL}), "handled"),
+    Figure(
+        "time_to_close",
+        "Mean time to close",
+        "seconds",
+        frozenset({Dimension.VOICEMAIL}),
+        lambda b: f.time_to_close(b.counters.handle_time, b.counters.handled),
+    ),
 )
 FIGURE = {fig.key: fig for fig in FIGURES}
 
@@ -205,6 +241,12 @@ STANDARD: tuple[ReportDefinition, ...] = (
     ),
     _standard("outcome_codes", "Outcome codes", Dimension.OUTCOME, ("wrapups",)),
     _standard("pause_reasons", "Pause reasons", Dimension.REASON, ("paused",)),
+    _standard(
+        "voicemail_boxes",
+        "Voicemail per mailbox",
+        Dimension.VOICEMAIL,
+        ("received", "closed", "time_to_close"),
+    ),
 )
 
 

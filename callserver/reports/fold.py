@@ -5,7 +5,8 @@ call; a writer adds those increments to the tables. Queue and agent figures come
 `MetricsBook` the live tiles read (same code, same 15-minute buckets, calls credited to the bucket
 they arrived in), so a report for an interval cannot disagree with the live figures for it. The
 dialled numbers are a second book whose "queues" are the numbers. Outcome codes and pause reasons,
-which the live book does not keep, are counted here.
+and voicemail messages of the queues' mailboxes, which the live book does not keep, are counted
+here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import assert_never
 
-from ..acd.metrics import LIVE_INTERVAL, LIVE_KEEP, MetricsBook
+from ..acd.metrics import LIVE_INTERVAL, LIVE_KEEP, TASK_KIND, MetricsBook
 from ..facts.model import (
     AgentPhoneChanged,
     AgentStateChanged,
@@ -35,6 +36,7 @@ from ..facts.model import (
     CustomerFieldSet,
     Fact,
     OfferEnded,
+    Outcome,
     ScriptAnswered,
     ScriptRunEnded,
     ScriptRunStarted,
@@ -43,6 +45,7 @@ from ..facts.model import (
     WrapupExtended,
 )
 from ..figures import DEFAULT_SHORT_ABANDON
+from ..voicemail.model import voicemail_id_of
 from .counters import Counters
 
 BUCKET = LIVE_INTERVAL  # seconds: the base interval of every aggregated row
@@ -52,7 +55,7 @@ _ARRIVALS_KEPT = 100_000  # calls whose arrival is remembered for their wrap-up
 
 @dataclass(frozen=True, slots=True)
 class RowChange:
-    kind: str  # queue, agent, dnis, outcome, reason
+    kind: str  # queue, agent, dnis, outcome, reason, voicemail
     key: str
     start: int  # bucket start, Unix seconds (a multiple of 900)
     delta: Counters
@@ -96,6 +99,8 @@ class ReportFold:
         self._arrivals: dict[str, float] = {}  # call id -> arrival, until its wrap-up
         self._handling: dict[str, _Handling] = {}  # agent id -> the call it handles
         self._pause: dict[str, tuple[str, float]] = {}  # agent id -> (reason, since) while paused
+        self._messages: dict[str, tuple[str, float]] = {}  # voicemail task -> (box, arrival) while open
+        self._tasks: set[str] = set()  # tasks (voicemail, callbacks) are work, not calls answered
         self._rows: dict[RowKey, Counters] = {}  # what the fold counts itself, absolute
         self._written: dict[RowKey, Counters] = {}  # every row as of the last `changes`
 
@@ -105,6 +110,12 @@ class ReportFold:
         self._queues.apply(fact)
         match fact:
             case CallQueued():
+                if fact.kind == TASK_KIND:
+                    self._tasks.add(fact.call_id)
+                if fact.kind == TASK_KIND and voicemail_id_of(fact.call_id) is not None:
+                    # a message in a queue's mailbox: received now, closed when its task ends
+                    self._messages.setdefault(fact.call_id, (fact.queue, fact.at))
+                    self._row("voicemail", fact.queue, fact.at).offered += 1
                 self._arrivals.setdefault(fact.call_id, fact.at)
                 if len(self._arrivals) > _ARRIVALS_KEPT:
                     del self._arrivals[next(iter(self._arrivals))]
@@ -113,11 +124,18 @@ class ReportFold:
                 self._dnis.apply(replace(fact, queue=fact.dnis))
             case CallAnswered():
                 self._arrivals.setdefault(fact.call_id, fact.at - fact.wait)
-                self._row("agent", fact.agent_id, fact.at - fact.wait).answered += 1
+                if fact.call_id not in self._tasks:
+                    self._row("agent", fact.agent_id, fact.at - fact.wait).answered += 1
                 dnis = self._call_dnis.get(fact.call_id)
                 if dnis is not None:
                     self._dnis.apply(replace(fact, queue=dnis))
             case CallEnded():
+                self._tasks.discard(fact.call_id)
+                message = self._messages.pop(fact.call_id, None)
+                if message is not None and fact.outcome is Outcome.ANSWERED:
+                    row = self._row("voicemail", message[0], message[1])
+                    row.handled += 1
+                    row.handle_time += fact.at - message[1]
                 dnis = self._call_dnis.pop(fact.call_id, None)
                 if dnis is not None:
                     self._dnis.apply(replace(fact, queue=dnis))

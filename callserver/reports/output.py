@@ -33,14 +33,6 @@ async def json_chunks(
     yield "".join(parts)
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
-
-
 async def csv_chunks(cols: Sequence[Column], rows: AsyncIterator[Row]) -> AsyncIterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -48,7 +40,9 @@ async def csv_chunks(cols: Sequence[Column], rows: AsyncIterator[Row]) -> AsyncI
     writer.writerow(keys)
     count = 0
     async for row in rows:
-        writer.writerow([_cell(row.get(k)) for k in keys])
+        # the csv module writes None as an empty field and numbers as str() does, which for int and
+        # float is what json.dumps writes (ratios are never NaN or infinite: they are None instead)
+        writer.writerow([row[k] for k in keys])
         count += 1
         if count % _FLUSH_ROWS == 0:
             yield buffer.getvalue()

@@ -6,13 +6,14 @@ Rows are streamed in the order the tables give them (by time, then dimension id)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from ..figures import ServiceLevelVariant
-from .catalogue import Dimension, Interval, ReportDefinition
+from .catalogue import Basis, Dimension, Interval, ReportDefinition
 from .counters import Counters
 from .store import ReportStore, StoredRow
 
@@ -102,24 +103,58 @@ async def report_rows(
         source = store.days(kind, request.first.isoformat(), request.last.isoformat(), keys)
     current: datetime | None = None
     group: dict[str, Counters] = {}
+    seen: int | str | None = None
+    start = datetime.min
     async for stored in source:
-        start = _period_start(_local(stored, zone), request.interval)
+        if stored.start != seen:  # rows come by time: one period lookup per bucket, not per row
+            seen = stored.start
+            start = _period_start(_local(stored, zone), request.interval)
         if current is not None and start != current:
             for row in _emit(current, group, definition, context):
                 yield row
             group = {}
         current = start
         for dim in expand.get(stored.key, ()) if expand is not None else (stored.key,):
-            group.setdefault(dim, Counters()).add(stored.counters)
+            known = group.get(dim)
+            if known is None:
+                group[dim] = stored.counters if expand is None else _copy(stored.counters)
+            else:
+                known.add(stored.counters)
     if current is not None:
         for row in _emit(current, group, definition, context):
             yield row
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How a definition's row is made: plain counts read in one go, the rest computed."""
+
+    keys: tuple[str, ...]
+    counts: Callable[[Counters], tuple[object, ...]] | None
+    count_keys: tuple[str, ...]
+    computed: tuple[tuple[str, Callable[[Basis], object]], ...]
+
+    @classmethod
+    def of(cls, definition: ReportDefinition) -> _Plan:
+        direct = [f for f in definition.figures if f.counter is not None]
+        names = [f.counter for f in direct if f.counter is not None]
+        getter = attrgetter(*names) if names else None
+        counts: Callable[[Counters], tuple[object, ...]] | None = None
+        if getter is not None:
+            counts = getter if len(names) > 1 else (lambda c: (getter(c),))
+        return cls(
+            keys=tuple(f.key for f in definition.figures),
+            counts=counts,
+            count_keys=tuple(f.key for f in direct),
+            computed=tuple((f.key, f.compute) for f in definition.figures if f.counter is None),
+        )
 
 
 def _emit(
     start: datetime, group: Mapping[str, Counters], definition: ReportDefinition, context: ReportContext
 ) -> list[Row]:
     stamp = start.isoformat()
+    plan = _Plan.of(definition)
     rows: list[Row] = []
     for dim in sorted(group):
         counters = group[dim]
@@ -128,8 +163,21 @@ def _emit(
             if definition.dimension is Dimension.QUEUE
             else ServiceLevelVariant.ANSWERED
         )
+        values: dict[str, object] = {}
+        if plan.counts is not None:
+            values.update(zip(plan.count_keys, plan.counts(counters), strict=True))
+        if plan.computed:
+            basis = Basis.of(counters, variant)
+            for key, compute in plan.computed:
+                values[key] = compute(basis)
         row: Row = {"interval_start": stamp, "dimension": dim}
-        for figure in definition.figures:
-            row[figure.key] = figure.compute(counters, variant)
+        for key in plan.keys:
+            row[key] = values[key]
         rows.append(row)
     return rows
+
+
+def _copy(counters: Counters) -> Counters:
+    fresh = Counters()
+    fresh.add(counters)
+    return fresh

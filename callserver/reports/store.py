@@ -25,6 +25,8 @@ from .fold import RowChange
 _BUCKETS: Table = ReportBucket.__table__  # type: ignore[assignment]
 _DAYS: Table = ReportDay.__table__  # type: ignore[assignment]
 _STREAM_BATCH = 2000
+# the tables' columns are kind, start|day, key, then the counters in `Counters` order: rows are
+# read by position (a test compares the two orders)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +88,7 @@ class ReportStore:
         if keys is not None:
             query = query.where(_BUCKETS.c.key.in_(sorted(keys)))
         async for row in self._stream(query.order_by(_BUCKETS.c.start, _BUCKETS.c.key)):
-            yield StoredRow(int(row.start), row.key, _counters(row))
+            yield StoredRow(int(row[1]), row[2], Counters(*row[3:]))
 
     async def days(
         self, kind: str, first: str, last: str, keys: Collection[str] | None = None
@@ -96,7 +98,7 @@ class ReportStore:
         if keys is not None:
             query = query.where(_DAYS.c.key.in_(sorted(keys)))
         async for row in self._stream(query.order_by(_DAYS.c.day, _DAYS.c.key)):
-            yield StoredRow(str(row.day), row.key, _counters(row))
+            yield StoredRow(str(row[1]), row[2], Counters(*row[3:]))
 
     async def _stream(self, query: Any) -> AsyncIterator[Any]:
         async with self._sessions() as s, s.begin():
@@ -112,7 +114,3 @@ async def _stream_of(session: AsyncSession, query: Any) -> Any:
 
 def _values(counters: Counters, **keys: object) -> dict[str, object]:
     return {**keys, **{name: getattr(counters, name) for name in NAMES}}
-
-
-def _counters(row: Any) -> Counters:
-    return Counters(**{name: getattr(row, name) for name in NAMES})

@@ -164,7 +164,11 @@ def build_web_app(deps: WebDeps) -> web.Application:
         thresholds=thresholds,
         phone_of=phones.get,
     )
-    document = openapi_document(voicemail=deps.voicemail is not None, scripts=deps.scripts is not None)
+    document = openapi_document(
+        voicemail=deps.voicemail is not None,
+        scripts=deps.scripts is not None,
+        reports=deps.reports is not None,
+    )
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -34,9 +34,11 @@ def _param(name: str) -> dict[str, Any]:
     return path_parameters([name])[0]
 
 
-def openapi_document(*, voicemail: bool = True, scripts: bool = False) -> dict[str, Any]:
-    """The served API; the voicemail and dialogue-script routes exist only where those services
-    are wired (the scripts' public self-service pages are described too, with no security)."""
+def openapi_document(
+    *, voicemail: bool = True, scripts: bool = False, reports: bool = False
+) -> dict[str, Any]:
+    """The served API; the voicemail, dialogue-script and report routes exist only where those
+    services are wired (the scripts' public self-service pages are described too, with no security)."""
     from callserver.web.call_history import SCHEMAS as CALL_SCHEMAS
     from callserver.web.call_history import openapi_paths as call_paths
     from callserver.web.customer_routes import SCHEMAS
@@ -61,6 +63,10 @@ def openapi_document(*, voicemail: bool = True, scripts: bool = False) -> dict[s
         document["paths"].update(selfservice.openapi_paths())
         document["components"]["schemas"].update(script_routes.SCRIPT_SCHEMAS)
         document["components"]["schemas"].update(selfservice.SELF_SCHEMAS)
+    if reports:
+        from callserver.web.reports import openapi_paths as report_paths
+
+        document["paths"].update(report_paths())
     return document
 
 
@@ -115,21 +121,6 @@ def _document() -> dict[str, Any]:
                     " answered, abandoned (short apart), service level (two variants), ASA, AHT,"
                     " occupancy; defined in docs/metrics.md"
                 )
-            },
-            "/api/reports": {
-                "get": _op(
-                    "The reports (supervisors): name, title, dimension, figures {key, label, unit},"
-                    " intervals; docs/reports.md"
-                )
-            },
-            "/api/reports/{report}": {
-                "parameters": [_param("report"), *query_parameters("/api/reports/{report}")],
-                "get": _op(
-                    "A report over local days from..to per interval, as JSON {report, columns, rows}"
-                    " or CSV (format=csv), streamed; filter with the report's dimension, e.g."
-                    " queue=sales (repeatable); docs/reports.md",
-                    responses={"400": _ERROR, "404": _ERROR},
-                ),
             },
             "/api/calls/waiting": {"get": _op("Calls waiting or being offered, in service order")},
             "/api/pops/{call_id}": {

@@ -6,11 +6,47 @@ a month of 15-minute rows for every agent is never held in memory.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from callserver.reports.output import csv_chunks, json_chunks
 from callserver.reports.service import ReportParamError, Reports, UnknownReport
 from callserver.web.api import PRINCIPAL, json_error
+from callserver.web.params import path_parameters, query_parameters
+
+_ERROR = {
+    "description": "error",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
+
+def openapi_paths() -> dict[str, Any]:
+    """The two routes as OpenAPI path items (docs/reports.md has the full contract)."""
+    return {
+        "/api/reports": {
+            "get": {
+                "summary": "The reports (supervisors): name, title, dimension, figures {key, label, unit},"
+                " intervals; docs/reports.md",
+                "responses": {"200": {"description": "OK"}, "401": _ERROR, "403": _ERROR},
+            }
+        },
+        "/api/reports/{report}": {
+            "parameters": path_parameters(["report"]) + query_parameters("/api/reports/{report}"),
+            "get": {
+                "summary": "A report over local days from..to per interval, as JSON {report, columns, rows}"
+                " or CSV (format=csv), streamed; filter with the report's dimension, e.g. queue=sales"
+                " (repeatable); docs/reports.md",
+                "responses": {
+                    "200": {"description": "OK"},
+                    "400": _ERROR,
+                    "401": _ERROR,
+                    "403": _ERROR,
+                    "404": _ERROR,
+                },
+            },
+        },
+    }
 
 
 class ReportsApi:

@@ -8,8 +8,8 @@ import asyncio
 import csv
 import io
 import json
-import subprocess
 import sys
+from asyncio.subprocess import PIPE
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,15 @@ async def _get(http: aiohttp.ClientSession, path: str) -> Any:
     async with http.get(path) as resp:
         assert resp.status == 200, await resp.text()
         return await resp.json()
+
+
+async def _callserver(*args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "callserver", *args, cwd=ROOT, stdout=PIPE, stderr=PIPE
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
 
 
 def _close(a: object, b: object) -> bool:
@@ -146,29 +155,22 @@ async def test_live_figures_equal_the_historical_report_for_each_interval(tmp_pa
     # the command line prints the same report from the database the server left behind
     config = tmp_path / "callcentre.yaml"
     config.write_text(yaml.safe_dump(settings.model_dump(mode="json", exclude_unset=True)), encoding="utf-8")
-    cli = [sys.executable, "-m", "callserver", "report", "queue_intervals", "--config", str(config)]
+    cli = ["report", "queue_intervals", "--config", str(config)]
     period = ["--from", str(days[0]), "--to", str(days[-1]), "--interval", "15m"]
-    as_csv = subprocess.run([*cli, *period], capture_output=True, text=True, check=False, cwd=ROOT)
-    assert as_csv.returncode == 0, as_csv.stderr
-    as_json = subprocess.run(
-        [*cli, *period, "--format", "json"], capture_output=True, text=True, check=False, cwd=ROOT
-    )
-    printed = json.loads(as_json.stdout)["rows"]
+    code, csv_out, err = await _callserver(*cli, *period)
+    assert code == 0, err
+    code, json_out, err = await _callserver(*cli, *period, "--format", "json")
+    assert code == 0, err
+    printed = json.loads(json_out)["rows"]
     # the server's stop added the agents' last seconds of staffed time: call figures are unchanged
     assert [{k: r[k] for k in CALL_FIGURES} for r in printed] == [
         {k: r[k] for k in CALL_FIGURES} for r in quarter["rows"]
     ]
-    lines = list(csv.reader(io.StringIO(as_csv.stdout)))
+    lines = list(csv.reader(io.StringIO(csv_out)))
     assert lines[0] == [c["key"] for c in quarter["columns"]]
     assert lines[1:] == [
         ["" if r[k] is None else r[k] if isinstance(r[k], str) else json.dumps(r[k]) for k in lines[0]]
         for r in printed
     ]
-    bad = subprocess.run(
-        [*cli, "--from", "yesterday", "--to", str(days[-1])],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
-    assert bad.returncode == 2 and "'from'" in bad.stderr
+    code, _, err = await _callserver(*cli, "--from", "yesterday", "--to", str(days[-1]))
+    assert code == 2 and "'from'" in err

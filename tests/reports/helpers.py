@@ -16,7 +16,7 @@ from tests.reports.scenario import AGENTS, DNIS
 ZONE = "Europe/Paris"
 
 
-def settings(**reports: object) -> Settings:
+def settings(database: dict[str, str] | None = None, **reports: object) -> Settings:
     data = {
         "skills": ["selling", "helping"],
         "agents": [
@@ -29,6 +29,8 @@ def settings(**reports: object) -> Settings:
         ],
         "reports": {"timezone": ZONE, **reports},
     }
+    if database is not None:
+        data["database"] = database
     return parse_settings(data, "<report test settings>", env={})
 
 

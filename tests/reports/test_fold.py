@@ -8,7 +8,16 @@ from collections import defaultdict
 import pytest
 
 from callserver.acd.metrics import live_book
-from callserver.facts.model import AgentStatusChanged, CallRequeued, CallWrappedUp, Fact
+from callserver.facts.model import (
+    AgentStatusChanged,
+    CallAnswered,
+    CallEnded,
+    CallQueued,
+    CallRequeued,
+    CallWrappedUp,
+    Fact,
+    Outcome,
+)
 from callserver.figures import call_stats, occupancy
 from callserver.reports.counters import Counters
 from callserver.reports.fold import ReportFold
@@ -140,3 +149,17 @@ def test_a_pause_still_going_is_counted_up_to_now_and_not_twice() -> None:
         (0, 500.0),
         (900, 100.0),
     ]
+
+
+def test_voicemail_messages_are_received_closed_and_timed_per_mailbox_not_answered_calls() -> None:
+    fold = _fold()
+    box = "support"
+    fold.apply(CallQueued("vm-1", START + 10, box, "", "+33140000001", "", "", kind="voicemail"))
+    fold.apply(CallQueued("vm-2", START + 20, box, "", "+33140000002", "", "", kind="voicemail"))
+    fold.apply(CallAnswered("vm-1", START + 100, box, "a1", 90.0))
+    fold.apply(CallEnded("vm-1", START + 400, box, Outcome.ANSWERED, "a1", 90.0))
+    rows = {(c.kind, c.key): c.delta for c in fold.changes(START + 500)}
+    message = rows[("voicemail", box)]
+    assert (message.offered, message.handled, message.handle_time) == (2, 1, 390.0)  # vm-2 still open
+    assert ("queue", box) not in rows  # tasks are not calls
+    assert ("agent", "a1") not in rows or rows[("agent", "a1")].answered == 0
