@@ -295,9 +295,13 @@ def _round(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds, 1)
 
 
-def _insert(entries: list[Entry], entry: Entry) -> None:
-    """Facts stay in log order; an entry from elsewhere goes after everything that happened before it."""
-    entries.insert(bisect.bisect_right([e.at for e in entries], entry.at), entry)
+def _insert(entries: list[Entry], entry: Entry, after: int = 0) -> None:
+    """Facts stay in log order; an entry from elsewhere goes after everything that happened before
+    it, and after the entry at index `after - 1`."""
+    entries.insert(max(after, bisect.bisect_right([e.at for e in entries], entry.at)), entry)
+
+
+_WRAPUP = (EntryKind.WRAPUP_STARTED, EntryKind.WRAPUP_EXTENDED, EntryKind.WRAPPED_UP)
 
 
 def timeline(
@@ -317,7 +321,14 @@ def timeline(
     for span in wrapups:
         if span.ended is not None and span.agent_id not in told:
             lasted = _round(span.ended - span.started)
-            _insert(entries, Entry(span.ended, EntryKind.WRAPUP_ENDED, span.agent_id, {"lasted": lasted}))
+            # the wrap-up ends after what was done in it, whichever clock stamped it first
+            last = max(
+                (i + 1 for i, e in enumerate(entries) if e.kind in _WRAPUP and e.agent_id == span.agent_id),
+                default=0,
+            )
+            _insert(
+                entries, Entry(span.ended, EntryKind.WRAPUP_ENDED, span.agent_id, {"lasted": lasted}), last
+            )
     for vm in sorted(voicemails, key=lambda v: v.at):
         _insert(
             entries,

@@ -177,6 +177,9 @@ def test_the_end_of_a_wrapup_comes_from_the_state_history_when_no_fact_names_the
     assert kinds(entries)[-3:] == ["wrapup_started", "wrapped_up", "wrapup_ended"]
     assert entries[-1].detail == {"lasted": 30.0} and entries[-1].agent_id == "a2"
     assert entries[-2].detail["code"] is None and entries[-2].detail["timed_out"] is True
+    # stamped by another clock a moment before the code was saved: still after it
+    early = timeline(logged(facts), wrapups=[WrapupSpan("a2", T0 + 90, T0 + 99.999)])
+    assert kinds(early)[-2:] == ["wrapped_up", "wrapup_ended"]
     # told by the facts already: not twice
     told = [*facts, AgentStateChanged("a2", T0 + 120, "wrapup", "idle", "c")]
     again = timeline(logged(told), wrapups=[WrapupSpan("a2", T0 + 90, T0 + 120)])
