@@ -4,6 +4,7 @@ another form and its timeline shows each of those moments in order, under the st
 
 from __future__ import annotations
 
+import wave
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 
 from callserver.acd.model import AgentStatus, CallState
 
-from .conftest import CUSTOMERS, SUPERVISOR, Centre
+from .conftest import CUSTOMERS, IVR_DNIS, SUPERVISOR, Centre
 from .test_agent_ui import PAGE_ERRORS, _expect, _login
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
@@ -97,6 +98,55 @@ async def test_supervisor_finds_a_simulated_call_by_number_and_reads_its_timelin
     await page.fill("#calls-number", "+33 1 99 99 99 99")
     await page.click("#calls-submit")
     await expect(page.locator("#calls-count")).to_have_text("No call matches.")
+    errors = PAGE_ERRORS.pop(page, [])
+    await page.close()
+    assert errors == []
+
+
+def _write_recording(path: str) -> None:
+    """A known 1 s of 8 kHz PCM in place of what the simulated Asterisk recorded."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\x00\x10\x00\xf0" * 4000)
+
+
+async def test_a_voicemail_left_through_the_ivr_is_found_with_its_path_and_its_recording(
+    ivr_centre: Centre, browser: Any
+) -> None:
+    expect = await _expect()
+    centre = ivr_centre
+    assert centre.server.voicemail is not None
+    # nobody is available: the caller waits out the menu, leaves a message, which waits as a task
+    caller = centre.sim.place_call(CUSTOMERS[1]["phones"], IVR_DNIS, patience=30, talk_time=1)
+    await caller.outcome(timeout=20)
+    messages = await centre.server.voicemail.visible_to(None)
+    assert len(messages) == 1 and messages[0].path is not None
+    vm = messages[0]
+    _write_recording(vm.path)
+    await centre.server.writer.flush()
+
+    page = await _login(browser, centre, *SUPERVISOR)
+    await page.goto(centre.url + "ui/calls/index.html")
+    await page.fill("#calls-number", "+33 1 40 00 00 02")
+    await page.click("#calls-submit")
+    row = page.locator(f"#calls-body tr[data-call='{vm.task_id}']")
+    await expect(row).to_contain_text(CUSTOMERS[1]["name"])
+    await row.locator(".call-open").click()
+    await expect(page.locator("#timeline-entries li[data-kind=ivr]")).to_contain_text("menu \u203a message")
+    await expect(page.locator("#timeline-entries li[data-kind=queued]")).to_contain_text("Voicemail task")
+    audio = page.locator("#timeline-entries li[data-kind=voicemail] audio")
+    await expect(audio).to_have_count(1)
+    src = await audio.get_attribute("src")
+    assert src == f"/api/voicemails/{vm.id}/audio"
+    await page.evaluate("document.querySelector('li[data-kind=voicemail] audio').load()")
+    await page.wait_for_function(
+        "() => document.querySelector('li[data-kind=voicemail] audio').readyState >= 1"
+    )
+    length = await page.evaluate("document.querySelector('li[data-kind=voicemail] audio').duration")
+    assert length == pytest.approx(1.0, abs=0.05)
     errors = PAGE_ERRORS.pop(page, [])
     await page.close()
     assert errors == []
