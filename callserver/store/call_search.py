@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -169,7 +170,7 @@ def _customer_condition(text: str) -> ColumnElement[bool]:
         Customer.account == words,
         func.lower(Customer.name).contains(words.lower(), autoescape=True),
     ]
-    if words.isdigit() and len(words) < 19:
+    if re.fullmatch(r"[0-9]{1,18}", words):
         options.append(Customer.id == int(words))
     return Call.customer_id.in_(select(Customer.id).where(or_(*options)))
 

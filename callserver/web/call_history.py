@@ -28,6 +28,7 @@ from callserver.web.params import bad_parameter, path_parameters, query_paramete
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
 _DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_YEARS = (1970, 9000)  # what every database and time zone conversion can hold
 _DIALABLE = re.compile(r"^\+?[0-9][0-9 ().\-/]*$")
 
 
@@ -43,11 +44,15 @@ def _when(raw: str, name: str, zone: tzinfo, *, end: bool) -> datetime:
     try:
         if _DAY.match(raw):
             day = date.fromisoformat(raw)
-            return datetime.combine(day + timedelta(days=1) if end else day, time(), zone)
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
+            moment = datetime.combine(day + timedelta(days=1) if end else day, time(), zone)
+        else:
+            moment = datetime.fromisoformat(raw)
+            moment = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+    except (ValueError, OverflowError):
         raise BadQuery(name, "is not a date (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM)") from None
-    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+    if not _YEARS[0] <= moment.year <= _YEARS[1]:
+        raise BadQuery(name, f"must be between the years {_YEARS[0]} and {_YEARS[1]}")
+    return moment
 
 
 def parse_query(params: Any, zone: tzinfo) -> CallQuery:

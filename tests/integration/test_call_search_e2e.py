@@ -292,6 +292,8 @@ async def test_bad_parameters_are_refused_naming_them_and_agents_may_not_search(
     for params, name in (
         ({"from": "2026-13-45"}, "from"),
         ({"from": "yesterday"}, "from"),
+        ({"to": "9999-12-31"}, "to"),
+        ({"from": "0001-01-01T00:00+14:00"}, "from"),
         ({"from": "2026-12-02", "to": "2026-12-01"}, "to"),
         ({"limit": "0"}, "limit"),
         ({"limit": "many"}, "limit"),

@@ -83,6 +83,7 @@ async def test_customer_by_account_name_or_id(store: Store, tmp_path: Path) -> N
     assert await _ids(store, customer=str(alice.id)) == ["c5", "c3", "c2", "c1"]
     assert await _ids(store, customer="stone") == ["c4"]
     assert await _ids(store, customer="nobody") == []
+    assert await _ids(store, customer="\u00b2") == []  # a digit to Unicode, not to int()
 
 
 async def test_agent_queue_outcome_and_time_filters(store: Store, tmp_path: Path) -> None:
