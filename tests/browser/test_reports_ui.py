@@ -138,6 +138,12 @@ async def test_supervisor_sees_the_day_per_half_hour_with_charts_and_the_csv_equ
     expect = await _expect()
     await _traffic(centre2)
     page = await _login(browser, centre2, *SUPERVISOR)
+    # every Content-Security-Policy violation of the pages opened from here on, as the browser reports it
+    await page.add_init_script(
+        "window.cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " (e) => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));"
+    )
     await page.click("#reports-link")
     await expect(page.locator("#report-name")).to_have_value("queue_intervals")
     await expect(page.locator("#report-interval")).to_have_value("30m")
@@ -175,6 +181,7 @@ async def test_supervisor_sees_the_day_per_half_hour_with_charts_and_the_csv_equ
     await expect(page.locator("#report-body tr[data-dimension=support]")).to_have_count(0)
     rows = await _csv_equals_table(page, "queue_intervals")
     assert {r[1] for r in rows} == {"sales"}
+    assert await page.evaluate("window.cspViolations") == []
     errors = PAGE_ERRORS.pop(page, [])
     await page.close()
     assert errors == []
