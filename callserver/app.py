@@ -46,7 +46,6 @@ from .pbx.channels import ChannelNames
 from .pbx.events import PbxConnected, PbxDisconnected
 from .pbx.hub import PbxEventHub, Subscriptions
 from .reports.service import Reports, fold_of
-from .reports.store import ReportStore
 from .reports.writer import ReportWriter
 from .scripts.adapter import ScriptAdapter
 from .scripts.catalog import (
@@ -64,6 +63,7 @@ from .sounds.folder import SoundFolder, sound_folder
 from .speech import PromptSynth
 from .store.callbacks import CallbackStore
 from .store.records import OpenCallRecord
+from .store.reports import ReportStore
 from .store.store import Store
 from .store.writer import FactWriter
 from .voicemail import VoicemailService, VoicemailStore, VoicemailWaiting

@@ -51,7 +51,7 @@ CAPABILITY_ADAPTERS = {
     "callserver.scripts": {"adapter", "desk", "selfservice", "customers", "catalog", "editor"},
     "callserver.callbacks": {"service"},
     "callserver.campaigns": {"service", "adapter", "api", "store", "dialler", "importer"},
-    "callserver.reports": {"store", "writer", "service", "command", "query"},
+    "callserver.reports": {"writer", "service", "command", "query"},
 }
 GROUND = ("callserver.pbx", "callserver.facts")
 
