@@ -357,7 +357,7 @@ class EngineCore:
         global one with `campaign=""`; it is checked at every dial from now on."""
         scope = self.name if campaign is None else campaign
         self.dnc.add(number, now=now, source=source, campaign=scope)
-        self._facts.append(DncAdded(number, scope, now, source))
+        self._facts.append(DncAdded(scope, now, number, source))
 
     def book_callback(self, lead_id: str, callback: Callback, now: float) -> None:
         """Book a callback for a lead that is not being dialled (from a customer record)."""

@@ -1,8 +1,9 @@
 """Facts: what happened to calls and agents, in order; the only way a call's record changes.
 
 Most come from the ACD engine; the wrap-up and the customer link come from people (an agent's
-form, the IVR). The bus hands every one of them to the store (one row per call plus an
-append-only log), to MQTT, to the live web channel and to the server log. They are frozen and
+form, the IVR); outbound campaigns add theirs (`campaign.py`). The bus hands every one of them to
+the store (one row per call plus an append-only log), to MQTT, to the live web channel and to the
+server log. They are frozen and
 carry the time `at` (Unix seconds, float).
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from .campaign import CampaignFact
 
 
 class Outcome(StrEnum):
@@ -194,7 +197,7 @@ class AgentStateChanged:
     call_id: str | None
 
 
-Fact = (
+CallFact = (
     CallQueued
     | CallOffered
     | OfferEnded
@@ -211,3 +214,6 @@ Fact = (
     | AgentStatusChanged
     | AgentStateChanged
 )
+
+# every fact on the bus: what happened to calls and agents, and to outbound campaigns
+Fact = CallFact | CampaignFact
