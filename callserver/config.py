@@ -275,6 +275,42 @@ class SimPhone(_Model):
     accept_keys: str = "1"  # what whoever answers types when asked (a remote agent accepting)
 
 
+Range = tuple[float, float]
+
+
+class SimOutbound(_Model):
+    """Who answers when the simulator dials out through the trunk (outbound campaigns): each dial
+    draws a person, a machine, nobody, busy or an invalid number with these probabilities; ring,
+    talk and AMD times are drawn uniformly from their (low, high) ranges in seconds. Numbers of
+    remote agents and those a test sets behave as phones instead."""
+
+    enabled: bool = False
+    person: float = Field(default=0.30, ge=0, le=1)
+    machine: float = Field(default=0.25, ge=0, le=1)
+    nobody: float = Field(default=0.35, ge=0, le=1)
+    busy: float = Field(default=0.07, ge=0, le=1)
+    invalid: float = Field(default=0.03, ge=0, le=1)
+    person_answer: Range = (3.0, 12.0)  # rings before a person picks up
+    machine_answer: Range = (8.0, 16.0)
+    busy_after: Range = (1.0, 3.0)
+    invalid_after: Range = (0.5, 2.0)
+    patience: Range = (4.0, 10.0)  # a person who hears silence this long hangs up
+    talk: Range = (30.0, 150.0)  # a person talking to an agent, then hanging up
+    machine_length: Range = (25.0, 45.0)  # greeting and recording time before a machine hangs up
+    greeting: Range = (6.0, 12.0)  # a machine's greeting, up to the beep
+    amd_false_positive: float = Field(default=0.02, ge=0, le=1)  # people AMD() calls machines
+    amd_false_negative: float = Field(default=0.05, ge=0, le=1)  # machines AMD() calls people
+    amd_person_delay: Range = (1.5, 3.0)  # AMD() decision time for a person...
+    amd_machine_delay: Range = (2.5, 4.5)  # ... and for a machine (NOTSURE past its total time)
+
+    @model_validator(mode="after")
+    def _mix(self) -> SimOutbound:
+        total = self.person + self.machine + self.nobody + self.busy + self.invalid
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"person + machine + nobody + busy + invalid must make 1, not {total:g}")
+        return self
+
+
 class SimulatorConfig(_Model):
     """How the embedded PBX simulator behaves; unused against a real Asterisk."""
 
@@ -282,6 +318,7 @@ class SimulatorConfig(_Model):
     entry_context: str = Context.INBOUND.value
     callers: SimCallers = SimCallers()
     phones: SimPhone = SimPhone()
+    outbound: SimOutbound = SimOutbound()
     seed: int | None = None
 
 

@@ -165,6 +165,8 @@ class Agent:
     no_answers: int = 0  # consecutive offers not answered
     endpoint: str = ""
     remote: bool = False
+    engaged: str | None = None  # busy with work outside the ACD (a campaign call): no offers
+    line_id: str | None = None  # uniqueid of the agent's persistent line while it is up
 
     def __post_init__(self) -> None:
         if not self.endpoint:
@@ -185,7 +187,7 @@ class Agent:
 
     @property
     def can_take_call(self) -> bool:
-        return self.status is AgentStatus.AVAILABLE and self.state is AgentState.IDLE
+        return self.status is AgentStatus.AVAILABLE and self.state is AgentState.IDLE and self.engaged is None
 
     def occupancy(self, now: float) -> float:
         busy = self.busy_time + (now - self.busy_since if self.busy_since is not None else 0.0)

@@ -26,6 +26,8 @@ class AgentView:
     queues: tuple[str, ...]  # sorted
     endpoint: str  # where they take calls now
     remote: bool  # must accept each offer with a key press
+    engaged: str | None = None  # busy with outside work (e.g. `campaign:spring`): no offers
+    line: str | None = None  # uniqueid of their persistent line while it is up
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,8 @@ def agent_view(agent: Agent) -> AgentView:
         queues=tuple(sorted(agent.queues)),
         endpoint=agent.endpoint,
         remote=agent.remote,
+        engaged=agent.engaged,
+        line=agent.line_id,
     )
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 
+from callserver.pbx.dialplan import AMD_EVENT
 from callserver.pbx.events import (
+    AmdDecided,
     BridgeEntered,
     BridgeLeft,
     ChannelCreated,
@@ -152,6 +154,18 @@ def _dtmf_end(m: Mapping[str, str]) -> DtmfReceived:
     )
 
 
+def _user_event(m: Mapping[str, str]) -> AmdDecided | None:
+    """Only callserver's own user event is read (AMD decisions); others belong to the site."""
+    if m.get("UserEvent") != AMD_EVENT:
+        return None
+    return AmdDecided(
+        uniqueid=_req(m, "Uniqueid"),
+        channel=_req(m, "Channel"),
+        status=_opt(m, "Status").upper(),
+        cause=_opt(m, "Cause"),
+    )
+
+
 def _core_show_channel(m: Mapping[str, str]) -> ChannelSnapshot:
     uniqueid = _req(m, "Uniqueid")
     return ChannelSnapshot(
@@ -171,7 +185,9 @@ def _core_show_channel(m: Mapping[str, str]) -> ChannelSnapshot:
     )
 
 
-SUBSCRIPTIONS: dict[str, Callable[[Mapping[str, str]], PbxEvent]] = {
+Builder = Callable[[Mapping[str, str]], PbxEvent | None]
+
+SUBSCRIPTIONS: dict[str, Builder] = {
     "Newchannel": _newchannel,
     "Newstate": _newstate,
     "Hangup": _hangup,
@@ -183,6 +199,7 @@ SUBSCRIPTIONS: dict[str, Callable[[Mapping[str, str]], PbxEvent]] = {
     "DialEnd": _dial_end,
     "DTMFEnd": _dtmf_end,
     "CoreShowChannel": _core_show_channel,
+    "UserEvent": _user_event,
 }
 """AMI event name -> builder of the domain event. The only events callserver subscribes to."""
 
@@ -190,9 +207,7 @@ SUBSCRIPTIONS: dict[str, Callable[[Mapping[str, str]], PbxEvent]] = {
 class AmiTranslator:
     """Stateless apart from remembering which problems it already logged (one line each)."""
 
-    def __init__(
-        self, subscriptions: Mapping[str, Callable[[Mapping[str, str]], PbxEvent]] | None = None
-    ) -> None:
+    def __init__(self, subscriptions: Mapping[str, Builder] | None = None) -> None:
         self._subscriptions = SUBSCRIPTIONS if subscriptions is None else subscriptions
         self._reported: set[tuple[str, str]] = set()
 

@@ -13,12 +13,15 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from callserver.sim.called import CalledParty
+
 STATE_DESC = {0: "Down", 4: "Ring", 5: "Ringing", 6: "Up", 7: "Busy"}
 CAUSE_TXT = {
     0: "Unknown",
     16: "Normal Clearing",
     17: "User busy",
     19: "User alerting, no answer",
+    1: "Unallocated (unassigned) number",
     21: "Call Rejected",
     34: "Circuit/channel congestion",
 }
@@ -78,6 +81,8 @@ class Channel:
     was_bridged_with: str | None = None
     # a simulated caller: how long they speak when asked to leave a message (simulator seconds)
     message_time: float | None = None
+    # a person or machine reached by dialling out (campaigns): how they behave, what AMD() hears
+    party: CalledParty | None = None
 
     @property
     def tech(self) -> str:
