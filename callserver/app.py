@@ -24,6 +24,7 @@ from .acd.specs import agent_spec, queue_spec
 from .agi.server import FastAgiServer
 from .agi.session import AgiSession
 from .ami.adapter import AmiLink
+from .campaigns.service import CampaignService
 from .checks import check_settings
 from .config import Settings
 from .facts.bus import FactBus
@@ -34,11 +35,14 @@ from .ivr.progress import IvrPresence, IvrProgress
 from .ivr.prompt_build import prompt_synth
 from .ivr.prompts import SynthPrompts
 from .ivr.runner import FilePrompts
+from .lines.service import AgentLines
 from .mqtt.publisher import MqttPublisher
 from .pbx.channels import ChannelNames
 from .pbx.hub import PbxEventHub
 from .sounds.folder import SoundFolder, sound_folder
+from .sounds.names import CAMPAIGN_INFO, CAMPAIGN_MACHINE
 from .speech import PromptSynth
+from .store.campaigns import CampaignStore
 from .store.store import Store
 from .store.writer import FactWriter
 from .voicemail import VoicemailService, VoicemailStore, VoicemailWaiting
@@ -47,6 +51,7 @@ from .voicemail.failures import RecordingFailures
 from .voicemail.recordings import prepare_recordings_dir, recordings_dir
 from .web import Role, WebDeps, WebUser, build_web_app, hash_password, start_web, stop_web
 from .web.app import PARTS, bound_port
+from .web.hub import LiveHub
 
 UI_DIR = Path(__file__).resolve().parent.parent / "agent_ui"
 
@@ -97,6 +102,8 @@ class CallServer:
     # callers who could not leave a message (RECORD FILE failed), for logs and metrics
     recording_failures: RecordingFailures | None = None
     sounds: SoundFolder | None = None
+    lines: AgentLines | None = None
+    campaigns: CampaignService | None = None
 
     @property
     def web_port(self) -> int | None:
@@ -104,6 +111,10 @@ class CallServer:
 
     async def stop(self) -> None:
         await stop_web(self.web_runner)
+        if self.campaigns is not None:
+            await self.campaigns.stop()
+        if self.lines is not None:
+            await self.lines.close_all()
         await self.agi.stop()
         await self.ami.stop()
         await self.service.stop()
@@ -135,14 +146,16 @@ async def start_server(
     settings: Settings,
     *,
     ivr_clock: Callable[[], float] = time.time,
+    campaign_clock: Callable[[], float] = time.time,
     on_ivr_progress: Callable[[IvrProgress], None] | None = None,
     on_voicemail_waiting: Callable[[VoicemailWaiting], None] | None = None,
 ) -> CallServer:
     """Open the database, start FastAGI and the AMI link; returns once all listen.
 
     The settings are checked first (requirements, IVR flows): ConfigError before anything starts.
-    `ivr_clock` is the time business hours are judged by; the `on_*` callbacks see IVR progress
-    and message-waiting changes besides the browsers and MQTT (tools, tests).
+    `ivr_clock` is the time business hours are judged by, `campaign_clock` the time campaigns
+    judge calling windows and callbacks by; the `on_*` callbacks see IVR progress and
+    message-waiting changes besides the browsers and MQTT (tools, tests).
     """
     checked = check_settings(settings)
     store = await Store.open(settings.database_url())
@@ -175,10 +188,41 @@ async def start_server(
     bus.subscribe(metrics.apply)
 
     control = CallControl(service, ami, trunk_dial=settings.dialplan.remote_dial)
+    run = _id_prefix(time.time())
+    lines = AgentLines(
+        ami, channels, service, preferences={a.id: a.persistent_line for a in settings.agents}, id_prefix=run
+    )
+    sounds = sound_folder(settings)
+    web_hub: list[LiveHub] = []  # the live channel, once the web app exists
+
+    def campaign_message(kind: str, data: dict[str, object], agent_id: str | None) -> None:
+        if web_hub:
+            web_hub[0].send(kind, data, agent_id, supervisors=agent_id is None)
+
+    campaigns = CampaignService(
+        acd=service,
+        lines=lines,
+        pbx=ami,
+        channels=channels,
+        publish=bus.publish,
+        dial_string=settings.dialplan.remote_dial,
+        agent_skills={a.id: dict(a.skills) for a in settings.agents},
+        id_prefix=run,
+        default_info=sounds.name(CAMPAIGN_INFO, settings.sounds.language),
+        default_machine=sounds.name(CAMPAIGN_MACHINE, settings.sounds.language),
+        clock=campaign_clock,
+        on_message=campaign_message,
+    )
+    bus.subscribe(lines.on_fact)
+    bus.subscribe(campaigns.on_fact)
     # order matters only in that names are known before anyone acts on an event
     pbx_events.subscribe(channels.subscriptions())
     pbx_events.subscribe(control.subscriptions())
     pbx_events.subscribe(service.subscriptions())
+    pbx_events.subscribe(lines.subscriptions())
+    pbx_events.subscribe(campaigns.dialler.subscriptions())
+    campaigns.restore(await CampaignStore(store).load(campaign_clock()), settings.campaigns.seed)
+    await campaigns.start()
     await service.start()
     for agent in settings.agents:
         if agent.start_available:
@@ -213,7 +257,6 @@ async def start_server(
         on_waiting=on_waiting,
     )
     bus.subscribe(voicemail.on_fact)
-    sounds = sound_folder(settings)
     synth = prompt_synth(settings)
     recordings_path = recordings_dir(settings)
     unusable = prepare_recordings_dir(recordings_path)
@@ -253,8 +296,10 @@ async def start_server(
             metrics=metrics,
             voicemail=voicemail,
             facts_stored=writer.flush,
+            campaigns=campaigns,
         )
     )
+    web_hub.append(web_app[PARTS].hub)
     web_runner = await start_web(web_app, settings.web.host, settings.web.port)
     scripts: dict[str, Callable[[AgiSession], Awaitable[None]]] = {
         "inbound": InboundScript(settings, service, ivr, find_customers=store.find_customers_by_number),
@@ -286,6 +331,8 @@ async def start_server(
         ivr,
         failures,
         sounds,
+        lines,
+        campaigns,
     )
     log.info(
         "callserver up: web on http://%s:%s/  FastAGI on %s:%s, AMI to %s:%s, database %s",
@@ -298,6 +345,15 @@ async def start_server(
         settings.database_url(),
     )
     return server
+
+
+def _id_prefix(started: float) -> str:
+    """What makes this run's attempt and line ids unique: its start time in base 36."""
+    digits, n = "", int(started)
+    while n:
+        n, d = divmod(n, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[d] + digits
+    return f"{digits or '0'}-"
 
 
 async def run_server(settings: Settings, stop: asyncio.Event, *, with_simulator: bool = False) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import logging
 import math
+from dataclasses import replace
 
 from .commands import (
     Command,
@@ -219,6 +220,46 @@ class EngineCore:
                 out.append(HangUp(attempt.id, "campaign stopped"))
                 out += self._end(attempt, AttemptResult.CANCELLED, now, by="us")
         return out
+
+    def set_target(self, target: float | None, now: float) -> list[Command]:
+        """The abandon rate the predictive pacer aims at (None: its default margin under the cap)."""
+        cap = self.compliance.cap
+        if target is not None and target > cap:
+            raise NotAllowed(f"abandon target {target:.1%} is above the {cap:.1%} cap of the rules")
+        self.predictive.settings = replace(self.predictive.settings, target=target)
+        self.campaign = replace(self.campaign, abandon_target=target)
+        return self._pace(now)
+
+    def add_leads(self, leads: list[Lead], now: float) -> list[Command]:
+        """Leads of a list just imported (ids new to the campaign: ValueError otherwise)."""
+        self.leads.add(leads)
+        return self._pace(now)
+
+    def manual_dial(self, agent_id: str, lead: Lead, now: float) -> list[Command]:
+        """An agent dials a number by hand (click-to-call): a lead of its own, checked against
+        the do-not-call lists and the rules at this moment, dialled reserved for the agent."""
+        agent = self._agent(agent_id)
+        if agent.slot is not AgentSlot.READY:
+            raise NotAllowed(f"agent {agent_id} is {agent.slot.value} in campaign {self.name}")
+        if lead.id in self.leads.leads:
+            raise NotAllowed(f"lead {lead.id} is already in campaign {self.name}")
+        number = lead.numbers[0]
+        blocked = self.dnc.blocked(number, self.name)
+        if blocked is not None:
+            where = "the global list" if not blocked.scope else f"the {blocked.scope} list"
+            raise NotAllowed(f"{number} is on {where} of numbers not to call")
+        verdict = self.compliance.verdict(DialContext(now, lead.id, number, lead.time_zones, (), True))
+        if not verdict.allowed:
+            rules = tuple(r.rule for r in verdict.refusals)
+            self.refusals += 1
+            self._facts.append(
+                DialRefused(self.name, now, lead.id, number, rules, verdict.reason, verdict.next_at)
+            )
+            raise NotAllowed(f"{number} may not be called now: {verdict.reason}")
+        if self.trunks.take(self.campaign.trunk, now) == 0:
+            raise NotAllowed(f"trunk {self.campaign.trunk} is at its dial rate: try again in a second")
+        self.leads.add([lead])
+        return self._launch(lead, number, agent, now)
 
     def set_mode(self, mode: DialMode, now: float, reason: str = "supervisor") -> list[Command]:
         out = self._withdraw_previews(now) if self.mode is EffectiveMode.PREVIEW else []

@@ -100,26 +100,41 @@ async def _saved(session: AsyncSession, f: CampaignSaved) -> None:
 
 async def _imported(session: AsyncSession, f: LeadsImported) -> None:
     await _campaign(session, f.campaign, f.at)
-    existing = await session.scalar(
+    listed = await session.scalar(
         select(CampaignListRow).where(
             CampaignListRow.campaign == f.campaign, CampaignListRow.name == f.list_name
         )
     )
-    if existing is not None:
-        log.warning("list %s of campaign %s is already stored: import not repeated", f.list_name, f.campaign)
-        return
-    session.add(
-        CampaignListRow(
-            campaign=f.campaign,
-            name=f.list_name,
-            imported_at=utc(f.at),
-            rows=f.rows,
-            leads=len(f.leads),
-            duplicates=f.duplicates,
-            dnc_hits=f.dnc_hits,
-            imported_by=f.by,
+    leads = list(f.leads)
+    if listed is None:
+        session.add(
+            CampaignListRow(
+                campaign=f.campaign,
+                name=f.list_name,
+                imported_at=utc(f.at),
+                rows=f.rows,
+                leads=len(f.leads),
+                duplicates=f.duplicates,
+                dnc_hits=f.dnc_hits,
+                imported_by=f.by,
+            )
         )
-    )
+    else:
+        # a list that grows (leads dialled by hand) or a fact applied twice: new leads only
+        listed.rows += f.rows
+        listed.leads += len(f.leads)
+        known: set[str] = set()
+        ids = [lead.id for lead in leads]
+        for start in range(0, len(ids), 500):
+            known |= set(
+                await session.scalars(
+                    select(CampaignLeadRow.id).where(
+                        CampaignLeadRow.campaign == f.campaign,
+                        CampaignLeadRow.id.in_(ids[start : start + 500]),
+                    )
+                )
+            )
+        leads = [lead for lead in leads if lead.id not in known]
     rows = [
         {
             "campaign": f.campaign,
@@ -134,7 +149,7 @@ async def _imported(session: AsyncSession, f: LeadsImported) -> None:
             "next_at": 0.0,
             "attempts": 0,
         }
-        for lead in f.leads
+        for lead in leads
     ]
     for start in range(0, len(rows), INSERT_CHUNK):
         await session.execute(insert(CampaignLeadRow), rows[start : start + INSERT_CHUNK])

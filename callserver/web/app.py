@@ -17,13 +17,16 @@ from aiohttp import web
 from callserver.acd.control import CallControl
 from callserver.acd.metrics import MetricsBook, live_book
 from callserver.acd.service import AcdService
+from callserver.campaigns.service import CampaignService
 from callserver.config import Settings
 from callserver.facts.bus import FactBus
+from callserver.store.campaigns import CampaignStore
 from callserver.store.store import Store
 from callserver.voicemail.service import VoicemailService
 from callserver.web.agentphone import AgentPhoneApi
 from callserver.web.api import COOKIE, PRINCIPAL, TOKEN, Api, json_error
 from callserver.web.auth import Authenticator, WebUser
+from callserver.web.campaigns import CampaignApi
 from callserver.web.control import ControlApi
 from callserver.web.customers import CustomerWriter
 from callserver.web.hub import LiveHub
@@ -67,6 +70,7 @@ class WebDeps:
     # waits until the store holds every fact published so far (the FactWriter's flush), so a
     # wrap-up reply means "saved"; None: replies do not wait
     facts_stored: Callable[[], Awaitable[None]] | None = None
+    campaigns: CampaignService | None = None  # None: no campaign routes
 
 
 @dataclass
@@ -104,7 +108,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
         pause_reasons=deps.pause_reasons,
         cookie_secure=deps.cookie_secure,
     )
-    document = openapi_document(voicemail=deps.voicemail is not None)
+    document = openapi_document(voicemail=deps.voicemail is not None, campaigns=deps.campaigns is not None)
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -159,6 +163,8 @@ def build_web_app(deps: WebDeps) -> web.Application:
                 clock=deps.clock,
             ).routes()
         )
+    if deps.campaigns is not None:
+        app.add_routes(CampaignApi(deps.campaigns, CampaignStore(deps.store)).routes())
     if ui.is_dir():
         app.router.add_static("/ui/", ui, follow_symlinks=False)
     unsubscribers.append(deps.bus.subscribe(hub.on_fact))

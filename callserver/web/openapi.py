@@ -30,14 +30,19 @@ def _param(name: str, kind: str = "string") -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
 
 
-def openapi_document(*, voicemail: bool = True) -> dict[str, Any]:
-    """The served API; the voicemail routes exist only where a voicemail service is wired."""
+def openapi_document(*, voicemail: bool = True, campaigns: bool = False) -> dict[str, Any]:
+    """The served API; the voicemail and campaign routes exist only where their service is wired."""
     document = _document()
     if voicemail:
         from callserver.web.voicemail import VOICEMAIL_SCHEMA, openapi_paths
 
         document["paths"].update(openapi_paths())
         document["components"]["schemas"]["Voicemail"] = VOICEMAIL_SCHEMA
+    if campaigns:
+        from callserver.web import campaigns as outbound
+
+        document["paths"].update(outbound.openapi_paths())
+        document["components"]["schemas"].update(outbound.openapi_schemas())
     return document
 
 
