@@ -427,6 +427,7 @@ class CampaignConfig(_Model):
     dials_per_second: float = Field(default=10.0, gt=0)
     abandon_target: float | None = Field(default=None, ge=0, le=1)
     min_predictive_agents: int = Field(default=4, ge=1)
+    learn_dials: int = Field(default=100, ge=0)  # dials before predictive pacing trusts its figures
     preview_auto_dial: float | None = Field(default=None, gt=0)
     lead_order: Literal["new_first", "oldest_attempt_first", "priority"] = "new_first"
     connect_grace: float = Field(default=2.0, gt=0)

@@ -102,7 +102,9 @@ class EngineCore:
         )
         self.stats = stats if stats is not None else PacingStats(Prior.for_campaign(campaign.amd.enabled))
         settings = predictive or PredictiveSettings(
-            target=campaign.abandon_target, min_agents=campaign.min_predictive_agents
+            target=campaign.abandon_target,
+            min_agents=campaign.min_predictive_agents,
+            min_dials=campaign.learn_dials,
         )
         self.custom_pacer = pacer
         self.predictive = PredictivePacer(

@@ -28,7 +28,6 @@ from .model import (
     RetryPolicy,
 )
 
-
 MANUAL_LIST = "manual"  # leads an agent dialled by hand: never dialled again by the pacer
 
 

@@ -458,20 +458,27 @@ class CampaignService(DiallerFeed):
             callback = Callback(at, agent_id if callback_mine else None)
         if dnc:
             engine.add_dnc(attempt.number, now, source=f"agent:{agent_id}")
-        ready = self._free_for_campaigns(agent_id)
+        self._finish_wrapup(entry, agent_id, outcome=outcome, callback=callback)
+        return callback.at if callback is not None else None
+
+    def _finish_wrapup(
+        self, entry: Entry, agent_id: str, *, outcome: str | None = None, callback: Callback | None = None
+    ) -> None:
+        """The agent is done with a campaign call. With inbound priority they go back to the ACD
+        first, which may give them a waiting call at once; whoever is still free then is the
+        campaign's again (`review`). A campaign with priority keeps them."""
+        engine = entry.engine
+        keep = not entry.config.inbound_priority and self._free_for_campaigns(agent_id)
+        self._wrapup_since.pop(agent_id, None)
         self._apply(
             entry,
             self._checked(
                 lambda: engine.agent_wrapup_done(
-                    agent_id, now, outcome=outcome, callback=callback, ready=ready
+                    agent_id, self.clock(), outcome=outcome, callback=callback, ready=keep
                 )
             ),
         )
-        self._wrapup_since.pop(agent_id, None)
-        if not ready:
-            self._assigned.pop(agent_id, None)
         self.review(agent_id)
-        return callback.at if callback is not None else None
 
     def current_attempt(self, agent_id: str) -> tuple[Entry, str] | None:
         """The campaign call the agent is on (connecting, talking or wrapping up)."""
@@ -863,9 +870,7 @@ class CampaignService(DiallerFeed):
         agent = entry.engine.agents.get(fact.agent_id)
         if agent is None or agent.slot is not AgentSlot.WRAPUP or agent.attempt_id != fact.attempt_id:
             return
-        ready = self._free_for_campaigns(fact.agent_id)
-        self._apply(entry, entry.engine.agent_wrapup_done(fact.agent_id, self.clock(), ready=ready))
-        self._wrapup_since.pop(fact.agent_id, None)
+        self._finish_wrapup(entry, fact.agent_id)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coro, name=f"campaign {name}")
@@ -989,4 +994,4 @@ def _tag(campaign: str) -> str:
     return f"campaign:{campaign}"
 
 
-__all__ = ["CampaignConflict", "CampaignService", "DncReport", "Entry", "UnknownCampaign", "GLOBAL"]
+__all__ = ["GLOBAL", "CampaignConflict", "CampaignService", "DncReport", "Entry", "UnknownCampaign"]

@@ -88,6 +88,7 @@ def campaign_of(config: CampaignConfig) -> Campaign:
         dials_per_second=config.dials_per_second,
         abandon_target=config.abandon_target,
         min_predictive_agents=config.min_predictive_agents,
+        learn_dials=config.learn_dials,
         preview_auto_dial=config.preview_auto_dial,
         lead_order=LeadOrder(config.lead_order),
         connect_grace=config.connect_grace,
