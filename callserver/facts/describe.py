@@ -129,7 +129,8 @@ def _campaign(fact: CampaignFact) -> str:
             what = f"coded {fact.outcome} by {fact.agent_id}"
             return f"attempt {fact.attempt_id} of campaign {fact.campaign} {what}"
         case LeadUpdated():
-            return f"campaign {fact.campaign}: lead {fact.lead_id} {fact.state}, next {_when(fact.next_at)}"
+            due = "" if fact.next_at <= fact.at else f", not before {_when(fact.next_at)}"
+            return f"campaign {fact.campaign}: lead {fact.lead_id} {fact.state}{due}"
         case DialRefused():
             return f"campaign {fact.campaign}: lead {fact.lead_id} not dialled now: {fact.reason}"
         case CallbackBooked():

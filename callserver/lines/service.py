@@ -23,7 +23,7 @@ from ..facts.model import AgentStatusChanged, Fact
 from ..pbx.actions import PbxActions, PbxError
 from ..pbx.channels import ChannelNames
 from ..pbx.dialplan import Context, Var
-from ..pbx.events import BridgeEntered, BridgeLeft, ChannelHungUp, OriginateResult
+from ..pbx.events import BridgeEntered, BridgeLeft, ChannelHungUp, OriginateResult, PbxConnected
 from ..pbx.hub import Subscriptions
 from .model import Line, LineState, LineView
 
@@ -45,12 +45,14 @@ class AgentLines:
         *,
         preferences: dict[str, bool] | None = None,
         ring_timeout: float = 30.0,
+        retry_after: float = 30.0,
         id_prefix: str = "",
     ) -> None:
         self.pbx = pbx
         self.channels = channels
         self.acd = acd
         self.ring_timeout = ring_timeout
+        self.retry_after = retry_after
         self.id_prefix = id_prefix
         self._lines: dict[str, Line] = {}  # agent id -> their line (dialling or up)
         self._by_id: dict[str, Line] = {}
@@ -150,12 +152,22 @@ class AgentLines:
         except PbxError as err:
             log.warning("agent %s: persistent line not placed: %s", line.agent_id, err)
             self._gone(line)
+            self._retry(line.agent_id)
 
     async def _hangup(self, uniqueid: str) -> None:
         try:
             await self.pbx.hangup(uniqueid)
         except PbxError as err:
             log.debug("hang-up of %s: %s", uniqueid, err)
+
+    def _retry(self, agent_id: str) -> None:
+        """A wanted line that could not be placed is tried again after `retry_after`."""
+
+        async def later() -> None:
+            await asyncio.sleep(self.retry_after)  # a delay between attempts, not a poll
+            self.review(agent_id)
+
+        self._spawn(later())
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)
@@ -171,7 +183,13 @@ class AgentLines:
             .on(ChannelHungUp, self._on_hangup)
             .on(BridgeEntered, self._on_bridge_enter)
             .on(BridgeLeft, self._on_bridge_left)
+            .on(PbxConnected, self._on_connected)
         )
+
+    def _on_connected(self, event: PbxConnected) -> None:
+        """The link is up (again): lines wanted meanwhile are called now."""
+        for agent_id in list(self._wants):
+            self.review(agent_id)
 
     def _on_originate(self, event: OriginateResult) -> None:
         line = self._by_id.get(event.uniqueid)
@@ -180,6 +198,7 @@ class AgentLines:
         if not event.success:
             log.warning("agent %s: the phone did not take the line (reason %d)", line.agent_id, event.reason)
             self._gone(line)
+            self._retry(line.agent_id)
             return
         line.move(LineState.UP)
         line.channel = event.channel

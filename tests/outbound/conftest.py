@@ -79,6 +79,11 @@ class Outbound:
         async with asyncio.timeout(timeout):
             await self.campaigns.wait_for(predicate)
 
+    async def acd_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Wait on the ACD's changes (agents, calls, persistent lines as the ACD learns them)."""
+        async with asyncio.timeout(timeout):
+            await self.server.service.wait_for(predicate)
+
     async def request(
         self, who: str, method: str, path: str, body: Any = None, *, text: str | None = None
     ) -> tuple[int, Any]:
@@ -124,6 +129,43 @@ class Outbound:
 
     def store(self) -> CampaignStore:
         return CampaignStore(self.server.store)
+
+
+@asynccontextmanager
+async def coding(rig: Outbound, outcome: str = "sale") -> AsyncIterator[list[str]]:
+    """Agents who code every campaign call they finish, through the REST API, while in the block;
+    yields the attempts coded."""
+    coded: list[str] = []
+
+    def waiting() -> list[tuple[str, str]]:
+        out = []
+        for entry in rig.campaigns.entries.values():
+            for agent in entry.engine.agents.values():
+                if agent.slot is AgentSlot.WRAPUP and agent.attempt_id is not None:
+                    out.append((agent.id, agent.attempt_id))
+        return out
+
+    async def work() -> None:
+        while True:
+            await rig.campaigns.wait_for(lambda: bool(waiting()))
+            for agent_id, attempt_id in waiting():
+                login = next(a.login for a in rig.server.settings.agents if a.id == agent_id)
+                status, answer = await rig.post(
+                    login, "/api/campaign-desk/wrapup", {"attempt_id": attempt_id, "outcome": outcome}
+                )
+                if status == 200:
+                    coded.append(attempt_id)
+                else:
+                    print("wrap-up refused", agent_id, attempt_id, status, answer)
+
+    task = asyncio.create_task(work())
+    try:
+        yield coded
+    finally:
+        task.cancel()
+        (outcome_of_task,) = await asyncio.gather(task, return_exceptions=True)
+        if not isinstance(outcome_of_task, asyncio.CancelledError):
+            raise AssertionError(f"the coding agents stopped: {outcome_of_task!r}")
 
 
 @asynccontextmanager
