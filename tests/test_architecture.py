@@ -49,7 +49,18 @@ CAPABILITY_ADAPTERS = {
     "callserver.acd": {"service", "resync", "adapter", "inputs", "control", "agentleg"},
     "callserver.ivr": {"runner", "lookup", "prompts", "prompt_build"},
     "callserver.scripts": set(),
-    "callserver.campaigns": {"service", "adapter", "api", "store", "dialler", "importer"},
+    "callserver.campaigns": {
+        "service",
+        "adapter",
+        "api",
+        "store",
+        "dialler",
+        "importer",
+        "core",
+        "supervision",
+        "desk",
+        "blending",
+    },
 }
 GROUND = ("callserver.pbx", "callserver.facts")
 
