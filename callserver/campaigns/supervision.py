@@ -203,6 +203,7 @@ class Supervision(CampaignCore):
         if not report.ok or list_name in entry.lists:
             return report
         entry.lists.add(list_name)
+        entry.list_stats = None  # counted again for the next tile
         now = self.clock()
         self.publish(
             LeadsImported(
@@ -271,7 +272,9 @@ class Supervision(CampaignCore):
             entry.list_stats, entry.list_stats_at = engine.leads.stats(now), now
         while entry.dials and entry.dials[0] < now - HOUR:
             entry.dials.popleft()
-        rate = len(entry.dials) if entry.dials else None
+        rate = None
+        if entry.dials:  # dials per hour at the pace of the last hour (at least a minute's worth)
+            rate = len(entry.dials) / max(60.0, now - entry.dials[0]) * HOUR
         snap = snapshot(engine, now, dials_per_hour=rate, lists=entry.list_stats)
         c = engine.compliance
         return {
