@@ -124,6 +124,12 @@ class EngineCore:
         self.dials = 0
         self.last_alpha: float | None = None
         self.peak_lines_per_agent = 0.0  # customer lines over usable agents, right after a dial
+        # AMD decisions so far (human, machine; a small prior of the usual 3:2), and how many
+        # machine decisions went to an agent (`MachineHandling.CONNECT`): the false-positive
+        # estimate of the meter and of the pacer follow them
+        self.amd_seen = [3.0, 2.0]
+        self.machines_decided = 0.0
+        self.machines_connected = 0.0
         self._facts: list[Fact] = []
         self._timers: list[tuple[float, int, str, str]] = []
         self._seq = 0
@@ -522,6 +528,11 @@ class EngineCore:
                 connected += 1
         c = self.compliance
         fp = self.campaign.amd.false_positive_estimate if c.count_false_positives else 0.0
+        if 0.0 < fp < 1.0 and self.machines_connected:
+            # people AMD took for machines but who were given to an agent are not abandoned
+            kept = 1.0 - self.machines_connected / max(1.0, self.machines_decided)
+            x = fp / (1.0 - fp) * kept
+            fp = x / (1.0 + x)
         return PacingView(
             now=now,
             agents=len(usable),

@@ -81,7 +81,16 @@ def restore(engine: CampaignEngine, attempts: Iterable[PastAttempt], now: float)
     horizon = now - meter.longest
     counted = 0
     refusals = {o.code for o in engine.campaign.outcome_codes if o.refusal}
-    for a in sorted(attempts, key=lambda x: x.dialed_at):
+    ordered = sorted(attempts, key=lambda x: x.dialed_at)
+    for a in ordered:
+        if a.amd is not None:
+            engine.amd_seen[1 if a.amd == "machine" else 0] += 1.0
+        if a.amd == "machine":
+            engine.machines_decided += 1.0
+            engine.machines_connected += a.connected_at is not None
+    humans, machines = engine.amd_seen
+    spared = min(1.0, fp / (1.0 - fp) * humans / max(1.0, machines)) if count_fp else 0.0
+    for a in ordered:
         lead = engine.leads.leads.get(a.lead_id)
         if lead is not None and a.result is not None:
             _into_lead(lead, a, AttemptResult(a.result), a.outcome in refusals)
@@ -91,6 +100,8 @@ def restore(engine: CampaignEngine, attempts: Iterable[PastAttempt], now: float)
                 meter.live_answer(a.person_at)
                 if count_fp and a.amd in ("human", "notsure"):
                     meter.false_positives(a.person_at, fp / (1.0 - fp))
+            if count_fp and a.amd == "machine" and a.connected_at is not None:
+                meter.spared(a.connected_at, spared)
             if a.abandoned:
                 meter.abandoned(a.ended_at if a.ended_at is not None else a.person_at or a.dialed_at)
         fate = _fate(a)
