@@ -5,13 +5,17 @@ Agents who keep a line for inbound calls take every call on it; the others keep 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+
+import pytest
 
 from callserver.acd.model import AgentStatus
 from callserver.facts.campaign import AttemptConnected, AttemptStarted
 from callserver.facts.model import CallAnswered, CallEnded, CallOffered
 
 from .conftest import NY, campaign, csv_of, running, settings_for
+from .history import past_attempts, seed
 
 
 async def test_inbound_waits_while_the_agent_is_the_campaigns_then_gets_them_first(tmp_path: Path) -> None:
@@ -82,3 +86,56 @@ async def test_an_agent_keeping_a_line_takes_inbound_calls_on_it_and_the_others_
         offer = rig.of(CallOffered)[-1]
         assert offer.agent_id == "agent2" and offer.leg_id.startswith("cs-")
         await rig.acd_until(lambda: not lines.is_up("agent1"))
+
+
+async def test_a_line_hung_up_mid_call_takes_the_caller_with_it(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, agents=1)
+    data = settings.model_dump(mode="json")
+    data["agents"][0]["persistent_line"] = True
+    settings = type(settings).model_validate(data)
+    async with running(settings) as rig:
+        lines = rig.server.lines
+        assert lines is not None
+        await rig.acd_until(lambda: lines.is_up("agent1"))
+        line = lines.line("agent1")
+        assert line is not None
+        caller = rig.sim.place_call("+33140000001", "500", patience=60, talk_time=60)
+        await rig.acd_until(lambda: len(rig.of(CallAnswered)) == 1)
+        assert rig.sim.hangup_channel(line.uniqueid)  # the agent puts the phone down
+        record = await caller.outcome(timeout=10)
+        assert record.outcome.value == "agent_ended"  # not left in the hold music
+        await rig.acd_until(lambda: len(rig.of(CallEnded)) == 1)
+        assert rig.of(CallEnded)[0].outcome.value == "answered"
+
+
+@pytest.mark.parametrize("inbound_first", [True, False])
+async def test_inbound_priority_is_a_setting_of_the_campaign(tmp_path: Path, inbound_first: bool) -> None:
+    mix = {"person": 0.0, "machine": 0.0, "nobody": 1.0, "busy": 0.0, "invalid": 0.0}
+    settings = settings_for(tmp_path, agents=1, **mix)
+    now = time.time()
+    config = campaign(mode="predictive", ring_timeout=20, inbound_priority=inbound_first)
+    leads = [(f"Q{i}", f"{NY}{5100 + i}") for i in range(10)]
+    await seed(
+        settings,
+        config,
+        leads,
+        past_attempts("spring", now - 3000, people=60, machines=0, nobody=60),
+        now - 3600,
+    )
+    async with running(settings) as rig:
+        await rig.post("boss", "/api/campaigns/spring/start")
+        # predictive: lines ring for nobody in particular while the agent waits, ready
+        await rig.until(
+            lambda: len(rig.of(AttemptStarted)) >= 1 and rig.slot("spring", "agent1").value == "ready"
+        )
+        assert all(s.agent_id is None for s in rig.of(AttemptStarted))
+        rig.sim.place_call("+33140000001", "500", patience=60, talk_time=1.0)
+        if inbound_first:
+            await rig.acd_until(lambda: len(rig.of(CallAnswered)) == 1)
+            assert rig.slot("spring", "agent1").value == "off"
+        else:
+            await rig.acd_until(lambda: len(rig.server.service.waiting_calls()) == 1)
+            with pytest.raises(TimeoutError):
+                await rig.acd_until(lambda: bool(rig.of(CallOffered)), timeout=2.0)
+            view = rig.server.service.agent("agent1")
+            assert view is not None and view.engaged == "campaign:spring"
