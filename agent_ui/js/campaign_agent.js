@@ -14,6 +14,8 @@ export class CampaignDesk {
     this.state = null; // GET /api/campaign-desk
     this.preview = null; // {campaign, lead, auto_dial_at}
     this.call = null; // {campaign, attempt_id, lead, outcomes, at, ended}
+    this.draft = {}; // what the agent typed, by input id, for the card on screen (see keep)
+    this.draftKey = "";
     this.root = h("section", { class: "card outbound", id: "outbound" });
     const main = root.querySelector(".main") || root;
     main.prepend(this.root);
@@ -94,7 +96,31 @@ export class CampaignDesk {
       h("h2", {}, "Outbound"),
       h("span", { class: `badge line-${s.line}`, id: "line-state" }, `line ${s.line}`),
       h("span", { class: "chip", id: "campaign-slot" }, s.campaign ? `${s.campaign}: ${label(s.slot)}` : "not in a campaign"));
+    const key = this.call ? `call:${this.call.attempt_id}` : this.preview ? `lead:${this.preview.lead.id}` : "";
+    if (key !== this.draftKey) {
+      const manual = this.draft["manual-number"];
+      this.draft = manual ? { "manual-number": manual } : {};
+      this.draftKey = key;
+    }
+    const active = document.activeElement;
+    const focused = active && active.id && this.root.contains(active) ? active.id : null;
     fill(this.root, head, line, this.callCard() || this.previewCard() || null, this.dialForm());
+    const again = focused && document.getElementById(focused);
+    if (again) again.focus();
+  }
+
+  /** Live messages redraw the desk; what the agent was typing (a skip reason, an outcome, a
+   * callback time, a number) is kept across redraws until the card changes. */
+  keep(el) {
+    const saved = this.draft[el.id];
+    if (saved !== undefined) {
+      if (el.type === "checkbox") el.checked = saved;
+      else el.value = saved;
+    }
+    const record = () => { this.draft[el.id] = el.type === "checkbox" ? el.checked : el.value; };
+    el.addEventListener("input", record);
+    el.addEventListener("change", record);
+    return el;
   }
 
   leadFields(lead) {
@@ -108,8 +134,8 @@ export class CampaignDesk {
   previewCard() {
     const p = this.preview;
     if (!p) return null;
-    const reason = h("input", { id: "skip-reason", placeholder: "why skip (e.g. asked for e-mail)", maxlength: 200 });
-    const never = h("input", { type: "checkbox", id: "skip-final" });
+    const reason = this.keep(h("input", { id: "skip-reason", placeholder: "why skip (e.g. asked for e-mail)", maxlength: 200 }));
+    const never = this.keep(h("input", { type: "checkbox", id: "skip-final" }));
     return h("div", { class: "preview-card", id: "preview-card", dataset: { lead: p.lead.id } },
       h("h3", {}, `Preview · ${p.campaign}`),
       this.leadFields(p.lead),
@@ -128,10 +154,10 @@ export class CampaignDesk {
     const c = this.call;
     if (!c) return null;
     const zone = (c.lead.time_zones || [])[0] || "UTC";
-    const outcome = select({ id: "campaign-outcome", "aria-label": "Outcome" }, [["", "Choose an outcome…"], ...c.outcomes.map((o) => [o.code, o.label])], "");
-    const cbDate = h("input", { type: "datetime-local", id: "callback-at", step: 1 });
-    const cbMine = h("input", { type: "checkbox", id: "callback-mine", checked: true });
-    const dnc = h("input", { type: "checkbox", id: "wrap-dnc" });
+    const outcome = this.keep(select({ id: "campaign-outcome", "aria-label": "Outcome" }, [["", "Choose an outcome…"], ...c.outcomes.map((o) => [o.code, o.label])], ""));
+    const cbDate = this.keep(h("input", { type: "datetime-local", id: "callback-at", step: 1 }));
+    const cbMine = this.keep(h("input", { type: "checkbox", id: "callback-mine", checked: true }));
+    const dnc = this.keep(h("input", { type: "checkbox", id: "wrap-dnc" }));
     const form = h("form", { class: "campaign-wrapup", id: "campaign-wrapup", onsubmit: (e) => {
       e.preventDefault();
       if (!outcome.value) return toast("Choose an outcome");
@@ -157,7 +183,7 @@ export class CampaignDesk {
   dialForm() {
     const s = this.state;
     if (!s.campaigns.length) return null;
-    const number = h("input", { id: "manual-number", placeholder: "number to dial", autocomplete: "off" });
+    const number = this.keep(h("input", { id: "manual-number", placeholder: "number to dial", autocomplete: "off" }));
     const which = select({ id: "manual-campaign", "aria-label": "Through campaign" }, s.campaigns, s.campaign || s.campaigns[0]);
     return h("form", { class: "transfer", onsubmit: (e) => { e.preventDefault(); this.dial(number.value, which.value); } },
       h("span", { class: "muted" }, "Dial by hand"), number, which,
@@ -166,7 +192,10 @@ export class CampaignDesk {
 
   async dial(number, campaign) {
     if (!number.trim()) return toast("Give a number");
-    await this.act("/api/campaign-desk/dial", { number: number.trim(), campaign }, () => toast(`Dialling ${number}`, "ok"));
+    await this.act("/api/campaign-desk/dial", { number: number.trim(), campaign }, () => {
+      delete this.draft["manual-number"];
+      toast(`Dialling ${number}`, "ok");
+    });
   }
 
   clickToCall(event) {

@@ -22,6 +22,7 @@ from callserver.campaigns.lists import ColumnMapping
 from callserver.config import CampaignConfig
 from callserver.facts.campaign import AttemptConnected, AttemptStarted, CallbackBooked
 from callserver.facts.model import Fact
+from callserver.web.app import PARTS
 
 from .conftest import SUPERVISOR, Centre, _centre_settings, _running
 from .test_agent_ui import PAGE_ERRORS, _expect, _login
@@ -175,6 +176,18 @@ async def test_preview_skip_with_a_reason_dial_code_and_a_callback_at_its_time(
     await expect(card).to_have_attribute("data-lead", "V1")
     await expect(card.locator('[data-field="name"]')).to_have_text("Vera")
     await page.fill("#skip-reason", "asked to be e-mailed")
+    # a live message redraws the desk while the agent types: what they typed stays
+    await page.eval_on_selector("#skip-reason", "e => { e.dataset.before = 'yes'; }")
+    view = service.desk("agent1")
+    centre.server.web_runner.app[PARTS].hub.send(
+        "campaign.preview",
+        {"agent_id": "agent1", "campaign": "look", "at": time.time(), "lead": view["preview"]}
+        | {"auto_dial_at": None, "script": None},
+        "agent1",
+        supervisors=False,
+    )
+    await expect(page.locator("#skip-reason[data-before]")).to_have_count(0)
+    await expect(page.locator("#skip-reason")).to_have_value("asked to be e-mailed")
     await page.click("#preview-skip")
     await expect(card).to_have_attribute("data-lead", "V2")
     await page.click("#preview-dial")
