@@ -286,3 +286,4 @@ class LiveHub:
             if stream.conn is not None:
                 stream.conn.close()
         self.streams.clear()
+        self._audience.clear()  # a closed hub sends nothing (capabilities stopping after it)

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import jsonschema
 
+from callserver.web.app import PARTS
+
 from .conftest import NY, Outbound, campaign, csv_of
 
 
@@ -116,3 +118,18 @@ async def test_campaign_messages_on_the_live_channel_follow_the_schema(outbound:
     assert pop["data"]["lead"]["fields"] == {"name": "Paula"}
     # the agent is not sent the supervisor's tiles
     assert "campaign.stats" not in types(agent_seen)
+
+
+async def test_campaign_messages_after_the_live_channel_closed_are_dropped(outbound: Outbound) -> None:
+    """At shutdown the web app (and its live channel) stops before the campaigns and the lines, which
+    may still tell agents about their cards."""
+    rig = outbound
+    headers = {"Authorization": f"Bearer {rig.tokens['agent1']}"}
+    async with rig.http.ws_connect(rig.base + "/api/live", headers=headers) as ws:
+        hello = json.loads((await ws.receive(timeout=5)).data)
+        assert hello["type"] == "hello"
+        hub = rig.server.web_runner.app[PARTS].hub
+        await hub.close()
+        card = {"agent_id": "agent1", "campaign": "spring", "at": 0.0, "lead": None}
+        hub.send("campaign.preview", card | {"auto_dial_at": None, "script": None}, "agent1")
+        assert hub.streams == {}
