@@ -19,6 +19,7 @@ export class CampaignMonitor {
     this.me = me;
     this.campaigns = new Map(); // name -> {config, tile, lists}
     this.importing = null; // campaign name whose import panel is open
+    this.drafts = new Map(); // name -> {mode, target} chosen on a tile but not yet sent
     this.tiles = h("div", { class: "campaign-tiles", id: "campaign-tiles" });
     this.panel = h("div", { class: "campaign-panel", id: "campaign-panel" });
     this.root = h("section", { class: "card outbound-monitor", id: "campaigns" },
@@ -81,8 +82,13 @@ export class CampaignMonitor {
 
   renderTile(c) {
     const old = this.tiles.querySelector(`[data-campaign="${CSS.escape(c.config.name)}"]`);
-    if (old) old.replaceWith(this.tile(c));
-    else this.render();
+    if (!old) return this.render();
+    // the tiles are redrawn every second: the control being used keeps its focus
+    const active = document.activeElement;
+    const focused = active && old.contains(active) ? [...active.classList].find((k) => k === "mode-select" || k === "target-input") : null;
+    const tile = this.tile(c);
+    old.replaceWith(tile);
+    if (focused) tile.querySelector(`.${focused}`).focus();
   }
 
   tile(c) {
@@ -100,9 +106,13 @@ export class CampaignMonitor {
         cap ? h("span", { class: "meter-cap" }, ` · cap ${pct(cap)}`) : null);
     });
     const refusals = Object.entries(t.refusals_by_rule || {}).map(([rule, n]) => `${label(rule)} ${n}`).join(" · ");
-    const mode = select({ class: "mode-select", "aria-label": `Mode of ${name}` }, ["preview", "progressive", "predictive"], t.chosen_mode);
+    const draft = this.drafts.get(name) || {};
+    const mode = select({ class: "mode-select", "aria-label": `Mode of ${name}` }, ["preview", "progressive", "predictive"], draft.mode ?? t.chosen_mode);
     const target = h("input", { class: "target-input", type: "number", min: 0, max: (t.cap * 100).toFixed(1), step: 0.1,
-      placeholder: "auto", value: t.abandon_target === null ? "" : (t.abandon_target * 100).toFixed(1), "aria-label": `Abandon target of ${name} (%)` });
+      placeholder: "auto", value: draft.target ?? (t.abandon_target === null ? "" : (t.abandon_target * 100).toFixed(1)), "aria-label": `Abandon target of ${name} (%)` });
+    const keep = (key, el) => el.addEventListener("input", () => this.drafts.set(name, { ...this.drafts.get(name), [key]: el.value }));
+    keep("mode", mode);
+    keep("target", target);
     const running = t.state === "running";
     return h("article", { class: `tile campaign-tile ${t.state}`, dataset: { campaign: name, state: t.state, mode: t.mode } },
       h("div", { class: "tile-head" },
@@ -143,6 +153,7 @@ export class CampaignMonitor {
   async send(name, verb, body) {
     try {
       const view = await post(`/api/campaigns/${encodeURIComponent(name)}/${verb}`, body);
+      if (verb === "mode" || verb === "target") this.drafts.delete(name);
       this.campaigns.set(name, view);
       this.renderTile(view);
     } catch (err) {

@@ -78,6 +78,8 @@ async def test_done_means_a_supervisor_runs_a_predictive_campaign_from_the_brows
 ) -> None:
     expect = await _expect()
     centre, facts = outbound_centre
+    service = centre.server.campaigns
+    assert service is not None
     boss = await _login(browser, centre, *SUPERVISOR)
     await boss.click("#new-campaign")
     await boss.fill("#c-name", "spring")
@@ -105,10 +107,7 @@ async def test_done_means_a_supervisor_runs_a_predictive_campaign_from_the_brows
     await expect(errors.nth(0)).to_contain_text("3")
     await expect(errors.nth(0)).to_contain_text("phone")
     await expect(errors.nth(1)).to_contain_text("'+1 000'")
-    assert (
-        centre.server.campaigns is not None
-        and centre.server.campaigns.entry("spring").engine.leads.leads == {}
-    )
+    assert service.entry("spring").engine.leads.leads == {}
 
     # the good list, with its progress bar
     await boss.set_input_files("#import-file", str(good))
@@ -145,6 +144,14 @@ async def test_done_means_a_supervisor_runs_a_predictive_campaign_from_the_brows
     await expect(meter.locator(".meter-value")).to_contain_text("0.00% abandoned")
     await expect(meter.locator(".meter-cap")).to_contain_text("cap 3%")
     await boss.screenshot(path=str(screenshots / "campaign-monitor.png"), full_page=True)
+    # the target changed while running, typed across the tiles' redraws (one a second)
+    target = tile.locator(".target-input")
+    await target.fill("2.5")
+    await tile.evaluate("t => { t.dataset.before = 'yes'; }")
+    await expect(boss.locator('.campaign-tile[data-before="yes"]')).to_have_count(0)
+    await expect(target).to_have_value("2.5")
+    await tile.locator('[data-act="target"]').click()
+    await _until(centre, lambda: service.entry("spring").engine.campaign.abandon_target == 0.025)
     async with boss.expect_download() as info:
         await tile.locator(".report-link").click()
     saved = await (await info.value).path()
