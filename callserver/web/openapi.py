@@ -34,9 +34,11 @@ def _param(name: str) -> dict[str, Any]:
     return path_parameters([name])[0]
 
 
-def openapi_document(*, voicemail: bool = True, scripts: bool = False) -> dict[str, Any]:
-    """The served API; the voicemail and dialogue-script routes exist only where those services
-    are wired (the scripts' public self-service pages are described too, with no security)."""
+def openapi_document(
+    *, voicemail: bool = True, scripts: bool = False, campaigns: bool = False
+) -> dict[str, Any]:
+    """The served API; the voicemail, dialogue-script and campaign routes exist only where those
+    services are wired (the scripts' public self-service pages are described too, with no security)."""
     from callserver.web.customer_routes import SCHEMAS
     from callserver.web.customer_routes import openapi_paths as customer_paths
     from callserver.web.monitor import openapi_paths as monitor_paths
@@ -58,6 +60,11 @@ def openapi_document(*, voicemail: bool = True, scripts: bool = False) -> dict[s
         document["paths"].update(selfservice.openapi_paths())
         document["components"]["schemas"].update(script_routes.SCRIPT_SCHEMAS)
         document["components"]["schemas"].update(selfservice.SELF_SCHEMAS)
+    if campaigns:
+        from callserver.web import campaigns as outbound
+
+        document["paths"].update(outbound.openapi_paths())
+        document["components"]["schemas"].update(outbound.openapi_schemas())
     return document
 
 

@@ -58,6 +58,7 @@ PATH: dict[str, Param] = {
     "callback_id": _ID,
     "run_id": Param("string", "a script run id", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$", max_length=64),
     "script_id": Param("string", "a dialogue script id", pattern=r"^[A-Za-z][A-Za-z0-9_-]*$", max_length=64),
+    "name": Param("string", "a campaign name", pattern=r"^[A-Za-z][A-Za-z0-9_-]*$", max_length=40),
 }
 """Every path parameter of every route, by name."""
 
