@@ -17,7 +17,7 @@ from callserver.facts.describe import describe
 from callserver.facts.model import CallEnded, Fact, OfferEnded, OfferResult, Outcome
 from callserver.mqtt.topics import message_for
 from callserver.web.messages import live_event
-from tests.facts.samples import AGENT_ID, CALL_ID, T0, fact_types, one_of_each, sample
+from tests.facts.samples import AGENT_ID, CALL_ID, CAMPAIGN, T0, fact_types, one_of_each, sample
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "callserver/web/schema.json").read_text())
@@ -42,7 +42,7 @@ def test_the_samples_cover_every_member_of_the_union() -> None:
 def test_every_fact_has_a_log_line_naming_its_subject(fact: Fact) -> None:
     line = describe(fact)
     assert not line.startswith(type(fact).__name__), line  # not a repr fallback
-    assert CALL_ID in line or AGENT_ID in line, line
+    assert CALL_ID in line or AGENT_ID in line or f"campaign {CAMPAIGN}" in line, line
 
 
 @pytest.mark.parametrize("fact", FACTS, ids=IDS)
@@ -50,9 +50,10 @@ def test_every_fact_maps_to_a_documented_mqtt_message_that_the_schema_accepts(fa
     topic, payload = message_for(fact, "cs", "site1")
     message = json.loads(payload)
     MQTT.validate(message)
-    level, subject, event = re.fullmatch(r"cs/site1/(calls|agents)/([^/]+)/([a-z_]+)", topic).groups()  # type: ignore[union-attr]
+    levels = r"(calls|agents|campaigns)"
+    level, subject, event = re.fullmatch(rf"cs/site1/{levels}/([^/]+)/([a-z_]+)", topic).groups()  # type: ignore[union-attr]
     assert (message["event"], message["at"]) == (event, T0)
-    assert message["call_id" if level == "calls" else "agent_id"] == subject
+    assert message[{"calls": "call_id", "agents": "agent_id", "campaigns": "campaign"}[level]] == subject
     documented = re.search(rf"<topic_prefix>/<site>/{level}/<[a-z-]+>/(.+)", DOC)
     assert documented is not None and event in documented.group(1).split(" | "), f"{event} not in the docs"
     assert f"- `{event}`:" in DOC, f"the payload fields of {event} are not in the docs"
