@@ -31,8 +31,8 @@ from sqlalchemy import insert
 from callserver.config import Settings, parse_settings
 from callserver.reports.counters import NAMES, Counters
 from callserver.reports.service import Reports
-from callserver.reports.store import ReportStore, local_day
 from callserver.store.models import ReportBucket, ReportDay
+from callserver.store.reports import ReportStore, local_day
 from callserver.store.store import Store
 
 ZONE = "Europe/Paris"

@@ -30,6 +30,7 @@ from .agi.server import FastAgiServer, ScriptRouter
 from .agi.session import AgiSession
 from .ami.adapter import AmiLink
 from .callbacks.service import CallbackService
+from .campaigns.service import CampaignService
 from .checks import check_settings
 from .config import PortInUse, Settings
 from .facts.bus import FactBus
@@ -40,13 +41,13 @@ from .ivr.progress import IvrPresence, IvrProgress
 from .ivr.prompt_build import prompt_synth
 from .ivr.prompts import SynthPrompts
 from .ivr.runner import FilePrompts
+from .lines.service import AgentLines
 from .logs import quiet_data_loggers
 from .mqtt.publisher import MqttPublisher
 from .pbx.channels import ChannelNames
 from .pbx.events import PbxConnected, PbxDisconnected
 from .pbx.hub import PbxEventHub, Subscriptions
 from .reports.service import Reports, fold_of
-from .reports.store import ReportStore
 from .reports.writer import ReportWriter
 from .scripts.adapter import ScriptAdapter
 from .scripts.catalog import (
@@ -61,9 +62,12 @@ from .scripts.desk import ScriptDesk
 from .scripts.editor import ScriptFiles
 from .scripts.selfservice import SelfService
 from .sounds.folder import SoundFolder, sound_folder
+from .sounds.names import CAMPAIGN_INFO, CAMPAIGN_MACHINE
 from .speech import PromptSynth
 from .store.callbacks import CallbackStore
+from .store.campaigns import CampaignStore
 from .store.records import OpenCallRecord
+from .store.reports import ReportStore
 from .store.store import Store
 from .store.writer import FactWriter
 from .voicemail import VoicemailService, VoicemailStore, VoicemailWaiting
@@ -73,6 +77,7 @@ from .voicemail.recordings import prepare_recordings_dir, recordings_dir
 from .web import Role, WebDeps, WebUser, build_web_app, hash_password, start_web, stop_web
 from .web.app import PARTS, bound_port
 from .web.auth import plain_text_logins
+from .web.hub import LiveHub
 from .web.scripts import ScriptsWeb
 from .web.sessions import RateLimiter
 from .web.views import today_start
@@ -134,6 +139,8 @@ class CallServer:
     sounds: SoundFolder | None = None
     scripts: ScriptsWeb | None = None
     callbacks: CallbackService | None = None
+    lines: AgentLines | None = None
+    campaigns: CampaignService | None = None
     reports: ReportWriter | None = None  # the aggregated report tables, fed from the bus
 
     @property
@@ -148,6 +155,10 @@ class CallServer:
             await self.scripts.desk.stop()
         if self.callbacks is not None:
             await self.callbacks.stop()
+        if self.campaigns is not None:
+            await self.campaigns.stop()
+        if self.lines is not None:
+            await self.lines.close_all()
         await self.agi.stop()
         await self.ami.stop()
         await self.service.stop()
@@ -223,14 +234,16 @@ async def start_server(
     settings: Settings,
     *,
     ivr_clock: Callable[[], float] = time.time,
+    campaign_clock: Callable[[], float] = time.time,
     on_ivr_progress: Callable[[IvrProgress], None] | None = None,
     on_voicemail_waiting: Callable[[VoicemailWaiting], None] | None = None,
 ) -> CallServer:
     """Open the database, start FastAGI and the AMI link; returns once all listen.
 
     The settings are checked first (requirements, IVR flows): ConfigError before anything starts.
-    `ivr_clock` is the time business hours are judged by; the `on_*` callbacks see IVR progress
-    and message-waiting changes besides the browsers and MQTT (tools, tests).
+    `ivr_clock` is the time business hours are judged by, `campaign_clock` the time campaigns
+    judge calling windows and callbacks by; the `on_*` callbacks see IVR progress and
+    message-waiting changes besides the browsers and MQTT (tools, tests).
     """
     checked = check_settings(settings)
     catalog = checked_catalog(settings)  # before anything is opened: a broken script stops here
@@ -277,6 +290,33 @@ async def start_server(
     bus.subscribe(report_writer.submit)
 
     control = CallControl(service, ami, trunk_dial=settings.dialplan.remote_dial)
+    run = _id_prefix(time.time())
+    lines = AgentLines(
+        ami, channels, service, preferences={a.id: a.persistent_line for a in settings.agents}, id_prefix=run
+    )
+    sounds = sound_folder(settings)
+    web_hub: list[LiveHub] = []  # the live channel, once the web app exists
+
+    def campaign_message(kind: str, data: dict[str, object], agent_id: str | None) -> None:
+        if web_hub:
+            web_hub[0].send(kind, data, agent_id, supervisors=agent_id is None)
+
+    campaigns = CampaignService(
+        acd=service,
+        lines=lines,
+        pbx=ami,
+        channels=channels,
+        publish=bus.publish,
+        dial_string=settings.dialplan.remote_dial,
+        agent_skills={a.id: dict(a.skills) for a in settings.agents},
+        id_prefix=run,
+        default_info=sounds.name(CAMPAIGN_INFO, settings.sounds.language),
+        default_machine=sounds.name(CAMPAIGN_MACHINE, settings.sounds.language),
+        clock=campaign_clock,
+        on_message=campaign_message,
+    )
+    bus.subscribe(lines.on_fact)
+    bus.subscribe(campaigns.on_fact)
     # order matters only in that names are known before anyone acts on an event
     pbx_events.subscribe(channels.subscriptions())
     pbx_events.subscribe(control.subscriptions())
@@ -287,6 +327,10 @@ async def start_server(
         .on(PbxConnected, lambda _e: web_app[PARTS].hub.pbx_link_changed(True, time.time()))
         .on(PbxDisconnected, lambda e: web_app[PARTS].hub.pbx_link_changed(False, time.time(), e.reason))
     )
+    pbx_events.subscribe(lines.subscriptions())
+    pbx_events.subscribe(campaigns.dialler.subscriptions())
+    campaigns.restore(await CampaignStore(store).load(campaign_clock()), settings.campaigns.seed)
+    await campaigns.start()
     await service.start()
     # calls a stop left "in progress": the first resynchronisation adopts or closes each one
     service.recover([open_call(row) for row in await store.open_calls()])
@@ -336,7 +380,6 @@ async def start_server(
     bus.subscribe(callbacks.on_fact)
     scripts = build_scripts(settings, catalog, store, bus, callbacks, control)
     bus.subscribe(scripts.desk.on_fact)
-    sounds = sound_folder(settings)
     synth = prompt_synth(settings)
     recordings_path = recordings_dir(settings)
     unusable = prepare_recordings_dir(recordings_path)
@@ -379,12 +422,14 @@ async def start_server(
             scripts=scripts,
             pbx_connected=False,
             reports=Reports(report_store, settings),
+            campaigns=campaigns,
         )
     )
+    web_hub.append(web_app[PARTS].hub)
     try:
         web_runner = await start_web(web_app, settings.web.host, settings.web.port)
     except OSError as err:
-        await _undo(store, writer, service, mqtt, voicemail, synth, report_writer)
+        await _undo(store, writer, service, mqtt, voicemail, synth, campaigns, lines, report_writer)
         if err.errno == errno.EADDRINUSE:
             raise PortInUse("web.port", settings.web.host, settings.web.port) from None
         raise
@@ -404,7 +449,7 @@ async def start_server(
         await agi.start()
     except OSError as err:
         await stop_web(web_runner)
-        await _undo(store, writer, service, mqtt, voicemail, synth, report_writer)
+        await _undo(store, writer, service, mqtt, voicemail, synth, campaigns, lines, report_writer)
         if err.errno == errno.EADDRINUSE:
             raise PortInUse("agi.port", settings.agi.host, settings.agi.port) from None
         raise
@@ -429,6 +474,8 @@ async def start_server(
         sounds,
         scripts,
         callbacks,
+        lines,
+        campaigns,
         report_writer,
     )
     log.info(
@@ -451,9 +498,13 @@ async def _undo(
     mqtt: MqttPublisher | None,
     voicemail: VoicemailService,
     synth: PromptSynth | None,
+    campaigns: CampaignService,
+    lines: AgentLines,
     reports: ReportWriter,
 ) -> None:
     """Stop what a start that failed half way had started, in the order `CallServer.stop` does."""
+    await campaigns.stop()
+    await lines.close_all()
     await service.stop()
     await voicemail.stop()
     if synth is not None:
@@ -463,6 +514,15 @@ async def _undo(
     await reports.stop()
     await writer.stop()
     await store.close()
+
+
+def _id_prefix(started: float) -> str:
+    """What makes this run's attempt and line ids unique: its start time in base 36."""
+    digits, n = "", int(started)
+    while n:
+        n, d = divmod(n, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[d] + digits
+    return f"{digits or '0'}-"
 
 
 async def run_server(

@@ -56,6 +56,28 @@ def build_parser() -> argparse.ArgumentParser:
     capacity.add_argument("--out", type=Path, metavar="DIR", help="where to write the SVG plot (default: .)")
     capacity.add_argument("--config", type=Path, help=argparse.SUPPRESS)
 
+    campaigns = sub.add_parser("campaigns", help="outbound campaigns of the running server")
+    campaigns_sub = campaigns.add_subparsers(dest="campaigns_command", required=True, metavar="ACTION")
+    imp = campaigns_sub.add_parser(
+        "import", help="import a CSV list into a campaign (all or nothing), with a progress bar"
+    )
+    _config_arg(imp)
+    imp.add_argument("campaign")
+    imp.add_argument("file", type=Path, metavar="FILE")
+    imp.add_argument("--list", dest="list_name", help="the list's name (default: the file's name)")
+    imp.add_argument(
+        "--phone", action="append", metavar="COLUMN", help="phone column (repeat for more; default: phone)"
+    )
+    imp.add_argument("--id", metavar="COLUMN", help="column with the lead's id")
+    imp.add_argument("--time-zone", metavar="COLUMN", help="column with an IANA time zone")
+    imp.add_argument("--priority", metavar="COLUMN", help="column with a whole-number priority")
+    imp.add_argument("--region", metavar="COLUMN", help="column with the ISO country of national numbers")
+    imp.add_argument("--fields", metavar="A,B", help="columns kept for the screen-pop (default: all others)")
+    imp.add_argument("--url", help="the server (default: the config's web host and port)")
+    imp.add_argument(
+        "--login", default="admin", help="a supervisor or admin login (password: CALLSERVER_PASSWORD)"
+    )
+
     prompts = sub.add_parser("prompts", help="IVR prompts")
     prompts_sub = prompts.add_subparsers(dest="prompts_command", required=True, metavar="ACTION")
     build = prompts_sub.add_parser("build", help="synthesise every text prompt of the IVR flows now")
@@ -182,6 +204,11 @@ def main(argv: list[str] | None = None) -> int:
         from .web.auth import set_password
 
         return set_password([args.login])
+    if args.command == "capacity":
+        from .capacity.outbound import is_outbound, main_outbound
+
+        if is_outbound(args.scenario):
+            return main_outbound(args.scenario)
     if args.command == "capacity" or (args.command == "simulate" and args.offline is not None):
         from .capacity.simulation import main_offline
 
@@ -194,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         return main_offline(args.scenario, out_dir=args.out)
 
     settings = _load(args.config)
+    if args.command == "campaigns":
+        return _import_list(args, settings)
     if args.command == "prompts":
         from .ivr.prompt_build import build_all_prompts
 
@@ -262,6 +291,29 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
         if definition is not None:
             params[definition.dimension.value] = list(args.filter)
     return asyncio.run(run_report(settings, args.name, params, listing=args.list, rebuild_for=agent_queues))
+
+
+def _import_list(args: argparse.Namespace, settings: Settings) -> int:
+    import getpass
+
+    from .campaigns.importer import ImportRequest, default_env, password_from, run_import
+
+    host = settings.web.host if settings.web.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    request = ImportRequest(
+        base_url=args.url or f"http://{host}:{settings.web.port}",
+        login=args.login,
+        password=password_from(default_env(), getpass.getpass),
+        campaign=args.campaign,
+        file=args.file,
+        list_name=args.list_name or args.file.stem,
+        phones=tuple(args.phone or ["phone"]),
+        id=args.id,
+        time_zone=args.time_zone,
+        priority=args.priority,
+        region=args.region,
+        fields=tuple(f for f in (args.fields or "").split(",") if f),
+    )
+    return asyncio.run(run_import(request))
 
 
 if __name__ == "__main__":

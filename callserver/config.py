@@ -172,6 +172,9 @@ class AgentConfig(_Model):
     password: str | None = None
     # available as soon as the server starts (demo and simulator set-ups; real agents log in)
     start_available: bool = False
+    # a persistent line: the phone is called once at login and each call is bridged into it
+    # (inbound too); campaigns open one for their agents whatever this says
+    persistent_line: bool = False
 
     @field_validator("interface")
     @classmethod
@@ -454,6 +457,42 @@ class SimDesks(_Model):
     voicemail_time: tuple[float, float] = (30.0, 90.0)
 
 
+Range = tuple[float, float]
+
+
+class SimOutbound(_Model):
+    """Who answers when the simulator dials out through the trunk (outbound campaigns): each dial
+    draws a person, a machine, nobody, busy or an invalid number with these probabilities; ring,
+    talk and AMD times are drawn uniformly from their (low, high) ranges in seconds. Numbers of
+    remote agents and those a test sets behave as phones instead."""
+
+    enabled: bool = False
+    person: float = Field(default=0.30, ge=0, le=1)
+    machine: float = Field(default=0.25, ge=0, le=1)
+    nobody: float = Field(default=0.35, ge=0, le=1)
+    busy: float = Field(default=0.07, ge=0, le=1)
+    invalid: float = Field(default=0.03, ge=0, le=1)
+    person_answer: Range = (3.0, 12.0)  # rings before a person picks up
+    machine_answer: Range = (8.0, 16.0)
+    busy_after: Range = (1.0, 3.0)
+    invalid_after: Range = (0.5, 2.0)
+    patience: Range = (4.0, 10.0)  # a person who hears silence this long hangs up
+    talk: Range = (30.0, 150.0)  # a person talking to an agent, then hanging up
+    machine_length: Range = (25.0, 45.0)  # greeting and recording time before a machine hangs up
+    greeting: Range = (6.0, 12.0)  # a machine's greeting, up to the beep
+    amd_false_positive: float = Field(default=0.02, ge=0, le=1)  # people AMD() calls machines
+    amd_false_negative: float = Field(default=0.05, ge=0, le=1)  # machines AMD() calls people
+    amd_person_delay: Range = (1.5, 3.0)  # AMD() decision time for a person...
+    amd_machine_delay: Range = (2.5, 4.5)  # ... and for a machine (NOTSURE past its total time)
+
+    @model_validator(mode="after")
+    def _mix(self) -> SimOutbound:
+        total = self.person + self.machine + self.nobody + self.busy + self.invalid
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"person + machine + nobody + busy + invalid must make 1, not {total:g}")
+        return self
+
+
 class SimulatorConfig(_Model):
     """How the embedded PBX simulator behaves; unused against a real Asterisk."""
 
@@ -462,6 +501,7 @@ class SimulatorConfig(_Model):
     callers: SimCallers = SimCallers()
     phones: SimPhone = SimPhone()
     desks: SimDesks = SimDesks()
+    outbound: SimOutbound = SimOutbound()
     seed: int | None = None
 
 
@@ -489,6 +529,139 @@ class ReportsConfig(_Model):
     definitions: list[ReportDefinitionConfig] = Field(default_factory=list)
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
+
+
+class CallingWindowConfig(_Model):
+    """The campaign's own hours (on top of the law's), in the called party's local time."""
+
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
+    start: str = Field(default="09:00", pattern=_HHMM)
+    end: str = Field(default="20:00", pattern=_HHMM)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CallingWindowConfig:
+        if self.start >= self.end:
+            raise ValueError(f"start {self.start} must come before end {self.end}")
+        return self
+
+
+class CampaignOutcomeConfig(_Model):
+    """A campaign outcome code and what it means for the lead (campaigns/model.py `OutcomeCode`)."""
+
+    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    label: str = ""
+    final: bool = False
+    refusal: bool = False
+    success: bool = False
+    dnc: bool = False
+    retry_after: float | None = Field(default=None, gt=0)
+
+
+def _default_outcomes() -> list[CampaignOutcomeConfig]:
+    return [
+        CampaignOutcomeConfig(code="sale", label="Sale", final=True, success=True),
+        CampaignOutcomeConfig(code="not_interested", label="Not interested", final=True, refusal=True),
+        CampaignOutcomeConfig(code="call_back", label="Call back later", retry_after=86_400.0),
+        CampaignOutcomeConfig(code="wrong_number", label="Wrong number", final=True),
+        CampaignOutcomeConfig(code="do_not_call", label="Do not call", dnc=True),
+    ]
+
+
+class RetryRuleConfig(_Model):
+    delay: float = Field(gt=0)
+    max_attempts: int = Field(ge=1)
+
+
+RetryResult = Literal[
+    "busy", "no_answer", "machine", "machine_message", "failed", "abandoned", "hung_up_early", "cancelled"
+]
+
+
+class RetryConfig(_Model):
+    """Retry rules per result (left out: the defaults of campaigns/model.py) and a ceiling."""
+
+    rules: dict[RetryResult, RetryRuleConfig] = Field(default_factory=dict)
+    max_attempts: int = Field(default=10, ge=1)
+    period_days: float = Field(default=30.0, gt=0)
+    default_retry_after: float = Field(default=86_400.0, gt=0)
+
+
+class AmdConfig(_Model):
+    """Asterisk AMD() parameters in milliseconds, and the share of people it calls machines."""
+
+    enabled: bool = False
+    initial_silence: int = Field(default=2500, ge=0)
+    greeting: int = Field(default=1500, ge=0)
+    after_greeting_silence: int = Field(default=800, ge=0)
+    total_analysis_time: int = Field(default=5000, ge=500)
+    min_word_length: int = Field(default=100, ge=0)
+    between_words_silence: int = Field(default=50, ge=0)
+    maximum_number_of_words: int = Field(default=3, ge=1)
+    silence_threshold: int = Field(default=256, ge=0)
+    maximum_word_length: int = Field(default=5000, ge=0)
+    false_positive_estimate: float = Field(default=0.02, ge=0, lt=1)
+
+
+class CampaignConfig(_Model):
+    """An outbound campaign as the REST API and the YAML seed give it (campaigns/specs.py turns it
+    into the engine's `Campaign`; docs/campaigns.md explains every field)."""
+
+    name: str = Field(pattern=_NAME, max_length=40)
+    mode: Literal["preview", "progressive", "predictive"] = "progressive"
+    skills: list[str] = Field(default_factory=list)
+    agents: list[str] = Field(default_factory=list)
+    caller_id: str = ""
+    caller_name: str = Field(default="", max_length=80)
+    outcome_codes: list[CampaignOutcomeConfig] = Field(default_factory=_default_outcomes, min_length=1)
+    windows: list[CallingWindowConfig] = Field(default_factory=list)
+    skip_holidays: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    retry: RetryConfig = RetryConfig()
+    rule_set: Literal["us", "uk", "fr", "none"] = "us"
+    inbound_priority: bool = True
+    amd: AmdConfig = AmdConfig()
+    machine_handling: Literal["hang_up", "leave_message", "connect"] = "hang_up"
+    machine_message: str = ""  # a prompt (default: callserver's own campaign-machine prompt)
+    info_message: str = ""  # a prompt naming the caller (default: callserver's campaign-info prompt)
+    ring_timeout: float = Field(default=25.0, gt=0)
+    max_lines_per_agent: float = Field(default=3.0, ge=1)
+    trunk: str = "default"
+    dials_per_second: float = Field(default=10.0, gt=0)
+    abandon_target: float | None = Field(default=None, ge=0, le=1)
+    min_predictive_agents: int = Field(default=4, ge=1)
+    learn_dials: int = Field(default=100, ge=0)  # dials before predictive pacing trusts its figures
+    preview_auto_dial: float | None = Field(default=None, gt=0)
+    lead_order: Literal["new_first", "oldest_attempt_first", "priority"] = "new_first"
+    connect_grace: float = Field(default=2.0, gt=0)
+    default_region: str = Field(default="US", pattern=r"^[A-Z]{2}$")  # for national-format numbers
+    wrapup_timeout: float | None = Field(default=300.0, gt=0)  # wrap-up closed without outcome after
+    script: str | None = None  # the dialogue script agents follow (scripts/)
+
+    @field_validator("caller_id")
+    @classmethod
+    def _caller_id(cls, v: str) -> str:
+        if v and not _NUMBER.match(v):
+            raise ValueError(f"'{v}' is not a phone number (digits, optional leading +)")
+        return v
+
+    @model_validator(mode="after")
+    def _codes(self) -> CampaignConfig:
+        codes = [c.code for c in self.outcome_codes]
+        doubled = sorted({c for c in codes if codes.count(c) > 1})
+        if doubled:
+            raise ValueError(f"outcome_codes: duplicate code(s) {', '.join(doubled)}")
+        return self
+
+
+class CampaignsConfig(_Model):
+    """Campaigns created at start-up when the database does not have them yet (later changes are
+    made in the browser or the REST API and kept in the database)."""
+
+    seed: list[CampaignConfig] = Field(default_factory=list)
+
+
 class Settings(_Model):
     site: str = "default"
     data_dir: Path = Path("data")
@@ -511,6 +684,7 @@ class Settings(_Model):
     sounds: SoundsConfig = SoundsConfig()
     simulator: SimulatorConfig = SimulatorConfig()
     reports: ReportsConfig = ReportsConfig()
+    campaigns: CampaignsConfig = CampaignsConfig()
     # IVR flows, kept as written: the IVR owns their format; `callserver.checks` validates them
     # against the queues (ivr.validate) and hands the parsed flows to whoever runs them
     ivr: dict[str, Any] | None = None
@@ -551,6 +725,15 @@ class Settings(_Model):
                 if number not in queue.dnis:
                     problems.append(f"queues[{i}].dnis_data.{number}: not one of this queue's dnis")
         problems.extend(queue_rule_problems(self.queues, known))
+        agent_ids = {a.id for a in self.agents}
+        _unique(problems, "campaigns.seed", [c.name for c in self.campaigns.seed], "name")
+        for i, campaign in enumerate(self.campaigns.seed):
+            for skill in campaign.skills:
+                if skill not in known:
+                    problems.append(f"campaigns.seed[{i}].skills: unknown skill '{skill}'")
+            for agent_id in campaign.agents:
+                if agent_id not in agent_ids:
+                    problems.append(f"campaigns.seed[{i}].agents: unknown agent '{agent_id}'")
         extra: ExtraChecks | None = (info.context or {}).get(_EXTRA_CHECKS)
         if extra is not None:
             problems.extend(extra(self))

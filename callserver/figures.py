@@ -196,6 +196,13 @@ def add(a: CallCounts, b: CallCounts) -> CallCounts:
     )
 
 
+def campaign_abandon_rate(abandoned: float, contacts: float) -> float | None:
+    """Outbound: people reached but not connected to an agent in time, over the people reached
+    (live answers): what the law caps per window (the abandon meter counts it the same way, with
+    estimated AMD false positives added to both sides)."""
+    return ratio(abandoned, contacts)
+
+
 def time_to_close(total: float, closed: int) -> float | None:
     """Voicemail: mean seconds from a message's arrival to its task being closed by an agent."""
     return ratio(total, closed)

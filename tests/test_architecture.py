@@ -50,9 +50,20 @@ CAPABILITY_ADAPTERS = {
     "callserver.ivr": {"runner", "lookup", "prompts", "prompt_build"},
     "callserver.scripts": {"adapter", "desk", "selfservice", "customers", "catalog", "editor"},
     "callserver.callbacks": {"service"},
-    "callserver.campaigns": {"service", "adapter", "api", "store", "dialler", "importer"},
+    "callserver.campaigns": {
+        "service",
+        "adapter",
+        "api",
+        "store",
+        "dialler",
+        "importer",
+        "core",
+        "supervision",
+        "desk",
+        "blending",
+    },
     "callserver.history": set(),
-    "callserver.reports": {"store", "writer", "service", "command", "query"},
+    "callserver.reports": {"writer", "service", "command", "query"},
 }
 GROUND = ("callserver.pbx", "callserver.facts")
 

@@ -7,6 +7,8 @@ import { LiveChannel } from "./live.js";
 import { showLogin } from "./login.js";
 import { AgentDesktop } from "./agent.js";
 import { SupervisorMonitor } from "./supervisor.js";
+import { CampaignDesk } from "./campaign_agent.js";
+import { CampaignMonitor } from "./campaign_supervisor.js";
 import { observeServerTime, startTicker } from "./time.js";
 
 const LINK_TEXT = { connecting: "connecting…", open: "live", retrying: "reconnecting…", closed: "offline" };
@@ -46,6 +48,7 @@ async function boot() {
   logout.hidden = false;
   logout.onclick = signOut;
   const view = me.role === "agent" ? new AgentDesktop(app, me) : new SupervisorMonitor(app, me);
+  const outbound = me.role === "agent" ? new CampaignDesk(app, me) : new CampaignMonitor(app, me);
   document.body.dataset.role = me.role;
   startTicker(app);
   live = new LiveChannel({
@@ -56,6 +59,7 @@ async function boot() {
       if (type === "snapshot") showPbxLink(data.pbx_link);
       if (type === "pbx.link") showPbxLink(data);
       view.apply(type, data);
+      outbound.apply(type, data);
     },
     onLink: (state) => {
       const link = $("#link");

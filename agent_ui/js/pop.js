@@ -123,7 +123,7 @@ export class PopCard {
     const fields = h(
       "dl",
       { class: "fields" },
-      h("dt", {}, "Phones"), h("dd", { class: "c-phones" }, c.phones.join(", ")),
+      h("dt", {}, "Phones"), h("dd", { class: "c-phones" }, c.phones.flatMap((p, i) => [i ? ", " : null, h("span", { class: "phone", dataset: { dial: p }, title: "Click to call" }, p)])),
       h("dt", {}, "Account"), h("dd", { class: "c-account" }, c.account || "—"),
       h("dt", {}, "Language"), h("dd", { class: "c-language" }, c.language || "—"),
       h("dt", {}, "E-mail"), h("dd", { class: "c-email" }, c.email || "—"),

@@ -43,6 +43,19 @@ class LegFeedback(Protocol):
         """The engine still knows the leg."""
 
 
+class LineFeedback(Protocol):
+    """Offers taken on agents' persistent lines (acd/lines.py): bridged, never originated."""
+
+    def is_line(self, leg_id: str) -> bool:
+        """This leg is an agent's persistent line."""
+
+    def claim_line_leg(self, leg_id: str) -> bool:
+        """The agent takes the offer (no key to press: they are on the line); False when lost."""
+
+    def line_leg_done(self, leg_id: str) -> None:
+        """The line's part in the call is over; the line stays up."""
+
+
 def leg_context(cmd: OriginateAgentLeg) -> Context:
     return Context.CONSULT if cmd.purpose == "consult" else Context.AGENT
 
@@ -72,16 +85,23 @@ class PbxCommands:
         channels: ChannelNames,
         feedback: LegFeedback,
         clock: Callable[[], float],
+        lines: LineFeedback | None = None,
     ) -> None:
         self.pbx = pbx
         self.channels = channels
         self.feedback = feedback
         self.clock = clock
+        self.lines = lines
         self._pending_messages: dict[str, PlayMessageAndHangup] = {}
         self._leg_started: dict[str, float] = {}
 
     async def execute(self, command: Command) -> None:
+        lines = self.lines
         match command:
+            case OriginateAgentLeg() if lines is not None and lines.is_line(command.leg_id):
+                await self._bridge_line(command, lines)
+            case CancelAgentLeg() if lines is not None and lines.is_line(command.leg_id):
+                lines.line_leg_done(command.leg_id)  # the line stays: it is the agent's phone
             case OriginateAgentLeg():
                 await self._originate(command)
             case CancelAgentLeg():
@@ -143,6 +163,18 @@ class PbxCommands:
         except LinkDown as err:
             log.warning("originate for call %s not sent (%s); offer held", command.call_id, err)
             self.feedback.leg_not_sent(command.leg_id)
+
+    async def _bridge_line(self, command: OriginateAgentLeg, lines: LineFeedback) -> None:
+        """Bridge the caller into the agent's persistent line at once (AMI `Bridge`): the line
+        continues at its next priority when the caller leaves, back to its holding loop."""
+        if not lines.claim_line_leg(command.leg_id):
+            lines.line_leg_done(command.leg_id)
+            return
+        try:
+            await self.pbx.bridge(command.caller_channel, self.channels.name(command.leg_id))
+        except PbxError as err:
+            log.warning("call %s not bridged to %s's line: %s", command.call_id, command.agent_id, err)
+            lines.line_leg_done(command.leg_id)
 
     async def _redirect(self, call_id: str, channel: str, context: str, variables: dict[str, str]) -> None:
         try:

@@ -15,7 +15,9 @@ The engine is composed of parts, one per concern, sharing one `AcdState`:
 - `arrivals.Arrivals`: callers arriving, pressing the callback key, hanging up;
 - `offers.Offers`: what becomes of an offer's leg (claimed, answered, failed, gone);
 - `handling.CallHandling`: hold, transfers, consultation, end of a voicemail task;
-- `adoption.Adoption`: the PBX link going down and back, calls adopted after a restart.
+- `adoption.Adoption`: the PBX link going down and back, calls adopted after a restart;
+- `lines.LineDesk`: offers taken on an agent's persistent line (a bridge, not a new leg);
+- `engagement.Engagements`: agents busy with outside work (a campaign call) take no offer.
 
 This class wires them, owns the timer handler table and is the one entry point for inputs.
 """
@@ -29,8 +31,10 @@ from .agents import AgentDesk
 from .arrivals import Arrivals
 from .commands import Command
 from .dispatch import Dispatcher
+from .engagement import Engagements
 from .handling import CallHandling
 from .legs import LegBook
+from .lines import LineDesk
 from .model import Agent, AgentSpec, AgentStatus, Call, Ending, Leg, QueueSpec
 from .offers import Offers
 from .queueing import Queueing
@@ -73,6 +77,8 @@ class AcdEngine:
         self.offers = Offers(acd, self.desk, self.legbook, self.queueing, self.dispatcher)
         self.handling = CallHandling(acd, self.desk, self.legbook, self.queueing, self.dispatcher)
         self.adoption = Adoption(acd, self.desk, self.legbook, self.arrivals, self.dispatcher)
+        self.lines = LineDesk(acd, self.desk, self.offers, self.queueing, self.dispatcher)
+        self.engagements = Engagements(acd, self.desk, self.dispatcher)
         acd.timers.install(
             {
                 TimerKind.MAX_WAIT: self.queueing.max_wait_timer(),
@@ -113,6 +119,10 @@ class AcdEngine:
         self.set_endpoint = self.desk.set_endpoint
         self.reset_endpoint = self.desk.reset_endpoint
         self.estimate = self.queueing.estimate
+        self.set_line = self.lines.set_line
+        self.line_leg_done = self.lines.line_leg_done
+        self.engage = self.engagements.engage
+        self.release = self.engagements.release
         self.pop_facts = acd.pop_facts
         self.next_deadline = acd.timers.next_deadline
 

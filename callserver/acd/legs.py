@@ -12,7 +12,7 @@ import logging
 from ..facts.model import TransferProgress, TransferState
 from .agents import AgentDesk
 from .commands import CancelAgentLeg, Command
-from .model import Agent, AgentState, Call, Leg
+from .model import Agent, AgentState, Call, CallKind, Leg
 from .state import AcdState
 from .timers import TimerHandler, TimerKind
 
@@ -29,8 +29,13 @@ class LegBook:
         self._seq = 0
 
     def open(self, call: Call, agent: Agent, purpose: str, now: float, *, leg_id: str | None = None) -> Leg:
-        """A new leg rings `agent` for `call`; `leg_id` names one the PBX already has (adoption)."""
+        """A new leg rings `agent` for `call`; `leg_id` names one the PBX already has (adoption).
+
+        An agent on a persistent line takes an offer on the line itself: the leg is the line
+        (lines.py), bridged to the caller instead of originated."""
         self._seq += 1
+        if leg_id is None and purpose == "offer" and call.kind is CallKind.CALL and agent.line_id:
+            leg_id = agent.line_id
         leg = Leg(
             id=leg_id or f"cs-{self._seq}-{call.id}", call_id=call.id, agent_id=agent.id, purpose=purpose
         )

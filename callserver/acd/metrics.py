@@ -15,8 +15,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar, assert_never
+from typing import TypeVar
 
+from ..facts.campaign import CampaignFact
 from ..facts.model import (
     AgentPhoneChanged,
     AgentStateChanged,
@@ -408,7 +409,7 @@ class MetricsBook:
             ):
                 pass  # no figure counts these (hold time is inside handle time)
             case _:
-                assert_never(fact)
+                _outbound(fact)
 
     def _queue(self, name: str) -> QueueMetrics:
         queue = self.queues.get(name)
@@ -614,3 +615,7 @@ __all__ = [
     "QueueSnapshot",
     "live_book",
 ]
+
+
+def _outbound(fact: CampaignFact) -> None:
+    """Campaign facts: queue figures do not count outbound calls (campaign tiles have their own)."""

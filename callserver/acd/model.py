@@ -183,6 +183,8 @@ class Agent:
     remote: bool = False
     wrapup_limit: float | None = None  # the latest the current wrap-up may be extended to
     phone_reachable: bool = True  # the PBX says the phone can be reached (contact / device state)
+    engaged: str | None = None  # busy with work outside the ACD (a campaign call): no offers
+    line_id: str | None = None  # uniqueid of the agent's persistent line while it is up
 
     def __post_init__(self) -> None:
         if not self.endpoint:
@@ -203,7 +205,12 @@ class Agent:
 
     @property
     def can_take_call(self) -> bool:
-        return self.status is AgentStatus.AVAILABLE and self.state is AgentState.IDLE and self.phone_reachable
+        return (
+            self.status is AgentStatus.AVAILABLE
+            and self.state is AgentState.IDLE
+            and self.phone_reachable
+            and self.engaged is None
+        )
 
     def occupancy(self, now: float) -> float:
         busy = self.busy_time + (now - self.busy_since if self.busy_since is not None else 0.0)

@@ -75,7 +75,7 @@ class AcdService:
             on_link_up=lambda: self._resync.start(),
             on_channel_gone=lambda uniqueid: self._commands.channel_gone(uniqueid),
         )
-        self._commands = PbxCommands(pbx, channels, self._inputs, clock)
+        self._commands = PbxCommands(pbx, channels, self._inputs, clock, lines=self)
         self._drafts = WrapupDrafts()
         self._resync = Resync(
             engine,
@@ -289,6 +289,35 @@ class AcdService:
         """Today's answered calls per agent, as the database counted them before this process."""
         for agent_id, count in answered.items():
             self._engine.seed_calls_today(agent_id, count)
+
+    # -- verbs: persistent lines and outside work (campaigns) -------------------------------
+
+    def set_line(self, agent_id: str, line_id: str | None) -> None:
+        """The agent's persistent line is up (its channel uniqueid) or gone: while it is up, the
+        agent takes offers by a bridge into it (acd/lines.py)."""
+        self._known_agent(agent_id)
+        self._apply(self._engine.set_line(agent_id, line_id, self.clock()))
+
+    def engage(self, agent_id: str, by: str) -> None:
+        """Outside work (`by`, e.g. `campaign:spring`) has the agent: no offer until `release`."""
+        self._known_agent(agent_id)
+        self._apply(self._engine.engage(agent_id, by, self.clock()))
+
+    def release(self, agent_id: str) -> None:
+        self._known_agent(agent_id)
+        self._apply(self._engine.release(agent_id, self.clock()))
+
+    # LineFeedback, for the adapter: offers on persistent lines
+    def is_line(self, leg_id: str) -> bool:
+        return self._engine.lines.is_line(leg_id)
+
+    def claim_line_leg(self, leg_id: str) -> bool:
+        self._apply(self._engine.leg_claim(leg_id, self.clock()))
+        leg = self._engine.legs.get(leg_id)
+        return leg is not None and leg.claimed
+
+    def line_leg_done(self, leg_id: str) -> None:
+        self._apply(self._engine.line_leg_done(leg_id, self.clock()))
 
     def _known_agent(self, agent_id: str) -> None:
         if agent_id not in self._engine.agents:

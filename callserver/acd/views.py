@@ -30,6 +30,8 @@ class AgentView:
     wrapup_until: float | None = None  # in wrap-up: when it ends
     wrapup_limit: float | None = None  # ...and the latest it may be extended to
     phone_reachable: bool = True  # False: the PBX cannot reach their phone, no call is offered
+    engaged: str | None = None  # busy with outside work (e.g. `campaign:spring`): no offers
+    line: str | None = None  # uniqueid of their persistent line while it is up
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,8 @@ def agent_view(agent: Agent) -> AgentView:
         wrapup_until=agent.state_deadline if agent.state is AgentState.WRAPUP else None,
         wrapup_limit=agent.wrapup_limit if agent.state is AgentState.WRAPUP else None,
         phone_reachable=agent.phone_reachable,
+        engaged=agent.engaged,
+        line=agent.line_id,
     )
 
 

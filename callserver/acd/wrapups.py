@@ -10,8 +10,8 @@ with no outcome. A form sent (the engine's `finish_wrapup`, or a supervisor's) r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import assert_never
 
+from ..facts.campaign import CampaignFact
 from ..facts.model import (
     AgentPhoneChanged,
     AgentStateChanged,
@@ -110,7 +110,7 @@ class WrapupDrafts:
             ):
                 pass
             case _:
-                assert_never(fact)
+                _outbound(fact)
         return []
 
     def _state(self, fact: AgentStateChanged) -> list[CallWrappedUp]:
@@ -150,3 +150,7 @@ class WrapupDrafts:
         draft = self._drafts.get(agent_id)
         if draft is not None and draft.call_id == call_id:
             del self._drafts[agent_id]
+
+
+def _outbound(fact: CampaignFact) -> None:
+    """Campaign calls are coded through the campaign desk, not the ACD's wrap-up."""

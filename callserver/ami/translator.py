@@ -13,7 +13,9 @@ import logging
 from collections.abc import Callable, Mapping
 
 from callserver.logs import PeerLog, printable
+from callserver.pbx.dialplan import AMD_EVENT
 from callserver.pbx.events import (
+    AmdDecided,
     BridgeEntered,
     BridgeLeft,
     ChannelCreated,
@@ -167,6 +169,18 @@ def _dtmf_end(m: Mapping[str, str]) -> DtmfReceived:
     )
 
 
+def _user_event(m: Mapping[str, str]) -> AmdDecided | None:
+    """Only callserver's own user event is read (AMD decisions); others belong to the site."""
+    if m.get("UserEvent") != AMD_EVENT:
+        return None
+    return AmdDecided(
+        uniqueid=_req(m, "Uniqueid"),
+        channel=_req(m, "Channel"),
+        status=_opt(m, "Status").upper(),
+        cause=_opt(m, "Cause"),
+    )
+
+
 def _core_show_channel(m: Mapping[str, str]) -> ChannelSnapshot:
     uniqueid = _req(m, "Uniqueid")
     return ChannelSnapshot(
@@ -218,7 +232,9 @@ def _device_state(m: Mapping[str, str]) -> DeviceStateChanged:
     return DeviceStateChanged(device=_req(m, "Device"), state=_req(m, "State"))
 
 
-SUBSCRIPTIONS: dict[str, Callable[[Mapping[str, str]], PbxEvent]] = {
+Builder = Callable[[Mapping[str, str]], PbxEvent | None]
+
+SUBSCRIPTIONS: dict[str, Builder] = {
     "Newchannel": _newchannel,
     "Newstate": _newstate,
     "Hangup": _hangup,
@@ -234,6 +250,7 @@ SUBSCRIPTIONS: dict[str, Callable[[Mapping[str, str]], PbxEvent]] = {
     "Shutdown": _shutdown,
     "ContactStatus": _contact_status,
     "DeviceStateChange": _device_state,
+    "UserEvent": _user_event,
 }
 """AMI event name -> builder of the domain event. The only events callserver subscribes to."""
 
@@ -243,7 +260,7 @@ class AmiTranslator:
 
     def __init__(
         self,
-        subscriptions: Mapping[str, Callable[[Mapping[str, str]], PbxEvent]] | None = None,
+        subscriptions: Mapping[str, Builder] | None = None,
         *,
         problems: PeerLog | None = None,
     ) -> None:

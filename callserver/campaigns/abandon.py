@@ -74,6 +74,11 @@ class AbandonMeter:
         """Add the estimated number of people AMD took for machines."""
         self._add(now, estimate, estimate, estimate)
 
+    def spared(self, now: float, estimate: float) -> None:
+        """A machine decision given to an agent anyway: the person it may have been (`estimate`,
+        already counted by `false_positives`) was connected, not abandoned."""
+        self._add(now, 0.0, -estimate, 0.0)
+
     def counts(self, now: float, window: float) -> WindowCounts:
         self._expire(now)
         if window >= self.longest:

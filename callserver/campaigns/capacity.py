@@ -40,6 +40,7 @@ from .model import (
     DialMode,
     EffectiveMode,
     Lead,
+    MachineHandling,
     OutcomeCode,
 )
 from .pacer import Pacer, PredictiveSettings
@@ -99,6 +100,7 @@ class OutboundScenario:
     amd: bool = False
     amd_false_positive: float = 0.02  # people AMD calls machines
     amd_false_negative: float = 0.05  # machines AMD calls people
+    machine_handling: MachineHandling = MachineHandling.HANG_UP
     amd_person_delay: LogNormal = LogNormal(2.2, 0.5, 1.0)
     amd_machine_delay: LogNormal = LogNormal(3.6, 0.8, 1.5)
     talk: LogNormal = LogNormal(150.0, 75.0, 20.0)
@@ -319,6 +321,7 @@ def build_engine(
         outcome_codes=OUTCOMES,
         rule_set=sc.rule_set,
         amd=AmdSettings(enabled=sc.amd, false_positive_estimate=sc.amd_false_positive),
+        machine_handling=sc.machine_handling,
         ring_timeout=sc.ring_timeout,
         max_lines_per_agent=sc.max_lines_per_agent,
         dials_per_second=sc.dials_per_second,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import logging
 import math
+from dataclasses import replace
 
 from .commands import (
     Command,
@@ -101,7 +102,9 @@ class EngineCore:
         )
         self.stats = stats if stats is not None else PacingStats(Prior.for_campaign(campaign.amd.enabled))
         settings = predictive or PredictiveSettings(
-            target=campaign.abandon_target, min_agents=campaign.min_predictive_agents
+            target=campaign.abandon_target,
+            min_agents=campaign.min_predictive_agents,
+            min_dials=campaign.learn_dials,
         )
         self.custom_pacer = pacer
         self.predictive = PredictivePacer(
@@ -121,6 +124,12 @@ class EngineCore:
         self.dials = 0
         self.last_alpha: float | None = None
         self.peak_lines_per_agent = 0.0  # customer lines over usable agents, right after a dial
+        # AMD decisions so far (human, machine; a small prior of the usual 3:2), and how many
+        # machine decisions went to an agent (`MachineHandling.CONNECT`): the false-positive
+        # estimate of the meter and of the pacer follow them
+        self.amd_seen = [3.0, 2.0]
+        self.machines_decided = 0.0
+        self.machines_connected = 0.0
         self._facts: list[Fact] = []
         self._timers: list[tuple[float, int, str, str]] = []
         self._seq = 0
@@ -219,6 +228,46 @@ class EngineCore:
                 out.append(HangUp(attempt.id, "campaign stopped"))
                 out += self._end(attempt, AttemptResult.CANCELLED, now, by="us")
         return out
+
+    def set_target(self, target: float | None, now: float) -> list[Command]:
+        """The abandon rate the predictive pacer aims at (None: its default margin under the cap)."""
+        cap = self.compliance.cap
+        if target is not None and target > cap:
+            raise NotAllowed(f"abandon target {target:.1%} is above the {cap:.1%} cap of the rules")
+        self.predictive.settings = replace(self.predictive.settings, target=target)
+        self.campaign = replace(self.campaign, abandon_target=target)
+        return self._pace(now)
+
+    def add_leads(self, leads: list[Lead], now: float) -> list[Command]:
+        """Leads of a list just imported (ids new to the campaign: ValueError otherwise)."""
+        self.leads.add(leads)
+        return self._pace(now)
+
+    def manual_dial(self, agent_id: str, lead: Lead, now: float) -> list[Command]:
+        """An agent dials a number by hand (click-to-call): a lead of its own, checked against
+        the do-not-call lists and the rules at this moment, dialled reserved for the agent."""
+        agent = self._agent(agent_id)
+        if agent.slot is not AgentSlot.READY:
+            raise NotAllowed(f"agent {agent_id} is {agent.slot.value} in campaign {self.name}")
+        if lead.id in self.leads.leads:
+            raise NotAllowed(f"lead {lead.id} is already in campaign {self.name}")
+        number = lead.numbers[0]
+        blocked = self.dnc.blocked(number, self.name)
+        if blocked is not None:
+            where = "the global list" if not blocked.scope else f"the {blocked.scope} list"
+            raise NotAllowed(f"{number} is on {where} of numbers not to call")
+        verdict = self.compliance.verdict(DialContext(now, lead.id, number, lead.time_zones, (), True))
+        if not verdict.allowed:
+            rules = tuple(r.rule for r in verdict.refusals)
+            self.refusals += 1
+            self._facts.append(
+                DialRefused(self.name, now, lead.id, number, rules, verdict.reason, verdict.next_at)
+            )
+            raise NotAllowed(f"{number} may not be called now: {verdict.reason}")
+        if self.trunks.take(self.campaign.trunk, now) == 0:
+            raise NotAllowed(f"trunk {self.campaign.trunk} is at its dial rate: try again in a second")
+        self.leads.add([lead])
+        return self._launch(lead, number, agent, now)
 
     def set_mode(self, mode: DialMode, now: float, reason: str = "supervisor") -> list[Command]:
         out = self._withdraw_previews(now) if self.mode is EffectiveMode.PREVIEW else []
@@ -357,7 +406,7 @@ class EngineCore:
         global one with `campaign=""`; it is checked at every dial from now on."""
         scope = self.name if campaign is None else campaign
         self.dnc.add(number, now=now, source=source, campaign=scope)
-        self._facts.append(DncAdded(number, scope, now, source))
+        self._facts.append(DncAdded(scope, now, number, source))
 
     def book_callback(self, lead_id: str, callback: Callback, now: float) -> None:
         """Book a callback for a lead that is not being dialled (from a customer record)."""
@@ -479,6 +528,11 @@ class EngineCore:
                 connected += 1
         c = self.compliance
         fp = self.campaign.amd.false_positive_estimate if c.count_false_positives else 0.0
+        if 0.0 < fp < 1.0 and self.machines_connected:
+            # people AMD took for machines but who were given to an agent are not abandoned
+            kept = 1.0 - self.machines_connected / max(1.0, self.machines_decided)
+            x = fp / (1.0 - fp) * kept
+            fp = x / (1.0 + x)
         return PacingView(
             now=now,
             agents=len(usable),

@@ -104,17 +104,25 @@ class CampaignEngine(EngineCore):
         self._facts.append(AttemptAmd(attempt.id, self.name, now, decision.value, attempt.amd_duration))
         person = decision is not AmdDecision.MACHINE
         self.stats.amd_decision(person, attempt.amd_duration)
+        self.amd_seen[0 if person else 1] += 1.0
+        c = self.compliance
+        fp = self.campaign.amd.false_positive_estimate
+        counting = c.count_false_positives and 0.0 < fp < 1.0
         if person:
-            c = self.compliance
-            fp = self.campaign.amd.false_positive_estimate
-            if c.count_false_positives and 0.0 < fp < 1.0:
+            if counting:
                 c.meter.false_positives(now, fp / (1.0 - fp))
             return self._person(attempt, now)
         self.stats.dial_fate(Fate.MACHINE, now - attempt.dialed_at)
+        self.machines_decided += 1.0
         handling = self.campaign.machine_handling
         if handling is MachineHandling.CONNECT:
             agent = self._agent_for(attempt)
             if agent is not None:
+                # a person AMD took for a machine is connected, not hung up on: not abandoned
+                self.machines_connected += 1.0
+                if counting:
+                    humans, machines = self.amd_seen
+                    c.meter.spared(now, min(1.0, fp / (1.0 - fp) * humans / max(1.0, machines)))
                 attempt.move(AttemptState.CONNECTING)
                 return self._to_agent(attempt, agent, now)
         attempt.move(AttemptState.MACHINE)

@@ -28,6 +28,8 @@ from .model import (
     RetryPolicy,
 )
 
+MANUAL_LIST = "manual"  # leads an agent dialled by hand: never dialled again by the pacer
+
 
 def order_key(order: LeadOrder, lead: Lead) -> tuple[float, ...]:
     fresh = 0.0 if lead.attempts == 0 and lead.rounds == 0 else 1.0
@@ -141,6 +143,19 @@ class LeadBook:
             lead.move(LeadState.QUEUED)
         self._queue(lead)
 
+    def has_due(self, now: float) -> bool:
+        """Whether some lead or callback may be dialled now (the campaign has work for agents)."""
+        self._promote(now)
+        while self._ready and not (
+            self._current(self._ready[0][1], self._ready[0][2])
+            and self.leads[self._ready[0][2]].state in DIALABLE
+        ):
+            heapq.heappop(self._ready)
+        if self._ready:
+            return True
+        due = self.next_due()
+        return due is not None and due <= now and bool(self._callbacks)
+
     def next_due(self) -> float | None:
         """When the next waiting lead or callback becomes due (for the engine's timer)."""
         while self._pending and not self._current(self._pending[0][1], self._pending[0][2]):
@@ -189,7 +204,16 @@ class LeadBook:
         lead.result_counts[attempt.result] = lead.result_counts.get(attempt.result, 0) + 1
 
     def settle(self, lead: Lead, attempt: Attempt, outcome: OutcomeCode | None, now: float) -> LeadState:
-        """Record the attempt and decide what happens to the lead next; returns its new state."""
+        """Record the attempt and decide what happens to the lead next; returns its new state.
+        A lead an agent dialled by hand is not retried by the pacer: it ends exhausted."""
+        state = self._settle(lead, attempt, outcome, now)
+        if lead.list_name == MANUAL_LIST and state is LeadState.QUEUED:
+            lead.move(LeadState.EXHAUSTED)
+            self._bump(lead)
+            return lead.state
+        return state
+
+    def _settle(self, lead: Lead, attempt: Attempt, outcome: OutcomeCode | None, now: float) -> LeadState:
         self.record(lead, attempt, outcome)
         result = attempt.result
         assert result is not None

@@ -260,6 +260,7 @@ class Campaign:
     dials_per_second: float = 10.0
     abandon_target: float | None = None  # below the law's cap; None = the pacer's default margin
     min_predictive_agents: int = 4
+    learn_dials: int = 100  # dials with a known fate before the predictive pacer trusts its figures
     preview_auto_dial: float | None = None  # seconds before a previewed lead is dialled by itself
     lead_order: LeadOrder = LeadOrder.NEW_FIRST
     connect_grace: float = 2.0  # seconds from greeting to agent, at most (the law may say less)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .engine import CampaignEngine
+from .leads import ListStats
 from .model import DAY, IN_FLIGHT, AgentSlot, AttemptState
 from .stats import Fate
 
@@ -49,8 +50,15 @@ class CampaignSnapshot:
     list_runs_out_in: float | None  # seconds at the current dial rate; None when not dialling
 
 
-def snapshot(engine: CampaignEngine, now: float, *, dials_per_hour: float | None = None) -> CampaignSnapshot:
-    """`dials_per_hour`: the recent dial rate (from the attempts log); None leaves the run-out unknown."""
+def snapshot(
+    engine: CampaignEngine,
+    now: float,
+    *,
+    dials_per_hour: float | None = None,
+    lists: ListStats | None = None,
+) -> CampaignSnapshot:
+    """`dials_per_hour`: the recent dial rate (from the attempts log); None leaves the run-out unknown.
+    `lists`: the leads' figures when the caller keeps them (counting 100,000 leads takes a while)."""
     agents = [a for a in engine.agents.values() if a.slot is not AgentSlot.OFF]
     flight = sum(1 for a in engine.attempts.values() if a.state in IN_FLIGHT)
     total = sum(1 for a in engine.attempts.values() if a.state is not AttemptState.ENDED)
@@ -61,7 +69,7 @@ def snapshot(engine: CampaignEngine, now: float, *, dials_per_hour: float | None
         windows.append(
             WindowRate(w, counts.live, counts.abandoned, counts.rate, c.cap if w == c.window else None)
         )
-    stats = engine.leads.stats(now)
+    stats = lists if lists is not None else engine.leads.stats(now)
     p = engine.stats.p
     runs_out = None
     if dials_per_hour:

@@ -119,6 +119,13 @@ async def _read_classes(conn: AmiConnection, settings: Settings, report: Report)
         report.fail("read classes", f"user {user} reads {shown}: missing {', '.join(missing)} ({why})", how)
         return
     report.ok("read classes", f"user {user} reads {shown}")
+    if "user" not in classes:
+        report.warn(
+            "read classes",
+            "no user class: outbound campaigns with AMD never hear its decisions (CampaignAmd user"
+            " event) and treat every answer as a person, too late for the 2-second rule",
+            f"read = call,dtmf,system,user in [{user}] of manager.conf, {MANAGER_RELOAD}",
+        )
     if "dialplan" in classes:
         report.warn(
             "read classes",

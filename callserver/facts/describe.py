@@ -2,8 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import assert_never
 
+from .campaign import (
+    AgentSlotChanged,
+    AttemptAmd,
+    AttemptAnswered,
+    AttemptCoded,
+    AttemptConnected,
+    AttemptEnded,
+    AttemptRinging,
+    AttemptStarted,
+    CallbackBooked,
+    CampaignFact,
+    CampaignModeChanged,
+    CampaignSaved,
+    CampaignStateChanged,
+    DialRefused,
+    DncAdded,
+    DncImported,
+    LeadsImported,
+    LeadUpdated,
+    PreviewOffered,
+    PreviewSkipped,
+)
 from .model import (
     AgentPhoneChanged,
     AgentStateChanged,
@@ -100,5 +123,69 @@ def describe(fact: Fact) -> str:
         case AgentPhoneChanged():
             reach = "reachable again" if fact.reachable else "unreachable: no calls offered"
             return f"agent {fact.agent_id}: phone {fact.endpoint} {reach}"
+        case _:
+            return _campaign(fact)
+
+
+def _when(at: float | None) -> str:
+    return "never" if at is None else datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _campaign(fact: CampaignFact) -> str:
+    match fact:
+        case CampaignSaved():
+            return f"campaign {fact.campaign} saved by {fact.by}"
+        case CampaignStateChanged():
+            return f"campaign {fact.campaign}: {fact.old} -> {fact.new}"
+        case CampaignModeChanged():
+            return f"campaign {fact.campaign} dials {fact.new} (was {fact.old}): {fact.reason}"
+        case LeadsImported():
+            return (
+                f"campaign {fact.campaign}: list {fact.list_name} imported by {fact.by},"
+                f" {len(fact.leads)} leads from {fact.rows} rows"
+            )
+        case AttemptStarted():
+            reserved = f" for {fact.agent_id}" if fact.agent_id else ""
+            return f"attempt {fact.attempt_id} of campaign {fact.campaign} dials {fact.number}{reserved}"
+        case AttemptRinging():
+            return f"attempt {fact.attempt_id} of campaign {fact.campaign} rings"
+        case AttemptAnswered():
+            return f"attempt {fact.attempt_id} of campaign {fact.campaign} answered"
+        case AttemptAmd():
+            what = f"AMD {fact.decision} in {fact.duration:.1f}s"
+            return f"attempt {fact.attempt_id} of campaign {fact.campaign}: {what}"
+        case AttemptConnected():
+            return (
+                f"attempt {fact.attempt_id} of campaign {fact.campaign} connected to {fact.agent_id}"
+                f" {fact.wait:.1f}s after the greeting"
+            )
+        case AttemptEnded():
+            dropped = " (abandoned)" if fact.abandoned else ""
+            return f"attempt {fact.attempt_id} of campaign {fact.campaign} ended {fact.result}{dropped}"
+        case AttemptCoded():
+            what = f"coded {fact.outcome} by {fact.agent_id}"
+            return f"attempt {fact.attempt_id} of campaign {fact.campaign} {what}"
+        case LeadUpdated():
+            due = "" if fact.next_at <= fact.at else f", not before {_when(fact.next_at)}"
+            return f"campaign {fact.campaign}: lead {fact.lead_id} {fact.state}{due}"
+        case DialRefused():
+            return f"campaign {fact.campaign}: lead {fact.lead_id} not dialled now: {fact.reason}"
+        case CallbackBooked():
+            who = f" for {fact.agent_id}" if fact.agent_id else ""
+            return (
+                f"campaign {fact.campaign}: lead {fact.lead_id} called back at {_when(fact.callback_at)}{who}"
+            )
+        case PreviewOffered():
+            return f"campaign {fact.campaign}: lead {fact.lead_id} previewed by {fact.agent_id}"
+        case PreviewSkipped():
+            return f"campaign {fact.campaign}: lead {fact.lead_id} skipped by {fact.agent_id}: {fact.reason}"
+        case AgentSlotChanged():
+            return f"agent {fact.agent_id} in campaign {fact.campaign}: {fact.old} -> {fact.new}"
+        case DncAdded():
+            where = f"campaign {fact.campaign}" if fact.campaign else "the global list"
+            return f"do-not-call: {fact.number} added to {where} ({fact.source})"
+        case DncImported():
+            where = f"campaign {fact.campaign}" if fact.campaign else "the global list"
+            return f"do-not-call: {len(fact.numbers)} numbers imported into {where} ({fact.source})"
         case _:
             assert_never(fact)

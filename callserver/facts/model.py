@@ -2,15 +2,17 @@
 
 Most come from the ACD engine; the wrap-up and the customer link come from people (an agent's
 form, the IVR); dialogue-script runs and the customer fields they set come from the script desks
-(an agent's panel, the public self-service page). The bus hands every one of them to the store
-(one row per call plus an append-only log), to MQTT, to the live web channel and to the server
-log. They are frozen and carry the time `at` (Unix seconds, float).
+(an agent's panel, the public self-service page); outbound campaigns add theirs (`campaign.py`). The
+bus hands every one of them to the store (one row per call plus an append-only log), to MQTT, to the
+live web channel and to the server log. They are frozen and carry the time `at` (Unix seconds, float).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from .campaign import CampaignFact
 
 
 class Outcome(StrEnum):
@@ -346,7 +348,7 @@ class TransferProgress:
     state: TransferState
 
 
-Fact = (
+CallFact = (
     CallQueued
     | CallOffered
     | OfferEnded
@@ -371,3 +373,6 @@ Fact = (
     | TransferProgress
     | AgentPhoneChanged
 )
+
+# every fact on the bus: what happened to calls and agents, and to outbound campaigns
+Fact = CallFact | CampaignFact

@@ -1,6 +1,7 @@
 """The MQTT topic layout and payloads: one message per fact, mapped explicitly field by field.
 
-`<prefix>/<site>/calls/<call-id>/<event>` and `<prefix>/<site>/agents/<agent-id>/<event>`; payloads
+`<prefix>/<site>/calls/<call-id>/<event>`, `<prefix>/<site>/agents/<agent-id>/<event>` and
+`<prefix>/<site>/campaigns/<campaign>/<event>` (`_` for the global do-not-call list); payloads
 are JSON objects with `v` (format version), `event`, `at` (Unix seconds) and the event's fields.
 The mapping is one exhaustive `match`, so a fact type without a topic fails the type check.
 """
@@ -12,6 +13,28 @@ import re
 from dataclasses import dataclass
 from typing import Any, assert_never
 
+from callserver.facts.campaign import (
+    AgentSlotChanged,
+    AttemptAmd,
+    AttemptAnswered,
+    AttemptCoded,
+    AttemptConnected,
+    AttemptEnded,
+    AttemptRinging,
+    AttemptStarted,
+    CallbackBooked,
+    CampaignFact,
+    CampaignModeChanged,
+    CampaignSaved,
+    CampaignStateChanged,
+    DialRefused,
+    DncAdded,
+    DncImported,
+    LeadsImported,
+    LeadUpdated,
+    PreviewOffered,
+    PreviewSkipped,
+)
 from callserver.facts.model import (
     AgentPhoneChanged,
     AgentStateChanged,
@@ -51,8 +74,8 @@ def topic_part(value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Message:
-    level: str  # "calls" or "agents"
-    key: str  # the payload field naming the subject: call_id or agent_id
+    level: str  # "calls", "agents" or "campaigns"
+    key: str  # the payload field naming the subject: call_id, agent_id or campaign
     subject: str
     event: str
     fields: dict[str, Any]
@@ -68,6 +91,10 @@ def _agent(agent_id: str, event: str, /, **fields: Any) -> _Message:
 
 def _why(fact: CallEndedWithReason) -> dict[str, Any]:
     return {"reason": fact.reason, "estimated": fact.estimated}
+
+
+def _campaign(campaign: str, event: str, /, **fields: Any) -> _Message:
+    return _Message("campaigns", "campaign", campaign, event, fields)
 
 
 def _message(fact: Fact) -> _Message:
@@ -203,6 +230,123 @@ def _message(fact: Fact) -> _Message:
             )
         case AgentPhoneChanged():
             return _agent(fact.agent_id, "phone", reachable=fact.reachable, endpoint=fact.endpoint)
+        case _:
+            return _campaign_message(fact)
+
+
+def _campaign_message(fact: CampaignFact) -> _Message:
+    """Campaign facts: lead data (names, fields) never goes to MQTT, only ids and figures."""
+    match fact:
+        case CampaignSaved():
+            return _campaign(fact.campaign, "saved", by=fact.by)
+        case CampaignStateChanged():
+            return _campaign(fact.campaign, "run_state", old=fact.old, new=fact.new)
+        case CampaignModeChanged():
+            return _campaign(fact.campaign, "mode", old=fact.old, new=fact.new, reason=fact.reason)
+        case LeadsImported():
+            return _campaign(
+                fact.campaign,
+                "list_imported",
+                list_name=fact.list_name,
+                leads=len(fact.leads),
+                rows=fact.rows,
+                duplicates=fact.duplicates,
+                dnc_hits=fact.dnc_hits,
+                by=fact.by,
+            )
+        case AttemptStarted():
+            return _campaign(
+                fact.campaign,
+                "attempt_started",
+                attempt_id=fact.attempt_id,
+                lead_id=fact.lead_id,
+                number=fact.number,
+                agent_id=fact.agent_id,
+            )
+        case AttemptRinging():
+            return _campaign(fact.campaign, "attempt_ringing", attempt_id=fact.attempt_id)
+        case AttemptAnswered():
+            return _campaign(fact.campaign, "attempt_answered", attempt_id=fact.attempt_id)
+        case AttemptAmd():
+            return _campaign(
+                fact.campaign,
+                "attempt_amd",
+                attempt_id=fact.attempt_id,
+                decision=fact.decision,
+                duration=fact.duration,
+            )
+        case AttemptConnected():
+            return _campaign(
+                fact.campaign,
+                "attempt_connected",
+                attempt_id=fact.attempt_id,
+                agent_id=fact.agent_id,
+                lead_id=fact.lead_id,
+                wait=fact.wait,
+            )
+        case AttemptEnded():
+            return _campaign(
+                fact.campaign,
+                "attempt_ended",
+                attempt_id=fact.attempt_id,
+                lead_id=fact.lead_id,
+                result=fact.result,
+                agent_id=fact.agent_id,
+                abandoned=fact.abandoned,
+                info_message=fact.info_message,
+                amd=fact.amd,
+            )
+        case AttemptCoded():
+            return _campaign(
+                fact.campaign,
+                "attempt_coded",
+                attempt_id=fact.attempt_id,
+                agent_id=fact.agent_id,
+                outcome=fact.outcome,
+            )
+        case LeadUpdated():
+            return _campaign(
+                fact.campaign,
+                "lead_updated",
+                lead_id=fact.lead_id,
+                state=fact.state,
+                next_at=fact.next_at,
+                attempts=fact.attempts,
+                last_result=fact.last_result,
+            )
+        case DialRefused():
+            return _campaign(
+                fact.campaign,
+                "dial_refused",
+                lead_id=fact.lead_id,
+                rules=list(fact.rules),
+                reason=fact.reason,
+                next_at=fact.next_at,
+            )
+        case CallbackBooked():
+            return _campaign(
+                fact.campaign,
+                "callback_booked",
+                lead_id=fact.lead_id,
+                callback_at=fact.callback_at,
+                agent_id=fact.agent_id,
+            )
+        case PreviewOffered():
+            return _campaign(fact.campaign, "preview_offered", agent_id=fact.agent_id, lead_id=fact.lead_id)
+        case PreviewSkipped():
+            return _campaign(
+                fact.campaign,
+                "preview_skipped",
+                agent_id=fact.agent_id,
+                lead_id=fact.lead_id,
+                reason=fact.reason,
+            )
+        case AgentSlotChanged():
+            return _campaign(fact.campaign, "agent_slot", agent_id=fact.agent_id, old=fact.old, new=fact.new)
+        case DncAdded():
+            return _campaign(fact.campaign, "dnc_added", number=fact.number, source=fact.source)
+        case DncImported():
+            return _campaign(fact.campaign, "dnc_imported", numbers=len(fact.numbers), source=fact.source)
         case _:
             assert_never(fact)
 

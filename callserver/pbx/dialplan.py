@@ -31,6 +31,10 @@ class Context(StrEnum):
     REJOIN = "callserver-rejoin"  # an agent leg (back) with its caller
     CONSULT = "callserver-consult"  # a consulted colleague or number talking to a parked agent leg
     SPY = "callserver-spy"  # a supervisor's phone running ChanSpy
+    LINE = "callserver-line"  # an agent's persistent line: their phone waits here between calls
+    CAMPAIGN = "callserver-campaign"  # a campaign dial answered: AMD(), then silence until bridged
+    CAMPAIGN_INFO = "callserver-campaign-info"  # no agent in time: who called, a number, hang-up
+    CAMPAIGN_MACHINE = "callserver-campaign-machine"  # a machine: after the beep, a message
 
     @property
     def step(self) -> str:
@@ -83,6 +87,14 @@ class Var(StrEnum):
     PEER_LEG = "CS_PEER_LEG"  # consultation: the parked agent leg to talk to
     SPY = "CS_SPY"  # spy: the agent leg listened to
     SPY_OPTS = "CS_SPY_OPTS"  # spy: ChanSpy options
+    LINE = "CS_LINE"  # on a persistent line: after a bridge, back to the line's wait
+    ATTEMPT = "CS_ATTEMPT"  # on a campaign dial: the attempt (also its channel's uniqueid)
+    AMD = "CS_AMD"  # on a campaign dial: the AMD() arguments, empty when the campaign has no AMD
+    CONNECTED = "CS_CONNECTED"  # on a campaign dial: set just before the bridge to an agent's line
+    CALLBACK = "CS_CALLBACK"  # information message: the number to call back, said digit by digit
+
+
+AMD_EVENT = "CampaignAmd"  # UserEvent(CampaignAmd,Status: ${AMDSTATUS},Cause: ${AMDCAUSE})
 
 
 AGI_GLOBAL = "CALLSERVER_AGI"  # [globals]: where the FastAGI server listens

@@ -113,6 +113,17 @@ class DtmfReceived:
 
 
 @dataclass(frozen=True, slots=True)
+class AmdDecided:
+    """The `CampaignAmd` user event of `[callserver-campaign]`: what Asterisk's AMD() decided for a
+    campaign dial (`status` HUMAN, MACHINE, NOTSURE or HANGUP, and its `cause`, e.g. HUMAN-800-800)."""
+
+    uniqueid: str
+    channel: str
+    status: str
+    cause: str
+
+
+@dataclass(frozen=True, slots=True)
 class ChannelSnapshot:
     """One `CoreShowChannel` list item: what a channel is doing now (used to resynchronise)."""
 
@@ -211,6 +222,7 @@ PbxEvent = (
     | HoldMusicStopped
     | DialEnded
     | DtmfReceived
+    | AmdDecided
     | ChannelSnapshot
     | PbxConnected
     | PbxDisconnected

@@ -26,6 +26,8 @@ class Dimension(StrEnum):
     OUTCOME = "outcome"  # wrap-up outcome codes
     REASON = "reason"  # pause reasons
     VOICEMAIL = "voicemail"  # a queue's mailbox: messages received, closed, time to close
+    CAMPAIGN = "campaign"  # outbound: attempts, contacts, connected, abandoned
+    CAMPAIGN_OUTCOME = "campaign_outcome"  # "campaign/code": the agents' outcome codes
 
     @property
     def kind(self) -> str:
@@ -154,6 +156,20 @@ FIGURES: tuple[Figure, ...] = (
     Figure("utilisation", "Utilisation", "ratio", AGENTS, lambda b: f.utilisation(b.time)),
     Figure("availability", "Availability", "ratio", AGENTS, lambda b: f.availability(b.time)),
     _counted("wrapups", "Wrap-ups", frozenset({Dimension.OUTCOME})),
+    # campaign rows: `offered` holds the attempts, `answered` the contacts, `handled` the
+    # connected calls, `abandoned` the people reached and not connected in time
+    _counted("attempts", "Attempts", frozenset({Dimension.CAMPAIGN}), "offered"),
+    _counted("contacts", "Contacts (a person reached)", frozenset({Dimension.CAMPAIGN}), "answered"),
+    _counted("connected", "Connected to an agent", frozenset({Dimension.CAMPAIGN}), "handled"),
+    _counted("campaign_abandoned", "Abandoned", frozenset({Dimension.CAMPAIGN}), "abandoned"),
+    Figure(
+        "campaign_abandon_rate",
+        "Abandon rate",
+        "ratio",
+        frozenset({Dimension.CAMPAIGN}),
+        lambda b: f.campaign_abandon_rate(b.counters.abandoned, b.counters.answered),
+    ),
+    _counted("coded", "Coded", frozenset({Dimension.CAMPAIGN_OUTCOME}), "wrapups"),
     # voicemail rows: `offered` holds the messages received, `handled` those closed and
     # `handle_time` their seconds from arrival to close
     _counted("received", "Messages received", frozenset({Dimension.VOICEMAIL}), "offered"),
@@ -241,6 +257,13 @@ STANDARD: tuple[ReportDefinition, ...] = (
     ),
     _standard("outcome_codes", "Outcome codes", Dimension.OUTCOME, ("wrapups",)),
     _standard("pause_reasons", "Pause reasons", Dimension.REASON, ("paused",)),
+    _standard(
+        "campaign_intervals",
+        "Campaigns per interval",
+        Dimension.CAMPAIGN,
+        ("attempts", "contacts", "connected", "campaign_abandoned", "campaign_abandon_rate"),
+    ),
+    _standard("campaign_outcomes", "Campaign outcome codes", Dimension.CAMPAIGN_OUTCOME, ("coded",)),
     _standard(
         "voicemail_boxes",
         "Voicemail per mailbox",

@@ -12,10 +12,10 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from ..config import Settings
+from ..store.reports import ReportStore
 from ..store.store import Store
 from .output import csv_chunks, json_chunks
 from .service import ReportParamError, Reports, UnknownReport, fold_of, rebuild
-from .store import ReportStore
 
 
 async def run_report(

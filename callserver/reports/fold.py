@@ -17,6 +17,28 @@ from dataclasses import dataclass, replace
 from typing import assert_never
 
 from ..acd.metrics import LIVE_INTERVAL, LIVE_KEEP, TASK_KIND, MetricsBook
+from ..facts.campaign import (
+    AgentSlotChanged,
+    AttemptAmd,
+    AttemptAnswered,
+    AttemptCoded,
+    AttemptConnected,
+    AttemptEnded,
+    AttemptRinging,
+    AttemptStarted,
+    CallbackBooked,
+    CampaignFact,
+    CampaignModeChanged,
+    CampaignSaved,
+    CampaignStateChanged,
+    DialRefused,
+    DncAdded,
+    DncImported,
+    LeadsImported,
+    LeadUpdated,
+    PreviewOffered,
+    PreviewSkipped,
+)
 from ..facts.model import (
     AgentPhoneChanged,
     AgentStateChanged,
@@ -55,7 +77,7 @@ _ARRIVALS_KEPT = 100_000  # calls whose arrival is remembered for their wrap-up
 
 @dataclass(frozen=True, slots=True)
 class RowChange:
-    kind: str  # queue, agent, dnis, outcome, reason, voicemail
+    kind: str  # queue, agent, dnis, outcome, reason, voicemail, campaign, campaign_outcome
     key: str
     start: int  # bucket start, Unix seconds (a multiple of 900)
     delta: Counters
@@ -101,6 +123,7 @@ class ReportFold:
         self._pause: dict[str, tuple[str, float]] = {}  # agent id -> (reason, since) while paused
         self._messages: dict[str, tuple[str, float]] = {}  # voicemail task -> (box, arrival) while open
         self._tasks: set[str] = set()  # tasks (voicemail, callbacks) are work, not calls answered
+        self._dials: dict[str, float] = {}  # campaign attempt -> when it was dialled, until coded
         self._rows: dict[RowKey, Counters] = {}  # what the fold counts itself, absolute
         self._written: dict[RowKey, Counters] = {}  # every row as of the last `changes`
 
@@ -173,6 +196,48 @@ class ReportFold:
                 | WrapupExtended()
                 | TransferProgress()
                 | AgentPhoneChanged()
+            ):
+                pass
+            case _:
+                self._campaign(fact)
+
+    def _campaign(self, fact: CampaignFact) -> None:
+        """Outbound dials, per campaign, credited to the bucket they were dialled in.
+
+        Campaign rows: `offered` holds the attempts, `answered` the contacts (a person reached),
+        `handled` the calls connected to an agent and `abandoned` the people reached but not
+        connected in time; outcome codes go to `campaign_outcome` rows ("campaign/code")."""
+        match fact:
+            case AttemptStarted():
+                self._dials[fact.attempt_id] = fact.at
+                if len(self._dials) > _ARRIVALS_KEPT:
+                    del self._dials[next(iter(self._dials))]
+            case AttemptEnded():
+                row = self._row("campaign", fact.campaign, fact.dialed_at)
+                row.offered += 1
+                row.answered += fact.person_at is not None
+                row.handled += fact.connected_at is not None
+                row.abandoned += fact.abandoned
+            case AttemptCoded():
+                dialed = self._dials.pop(fact.attempt_id, fact.at)
+                self._row("campaign_outcome", f"{fact.campaign}/{fact.outcome}", dialed).wrapups += 1
+            case (
+                CampaignSaved()
+                | CampaignStateChanged()
+                | CampaignModeChanged()
+                | LeadsImported()
+                | AttemptRinging()
+                | AttemptAnswered()
+                | AttemptAmd()
+                | AttemptConnected()
+                | LeadUpdated()
+                | DialRefused()
+                | CallbackBooked()
+                | PreviewOffered()
+                | PreviewSkipped()
+                | AgentSlotChanged()
+                | DncAdded()
+                | DncImported()
             ):
                 pass
             case _:

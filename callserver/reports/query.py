@@ -13,9 +13,9 @@ from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from ..figures import ServiceLevelVariant
+from ..store.reports import ReportStore, StoredRow
 from .catalogue import Basis, Dimension, Interval, ReportDefinition
 from .counters import Counters
-from .store import ReportStore, StoredRow
 
 Row = dict[str, object]
 MAX_DAYS = 366

@@ -15,10 +15,10 @@ from ..acd.specs import queue_spec
 from ..config import Settings
 from ..facts.model import Fact
 from ..figures import ServiceLevelVariant
+from ..store.reports import ReportStore
 from .catalogue import Interval, ReportDefinition, catalogue
 from .fold import ReportFold
 from .query import MAX_DAYS, Column, ReportContext, ReportRequest, Row, columns, report_rows
-from .store import ReportStore
 
 FORMATS = ("json", "csv")
 

@@ -13,8 +13,8 @@ import logging
 from collections.abc import Callable
 
 from ..facts.model import Fact
+from ..store.reports import ReportStore
 from .fold import ReportFold, RowChange
-from .store import ReportStore
 
 
 class ReportWriter:

@@ -152,7 +152,13 @@ class Actions:
         s.send(m.list_complete("DeviceStateListComplete", aid, len(states)))
 
     async def bridge(self, s: AmiSession, action: Action, aid: str | None) -> None:
+        """AMI `Bridge` as main/features.c answers it: both names required, each found by name
+        prefix or uniqueid, a channel already hanging up (or the same one twice) cannot be added.
+        Both channels continue at their next priority when the bridge ends (s12)."""
         n1, n2 = _get(action, "Channel1"), _get(action, "Channel2")
+        if not n1 or not n2:
+            s.send(m.response(aid, "Error", [("Message", "Missing channel parameter in request")]))
+            return
         ch1, ch2 = self.rt.pbx.find_prefix(n1), self.rt.pbx.find_prefix(n2)
         if ch1 is None:
             s.send(m.response(aid, "Error", [("Message", f"Channel1 does not exist: {n1}")]))
@@ -160,6 +166,10 @@ class Actions:
         if ch2 is None:
             s.send(m.response(aid, "Error", [("Message", f"Channel2 does not exist: {n2}")]))
             return
+        for label, ch in (("Channel1", ch1), ("Channel2", ch2)):
+            if ch.hanging_up or ch.gone or (label == "Channel2" and ch is ch1):
+                s.send(m.response(aid, "Error", [("Message", f"Unable to add {label} to bridge: {ch.name}")]))
+                return
         s.send(m.response(aid, "Success", [("Message", "Channels have been bridged")]))
         for ch in (ch1, ch2):
             ch.pulled = True

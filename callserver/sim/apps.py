@@ -300,6 +300,76 @@ async def app_dial(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
     return None
 
 
+async def app_saydigits(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
+    """`SayDigits(digits)`: one playback's time (the digit sounds are core sounds)."""
+    interrupted = await ch.pause(rt.timing.playback)
+    ch.variables["PLAYBACKSTATUS"] = "FAILED" if interrupted else "SUCCESS"
+    return None
+
+
+async def app_userevent(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
+    """`UserEvent(name,key: value,...)`: the AMI `UserEvent` (class user) with the channel's
+    snapshot, `UserEvent: name`, then each `key: value` (value trimmed; an argument without `:` is
+    dropped), as app_userevent.c publishes it in Asterisk 22."""
+    if not args or not args[0].strip():
+        rt.errors.append(f"{ch.name}: UserEvent requires an argument (eventname,optional event body)")
+        rt.pbx.soft_hangup(ch)
+        return None
+    body: m.Message = []
+    for extra in args[1:]:
+        key, sep, value = extra.partition(":")
+        if sep:
+            body.append((key, value.strip()))
+    rt.pbx.emit(m.channel_event("UserEvent", ch, [("UserEvent", args[0]), *body], privilege="user,all"))
+    return None
+
+
+def _ms(args: list[str], index: int, default: int) -> int:
+    """An `AMD()` argument as app_amd.c reads it (atoi: digits up to the first other character)."""
+    if index >= len(args) or not args[index].strip():
+        return default
+    digits = re.match(r"\s*([+-]?\d*)", args[index])
+    return int(digits.group(1)) if digits and digits.group(1) not in ("", "+", "-") else 0
+
+
+async def app_amd(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
+    """`AMD([initialSilence,greeting,afterGreetingSilence,totalAnalysisTime,...])`: decides
+    HUMAN, MACHINE or NOTSURE (past the total analysis time) and sets AMDSTATUS and AMDCAUSE as
+    app_amd.c does; HANGUP with an empty cause when the channel goes. What it decides and when is
+    the called party's (`simulator.outbound`: accuracy and delays); a phone counts as a person."""
+    greeting = _ms(args, 1, 1500)
+    after_greeting = _ms(args, 2, 800)
+    total = _ms(args, 3, 5000)
+    party = ch.party
+    says, delay = ("HUMAN", 1.5) if party is None else (party.amd_says, party.amd_delay)
+    if delay * 1000 >= total:
+        status, cause, delay = "NOTSURE", f"TOOLONG-{total}", total / 1000
+    elif says == "HUMAN":
+        status, cause = "HUMAN", f"HUMAN-{after_greeting}-{after_greeting}"
+    else:
+        status, cause = "MACHINE", f"LONGGREETING-{greeting}-{greeting}"
+    interrupted = await ch.pause(delay * rt.timing.scale)
+    if interrupted:
+        status, cause = "HANGUP", ""  # hung up, or pulled away (a bridge): no decision
+    ch.variables["AMDSTATUS"], ch.variables["AMDCAUSE"] = status, cause
+    return None
+
+
+async def app_waitforsilence(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
+    """`WaitForSilence(silencereqd[,iterations[,timeout]])`: a machine falls silent after its
+    greeting (the beep); anyone else after `silencereqd`. WAITSTATUS is SILENCE or TIMEOUT."""
+    needed = _ms(args, 0, 1000) / 1000
+    timeout = float(args[2]) if len(args) > 2 and args[2].strip() else None
+    party = ch.party
+    quiet_after = needed + (party.greeting if party is not None else 0.0)
+    timed_out = timeout is not None and timeout > 0 and timeout < quiet_after
+    seconds = timeout if timed_out and timeout is not None else quiet_after
+    if await ch.pause(seconds * rt.timing.scale):
+        return None
+    ch.variables["WAITSTATUS"] = "TIMEOUT" if timed_out else "SILENCE"
+    return None
+
+
 APPS: dict[str, Callable[[Runtime, Channel, list[str]], Awaitable[Jump]]] = {
     "noop": app_noop,
     "answer": app_answer,
@@ -308,6 +378,10 @@ APPS: dict[str, Callable[[Runtime, Channel, list[str]], Awaitable[Jump]]] = {
     "playback": app_playback,
     "background": app_background,
     "saynumber": app_saynumber,
+    "saydigits": app_saydigits,
+    "userevent": app_userevent,
+    "amd": app_amd,
+    "waitforsilence": app_waitforsilence,
     "hangup": app_hangup,
     "goto": app_goto,
     "gotoif": app_gotoif,

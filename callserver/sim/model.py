@@ -13,12 +13,15 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from callserver.sim.called import CalledParty
+
 STATE_DESC = {0: "Down", 4: "Ring", 5: "Ringing", 6: "Up", 7: "Busy"}
 CAUSE_TXT = {
     0: "Unknown",
     16: "Normal Clearing",
     17: "User busy",
     19: "User alerting, no answer",
+    1: "Unallocated (unassigned) number",
     21: "Call Rejected",
     27: "Destination out of order",
     34: "Circuit/channel congestion",
@@ -85,6 +88,8 @@ class Channel:
     heard_music: bool = False  # music on hold was played to it at some point
     pick_up: bool = False  # a ringing phone's user picks up now (tests)
     vanished: bool = False  # destroyed with the PBX (a restart): no Hangup event was sent
+    # a person or machine reached by dialling out (campaigns): how they behave, what AMD() hears
+    party: CalledParty | None = None
 
     @property
     def tech(self) -> str:

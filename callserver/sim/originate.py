@@ -113,7 +113,15 @@ async def originate(
         respond(False, req.channel, 3, req.channel_id or "<unknown>")
         rt.pbx.finish(ch, 19, tech_cause=480)
         return False
+    if result.status in ("BUSY", "INVALID"):
+        # SIP 486 / 404: Reason 0, the real cause only in DialEnd and the Hangup (s10)
+        respond(False, req.channel, 0, req.channel_id or "<unknown>")
+        busy = result.status == "BUSY"
+        rt.pbx.finish(ch, 17 if busy else 1, tech_cause=486 if busy else 404)
+        return False
     respond(True, ch.name, 4, ch.uniqueid)
+    if ch.party is not None:
+        rt.spawn(phones.behave(ch), f"{ch.name} party")
     if req.application:
         rt.spawn(_run_application(rt, ch, req.application, req.data), ch.name)
     else:

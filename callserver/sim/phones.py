@@ -2,6 +2,9 @@
 
 A phone is any `PJSIP/<extension>`, `PJSIP/<number>@trunk` or configured agent interface; it rings,
 then answers after a delay or never, as configured per run and overridable per interface by tests.
+With `simulator.outbound.enabled`, an outside number that is neither a remote agent's nor set by a
+test is a called party instead (called.py): a person, a machine, nobody, busy or invalid, who
+behaves as such once answered (waits, talks, hangs up).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 
 from callserver.config import Settings
 from callserver.sim import messages as m
+from callserver.sim.called import CalledParties, CalledParty, Kind
 from callserver.sim.model import Channel
 from callserver.sim.pbx import Pbx
 
@@ -31,7 +35,8 @@ class PhoneOverride:
 
 @dataclass(frozen=True)
 class RingResult:
-    """How a ring ended: ANSWER, NOANSWER (timeout) or CANCEL (hung up by the PBX side)."""
+    """How a ring ended: ANSWER, NOANSWER (timeout), CANCEL (hung up by the PBX side), or for a
+    called party BUSY (SIP 486) or INVALID (404: no such number)."""
 
     status: str
     channel: Channel
@@ -49,6 +54,18 @@ class Phones:
         self.overrides: dict[str, PhoneOverride] = {}
         self.names = {a.interface: a.name for a in settings.agents if a.interface}
         self.unreachable: set[str] = set()  # interfaces whose phone no longer answers qualify
+        self.agent_numbers = {a.number for a in settings.agents if a.number}
+        self.called = CalledParties(settings.simulator.outbound, rng)
+
+    def called_party(self, interface: str) -> CalledParty | None:
+        """Who answers a dial out to `interface`, or None when it is a phone."""
+        trunk = _TRUNK.match(interface)
+        if trunk is None or not self.settings.simulator.outbound.enabled or interface in self.overrides:
+            return None
+        number = trunk.group(1)
+        if number in self.agent_numbers:
+            return None
+        return self.called.draw(number)
 
     def set_phone(
         self,
@@ -116,6 +133,11 @@ class Phones:
                 ("DialString", dial_string),
             ]
         )
+        party = self.called_party(interface) if caller is None else None
+        if party is not None:
+            ch.party = party
+            if party.kind in (Kind.BUSY, Kind.INVALID):
+                return await self._refused(ch, party)
         self.pbx.set_state(ch, 5)
         self.pbx.emit(
             [
@@ -126,7 +148,10 @@ class Phones:
                 ("DialStatus", "RINGING"),
             ]
         )
-        answers, delay = self.behaviour(interface)
+        if party is not None:
+            answers, delay = party.answers, party.answer_after * self.scale
+        else:
+            answers, delay = self.behaviour(interface)
         log.debug("%s rings (%s)", ch.name, f"answers after {delay:.2f} s" if answers else "no answer")
         wait = delay if answers else None
         if timeout is not None:
@@ -144,6 +169,38 @@ class Phones:
         ch.keypad.extend(self.settings.simulator.phones.accept_keys if keys is None else keys)
         log.debug("%s answered", ch.name)
         return RingResult("ANSWER", ch)
+
+    async def _refused(self, ch: Channel, party: CalledParty) -> RingResult:
+        """A busy line (SIP 486) or a number that does not exist (404), after a moment."""
+        await ch.wait_for(lambda: ch.hanging_up, party.answer_after * self.scale)
+        if ch.hanging_up:
+            self._dial_end(ch, None, "NOANSWER")
+            return RingResult("CANCEL", ch)
+        busy = party.kind is Kind.BUSY
+        self._dial_end(ch, None, "BUSY" if busy else "NOANSWER")
+        log.info("%s: %s", ch.name, "busy" if busy else "no such number")
+        return RingResult("BUSY" if busy else "INVALID", ch)
+
+    async def behave(self, ch: Channel) -> None:
+        """A called person or machine once answered: a person waits in silence for `patience` and
+        hangs up unless bridged to someone (or sent elsewhere: a message they listen to), then
+        talks for `talk`; a machine records for `length`, then hangs up."""
+        party = ch.party
+        if party is None:
+            return
+        if party.kind is Kind.MACHINE:
+            await ch.wait_for(lambda: ch.gone, party.length * self.scale)
+        else:
+            start = ch.context
+            await ch.wait_for(
+                lambda: ch.gone or ch.bridge is not None or ch.context != start, party.patience * self.scale
+            )
+            if ch.bridge is not None:
+                await ch.wait_for(lambda: ch.gone or ch.bridge is None, party.talk * self.scale)
+            elif ch.context != start:
+                return  # redirected to a message: the PBX hangs up after it
+        if not ch.gone:
+            self.pbx.remote_hangup(ch)
 
     def _dial_end(self, ch: Channel, caller: Channel | None, status: str) -> None:
         src = m.channel_fields(caller) if caller is not None else []

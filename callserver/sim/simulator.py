@@ -194,6 +194,12 @@ class PbxSimulator:
         user types when asked (`keys`; default `simulator.phones.accept_keys`)."""
         self._need(self.phones).set_phone(interface, answer_delay=answer_delay, answers=answers, keys=keys)
 
+    def set_called(self, number: str, **behaviour: object) -> None:
+        """Fix who answers when `number` is dialled out (`simulator.outbound`): `kind` person,
+        machine, nobody, busy or invalid, `answer_after`, `talk`, `patience`, `amd_says` (HUMAN or
+        MACHINE), `amd_delay`... in simulator seconds; what is not given is drawn."""
+        self._need(self.phones).called.set_called(number, **behaviour)
+
     def hangup_channel(self, handle: str, cause: int = 16) -> bool:
         """The far end of a channel (agent phone or caller) hangs up, or with a network `cause`
         (38: network out of order) the line is lost; False if no such channel."""

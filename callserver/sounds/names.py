@@ -49,7 +49,26 @@ VOICEMAIL_FAILED = OwnPrompt(
     },
 )
 
-OWN_PROMPTS: tuple[OwnPrompt, ...] = (ACCEPT_CALL, VOICEMAIL_FAILED)
+CAMPAIGN_INFO = OwnPrompt(
+    "campaign-info",
+    {
+        "en": "Hello. We called you, and we are sorry that no one was free to speak with you."
+        " You can call us back on the number that follows.",
+        "fr": "Bonjour. Nous vous avons appelé et sommes désolés que personne n'ait été disponible"
+        " pour vous parler. Vous pouvez nous rappeler au numéro qui suit.",
+    },
+)
+CAMPAIGN_MACHINE = OwnPrompt(
+    "campaign-machine",
+    {
+        "en": "Hello, we tried to reach you and will try again. You can also call us back on the"
+        " number shown. Thank you.",
+        "fr": "Bonjour, nous avons essayé de vous joindre et rappellerons. Vous pouvez aussi nous"
+        " rappeler au numéro affiché. Merci.",
+    },
+)
+
+OWN_PROMPTS: tuple[OwnPrompt, ...] = (ACCEPT_CALL, VOICEMAIL_FAILED, CAMPAIGN_INFO, CAMPAIGN_MACHINE)
 
 
 def own_prompt(name: str) -> OwnPrompt:

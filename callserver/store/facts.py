@@ -11,11 +11,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 from enum import Enum
-from typing import Any, assert_never
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from callserver.facts.campaign import LeadsImported
 from callserver.facts.model import (
     AgentPhoneChanged,
     AgentStateChanged,
@@ -44,6 +45,7 @@ from callserver.facts.model import (
     WrapupExtended,
 )
 from callserver.store import scripts
+from callserver.store.campaign_facts import apply_campaign_fact, summary_of
 from callserver.store.customers import customer_ids_for_number
 from callserver.store.models import AgentStateRow, Call, CallEvent, CallOffer, Customer, utc
 
@@ -53,7 +55,9 @@ ANSWERED = "answered"
 
 
 def payload_of(fact: Fact) -> dict[str, Any]:
-    """The whole fact as JSON-ready data (enums as their values)."""
+    """The whole fact as JSON-ready data (enums as their values); a list import as its figures."""
+    if isinstance(fact, LeadsImported):
+        return summary_of(fact)
     data = dataclasses.asdict(fact)
     return {k: v.value if isinstance(v, Enum) else v for k, v in data.items()}
 
@@ -319,5 +323,5 @@ async def apply_fact(session: AsyncSession, fact: Fact) -> None:
         case AgentPhoneChanged():
             pass  # only in the log: the agent's status and state intervals are unchanged
         case _:
-            assert_never(fact)
+            await apply_campaign_fact(session, fact)
     await session.flush()

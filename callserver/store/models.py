@@ -374,3 +374,127 @@ class ReportDay(Base):
     day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, local
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     locals().update(_counter_columns())
+
+
+# -- outbound campaigns ------------------------------------------------------------------------
+# Written only by `store/campaign_facts.py` from campaign facts; read by `store/campaigns.py`.
+
+
+class CampaignRow(Base):
+    """A campaign's definition (as the API shows it), its run state and how it dials now."""
+
+    __tablename__ = "campaigns"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="stopped")
+    mode: Mapped[str] = mapped_column(String(24), default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class CampaignListRow(Base):
+    """One imported list: how many rows it had and what became of them."""
+
+    __tablename__ = "campaign_lists"
+    __table_args__ = (UniqueConstraint("campaign", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime]
+    rows: Mapped[int] = mapped_column(Integer)
+    leads: Mapped[int] = mapped_column(Integer)
+    duplicates: Mapped[int] = mapped_column(Integer)
+    dnc_hits: Mapped[int] = mapped_column(Integer)
+    imported_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class CampaignLeadRow(Base):
+    """A lead and where it stands; its past is the attempts table (read back at start-up)."""
+
+    __tablename__ = "campaign_leads"
+
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    list_name: Mapped[str] = mapped_column(String(64), default="")
+    numbers: Mapped[list[str]] = mapped_column(default=list)
+    time_zones: Mapped[list[str]] = mapped_column(default=list)
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16), default="new")
+    next_at: Mapped[float] = mapped_column(Float, default=0.0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_result: Mapped[str | None] = mapped_column(String(24))
+    callback_at: Mapped[float | None] = mapped_column(Float)
+    callback_agent: Mapped[str | None] = mapped_column(String(64))
+
+
+class CampaignAttemptRow(Base):
+    """One dial and its whole record: a row of the compliance report."""
+
+    __tablename__ = "campaign_attempts"
+    __table_args__ = (Index("ix_campaign_attempts_campaign_dialed_at", "campaign", "dialed_at"),)
+
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(64))
+    lead_id: Mapped[str] = mapped_column(String(128), default="")
+    number: Mapped[str] = mapped_column(String(32), default="")
+    reserved_for: Mapped[str | None] = mapped_column(String(64))
+    dialed_at: Mapped[datetime]
+    ringing_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    amd: Mapped[str | None] = mapped_column(String(16))
+    amd_duration: Mapped[float | None] = mapped_column(Float)
+    person_at: Mapped[datetime | None]
+    connected_at: Mapped[datetime | None]
+    connect_wait: Mapped[float | None] = mapped_column(Float)
+    agent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    ended_at: Mapped[datetime | None]
+    result: Mapped[str | None] = mapped_column(String(24))
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    coded_at: Mapped[datetime | None]
+    abandoned: Mapped[bool] = mapped_column(Boolean, default=False)
+    info_message: Mapped[bool] = mapped_column(Boolean, default=False)
+    hangup_by: Mapped[str | None] = mapped_column(String(16))
+
+
+class CampaignCallbackRow(Base):
+    __tablename__ = "campaign_callbacks"
+    __table_args__ = (Index("ix_campaign_callbacks_campaign_lead", "campaign", "lead_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign: Mapped[str] = mapped_column(String(64))
+    lead_id: Mapped[str] = mapped_column(String(128))
+    callback_at: Mapped[datetime]
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    booked_at: Mapped[datetime]
+
+
+class CampaignRefusalRow(Base):
+    """A dial the rules refused at that moment (the compliance report lists them)."""
+
+    __tablename__ = "campaign_refusals"
+    __table_args__ = (Index("ix_campaign_refusals_campaign_at", "campaign", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    lead_id: Mapped[str] = mapped_column(String(128))
+    number: Mapped[str] = mapped_column(String(32))
+    rules: Mapped[list[str]] = mapped_column(default=list)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    next_at: Mapped[datetime | None]
+
+
+class DncRow(Base):
+    """A do-not-call entry: `scope` "" is the global list, else a campaign's own."""
+
+    __tablename__ = "dnc_numbers"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    added_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(80), default="")

@@ -19,9 +19,11 @@ from aiohttp import web
 from callserver.acd.control import CallControl, SpySession
 from callserver.acd.metrics import MetricsBook, live_book
 from callserver.acd.service import AcdService
+from callserver.campaigns.service import CampaignService
 from callserver.config import Settings
 from callserver.facts.bus import FactBus
 from callserver.reports.service import Reports
+from callserver.store.campaigns import CampaignStore
 from callserver.store.store import Store
 from callserver.voicemail.model import voicemail_id_of
 from callserver.voicemail.service import VoicemailService
@@ -30,6 +32,7 @@ from callserver.web.agentphone import AgentPhoneApi
 from callserver.web.api import COOKIE, PRINCIPAL, TOKEN, Api, json_error
 from callserver.web.auth import Authenticator, WebUser
 from callserver.web.call_history import CallHistoryApi
+from callserver.web.campaigns import CampaignApi
 from callserver.web.control import ControlApi
 from callserver.web.customer_routes import CustomersApi
 from callserver.web.customers import CustomerWriter
@@ -86,6 +89,7 @@ class WebDeps:
     scripts: ScriptsWeb | None = None  # dialogue scripts: panel, export, editor, public pages
     pbx_connected: bool = True  # the PBX link at start; then LiveHub.pbx_link_changed keeps it
     reports: Reports | None = None  # historical reports over the aggregated tables; None: no routes
+    campaigns: CampaignService | None = None  # None: no campaign routes
 
 
 @dataclass
@@ -168,6 +172,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
         voicemail=deps.voicemail is not None,
         scripts=deps.scripts is not None,
         reports=deps.reports is not None,
+        campaigns=deps.campaigns is not None,
     )
 
     @web.middleware
@@ -250,6 +255,8 @@ def build_web_app(deps: WebDeps) -> web.Application:
         app.add_routes(ScriptsApi(deps.scripts).routes())
         public = SelfServiceWeb(deps.scripts.selfservice, ui, cookie_secure=deps.cookie_secure)
         app.add_routes(public.routes())
+    if deps.campaigns is not None:
+        app.add_routes(CampaignApi(deps.campaigns, CampaignStore(deps.store)).routes())
     if ui.is_dir():
         app.router.add_static("/ui/", ui, follow_symlinks=False)
     unsubscribers.append(deps.bus.subscribe(hub.on_fact))

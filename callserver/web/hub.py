@@ -281,6 +281,11 @@ class LiveHub:
         for sid in sorted(targets):
             self._emit(self.streams[sid], kind, data)
 
+    def send(self, kind: str, data: Json, agent_id: str | None, *, supervisors: bool = True) -> None:
+        """A message of another capability (campaign tiles, preview cards, pops) for supervisors
+        and/or one agent; its type must be in schema.json like every other."""
+        self._send(kind, data, agent_id, supervisors)
+
     def voicemail_waiting(self, box: str, new: int, at: float) -> None:
         """Message-waiting indication: supervisors see every box, an agent their own (`agent:<id>`)."""
         agent_id = box.removeprefix("agent:") if box.startswith("agent:") else None
@@ -367,3 +372,4 @@ class LiveHub:
             if stream.conn is not None:
                 stream.conn.close()
         self.streams.clear()
+        self._audience.clear()  # a closed hub sends nothing (capabilities stopping after it)

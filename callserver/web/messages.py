@@ -10,6 +10,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, assert_never
 
+from callserver.facts.campaign import (
+    AgentSlotChanged,
+    AttemptAmd,
+    AttemptAnswered,
+    AttemptCoded,
+    AttemptConnected,
+    AttemptEnded,
+    AttemptRinging,
+    AttemptStarted,
+    CallbackBooked,
+    CampaignFact,
+    CampaignModeChanged,
+    CampaignSaved,
+    CampaignStateChanged,
+    DialRefused,
+    DncAdded,
+    DncImported,
+    LeadsImported,
+    LeadUpdated,
+    PreviewOffered,
+    PreviewSkipped,
+)
 from callserver.facts.model import (
     AgentPhoneChanged,
     AgentStateChanged,
@@ -240,6 +262,112 @@ def live_event(fact: Fact) -> LiveEvent | None:
         case CallHeld() | CallResumed() | CallTransferred() | CallbackRequested() | CallRejected():
             # not on the live channel: the acting agent's desk learns from its own request and
             # the agent.state that follows; these reach MQTT, the store and the server log
+            return None
+        case _:
+            return _campaign_event(fact)
+
+
+def _campaign_event(fact: CampaignFact) -> LiveEvent | None:
+    """Campaign facts for the monitor and the agent concerned. Lead data is not in facts: the
+    campaign service sends the preview card and the pop (`campaign.preview`, `campaign.pop`)."""
+    match fact:
+        case CampaignSaved():
+            return LiveEvent("campaign.saved", {"campaign": fact.campaign, "at": fact.at, "by": fact.by})
+        case CampaignStateChanged():
+            data = {"campaign": fact.campaign, "at": fact.at, "old": fact.old, "new": fact.new}
+            return LiveEvent("campaign.state", data)
+        case CampaignModeChanged():
+            data = {
+                "campaign": fact.campaign,
+                "at": fact.at,
+                "old": fact.old,
+                "new": fact.new,
+                "reason": fact.reason,
+            }
+            return LiveEvent("campaign.mode", data)
+        case LeadsImported():
+            data = {
+                "campaign": fact.campaign,
+                "at": fact.at,
+                "list_name": fact.list_name,
+                "leads": len(fact.leads),
+                "rows": fact.rows,
+                "duplicates": fact.duplicates,
+                "dnc_hits": fact.dnc_hits,
+                "by": fact.by,
+            }
+            return LiveEvent("campaign.list_imported", data)
+        case AttemptStarted():
+            data = {
+                "attempt_id": fact.attempt_id,
+                "campaign": fact.campaign,
+                "at": fact.at,
+                "lead_id": fact.lead_id,
+                "agent_id": fact.agent_id,
+            }
+            return LiveEvent("campaign.attempt_started", data, fact.agent_id)
+        case AttemptConnected():
+            data = {
+                "attempt_id": fact.attempt_id,
+                "campaign": fact.campaign,
+                "at": fact.at,
+                "agent_id": fact.agent_id,
+                "lead_id": fact.lead_id,
+                "wait": fact.wait,
+            }
+            return LiveEvent("campaign.attempt_connected", data, fact.agent_id)
+        case AttemptEnded():
+            data = {
+                "attempt_id": fact.attempt_id,
+                "campaign": fact.campaign,
+                "at": fact.at,
+                "lead_id": fact.lead_id,
+                "result": fact.result,
+                "agent_id": fact.agent_id,
+                "abandoned": fact.abandoned,
+                "info_message": fact.info_message,
+            }
+            return LiveEvent("campaign.attempt_ended", data, fact.agent_id)
+        case AttemptCoded():
+            data = {
+                "attempt_id": fact.attempt_id,
+                "campaign": fact.campaign,
+                "at": fact.at,
+                "agent_id": fact.agent_id,
+                "outcome": fact.outcome,
+            }
+            return LiveEvent("campaign.attempt_coded", data, fact.agent_id)
+        case CallbackBooked():
+            data = {
+                "campaign": fact.campaign,
+                "at": fact.at,
+                "lead_id": fact.lead_id,
+                "callback_at": fact.callback_at,
+                "agent_id": fact.agent_id,
+            }
+            return LiveEvent("campaign.callback_booked", data, fact.agent_id)
+        case AgentSlotChanged():
+            data = {
+                "agent_id": fact.agent_id,
+                "campaign": fact.campaign,
+                "at": fact.at,
+                "old": fact.old,
+                "new": fact.new,
+            }
+            return LiveEvent("campaign.agent_slot", data, fact.agent_id)
+        case (
+            AttemptRinging()
+            | AttemptAnswered()
+            | AttemptAmd()
+            | LeadUpdated()
+            | DialRefused()
+            | PreviewOffered()
+            | PreviewSkipped()
+            | DncAdded()
+            | DncImported()
+        ):
+            # the tiles carry their figures (`campaign.stats`); the agent gets the preview card
+            # itself (`campaign.preview`); all reach MQTT, the store and the server log
             return None
         case _:
             assert_never(fact)

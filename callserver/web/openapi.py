@@ -35,9 +35,9 @@ def _param(name: str) -> dict[str, Any]:
 
 
 def openapi_document(
-    *, voicemail: bool = True, scripts: bool = False, reports: bool = False
+    *, voicemail: bool = True, scripts: bool = False, campaigns: bool = False, reports: bool = False
 ) -> dict[str, Any]:
-    """The served API; the voicemail, dialogue-script and report routes exist only where those
+    """The served API; the voicemail, dialogue-script, campaign and report routes exist only where those
     services are wired (the scripts' public self-service pages are described too, with no security)."""
     from callserver.web.call_history import SCHEMAS as CALL_SCHEMAS
     from callserver.web.call_history import openapi_paths as call_paths
@@ -63,6 +63,11 @@ def openapi_document(
         document["paths"].update(selfservice.openapi_paths())
         document["components"]["schemas"].update(script_routes.SCRIPT_SCHEMAS)
         document["components"]["schemas"].update(selfservice.SELF_SCHEMAS)
+    if campaigns:
+        from callserver.web import campaigns as outbound
+
+        document["paths"].update(outbound.openapi_paths())
+        document["components"]["schemas"].update(outbound.openapi_schemas())
     if reports:
         from callserver.web.reports import openapi_paths as report_paths
 

@@ -61,6 +61,7 @@ PATH: dict[str, Param] = {
     "report": Param(
         "string", "a report name (GET /api/reports)", pattern=r"^[a-z][a-z0-9_]*$", max_length=64
     ),
+    "name": Param("string", "a campaign name", pattern=r"^[A-Za-z][A-Za-z0-9_-]*$", max_length=40),
 }
 """Every path parameter of every route, by name."""
 

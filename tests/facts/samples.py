@@ -17,6 +17,7 @@ from callserver.facts.model import Fact
 T0 = 1_790_000_000.0
 CALL_ID = "1790000000.17"
 AGENT_ID = "agent1"
+CAMPAIGN = "spring"
 
 # fields whose values the public schemas restrict, by name
 BY_NAME: dict[str, object] = {
@@ -34,6 +35,11 @@ BY_NAME: dict[str, object] = {
     "ended_as": "finished",
     "question_kind": "yes-no",
     "record": {"path": ["greet", "balance_due"], "answers": []},
+    "campaign": CAMPAIGN,
+    "rules": ("calling_hours",),
+    "numbers": ("+12125550100",),
+    "settings": {"mode": "predictive"},
+    "leads": (),
 }
 BY_TYPE: dict[type, object] = {str: "sample", float: 3.5, int: 7, bool: True}
 

@@ -7,6 +7,27 @@ import re
 from pathlib import Path
 
 from callserver.facts.bus import FactBus
+from callserver.facts.campaign import (
+    AgentSlotChanged,
+    AttemptAmd,
+    AttemptAnswered,
+    AttemptCoded,
+    AttemptConnected,
+    AttemptEnded,
+    AttemptRinging,
+    AttemptStarted,
+    CallbackBooked,
+    CampaignModeChanged,
+    CampaignSaved,
+    CampaignStateChanged,
+    DialRefused,
+    DncAdded,
+    DncImported,
+    LeadsImported,
+    LeadUpdated,
+    PreviewOffered,
+    PreviewSkipped,
+)
 from callserver.facts.model import (
     AgentPhoneChanged,
     AgentStateChanged,
@@ -33,7 +54,7 @@ from callserver.facts.model import (
     WrapupExtended,
 )
 from callserver.mqtt import MqttPublisher
-from tests.facts.samples import AGENT_ID, CALL_ID, fact_types, one_of_each
+from tests.facts.samples import AGENT_ID, CALL_ID, CAMPAIGN, fact_types, one_of_each
 from tests.mqtt.conftest import Broker
 from tests.mqtt.test_publisher import collect, config, subscriber
 
@@ -64,6 +85,25 @@ TOPICS: dict[type, str] = {
     WrapupExtended: f"agents/{AGENT_ID}/wrapup_extended",
     TransferProgress: f"calls/{CALL_ID}/transfer_progress",
     AgentPhoneChanged: f"agents/{AGENT_ID}/phone",
+    CampaignSaved: f"campaigns/{CAMPAIGN}/saved",
+    CampaignStateChanged: f"campaigns/{CAMPAIGN}/run_state",
+    CampaignModeChanged: f"campaigns/{CAMPAIGN}/mode",
+    LeadsImported: f"campaigns/{CAMPAIGN}/list_imported",
+    AttemptStarted: f"campaigns/{CAMPAIGN}/attempt_started",
+    AttemptRinging: f"campaigns/{CAMPAIGN}/attempt_ringing",
+    AttemptAnswered: f"campaigns/{CAMPAIGN}/attempt_answered",
+    AttemptAmd: f"campaigns/{CAMPAIGN}/attempt_amd",
+    AttemptConnected: f"campaigns/{CAMPAIGN}/attempt_connected",
+    AttemptEnded: f"campaigns/{CAMPAIGN}/attempt_ended",
+    AttemptCoded: f"campaigns/{CAMPAIGN}/attempt_coded",
+    LeadUpdated: f"campaigns/{CAMPAIGN}/lead_updated",
+    DialRefused: f"campaigns/{CAMPAIGN}/dial_refused",
+    CallbackBooked: f"campaigns/{CAMPAIGN}/callback_booked",
+    PreviewOffered: f"campaigns/{CAMPAIGN}/preview_offered",
+    PreviewSkipped: f"campaigns/{CAMPAIGN}/preview_skipped",
+    AgentSlotChanged: f"campaigns/{CAMPAIGN}/agent_slot",
+    DncAdded: f"campaigns/{CAMPAIGN}/dnc_added",
+    DncImported: f"campaigns/{CAMPAIGN}/dnc_imported",
 }
 
 
@@ -75,7 +115,7 @@ def documented(level: str) -> set[str]:
 
 def test_the_expected_topics_are_the_documented_ones_for_every_fact_type() -> None:
     assert set(TOPICS) == set(fact_types()), "a fact type needs its topic here and in the docs"
-    for level in ("calls", "agents"):
+    for level in ("calls", "agents", "campaigns"):
         expected = {t.rsplit("/", 1)[1] for t in TOPICS.values() if t.startswith(f"{level}/")}
         assert expected == documented(level)
 

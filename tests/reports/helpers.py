@@ -8,8 +8,8 @@ from callserver.config import Settings, parse_settings
 from callserver.facts.model import Fact
 from callserver.reports.fold import ReportFold
 from callserver.reports.service import Reports, fold_of
-from callserver.reports.store import ReportStore
 from callserver.reports.writer import ReportWriter
+from callserver.store.reports import ReportStore
 from callserver.store.store import Store
 from tests.reports.scenario import AGENTS, DNIS
 

@@ -8,6 +8,7 @@ from collections import defaultdict
 import pytest
 
 from callserver.acd.metrics import live_book
+from callserver.facts.campaign import AttemptCoded, AttemptEnded, AttemptStarted
 from callserver.facts.model import (
     AgentStatusChanged,
     CallAnswered,
@@ -18,7 +19,7 @@ from callserver.facts.model import (
     Fact,
     Outcome,
 )
-from callserver.figures import call_stats, occupancy
+from callserver.figures import call_stats, campaign_abandon_rate, occupancy
 from callserver.reports.counters import Counters
 from callserver.reports.fold import ReportFold
 from tests.reports.scenario import AGENTS, START, morning
@@ -163,3 +164,47 @@ def test_voicemail_messages_are_received_closed_and_timed_per_mailbox_not_answer
     assert (message.offered, message.handled, message.handle_time) == (2, 1, 390.0)  # vm-2 still open
     assert ("queue", box) not in rows  # tasks are not calls
     assert ("agent", "a1") not in rows or rows[("agent", "a1")].answered == 0
+
+
+def _dial(n: int, at: float, *, person: bool, connected: bool) -> list[Fact]:
+    attempt = f"t{n}"
+    ended = AttemptEnded(
+        attempt_id=attempt,
+        campaign="winter",
+        at=at + 60,
+        lead_id=f"l{n}",
+        number="+14155550100",
+        result="answered" if person else "no_answer",
+        dialed_at=at,
+        ringing_at=at + 1,
+        answered_at=at + 8 if person else None,
+        amd=None,
+        amd_duration=None,
+        person_at=at + 8 if person else None,
+        connected_at=at + 9 if connected else None,
+        agent_id="a1" if connected else None,
+        abandoned=person and not connected,
+        info_message=person and not connected,
+        hangup_by="customer",
+    )
+    facts: list[Fact] = [AttemptStarted(attempt, "winter", at, f"l{n}", "+14155550100", None), ended]
+    if connected:
+        facts.append(AttemptCoded(attempt, "winter", at + 90, "a1", "sale" if n % 2 else "not_interested"))
+    return facts
+
+
+def test_campaign_attempts_contacts_abandons_and_outcomes_per_dial_bucket() -> None:
+    fold = _fold()
+    # ten dials from 08:10: seven people reached, five connected, two abandoned; the last at 08:16
+    for n in range(10):
+        for fact in _dial(n, START + 600 + 40 * n, person=n < 7, connected=n < 5):
+            fold.apply(fact)
+    rows = {(c.kind, c.key, c.start - int(START)): c.delta for c in fold.changes(START + 3600)}
+    first, second = rows[("campaign", "winter", 0)], rows[("campaign", "winter", 900)]
+    assert (first.offered + second.offered, first.answered + second.answered) == (10, 7)
+    assert (first.handled + second.handled, first.abandoned + second.abandoned) == (5, 2)
+    assert second.offered == 2  # dialled at 08:15:20 and 08:16:00
+    coded = {k[1]: r.wrapups for k, r in rows.items() if k[0] == "campaign_outcome"}
+    assert coded == {"winter/sale": 2, "winter/not_interested": 3}
+    assert campaign_abandon_rate(2, 7) == pytest.approx(2 / 7)
+    assert campaign_abandon_rate(0, 0) is None

@@ -189,3 +189,16 @@ async def test_bad_parameters_are_named(store: Store) -> None:
             reports.prepare("queue_intervals", params)
         assert caught.value.param == param
         assert f"'{param}'" in str(caught.value)
+
+
+async def test_campaign_report_counts_dials_contacts_and_abandon_rate_per_day(store: Store) -> None:
+    from tests.reports.test_fold import _dial
+
+    facts = [f for n in range(10) for f in _dial(n, START + 600 + 40 * n, person=n < 7, connected=n < 5)]
+    reports = await filled(store, facts, settings())
+    (row,) = await _report(reports, "campaign_intervals", interval="day")
+    assert (row["dimension"], row["attempts"], row["contacts"], row["connected"]) == ("winter", 10, 7, 5)
+    assert row["campaign_abandoned"] == 2
+    assert row["campaign_abandon_rate"] == pytest.approx(2 / 7)
+    coded = {r["dimension"]: r["coded"] for r in await _report(reports, "campaign_outcomes", interval="day")}
+    assert coded == {"winter/not_interested": 3, "winter/sale": 2}

@@ -48,6 +48,13 @@ TABLES = {
     "script_runs",
     "script_answers",
     "scheduled_callbacks",
+    "campaigns",
+    "campaign_lists",
+    "campaign_leads",
+    "campaign_attempts",
+    "campaign_callbacks",
+    "campaign_refusals",
+    "dnc_numbers",
 }
 
 

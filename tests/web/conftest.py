@@ -30,7 +30,7 @@ from callserver.facts.bus import FactBus
 from callserver.pbx.channels import ChannelNames
 from callserver.pbx.events import ChannelSnapshot, InboundCall
 from callserver.reports.service import Reports
-from callserver.reports.store import ReportStore
+from callserver.store.reports import ReportStore
 from callserver.store.store import Store
 from callserver.web import Role, WebDeps, WebUser, build_web_app, hash_password
 from callserver.web.app import PARTS

@@ -18,9 +18,9 @@ from sqlalchemy import ColumnElement, Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from ..store.models import ReportBucket, ReportDay
-from .counters import MAXIMUM, NAMES, Counters
-from .fold import RowChange
+from ..reports.counters import MAXIMUM, NAMES, Counters
+from ..reports.fold import RowChange
+from .models import ReportBucket, ReportDay
 
 _BUCKETS: Table = ReportBucket.__table__  # type: ignore[assignment]
 _DAYS: Table = ReportDay.__table__  # type: ignore[assignment]
