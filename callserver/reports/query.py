@@ -49,7 +49,7 @@ class ReportContext:
 def columns(definition: ReportDefinition) -> list[Column]:
     return [
         Column("interval_start", "Interval", "time"),
-        Column("dimension", definition.dimension.value.capitalize(), "id"),
+        Column("dimension", definition.dimension.value.replace("_", " ").capitalize(), "id"),
         *(Column(f.key, f.label, f.unit) for f in definition.figures),
     ]
 
