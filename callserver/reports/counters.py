@@ -8,6 +8,7 @@ interval, or a skill made of several queues, is the sum of its rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from operator import attrgetter
 
 from ..figures import AgentTime, CallCounts
 
@@ -56,22 +57,8 @@ class Counters:
         return all(getattr(self, name) == 0 for name in NAMES)
 
     def calls(self) -> CallCounts:
-        return CallCounts(
-            offered=self.offered,
-            overflowed_in=self.overflowed_in,
-            overflowed_out=self.overflowed_out,
-            answered=self.answered,
-            answered_in_time=self.answered_in_time,
-            abandoned=self.abandoned,
-            short_abandoned=self.short_abandoned,
-            timed_out=self.timed_out,
-            wait_answered=self.wait_answered,
-            handled=self.handled,
-            handle_time=self.handle_time,
-            transferred=self.transferred,
-            callbacks=self.callbacks,
-            longest_wait=self.longest_wait,
-        )
+        # positional: the first fields here are CallCounts' fields in its order (checked below)
+        return CallCounts(*_CALLS(self))
 
     def time(self) -> AgentTime:
         return AgentTime(self.logged_in, self.ready, self.paused, self.staffed, self.busy)
@@ -92,4 +79,7 @@ NAMES: tuple[str, ...] = tuple(f.name for f in fields(Counters))
 MAXIMUM = "longest_wait"
 INTEGERS = frozenset(f.name for f in fields(Counters) if f.type in ("int", int))
 CALL_NAMES: tuple[str, ...] = tuple(f.name for f in fields(CallCounts))
+if NAMES[: len(CALL_NAMES)] != CALL_NAMES:
+    raise TypeError("Counters must begin with the fields of figures.CallCounts, in their order")
+_CALLS = attrgetter(*CALL_NAMES)
 TIME_NAMES: tuple[str, ...] = tuple(f.name for f in fields(AgentTime))

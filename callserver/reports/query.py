@@ -49,7 +49,7 @@ class ReportContext:
 def columns(definition: ReportDefinition) -> list[Column]:
     return [
         Column("interval_start", "Interval", "time"),
-        Column("dimension", definition.dimension.value.capitalize(), "id"),
+        Column("dimension", definition.dimension.value.replace("_", " ").capitalize(), "id"),
         *(Column(f.key, f.label, f.unit) for f in definition.figures),
     ]
 
@@ -101,6 +101,7 @@ async def report_rows(
         source = store.buckets(kind, first, end, keys)
     else:
         source = store.days(kind, request.first.isoformat(), request.last.isoformat(), keys)
+    plan = _Plan.of(definition)
     current: datetime | None = None
     group: dict[str, Counters] = {}
     seen: int | str | None = None
@@ -110,7 +111,7 @@ async def report_rows(
             seen = stored.start
             start = _period_start(_local(stored, zone), request.interval)
         if current is not None and start != current:
-            for row in _emit(current, group, definition, context):
+            for row in _emit(current, group, plan, definition, context):
                 yield row
             group = {}
         current = start
@@ -121,7 +122,7 @@ async def report_rows(
             else:
                 known.add(stored.counters)
     if current is not None:
-        for row in _emit(current, group, definition, context):
+        for row in _emit(current, group, plan, definition, context):
             yield row
 
 
@@ -151,16 +152,20 @@ class _Plan:
 
 
 def _emit(
-    start: datetime, group: Mapping[str, Counters], definition: ReportDefinition, context: ReportContext
+    start: datetime,
+    group: Mapping[str, Counters],
+    plan: _Plan,
+    definition: ReportDefinition,
+    context: ReportContext,
 ) -> list[Row]:
     stamp = start.isoformat()
-    plan = _Plan.of(definition)
     rows: list[Row] = []
+    per_queue = definition.dimension is Dimension.QUEUE
     for dim in sorted(group):
         counters = group[dim]
         variant = (
             context.service_level.get(dim, ServiceLevelVariant.ANSWERED)
-            if definition.dimension is Dimension.QUEUE
+            if per_queue
             else ServiceLevelVariant.ANSWERED
         )
         values: dict[str, object] = {}

@@ -25,8 +25,6 @@ from .models import ReportBucket, ReportDay
 _BUCKETS: Table = ReportBucket.__table__  # type: ignore[assignment]
 _DAYS: Table = ReportDay.__table__  # type: ignore[assignment]
 _STREAM_BATCH = 2000
-# the tables' columns are kind, start|day, key, then the counters in `Counters` order: rows are
-# read by position (a test compares the two orders)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +80,7 @@ class ReportStore:
         self, kind: str, first: int, end: int, keys: Collection[str] | None = None
     ) -> AsyncIterator[StoredRow]:
         """Bucket rows of `kind` with first <= start < end, by start then key, streamed."""
-        query = select(_BUCKETS).where(
+        query = select(*_columns(_BUCKETS, "start")).where(
             _BUCKETS.c.kind == kind, _BUCKETS.c.start >= first, _BUCKETS.c.start < end
         )
         if keys is not None:
@@ -94,7 +92,9 @@ class ReportStore:
         self, kind: str, first: str, last: str, keys: Collection[str] | None = None
     ) -> AsyncIterator[StoredRow]:
         """Day rows of `kind` from local day `first` to `last` included, by day then key, streamed."""
-        query = select(_DAYS).where(_DAYS.c.kind == kind, _DAYS.c.day >= first, _DAYS.c.day <= last)
+        query = select(*_columns(_DAYS, "day")).where(
+            _DAYS.c.kind == kind, _DAYS.c.day >= first, _DAYS.c.day <= last
+        )
         if keys is not None:
             query = query.where(_DAYS.c.key.in_(sorted(keys)))
         async for row in self._stream(query.order_by(_DAYS.c.day, _DAYS.c.key)):
@@ -110,6 +110,11 @@ class ReportStore:
 
 async def _stream_of(session: AsyncSession, query: Any) -> Any:
     return await session.stream(query.execution_options(yield_per=_STREAM_BATCH))
+
+
+def _columns(table: Table, when: str) -> list[Any]:
+    """kind, start (or day), key, then the counters in `Counters` order: rows are read by position."""
+    return [table.c.kind, table.c[when], table.c.key, *(table.c[name] for name in NAMES)]
 
 
 def _values(counters: Counters, **keys: object) -> dict[str, object]:
