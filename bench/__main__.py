@@ -8,6 +8,7 @@ import platform
 import time
 
 from . import (
+    call_search_bench,
     campaign_bench,
     reports_bench,
     resync_bench,
@@ -42,6 +43,8 @@ def main() -> None:
     selfservice_bench.main(["--quick"] * args.quick)
     print("\n# historical reports: 1,000,000 calls, 200 agents, 30 days")
     reports_bench.main(["--quick"] if args.quick else [])
+    print("\n# call search")
+    call_search_bench.main(["--calls", "20000" if args.quick else "1000000"])
     print("\n# speech")
     asyncio.run(speech_bench.main())
     print(f"\nall benchmarks took {time.perf_counter() - t:.0f} s")
