@@ -12,9 +12,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import aliased
 
 from callserver.store.models import Customer, CustomerPhone
 from callserver.store.records import CustomerFields, CustomerRecord
@@ -222,6 +224,29 @@ async def customer_ids_for_number(session: AsyncSession, number: str) -> list[in
     return ids
 
 
+async def customers_for_number(conn: AsyncConnection, number: str) -> list[CustomerRecord]:
+    """The customers owning `number` or a variant of it, oldest first, with all their phones: one
+    query (the phone that matched, its customer, and that customer's phones)."""
+    normalised = normalise_number(number)
+    if normalised is None:
+        return []
+    matched = aliased(CustomerPhone)
+    rows = await conn.execute(
+        select(Customer, matched.number.label("matched"), CustomerPhone.number.label("phone"))
+        .join(matched, matched.customer_id == Customer.id)
+        .join(CustomerPhone, CustomerPhone.customer_id == Customer.id)
+        .where(matched.tail == tail_of(normalised))
+        .order_by(Customer.id, matched.id, CustomerPhone.id)
+    )
+    found: dict[int, tuple[Any, list[str], bool]] = {}
+    for row in rows:
+        customer, phones, same = found.get(row.id) or (row, [], False)
+        if row.phone not in phones:
+            phones.append(row.phone)
+        found[row.id] = (customer, phones, same or same_number(normalised, row.matched))
+    return [_record(c, phones) for c, phones, same in found.values() if same]
+
+
 async def customer_records(session: AsyncSession, ids: Sequence[int]) -> list[CustomerRecord]:
     if not ids:
         return []
@@ -237,7 +262,8 @@ async def customer_records(session: AsyncSession, ids: Sequence[int]) -> list[Cu
     return [_record(by_id[i], phones[i]) for i in ids if i in by_id]
 
 
-def _record(c: Customer, phones: list[str]) -> CustomerRecord:
+def _record(c: Customer | Any, phones: list[str]) -> CustomerRecord:
+    """A record from an ORM customer or a row with the same columns."""
     return CustomerRecord(
         id=c.id,
         name=c.name,
