@@ -6,6 +6,7 @@ Nothing else constructs components or reads configuration; each part receives wh
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -27,6 +28,7 @@ from .ami.adapter import AmiLink
 from .config import QueueConfig, Settings, TimeoutAction
 from .facts.bus import FactBus
 from .facts.describe import describe
+from .inbound.matches import CallerMatches
 from .inbound.script import InboundScript, IvrDeps, fact_linker
 from .ivr.lookup import StaticFigures, StoreLookup
 from .ivr.progress import IvrPresence, IvrProgress
@@ -237,6 +239,7 @@ async def start_server(
         if on_ivr_progress is not None:
             on_ivr_progress(p)
 
+    caller_matches = CallerMatches()
     vm_store = VoicemailStore(store)
     voicemail = VoicemailService(
         vm_store,
@@ -287,11 +290,19 @@ async def start_server(
             metrics=metrics,
             voicemail=voicemail,
             facts_stored=writer.flush,
+            caller_matches=caller_matches,
         )
     )
     web_runner = await start_web(web_app, settings.web.host, settings.web.port)
     scripts: dict[str, Callable[[AgiSession], Awaitable[None]]] = {
-        "inbound": InboundScript(settings, service, ivr, find_customers=store.find_customers_by_number),
+        "inbound": InboundScript(
+            settings,
+            service,
+            ivr,
+            find_customers=store.find_customers_by_number,
+            matches=caller_matches,
+            room=writer.room,
+        ),
         "agent": AgentLegScript(service, accept_timeout=settings.acd.accept_timeout, sounds=sounds),
         "voicemail": VoicemailScript(
             voicemail,
@@ -334,6 +345,14 @@ async def start_server(
     return server
 
 
+def settle_garbage_collector() -> None:
+    """After start-up: what exists now (modules, configuration, agents, the engine) lives as long as
+    the server, so it moves out of the collector's sight and full collections, whose pauses would
+    otherwise grow with it, scan only what calls create. Once per process (`callserver run`)."""
+    gc.collect()
+    gc.freeze()
+
+
 async def run_server(settings: Settings, stop: asyncio.Event, *, with_simulator: bool = False) -> None:
     """`callserver run`: serve until `stop` is set, then shut down cleanly."""
     simulator = None
@@ -343,6 +362,7 @@ async def run_server(settings: Settings, stop: asyncio.Event, *, with_simulator:
         simulator = PbxSimulator(settings)
         await simulator.start()
     server = await start_server(settings)
+    settle_garbage_collector()
     if simulator is not None:
         simulator.start_traffic()
     try:

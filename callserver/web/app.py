@@ -19,6 +19,7 @@ from callserver.acd.metrics import MetricsBook
 from callserver.acd.service import AcdService
 from callserver.config import Settings
 from callserver.facts.bus import FactBus
+from callserver.inbound.matches import CallerMatches
 from callserver.store.store import Store
 from callserver.voicemail.service import VoicemailService
 from callserver.web.agentphone import AgentPhoneApi
@@ -66,6 +67,8 @@ class WebDeps:
     # waits until the store holds every fact published so far (the FactWriter's flush), so a
     # wrap-up reply means "saved"; None: replies do not wait
     facts_stored: Callable[[], Awaitable[None]] | None = None
+    # customers each caller's number matched on arrival, for the screen-pops (None: pops search)
+    caller_matches: CallerMatches | None = None
 
 
 @dataclass
@@ -85,7 +88,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
     auth = Authenticator(deps.users, agents, deps.store)
     sessions = SessionStore(deps.clock, deps.session_ttl)
     counters = QueueCounters(deps.clock, deps.service_target)
-    pops = Pops(deps.service, deps.store, deps.clock)
+    pops = Pops(deps.service, deps.store, deps.clock, matches=deps.caller_matches)
     hub = LiveHub(deps.service, pops, counters, deps.clock, buffer_size=deps.stream_buffer)
     api = Api(
         service=deps.service,

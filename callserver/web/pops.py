@@ -1,8 +1,9 @@
 """Screen-pops: who is calling (customer matches by caller number), which queue, how long, history.
 
 A pop is captured from the engine at the moment of the offer (the call may be gone a second later)
-and completed from the store. Pops are cached per call so the agent keeps theirs through wrap-up,
-and the customers in a pop are the ones the agent may then edit.
+and completed with the customers the caller's number matched when the call arrived (no second
+search) and their history from the store. Pops are cached per call so the agent keeps theirs
+through wrap-up, and the customers in a pop are the ones the agent may then edit.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from callserver.acd.service import AcdService
+from callserver.inbound.matches import CallerMatches
 from callserver.store.records import CallRecord, CustomerRecord
 from callserver.store.store import Store
 
@@ -63,10 +66,12 @@ class Pops:
         *,
         history: int = 10,
         keep: int = 500,
+        matches: CallerMatches | None = None,
     ) -> None:
         self._acd = acd
         self._store = store
         self._clock = clock
+        self._matches = matches
         self._history = history
         self._keep = keep
         self._entries: OrderedDict[str, PopEntry] = OrderedDict()
@@ -85,15 +90,25 @@ class Pops:
             "arrived_at": call.arrived_at,
         }
 
-    async def complete(self, base: Json) -> PopEntry:
-        """Add customer matches and their history, store the pop in the cache and return it."""
-        customers = (
-            await self._store.find_customers_by_number(base["caller_num"]) if base["caller_num"] else []
-        )
+    async def complete(self, base: Json, *, fresh: bool = False) -> PopEntry:
+        """Add customer matches and their history, store the pop in the cache and return it.
+
+        The matches are those found when the call arrived, unless `fresh` (someone asks for the pop
+        again, perhaps after editing a customer) or the call was not looked up then.
+        """
+        known = None if fresh or self._matches is None else self._matches.get(base["call_id"])
+        if known is not None:
+            customers = list(known)
+        elif base["caller_num"]:
+            customers = await self._store.find_customers_by_number(base["caller_num"])
+        else:
+            customers = []
         views: list[Json] = []
         for customer in customers:
             view = customer_view(customer)
-            calls = await self._store.contact_history(customer.id, self._history, before=base["call_id"])
+            calls = await self._store.contact_history(
+                customer.id, self._history, arrived_before=datetime.fromtimestamp(base["arrived_at"], UTC)
+            )
             view["history"] = [history_view(r) for r in calls]
             views.append(view)
         match = "none" if not customers else "one" if len(customers) == 1 else "several"
@@ -113,7 +128,7 @@ class Pops:
         """A fresh pop while the call is live, else the cached one (wrap-up), else None."""
         base = self.capture(call_id)
         if base is not None:
-            return await self.complete(base)
+            return await self.complete(base, fresh=True)
         return self._entries.get(call_id)
 
     def cached(self, call_id: str) -> PopEntry | None:
