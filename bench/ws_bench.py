@@ -51,6 +51,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from bench.machine import describe_machine
+
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench password"
 RATE = 20.0  # calls per second
@@ -495,6 +497,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    print(describe_machine())  # the load and library versions behind every figure below
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.clients:
         asyncio.run(_clients_main())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -68,3 +69,40 @@ async def test_a_fact_the_database_rejects_is_set_aside_loudly(
     assert {c.id for c in await store.calls()} == {"c1", "c2"}
     assert len(writer.rejected) == 1
     assert any("set aside" in r.getMessage() for r in caplog.records)
+
+
+async def test_new_work_waits_while_the_writer_is_over_its_bound_and_nothing_is_lost(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_apply = store.apply
+    database_free = asyncio.Event()
+
+    async def slow(facts: Sequence[Fact]) -> None:
+        await database_free.wait()
+        await real_apply(facts)
+
+    monkeypatch.setattr(store, "apply", slow)
+    async with FactWriter(store, max_pending=100, batch_size=40, linger=0) as writer:
+        await writer.room()  # under the bound: no wait
+        for i in range(100):
+            writer.submit(AgentStatusChanged(f"a{i}", T0 + i, "available", ""))
+        assert writer.backlogged
+        room = asyncio.ensure_future(writer.room())
+        await asyncio.sleep(0)  # let it run up to its wait
+        assert not room.done()
+        for i in range(100, 130):  # facts of calls in progress are still taken
+            writer.submit(AgentStatusChanged(f"a{i}", T0 + i, "available", ""))
+        database_free.set()
+        async with asyncio.timeout(10):
+            await room
+        assert writer.pending <= 50
+        await writer.flush()
+    assert await store.event_count() == 130
+
+
+async def test_flush_does_not_wait_for_a_batch_to_gather(store: Store) -> None:
+    async with FactWriter(store, linger=3600) as writer:
+        writer.submit(queued("c1"))
+        async with asyncio.timeout(30):
+            await writer.flush()
+        assert (await store.call("c1")) is not None
