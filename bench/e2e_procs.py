@@ -165,6 +165,8 @@ async def server_main(config: Path, log_file: Path) -> None:
             }
             if profiler is not None:
                 report["profile"] = _profile_text(profiler)
+                if os.environ.get("E2E_PROFILE_DUMP"):
+                    profiler.dump_stats(os.environ["E2E_PROFILE_DUMP"])
                 profiler = None
             _answer(report)
         elif op == "drain":

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -224,22 +224,31 @@ async def customer_ids_for_number(session: AsyncSession, number: str) -> list[in
     return ids
 
 
+def _by_tail() -> Select[Any]:
+    """The phone that matched a tail, its customer, and that customer's phones; built once (the
+    search runs on every inbound call)."""
+    matched = aliased(CustomerPhone)
+    customers = Customer.__table__
+    return (
+        select(customers, matched.number.label("matched"), CustomerPhone.number.label("phone"))
+        .join(matched, matched.customer_id == customers.c.id)
+        .join(CustomerPhone, CustomerPhone.customer_id == customers.c.id)
+        .where(matched.tail == bindparam("tail"))
+        .order_by(customers.c.id, matched.id, CustomerPhone.id)
+    )
+
+
+_BY_TAIL = _by_tail()
+
+
 async def customers_for_number(conn: AsyncConnection, number: str) -> list[CustomerRecord]:
-    """The customers owning `number` or a variant of it, oldest first, with all their phones: one
-    query (the phone that matched, its customer, and that customer's phones)."""
+    """The customers owning `number` or a variant of it, oldest first, with all their phones, in
+    one query."""
     normalised = normalise_number(number)
     if normalised is None:
         return []
-    matched = aliased(CustomerPhone)
-    rows = await conn.execute(
-        select(Customer, matched.number.label("matched"), CustomerPhone.number.label("phone"))
-        .join(matched, matched.customer_id == Customer.id)
-        .join(CustomerPhone, CustomerPhone.customer_id == Customer.id)
-        .where(matched.tail == tail_of(normalised))
-        .order_by(Customer.id, matched.id, CustomerPhone.id)
-    )
     found: dict[int, tuple[Any, list[str], bool]] = {}
-    for row in rows:
+    for row in await conn.execute(_BY_TAIL, {"tail": tail_of(normalised)}):
         customer, phones, same = found.get(row.id) or (row, [], False)
         if row.phone not in phones:
             phones.append(row.phone)

@@ -15,7 +15,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import event, func, select
+from sqlalchemy import Select, bindparam, event, func, select
 from sqlalchemy.engine import Row, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -247,16 +247,25 @@ class Store:
         """The customer's calls, newest first; `before` leaves out that call and later ones, and
         `arrived_before` the calls that arrived at or after that time (the screen-pop knows when
         its call arrived, which spares a query)."""
-        query = select(Call).where(Call.customer_id == customer_id)
         async with self._engine.connect() as conn:
             if before is not None:
                 current = await conn.scalar(select(Call.arrived_at).where(Call.id == before))
                 if current is not None:
-                    query = query.where(Call.arrived_at < current)
-            if arrived_before is not None:
-                query = query.where(Call.arrived_at < arrived_before)
-            query = query.order_by(Call.arrived_at.desc(), Call.id.desc()).limit(limit)
-            return [_call_record(c) for c in await conn.execute(query)]
+                    arrived_before = min(current, arrived_before or current)
+            statement = _HISTORY if arrived_before is None else _HISTORY_BEFORE
+            params = {"customer": customer_id, "limit": limit, "before": arrived_before}
+            return [_call_record(c) for c in await conn.execute(statement, params)]
+
+
+def _history(before: bool) -> Select[Any]:
+    """A customer's latest calls (built once: every screen-pop runs it)."""
+    query = select(Call.__table__).where(Call.customer_id == bindparam("customer"))
+    if before:
+        query = query.where(Call.arrived_at < bindparam("before"))
+    return query.order_by(Call.arrived_at.desc(), Call.id.desc()).limit(bindparam("limit"))
+
+
+_HISTORY, _HISTORY_BEFORE = _history(False), _history(True)
 
 
 def _call_record(c: Call | Row[Any]) -> CallRecord:
