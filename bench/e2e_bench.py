@@ -25,7 +25,9 @@ Per rate it prints:
 - `lag`: the server's event-loop lag (how late a 10 ms sleep wakes), p99 and max;
 - `backlog`: facts submitted to the fact writer and not yet written, max during the window and at
   its end; `drain s`: how long the writer then takes to catch up;
-- `RSS`: the server process's resident memory at the end of the window.
+- `RSS`: the server process's resident memory at the end of the window;
+- `GC max`: the longest garbage collection in the server during the window (`gc.callbacks`);
+  `E2E_GC_FREEZE=0` in the environment leaves out the `gc.freeze()` after start-up.
 
 A rate "degrades" a figure when: done/s < 95 % of the rate, cpu > 5 ms/call, arr->orig p99 > 50 ms,
 evt->pop p99 > 100 ms, lag p99 > 50 ms, or the backlog at the end is more than 1 s of facts. The last
@@ -281,7 +283,7 @@ async def _one_rate(
 
 HEADER = (
     "db        rate  arrived/s done/s  cpu ms/call  arr->orig p50/p99 ms  evt->pop p50/p99 ms"
-    "  lag p99/max ms  backlog max/end  drain s  RSS MB  srv/sim CPU %  load"
+    "  lag p99/max ms  backlog max/end  drain s  RSS MB  srv/sim CPU %  load  GC max ms"
 )
 
 
@@ -296,7 +298,7 @@ def _line(r: dict[str, Any]) -> str:
         f"  {_ms(r['orig_p50'])} / {_ms(r['orig_p99'])}      {_ms(r['pop_p50'])} / {_ms(r['pop_p99'])}"
         f"    {r['lag_p99']:5.1f} / {r['lag_max']:6.1f}  {r['backlog_max']:7d} / {r['backlog_end']:5d}"
         f"  {r['drain_s']:7.2f} {r['rss_mb']:7.0f}  {r['server_cpu_pct']:5.0f} / {r['sim_cpu_pct']:4.0f}"
-        f"  {r['load']:4.1f}"
+        f"  {r['load']:4.1f}  {r['gc_max_ms']:8.1f}"
     )
 
 

@@ -100,9 +100,14 @@ async def test_new_work_waits_while_the_writer_is_over_its_bound_and_nothing_is_
     assert await store.event_count() == 130
 
 
-async def test_flush_does_not_wait_for_a_batch_to_gather(store: Store) -> None:
+async def test_steady_traffic_is_written_in_batches_and_flush_does_not_wait_for_one(store: Store) -> None:
     async with FactWriter(store, linger=3600) as writer:
         writer.submit(queued("c1"))
+        await writer.flush()  # the first fact after a quiet spell goes out at once
+        batches = writer.batches
+        for fact in answered_call("c2"):  # traffic now: these gather into one batch...
+            writer.submit(fact)
         async with asyncio.timeout(30):
-            await writer.flush()
-        assert (await store.call("c1")) is not None
+            await writer.flush()  # ...which a flush sends without waiting out the linger
+        assert writer.batches == batches + 1
+        assert (await store.call("c2")) is not None
