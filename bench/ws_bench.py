@@ -497,7 +497,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    print(describe_machine())  # the load and library versions behind every figure below
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.clients:
         asyncio.run(_clients_main())
@@ -507,6 +506,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     import subprocess
 
+    print(describe_machine())  # the load and library versions behind every figure below
     print(f"one argon2 verification with the server's default parameters: {_argon2_verify_ms():.0f} ms")
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
