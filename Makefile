@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONFIG ?= config/callcentre.yaml
 
-.PHONY: setup system run simulate test lint bench clean
+.PHONY: setup system run simulate test fuzz lint bench clean
 
 setup: system $(STAMP)
 
@@ -27,8 +27,14 @@ run: setup
 simulate: setup
 	$(BIN)/callserver simulate --config $(CONFIG)
 
+# the fuzzers in tests/fuzz run briefly and deterministically as part of the suite
 test: setup lint
-	$(BIN)/python -m pytest -q
+	CALLSERVER_FUZZ=short $(BIN)/python -m pytest -q
+
+# the long fuzz run: well over 100,000 random inputs, bounded to an hour; prints inputs per target
+FUZZ_TIME ?= 3600
+fuzz: setup
+	CALLSERVER_FUZZ=long timeout $(FUZZ_TIME) $(BIN)/python -m pytest tests/fuzz -q -p no:cacheprovider
 
 # the style checks run before the tests: nothing lands that they reject
 lint: setup

@@ -7,7 +7,18 @@ import asyncio
 import platform
 import time
 
-from . import ami_bench, e2e_bench, routing_bench, scripts_bench, speech_bench, writer_bench, ws_bench
+from . import (
+    ami_bench,
+    campaign_bench,
+    e2e_bench,
+    resync_bench,
+    routing_bench,
+    scripts_bench,
+    selfservice_bench,
+    speech_bench,
+    writer_bench,
+    ws_bench,
+)
 from .machine import describe_machine, load_average
 
 
@@ -31,8 +42,14 @@ def main() -> None:
     routing_bench.main(["--quick"] * args.quick + ["--profile"] * args.profile)
     print(f"\n# screen-pop latency over websockets (load average {load_average():.1f})")
     ws_bench.main(["--sizes", "100"] if args.quick else [])
+    print(f"\n# periodic resynchronisation with the PBX (load average {load_average():.1f})")
+    resync_bench.main(["--channels", "2000", "--runs", "2"] if args.quick else [])
     print(f"\n# dialogue scripts (load average {load_average():.1f})")
     scripts_bench.main(["--quick"] * args.quick)
+    print(f"\n# outbound campaigns: pacing and list import (load average {load_average():.1f})")
+    campaign_bench.main(["--quick"] if args.quick else ["--seeds", "3"])
+    print(f"\n# self-service pages over HTTP (load average {load_average():.1f})")
+    selfservice_bench.main(["--quick"] * args.quick)
     print(f"\n# speech (load average {load_average():.1f})")
     asyncio.run(speech_bench.main())
     print(f"\nall benchmarks took {time.perf_counter() - t:.0f} s")

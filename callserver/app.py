@@ -6,11 +6,14 @@ Nothing else constructs components or reads configuration; each part receives wh
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from datetime import time as clock_time
 from pathlib import Path
 
 from aiohttp import web
@@ -18,14 +21,17 @@ from aiohttp import web
 from .acd.agentleg import AgentLegScript
 from .acd.control import CallControl
 from .acd.engine import AcdEngine
-from .acd.expr import parse
-from .acd.metrics import MetricsBook
-from .acd.model import AgentSpec, AgentStatus, Destination, QueueSpec, RoutingStep, Strategy
+from .acd.metrics import live_book
+from .acd.model import AgentStatus
+from .acd.recovery import OpenCall
 from .acd.service import AcdService
-from .agi.server import FastAgiServer
+from .acd.specs import agent_spec, queue_spec
+from .agi.server import FastAgiServer, ScriptRouter
 from .agi.session import AgiSession
 from .ami.adapter import AmiLink
-from .config import QueueConfig, Settings, TimeoutAction
+from .callbacks.service import CallbackService
+from .checks import check_settings
+from .config import PortInUse, Settings
 from .facts.bus import FactBus
 from .facts.describe import describe
 from .inbound.matches import CallerMatches
@@ -35,11 +41,27 @@ from .ivr.progress import IvrPresence, IvrProgress
 from .ivr.prompt_build import prompt_synth
 from .ivr.prompts import SynthPrompts
 from .ivr.runner import FilePrompts
+from .logs import quiet_data_loggers
 from .mqtt.publisher import MqttPublisher
 from .pbx.channels import ChannelNames
-from .pbx.hub import PbxEventHub
+from .pbx.events import PbxConnected, PbxDisconnected
+from .pbx.hub import PbxEventHub, Subscriptions
+from .scripts.adapter import ScriptAdapter
+from .scripts.catalog import (
+    ScriptCatalog,
+    checked_catalog,
+    customer_field_types,
+    script_context,
+    writable_fields,
+)
+from .scripts.customers import ScriptCustomers
+from .scripts.desk import ScriptDesk
+from .scripts.editor import ScriptFiles
+from .scripts.selfservice import SelfService
 from .sounds.folder import SoundFolder, sound_folder
 from .speech import PromptSynth
+from .store.callbacks import CallbackStore
+from .store.records import OpenCallRecord
 from .store.store import Store
 from .store.writer import FactWriter
 from .voicemail import VoicemailService, VoicemailStore, VoicemailWaiting
@@ -48,71 +70,44 @@ from .voicemail.failures import RecordingFailures
 from .voicemail.recordings import prepare_recordings_dir, recordings_dir
 from .web import Role, WebDeps, WebUser, build_web_app, hash_password, start_web, stop_web
 from .web.app import PARTS, bound_port
+from .web.auth import plain_text_logins
+from .web.scripts import ScriptsWeb
+from .web.sessions import RateLimiter
+from .web.views import today_start
 
 UI_DIR = Path(__file__).resolve().parent.parent / "agent_ui"
 
 log = logging.getLogger("callserver.app")
 
 
-def _destination(action: TimeoutAction | None) -> Destination | None:
-    return None if action is None else Destination(*action.kind_target())
-
-
-def queue_spec(q: QueueConfig) -> QueueSpec:
-    return QueueSpec(
-        name=q.name,
-        skills=frozenset(q.skills),
-        max_wait=q.max_wait,
-        ring_timeout=q.ring_timeout,
-        wrapup=q.wrapup,
-        steps=tuple(RoutingStep(s.after, parse(s.require)) for s in q.steps),
-        strategy=Strategy(q.strategy),
-        priority=q.priority,
-        vip_priority=q.vip_priority,
-        max_length=q.max_length,
-        on_full=_destination(q.on_full),
-        on_timeout=_destination(q.on_timeout),
-        refuse_without_agents=q.when_no_agents == "refuse",
-        on_no_agents=_destination(q.on_no_agents),
-        announce_every=q.announce_every,
-        callback_key=q.callback_key,
-        pause_after_no_answers=q.pause_after_no_answers,
-        task_priority=q.task_priority,
+def open_call(row: OpenCallRecord) -> OpenCall:
+    """A call the database shows in progress, as recovery reads it."""
+    return OpenCall(
+        id=row.id,
+        queue=row.queue,
+        channel=row.channel,
+        caller_num=row.caller_num,
+        caller_name=row.caller_name,
+        dnis=row.dnis,
+        arrived_at=row.arrived_at.timestamp(),
+        answered_at=row.answered_at.timestamp() if row.answered_at is not None else None,
+        agent_id=row.agent_id,
+        last_seen=row.last_seen.timestamp(),
+        open_offers=row.open_offers,
     )
 
 
 def build_engine(settings: Settings) -> AcdEngine:
-    agents = [
-        AgentSpec(
-            id=a.id,
-            name=a.name,
-            endpoint=a.interface or settings.dialplan.remote_dial.format(number=a.number),
-            skills=dict(a.skills),
-            remote=a.number is not None,
-        )
-        for a in settings.agents
-    ]
     return AcdEngine(
-        [queue_spec(q) for q in settings.queues],
-        agents,
+        [queue_spec(q, settings.acd.wrapup) for q in settings.queues],
+        [agent_spec(a, settings.dialplan.remote_dial) for a in settings.agents],
         no_answer_resume=settings.acd.no_answer_resume,
         seed=settings.acd.seed,
         accept_timeout=settings.acd.accept_timeout,
+        transfer_timeout=settings.acd.transfer_timeout,
+        transfer_return=settings.acd.transfer_return,
+        transfer_self_delay=settings.acd.transfer_self_delay,
     )
-
-
-class ScriptRouter:
-    """FastAGI dispatch by script name (`agi://host:port/<script>`)."""
-
-    def __init__(self, scripts: dict[str, Callable[[AgiSession], Awaitable[None]]]) -> None:
-        self.scripts = scripts
-
-    async def __call__(self, session: AgiSession) -> None:
-        script = self.scripts.get(session.script)
-        if script is None:
-            log.error("FastAGI request for unknown script %r from %s", session.script, session.channel)
-            return
-        await script(session)
 
 
 @dataclass
@@ -135,6 +130,8 @@ class CallServer:
     # callers who could not leave a message (RECORD FILE failed), for logs and metrics
     recording_failures: RecordingFailures | None = None
     sounds: SoundFolder | None = None
+    scripts: ScriptsWeb | None = None
+    callbacks: CallbackService | None = None
 
     @property
     def web_port(self) -> int | None:
@@ -142,6 +139,12 @@ class CallServer:
 
     async def stop(self) -> None:
         await stop_web(self.web_runner)
+        if self.scripts is not None:
+            # runs still going are recorded as abandoned: their facts reach the writer below
+            await self.scripts.selfservice.stop()
+            await self.scripts.desk.stop()
+        if self.callbacks is not None:
+            await self.callbacks.stop()
         await self.agi.stop()
         await self.ami.stop()
         await self.service.stop()
@@ -155,18 +158,60 @@ class CallServer:
         await self.store.close()
 
 
+def build_scripts(
+    settings: Settings,
+    catalog: ScriptCatalog,
+    store: Store,
+    bus: FactBus,
+    callbacks: CallbackService,
+    control: CallControl,
+) -> ScriptsWeb:
+    """Dialogue scripts: the agents' desk, the public pages and the editor, sharing one adapter."""
+    config = settings.scripts
+    field_types = customer_field_types(settings)
+    adapter = ScriptAdapter(
+        publish=bus.publish,
+        clock=time.time,
+        field_types=field_types,
+        writable=writable_fields(settings),
+        timezone=config.timezone,
+        callback_time=clock_time.fromisoformat(config.callback_time),
+        task_queue=config.task_queue,
+        logins={a.id: a.login for a in settings.agents},
+        callbacks=callbacks,
+        transfers=control,
+    )
+    customers = ScriptCustomers(store, field_types)
+    desk = ScriptDesk(
+        catalog, customers, adapter, publish=bus.publish, clock=time.time, timezone=config.timezone
+    )
+    factor = settings.customers.fields.get(config.web.factor or "")
+    selfservice = SelfService(
+        catalog,
+        customers,
+        adapter,
+        config.web,
+        publish=bus.publish,
+        clock=time.time,
+        timezone=config.timezone,
+        limiters=lambda limit, window: RateLimiter(time.time, limit, window),
+        factor_label=factor.label if factor is not None else None,
+    )
+    files = ScriptFiles(catalog, script_context(settings), field_types)
+    return ScriptsWeb(desk, selfservice, callbacks, files, store, settings.web.outcome_codes)
+
+
 def web_users(settings: Settings) -> list[WebUser]:
-    """Supervisors and admins from the config; a plain demo password is hashed here, never kept."""
-    users = []
-    for user in settings.web_users:
-        password = user.password
-        if not password.startswith("$argon2"):
-            log.warning(
-                "web user %s has a plain-text password in the config: use `callserver passwd`", user.login
-            )
-            password = hash_password(password)
-        users.append(WebUser(user.login, user.name, Role(user.role), password))
-    return users
+    """Supervisors and admins from the config; a plain demo password is hashed here, never kept.
+
+    Warns about every plain-text password, agents' included (the store hashes those)."""
+    plain = set(plain_text_logins(settings))
+    for login in sorted(plain):
+        log.warning("%s has a plain-text password in the config: use `callserver passwd`", login)
+    return [
+        WebUser(u.login, u.name, Role(u.role), hash_password(u.password) if u.login in plain else u.password)
+        for u in settings.web_users
+    ]
 
 
 async def start_server(
@@ -178,20 +223,29 @@ async def start_server(
 ) -> CallServer:
     """Open the database, start FastAGI and the AMI link; returns once all listen.
 
+    The settings are checked first (requirements, IVR flows): ConfigError before anything starts.
     `ivr_clock` is the time business hours are judged by; the `on_*` callbacks see IVR progress
     and message-waiting changes besides the browsers and MQTT (tools, tests).
     """
-    store = await Store.open(settings.database_url())
+    checked = check_settings(settings)
+    catalog = checked_catalog(settings)  # before anything is opened: a broken script stops here
+    quiet_data_loggers()  # SQL parameters and rows (hashes, customers) stay out of -v logs
+    region = settings.customers.default_region
+    store = await Store.open(settings.database_url(), region=region)
     await store.sync_config(settings)
     if settings.customers.seed_file is not None:
-        report = await store.load_customers(settings.customers.seed_file)
+        # the seed only adds customers nobody knows yet: edits made since are never overwritten
+        extra = {name: field.type for name, field in settings.customers.fields.items()}
+        report = await store.load_customers(
+            settings.customers.seed_file, update=False, region=region, fields=extra
+        )
         for problem in report.errors:
             log.warning("customers: %s", problem)
         log.info(
-            "customers: %d new, %d updated from %s",
+            "customers: %d added from %s, %d already known and left as they are",
             report.created,
-            report.updated,
             settings.customers.seed_file,
+            report.skipped,
         )
     writer = FactWriter(store)
     writer.start()
@@ -201,11 +255,14 @@ async def start_server(
     ami = AmiLink(settings.ami, pbx_events.publish)
     channels = ChannelNames()
     service = AcdService(build_engine(settings), ami, channels=channels, on_fact=bus.publish, clock=time.time)
-    metrics = MetricsBook(
+    metrics = live_book(
         [q.name for q in settings.queues],
         agent_queues={a.id: list(a.queues) for a in service.agents()},
         service_time=settings.web.service_target,
     )
+    # today's figures go on from what the database holds: a restart does not zero the tiles
+    for fact in await store.facts_since(datetime.fromtimestamp(today_start(time.time()), UTC)):
+        metrics.apply(fact)
     bus.subscribe(lambda fact: log.info("%s", describe(fact)))
     bus.subscribe(writer.submit)
     bus.subscribe(metrics.apply)
@@ -215,7 +272,15 @@ async def start_server(
     pbx_events.subscribe(channels.subscriptions())
     pbx_events.subscribe(control.subscriptions())
     pbx_events.subscribe(service.subscriptions())
+    # the desktops' "PBX link down" banner
+    pbx_events.subscribe(
+        Subscriptions("web-pbx-link")
+        .on(PbxConnected, lambda _e: web_app[PARTS].hub.pbx_link_changed(True, time.time()))
+        .on(PbxDisconnected, lambda e: web_app[PARTS].hub.pbx_link_changed(False, time.time(), e.reason))
+    )
     await service.start()
+    # calls a stop left "in progress": the first resynchronisation adopts or closes each one
+    service.recover([open_call(row) for row in await store.open_calls()])
     for agent in settings.agents:
         if agent.start_available:
             service.set_status(agent.id, AgentStatus.AVAILABLE)
@@ -235,7 +300,9 @@ async def start_server(
             on_voicemail_waiting(waiting)
 
     def on_progress(p: IvrProgress) -> None:
-        web_app[PARTS].hub.ivr_progress(p.call_id, p.flow, p.node, p.at, p.ended, p.outcome)
+        if p.ended:
+            scripts.desk.ivr_left(p.call_id, p.flow, p.node, p.outcome)
+        web_app[PARTS].hub.ivr_progress(p.call_id, p.flow, p.node, p.at, p.ended, p.outcome, p.caller_num)
         if on_ivr_progress is not None:
             on_ivr_progress(p)
 
@@ -250,6 +317,17 @@ async def start_server(
         on_waiting=on_waiting,
     )
     bus.subscribe(voicemail.on_fact)
+    callbacks = CallbackService(
+        CallbackStore(store),
+        service,
+        ami,
+        clock=time.time,
+        agent_endpoint=lambda a: view.endpoint if (view := service.agent(a)) is not None else None,
+        holder=lambda task: call.agent_id if (call := service.call(task)) is not None else None,
+    )
+    bus.subscribe(callbacks.on_fact)
+    scripts = build_scripts(settings, catalog, store, bus, callbacks, control)
+    bus.subscribe(scripts.desk.on_fact)
     sounds = sound_folder(settings)
     synth = prompt_synth(settings)
     recordings_path = recordings_dir(settings)
@@ -261,10 +339,10 @@ async def start_server(
     recordings = str(recordings_path)
     failures = RecordingFailures()
     ivr = None
-    if settings.ivr is not None:
+    if checked.ivr is not None:
         seed = settings.customers.seed_file
         ivr = IvrDeps(
-            config=settings.ivr,
+            config=checked.ivr,
             lookup=StoreLookup(store, StaticFigures.from_seed_csv(seed) if seed else None),
             prompts=FilePrompts(SynthPrompts(synth), sounds=sounds),
             presence=IvrPresence(time.time, on_progress),
@@ -290,11 +368,19 @@ async def start_server(
             metrics=metrics,
             voicemail=voicemail,
             facts_stored=writer.flush,
+            scripts=scripts,
+            pbx_connected=False,
             caller_matches=caller_matches,
         )
     )
-    web_runner = await start_web(web_app, settings.web.host, settings.web.port)
-    scripts: dict[str, Callable[[AgiSession], Awaitable[None]]] = {
+    try:
+        web_runner = await start_web(web_app, settings.web.host, settings.web.port)
+    except OSError as err:
+        await _undo(store, writer, service, mqtt, voicemail, synth)
+        if err.errno == errno.EADDRINUSE:
+            raise PortInUse("web.port", settings.web.host, settings.web.port) from None
+        raise
+    agi_scripts: dict[str, Callable[[AgiSession], Awaitable[None]]] = {
         "inbound": InboundScript(
             settings,
             service,
@@ -312,8 +398,17 @@ async def start_server(
             failures=failures,
         ),
     }
-    agi = FastAgiServer(settings.agi.host, settings.agi.port, ScriptRouter(scripts))
-    await agi.start()
+    agi = FastAgiServer.from_config(settings.agi, ScriptRouter(agi_scripts))
+    try:
+        await agi.start()
+    except OSError as err:
+        await stop_web(web_runner)
+        await _undo(store, writer, service, mqtt, voicemail, synth)
+        if err.errno == errno.EADDRINUSE:
+            raise PortInUse("agi.port", settings.agi.host, settings.agi.port) from None
+        raise
+    await callbacks.start()
+    scripts.selfservice.start_sweeping()
     await ami.start()
     server = CallServer(
         settings,
@@ -331,6 +426,8 @@ async def start_server(
         ivr,
         failures,
         sounds,
+        scripts,
+        callbacks,
     )
     log.info(
         "callserver up: web on http://%s:%s/  FastAGI on %s:%s, AMI to %s:%s, database %s",
@@ -353,24 +450,91 @@ def settle_garbage_collector() -> None:
     gc.freeze()
 
 
-async def run_server(settings: Settings, stop: asyncio.Event, *, with_simulator: bool = False) -> None:
-    """`callserver run`: serve until `stop` is set, then shut down cleanly."""
+async def _undo(
+    store: Store,
+    writer: FactWriter,
+    service: AcdService,
+    mqtt: MqttPublisher | None,
+    voicemail: VoicemailService,
+    synth: PromptSynth | None,
+) -> None:
+    """Stop what a start that failed half way had started, in the order `CallServer.stop` does."""
+    await service.stop()
+    await voicemail.stop()
+    if synth is not None:
+        await synth.close()
+    if mqtt is not None:
+        await mqtt.stop()
+    await writer.stop()
+    await store.close()
+
+
+async def run_server(
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    with_simulator: bool = False,
+    source: str = "the configuration",
+    out: Callable[[str], None] | None = None,
+) -> None:
+    """`callserver run`: serve until `stop` is set, then shut down cleanly.
+
+    Once everything listens, `out` is given the address to open and the demo logins.
+    """
     simulator = None
     if with_simulator:
+        from .sim.desks import SimulatedDesks
         from .sim.simulator import PbxSimulator
 
         simulator = PbxSimulator(settings)
         await simulator.start()
-    server = await start_server(settings)
+    try:
+        server = await start_server(settings)
+    except BaseException:
+        if simulator is not None:
+            await simulator.stop()
+        raise
     settle_garbage_collector()
+    desks = None
     if simulator is not None:
         simulator.start_traffic()
+        desks = SimulatedDesks(settings, f"http://{_browsable(settings.web.host)}:{server.web_port}")
+        await desks.start()
+    text = welcome(settings, server.web_port, simulated=simulator is not None)
+    if out is None:
+        print(text, flush=True)
+    else:
+        out(text)
     try:
         await stop.wait()
     finally:
         log.info("shutting down")
+        if desks is not None:
+            await desks.stop()
         if simulator is not None:
             simulator.stop_traffic()
         await server.stop()
         if simulator is not None:
             await simulator.stop()
+
+
+def _browsable(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+
+
+def welcome(settings: Settings, port: int | None, *, simulated: bool) -> str:
+    """What a newcomer needs once the server is up: where to point the browser, who to log in as."""
+    lines = [f"callserver is up: open http://{_browsable(settings.web.host)}:{port}/"]
+    demo = [(a.login, a.password, "agent") for a in settings.agents if a.password and not _hashed(a.password)]
+    demo += [(u.login, u.password, u.role) for u in settings.web_users if not _hashed(u.password)]
+    if demo:
+        lines.append("  demo logins (plain-text passwords from the configuration):")
+        lines += [f"    {login:<12} {password:<16} {role}" for login, password, role in demo]
+    if simulated:
+        lines.append("  the PBX simulator places calls; simulated agents work the voicemail tasks")
+    lines.append("  Ctrl-C stops the server")
+    return "\n".join(lines)
+
+
+def _hashed(password: str) -> bool:
+    return password.startswith("$argon2")

@@ -11,7 +11,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from .config import DEFAULT_CONFIG, ConfigError, Settings, load_settings
+from .checks import load_checked
+from .config import DEFAULT_CONFIG, ConfigError, PortInUse, Settings, name_items
 
 log = logging.getLogger("callserver")
 
@@ -74,6 +75,22 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", type=Path, metavar="FILE")
     check.add_argument("--config", type=Path, help=argparse.SUPPRESS)
 
+    customers = sub.add_parser("customers", help="the customer base: import or export CSV")
+    customers_sub = customers.add_subparsers(dest="customers_command", required=True, metavar="ACTION")
+    cimport = customers_sub.add_parser(
+        "import", help="add the customers of a CSV file; a file with any bad row imports nothing"
+    )
+    cimport.add_argument("file", type=Path, metavar="FILE")
+    cimport.add_argument(
+        "--update", action="store_true", help="also overwrite customers already known (same account or phone)"
+    )
+    _config_arg(cimport)
+    cexport = customers_sub.add_parser("export", help="write every customer as CSV")
+    cexport.add_argument(
+        "file", type=Path, metavar="FILE", nargs="?", help="where to write (default: stdout)"
+    )
+    _config_arg(cexport)
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_sub.add_parser("upgrade", help="apply the schema migrations")
@@ -105,7 +122,7 @@ def _run_until_signal(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
 
 def _load(path: Path) -> Settings:
     try:
-        return load_settings(path)
+        return load_checked(path).settings
     except ConfigError as err:
         for problem in err.problems:
             print(f"{err.source}: {problem}", file=sys.stderr)
@@ -117,21 +134,28 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(args.verbose)
     if args.command == "check-config":
         try:
-            settings = load_settings(args.file)
+            settings = load_checked(args.file).settings
         except ConfigError as err:
             for problem in err.problems:
                 print(f"{err.source}: {problem}", file=sys.stderr)
             return 1
         from .sounds.check import unknown_sounds
 
-        sound_problems = unknown_sounds(settings)
+        sound_problems = name_items(unknown_sounds(settings), settings.model_dump(mode="json"))
         for problem in sound_problems:
             print(f"{args.file}: {problem}", file=sys.stderr)
         if sound_problems:
             return 1
+        from .scripts.catalog import load_catalog
+
+        catalog, script_problems = load_catalog(settings, str(args.file))
+        for script_problem in script_problems:
+            print(script_problem, file=sys.stderr)
+        if any(not p.warning for p in script_problems):
+            return 1
         print(
             f"{args.file}: OK ({len(settings.agents)} agents, {len(settings.queues)} queues, "
-            f"{len(settings.skills)} skills)"
+            f"{len(settings.skills)} skills, {len(catalog.scripts)} scripts)"
         )
         return 0
 
@@ -164,18 +188,33 @@ def main(argv: list[str] | None = None) -> int:
         for line in found.lines():
             print(line)
         return found.exit_code
-    if args.command == "run":
-        from .app import run_server
+    if args.command in ("run", "simulate"):
+        try:
+            if args.command == "run":
+                from .app import run_server
 
-        _run_until_signal(lambda stop: run_server(settings, stop, with_simulator=args.with_simulator))
-    elif args.command == "simulate":
-        from .sim.simulator import run_simulator
+                _run_until_signal(
+                    lambda stop: run_server(
+                        settings, stop, with_simulator=args.with_simulator, source=str(args.config)
+                    )
+                )
+            else:
+                from .sim.simulator import run_simulator
 
-        _run_until_signal(lambda stop: run_simulator(settings, stop))
+                _run_until_signal(lambda stop: run_simulator(settings, stop))
+        except PortInUse as err:
+            print(f"{args.config}: {err.setting}: {err}", file=sys.stderr)
+            return 1
+    elif args.command == "customers":
+        from .store.customer_io import export_customers, import_customers
+
+        if args.customers_command == "import":
+            return import_customers(settings, args.file, update=args.update)
+        return export_customers(settings, args.file)
     elif args.command == "db":
         from .store.migrate import upgrade
 
-        asyncio.run(upgrade(settings.database_url()))
+        asyncio.run(upgrade(settings.database_url(), region=settings.customers.default_region))
         print(f"database at {settings.database_url()} is up to date")
     return 0
 

@@ -2,18 +2,36 @@
 
 Every component receives the typed section it needs from the composition root; nothing reads the
 file or the environment anywhere else. Errors name the file, the field path and what is wrong.
+
+This is the ground floor: it imports no engine, only pure name modules. What needs an engine's
+own parser (requirement expressions, IVR flows) is checked one floor up, in `callserver.checks`,
+which `callserver check-config` and the composition root run after `load_settings`.
 """
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import os
 import re
+import types
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from .acd import queue_options as default
+from .acd.queue_options import Strategy
 from .pbx.dialplan import Context
 
 DEFAULT_CONFIG = Path("config/callcentre.yaml")
@@ -24,6 +42,11 @@ _INTERFACE = re.compile(r"^(PJSIP|SIP|IAX2|Local|DAHDI)/[^\s]+$")
 _NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
 
 
+# Checks a layer above adds to validation (see `parse_settings`): one `path: message` per fault.
+ExtraChecks = Callable[["Settings"], list[str]]
+_EXTRA_CHECKS = "extra_checks"
+
+
 class ConfigError(Exception):
     """A configuration that cannot be used; `problems` holds one `path: message` per fault."""
 
@@ -31,6 +54,17 @@ class ConfigError(Exception):
         self.source = source
         self.problems = problems
         super().__init__("\n".join(f"{source}: {p}" for p in problems))
+
+
+class PortInUse(Exception):
+    """A port another program already listens on; says which setting moves ours elsewhere."""
+
+    def __init__(self, setting: str, host: str, port: int, source: str = "the configuration") -> None:
+        self.setting, self.host, self.port = setting, host, port
+        super().__init__(
+            f"{host}:{port} is already in use by another program: change {setting} in {source} "
+            "(or stop the other program)"
+        )
 
 
 class FrozenModel(BaseModel):
@@ -58,6 +92,30 @@ class ListenConfig(_Model):
     port: int = Field(ge=0, le=65535)
 
 
+class AgiConfig(ListenConfig):
+    """The FastAGI server. Only `allowed_peers` (addresses or networks) may open sessions: the PBX."""
+
+    port: int = Field(default=4573, ge=0, le=65535)
+    allowed_peers: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1"])
+    max_sessions: int = Field(default=500, ge=1)  # lowered at start to fit the open-file limit
+    header_timeout: float = Field(default=5.0, gt=0)  # for the agi_ headers after connecting
+    reply_timeout: float = Field(default=10.0, gt=0)  # for replies Asterisk gives at once
+    media_timeout: float = Field(default=300.0, gt=0)  # plus a command's own wait, for prompts/recordings
+    # Asterisk's sounds directory as callserver sees it (e.g. /var/lib/asterisk/sounds): prompt and
+    # recording files under it are named relative to it over FastAGI, so no server path is sent
+    sounds_dir: Path | None = None
+
+    @field_validator("allowed_peers")
+    @classmethod
+    def _check_peers(cls, v: list[str]) -> list[str]:
+        for i, text in enumerate(v):
+            try:
+                ipaddress.ip_network(text.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"[{i}] '{text}' is not an IP address or network like 10.0.0.0/24") from None
+        return v
+
+
 class WebConfig(ListenConfig):
     port: int = Field(default=8080, ge=0, le=65535)
     pause_reasons: list[str] = Field(default_factory=lambda: ["break", "lunch", "training", "meeting"])
@@ -66,6 +124,12 @@ class WebConfig(ListenConfig):
     )
     service_target: float = Field(default=20.0, gt=0)
     cookie_secure: bool | None = None
+    # an agent whose desktop is gone (closed, crashed, network lost) this long is paused with the
+    # reason "desktop closed" (None: never); an expired web session pauses them too
+    away_pause_after: float | None = Field(default=60.0, gt=0)
+    # a session ends this long after login however active it is (besides 8 h without use)
+    session_lifetime: float = Field(default=12 * 3600.0, gt=0)
+    login_checks: int = Field(default=4, ge=1)  # argon2 password checks at once (64 MiB each)
 
 
 class WebUserConfig(_Model):
@@ -75,6 +139,8 @@ class WebUserConfig(_Model):
     name: str
     role: Literal["supervisor", "admin"] = "supervisor"
     password: str = Field(min_length=1)
+    # where listen / whisper / barge ring: an extension (2001) or an endpoint (PJSIP/2001)
+    phone: str | None = Field(default=None, pattern=r"^(?:\+?[0-9]{2,20}|(?:PJSIP|SIP|IAX2|Local)/\S{1,80})$")
 
 
 class DatabaseConfig(_Model):
@@ -92,6 +158,8 @@ class DialplanConfig(_Model):
     """How the deployment's dialplan reaches outside numbers (context names are fixed: pbx/dialplan.py)."""
 
     remote_dial: str = "PJSIP/{number}@trunk"
+    # the country a number typed without its international prefix belongs to (ISO 3166, e.g. FR)
+    region: str = Field(default="FR", pattern=r"^[A-Z]{2}$")
 
 
 class AgentConfig(_Model):
@@ -150,39 +218,110 @@ class TimeoutAction(_Model):
         raise AssertionError("validated: one target is set")
 
 
+class OutcomeCodeConfig(_Model):
+    """One outcome an agent may record at wrap-up: a stable `code` and what the form shows."""
+
+    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+    label: str = ""  # default: the code, capitalised
+
+
+class OutcomeListConfig(_Model):
+    """A named list of outcome codes; queues (and campaigns) name the list their calls use."""
+
+    codes: list[OutcomeCodeConfig | Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")]] = (
+        Field(min_length=1)
+    )
+    required: bool = False  # the form cannot be sent without one (a timed-out wrap-up still saves)
+
+
 class RoutingStepConfig(_Model):
     """After `after` seconds in the queue, agents matching `require` may take the call."""
 
     after: float = Field(default=0.0, ge=0)
-    require: str
+    require: str  # a requirement expression (docs/requirements.md), parsed by `callserver.checks`
 
 
-class QueueConfig(_Model):
+class QueueRules(_Model):
+    """How a queue routes and keeps its callers: everything the engine's `QueueSpec` is built from.
+
+    The server's `QueueConfig` adds the numbers that reach the queue; a capacity scenario's queue
+    adds the traffic. `acd.specs.queue_spec` is the one translation into the engine's terms.
+    """
+
     name: str = Field(pattern=_NAME)
-    dnis: list[str] = Field(default_factory=list)
-    # call data a dialled number implies, e.g. {"0140000501": {language: fr}} -> call.language == "fr"
-    dnis_data: dict[str, dict[str, str | int | float | bool]] = Field(default_factory=dict)
     # who may take the calls: either plain skills (all required, any level) or routing steps, each a
     # requirement expression (docs/requirements.md) that applies from `after` seconds of waiting
     skills: list[str] = Field(default_factory=list)
     steps: list[RoutingStepConfig] = Field(default_factory=list)
-    strategy: Literal[
-        "longest_idle", "least_occupied", "fewest_calls", "best_skill", "round_robin", "random", "ring_all"
-    ] = "longest_idle"
-    priority: int = 0
-    vip_priority: int = 0
-    max_wait: float = Field(default=300.0, gt=0)
-    on_timeout: TimeoutAction = TimeoutAction(message="vm-goodbye")
+    strategy: Strategy = default.STRATEGY
+    priority: int = default.PRIORITY
+    vip_priority: int = default.VIP_PRIORITY
+    max_wait: float = Field(default=default.MAX_WAIT, gt=0)
+    on_timeout: TimeoutAction = TimeoutAction(message=default.TIMEOUT_MESSAGE)
     max_length: int | None = Field(default=None, ge=1)
     on_full: TimeoutAction | None = None
     when_no_agents: Literal["join", "refuse"] = "join"
     on_no_agents: TimeoutAction | None = None
-    ring_timeout: float = Field(default=15.0, gt=0)
-    pause_after_no_answers: int = Field(default=1, ge=1)
-    wrapup: float = Field(default=0.0, ge=0)
+    ring_timeout: float = Field(default=default.RING_TIMEOUT, gt=0)
+    pause_after_no_answers: int = Field(default=default.PAUSE_AFTER_NO_ANSWERS, ge=1)
+    # seconds of wrap-up after each call (None: the server's `acd.wrapup`; 0: none, the next call
+    # rings at once) and how long the agent may extend it to (None: wrap-up + 120 s)
+    wrapup: float | None = Field(default=None, ge=0)
+    wrapup_max: float | None = Field(default=None, ge=0)
     announce_every: float | None = Field(default=None, gt=0)
     callback_key: str | None = Field(default=None, pattern=r"^[0-9*#]$")
-    task_priority: int = -1000
+    task_priority: int = default.TASK_PRIORITY
+
+    def timeout_action(self) -> TimeoutAction:
+        """Where a caller goes at `max_wait`."""
+        return self.on_timeout
+
+    def wrapup_seconds(self, default_wrapup: float) -> float:
+        """Seconds of wrap-up after a call (`default_wrapup` when the queue gives none)."""
+        return default_wrapup if self.wrapup is None else self.wrapup
+
+    def wrapup_limit(self, default_wrapup: float) -> float:
+        """The longest an agent may extend a wrap-up to."""
+        if self.wrapup_max is not None:
+            return self.wrapup_max
+        wrapup = self.wrapup_seconds(default_wrapup)
+        return wrapup + default.WRAPUP_EXTENSION if wrapup > 0 else 0.0
+
+
+class Threshold(_Model):
+    """Where a figure turns from good to `warn`, and from warn to `bad`."""
+
+    warn: float = Field(ge=0)
+    bad: float = Field(ge=0)
+
+
+class QueueThresholds(_Model):
+    """How the monitor colours a queue's figures. Service level is good at or above `warn`;
+    abandon rate and AHT (seconds) are good at or below it. `aht: null` leaves AHT uncoloured."""
+
+    service_level: Threshold = Threshold(warn=0.8, bad=0.6)
+    abandon_rate: Threshold = Threshold(warn=0.05, bad=0.1)
+    aht: Threshold | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> QueueThresholds:
+        if self.service_level.bad > self.service_level.warn:
+            raise ValueError("service_level: 'bad' must not be above 'warn' (higher is better)")
+        for name in ("abandon_rate", "aht"):
+            limit = getattr(self, name)
+            if limit is not None and limit.bad < limit.warn:
+                raise ValueError(f"{name}: 'bad' must not be below 'warn' (lower is better)")
+        return self
+
+
+class QueueConfig(QueueRules):
+    """A queue of the server: its rules and the dialled numbers that lead to it."""
+
+    thresholds: QueueThresholds = QueueThresholds()  # the monitor's colours for this queue
+    dnis: list[str] = Field(default_factory=list)
+    # call data a dialled number implies, e.g. {"0140000501": {language: fr}} -> call.language == "fr"
+    dnis_data: dict[str, dict[str, str | int | float | bool]] = Field(default_factory=dict)
+    outcomes: str | None = None  # the name of a list in `outcomes` (None: web.outcome_codes)
 
 
 class AcdConfig(_Model):
@@ -191,6 +330,14 @@ class AcdConfig(_Model):
     no_answer_resume: float | None = Field(default=60.0, gt=0)
     seed: int = 0  # for the `random` strategy: routing stays reproducible
     accept_timeout: float = Field(default=8.0, gt=0)  # a remote agent's time to press 1
+    wrapup: float = Field(default=20.0, ge=0)  # wrap-up of queues that give none
+    # a call transferred to an agent waits this long for them, then goes back to its queue or to
+    # the transferring agent
+    transfer_timeout: float = Field(default=30.0, gt=0)
+    transfer_return: Literal["queue", "agent"] = "queue"
+    # a call transferred to a queue goes back to the transferring agent only when nobody else can
+    # take it, this long after the queue's last routing step
+    transfer_self_delay: float = Field(default=10.0, ge=0)
 
 
 class VoicemailConfig(_Model):
@@ -223,23 +370,88 @@ class SoundsConfig(_Model):
         return self
 
 
+class CustomerFieldConfig(_Model):
+    """An extra customer field beside the record's own (a balance, a payment plan, a postcode):
+    stored as text, read as `type` by dialogue scripts, loaded from the seed file's column of the
+    same name."""
+
+    type: Literal["text", "number", "amount", "date", "yes-no"] = "text"
+    writable: bool = False  # a dialogue script may set it (`<set-field>`)
+    label: str | None = None  # how a customer is asked for it (self-service identification)
+
+
 class CustomersConfig(_Model):
+    # added at start-up when no customer has the row's account or phones; existing records are
+    # never overwritten from it (`callserver customers import --update FILE` does that)
     seed_file: Path | None = None
+    fields: dict[Annotated[str, Field(pattern=_NAME, max_length=64)], CustomerFieldConfig] = Field(
+        default_factory=dict
+    )
+    # the country (ISO 3166 code: FR, GB, US...) whose national form phone numbers are written
+    # in; they are stored in E.164. None: numbers must be written in international form
+    default_region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+
+
+class SelfServiceConfig(_Model):
+    """Dialogue scripts as public web pages: how a customer identifies (an account number and a
+    second factor, a customer field the centre chooses), per script whether they must."""
+
+    factor: str | None = None  # e.g. postcode or birth_date; None: customers cannot identify
+    identify: dict[str, Literal["required", "optional", "anonymous"]] = Field(default_factory=dict)
+    default_identify: Literal["required", "optional", "anonymous"] = "optional"
+    session_idle: float = Field(default=900.0, gt=0)  # seconds without a move before a page expires
+    starts_per_minute: int = Field(default=30, ge=1)  # per client address
+    moves_per_minute: int = Field(default=120, ge=1)  # per page
+    identify_failures: int = Field(default=5, ge=1)  # per address and per account ...
+    identify_window: float = Field(default=900.0, gt=0)  # ... within this many seconds
+    max_sessions: int = Field(default=2000, ge=1)
+
+
+class ScriptsConfig(_Model):
+    """Dialogue scripts (docs/scripts.md): the folder of XML files and what each is attached to.
+
+    A call gets the script of its campaign, else of the IVR exit it came through (`flow.node`),
+    else of its dialled number, else of its queue."""
+
+    dir: Path | None = None  # every <id>.xml in it; None: no scripts
+    queues: dict[str, str] = Field(default_factory=dict)  # queue -> script id
+    dnis: dict[str, str] = Field(default_factory=dict)  # dialled number -> script id
+    ivr: dict[str, str] = Field(default_factory=dict)  # "flow.node" (a queue node) -> script id
+    campaigns: dict[str, str] = Field(default_factory=dict)  # campaign name -> script id
+    timezone: str = "UTC"  # which day "today" is, and when a callback "on a day" is due
+    callback_time: str = Field(default="09:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    task_queue: str | None = None  # where tasks and callbacks that name no queue go
+    web: SelfServiceConfig = SelfServiceConfig()
 
 
 class SimCallers(_Model):
-    rate_per_minute: float = Field(default=6.0, gt=0)
+    # the defaults (with the example centre's five agents) keep the service level between 70 and
+    # 90 % in and out of office hours: `tests/sim/test_healthy_day.py` measures it
+    rate_per_minute: float = Field(default=6.5, gt=0)
+    # the switch for a day the centre cannot keep up with: callers arrive OVERLOAD times as often
+    overloaded: bool = False
     numbers: list[str] = Field(default_factory=lambda: ["+33140000001"])
     dnis: list[str] = Field(default_factory=list)
     patience: tuple[float, float] = (20.0, 90.0)
-    talk_time: tuple[float, float] = (20.0, 120.0)
+    talk_time: tuple[float, float] = (10.0, 45.0)
     max_calls: int | None = None
+
+
+OVERLOAD = 2.0  # how many times more callers `simulator.callers.overloaded` sends
 
 
 class SimPhone(_Model):
     answer_delay: tuple[float, float] = (1.0, 4.0)
     no_answer_rate: float = Field(default=0.05, ge=0, le=1)
     accept_keys: str = "1"  # what whoever answers types when asked (a remote agent accepting)
+
+
+class SimDesks(_Model):
+    """Simulated agents at their desks (`make run`): they close the voicemail tasks they are given
+    after `voicemail_time` seconds, as a person would in the agent desktop (`sim/desks.py`)."""
+
+    enabled: bool = True
+    voicemail_time: tuple[float, float] = (30.0, 90.0)
 
 
 class SimulatorConfig(_Model):
@@ -249,6 +461,7 @@ class SimulatorConfig(_Model):
     entry_context: str = Context.INBOUND.value
     callers: SimCallers = SimCallers()
     phones: SimPhone = SimPhone()
+    desks: SimDesks = SimDesks()
     seed: int | None = None
 
 
@@ -256,7 +469,7 @@ class Settings(_Model):
     site: str = "default"
     data_dir: Path = Path("data")
     ami: AmiConfig = AmiConfig()
-    agi: ListenConfig = ListenConfig(port=4573)
+    agi: AgiConfig = AgiConfig()
     web: WebConfig = WebConfig()
     web_users: list[WebUserConfig] = Field(default_factory=list)
     database: DatabaseConfig = DatabaseConfig()
@@ -266,15 +479,27 @@ class Settings(_Model):
     skills: list[str] = Field(default_factory=list)
     agents: list[AgentConfig] = Field(default_factory=list)
     queues: list[QueueConfig] = Field(default_factory=list)
+    # named lists of wrap-up outcome codes (queues name theirs with `outcomes:`)
+    outcomes: dict[str, OutcomeListConfig] = Field(default_factory=dict)
     customers: CustomersConfig = CustomersConfig()
+    scripts: ScriptsConfig = ScriptsConfig()  # checked by callserver.scripts.catalog
     voicemail: VoicemailConfig = VoicemailConfig()
     sounds: SoundsConfig = SoundsConfig()
     simulator: SimulatorConfig = SimulatorConfig()
-    # IVR flows: validated by callserver.ivr.validate (graph checks need the queues), see parse_settings
-    ivr: Any = None
+    # IVR flows, kept as written: the IVR owns their format; `callserver.checks` validates them
+    # against the queues (ivr.validate) and hands the parsed flows to whoever runs them
+    ivr: dict[str, Any] | None = None
+
+    @field_validator("agi", mode="before")
+    @classmethod
+    def _agi_address_only(cls, v: Any) -> Any:
+        """A bare ListenConfig (host and port) is accepted for `agi`; the limits keep their defaults."""
+        if isinstance(v, ListenConfig) and not isinstance(v, AgiConfig):
+            return v.model_dump()
+        return v
 
     @model_validator(mode="after")
-    def _cross_references(self) -> Settings:
+    def _cross_references(self, info: ValidationInfo) -> Settings:
         problems: list[str] = []
         known = set(self.skills)
         _unique(problems, "agents", [a.id for a in self.agents], "id")
@@ -289,12 +514,8 @@ class Settings(_Model):
             for skill in agent.skills:
                 if skill not in known:
                     problems.append(f"agents[{i}].skills: unknown skill '{skill}'")
-        queue_names = {q.name for q in self.queues}
         seen_dnis: dict[str, str] = {}
         for i, queue in enumerate(self.queues):
-            for skill in queue.skills:
-                if skill not in known:
-                    problems.append(f"queues[{i}].skills: unknown skill '{skill}'")
             for number in queue.dnis:
                 if number in seen_dnis:
                     problems.append(
@@ -304,23 +525,34 @@ class Settings(_Model):
             for number in queue.dnis_data:
                 if number not in queue.dnis:
                     problems.append(f"queues[{i}].dnis_data.{number}: not one of this queue's dnis")
-            if queue.skills and queue.steps:
-                problems.append(f"queues[{i}]: give 'skills' or 'steps', not both")
-            for j, step in enumerate(queue.steps):
-                problems.extend(_check_requirement(f"queues[{i}].steps[{j}].require", step.require, known))
-            afters = [step.after for step in queue.steps]
-            if afters and (afters[0] != 0 or afters != sorted(set(afters))):
-                problems.append(f"queues[{i}].steps: 'after' must start at 0 and strictly increase")
-            for field_name in ("on_timeout", "on_full", "on_no_agents"):
-                action = getattr(queue, field_name)
-                target = action.queue if action is not None else None
-                if target is not None and target not in queue_names:
-                    problems.append(f"queues[{i}].{field_name}.queue: unknown queue '{target}'")
-                if target == queue.name:
-                    problems.append(f"queues[{i}].{field_name}.queue: a queue cannot overflow to itself")
+        problems.extend(queue_rule_problems(self.queues, known))
+        extra: ExtraChecks | None = (info.context or {}).get(_EXTRA_CHECKS)
+        if extra is not None:
+            problems.extend(extra(self))
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    @model_validator(mode="after")
+    def _wrapup_settings(self) -> Settings:
+        problems: list[str] = []
+        for i, queue in enumerate(self.queues):
+            if queue.outcomes is not None and queue.outcomes not in self.outcomes:
+                known = ", ".join(sorted(self.outcomes)) or "none defined"
+                problems.append(f"queues[{i}].outcomes: unknown outcome list '{queue.outcomes}' ({known})")
+            if queue.wrapup_max is not None and queue.wrapup_max < self.queue_wrapup(queue):
+                problems.append(f"queues[{i}].wrapup_max: shorter than the wrap-up itself")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def queue_wrapup(self, queue: QueueRules) -> float:
+        """Seconds of wrap-up after a call of `queue` (the ACD's default when it gives none)."""
+        return queue.wrapup_seconds(self.acd.wrapup)
+
+    def queue_wrapup_max(self, queue: QueueRules) -> float:
+        """The longest an agent may extend a wrap-up of `queue` to."""
+        return queue.wrapup_limit(self.acd.wrapup)
 
     def database_url(self) -> str:
         if self.database.url:
@@ -341,14 +573,35 @@ class Settings(_Model):
         return None
 
 
-def _check_requirement(path: str, text: str, known_skills: set[str]) -> list[str]:
-    from .acd.expr import RequirementError, check, parse
+def queue_rule_problems(
+    queues: Sequence[QueueRules], known_skills: set[str] | None, section: str = "queues"
+) -> list[str]:
+    """Checks of queue rules that need no engine, shared by the configuration and scenarios.
 
-    try:
-        requirement = parse(text)
-    except RequirementError as err:
-        return [f"{path}: {err.message} at column {err.column}"]
-    return [f"{path}: {problem}" for problem in check(requirement, known_skills=known_skills)]
+    Skills must be known (unless `known_skills` is None), steps ordered, and a caller may only be
+    sent on to a queue that exists and is not the queue itself. Requirement expressions are
+    parsed in `callserver.checks`.
+    """
+    problems: list[str] = []
+    names = {q.name for q in queues}
+    for i, queue in enumerate(queues):
+        where = f"{section}[{i}]"
+        for skill in queue.skills:
+            if known_skills is not None and skill not in known_skills:
+                problems.append(f"{where}.skills: unknown skill '{skill}'")
+        if queue.skills and queue.steps:
+            problems.append(f"{where}: give 'skills' or 'steps', not both")
+        afters = [step.after for step in queue.steps]
+        if afters and (afters[0] != 0 or afters != sorted(set(afters))):
+            problems.append(f"{where}.steps: 'after' must start at 0 and strictly increase")
+        for field_name in ("on_timeout", "on_full", "on_no_agents"):
+            action = getattr(queue, field_name)
+            target = action.queue if action is not None else None
+            if target is not None and target not in names:
+                problems.append(f"{where}.{field_name}.queue: unknown queue '{target}'")
+            if target == queue.name:
+                problems.append(f"{where}.{field_name}.queue: a queue cannot overflow to itself")
+    return problems
 
 
 def _unique(problems: list[str], section: str, values: list[str], field: str) -> None:
@@ -368,8 +621,11 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
 }
 
 
-def format_validation_error(err: ValidationError) -> list[str]:
-    """pydantic errors as `field.path[2].name: message` lines (shared by every YAML file we read)."""
+def format_validation_error(err: ValidationError, root: type[BaseModel] | None = None) -> list[str]:
+    """pydantic errors as `field.path[2].name: message` lines (shared by every YAML file we read).
+
+    With the `root` model, a key it does not know comes with the nearest known one, if any.
+    """
     problems: list[str] = []
     for item in err.errors():
         loc = item["loc"]
@@ -384,14 +640,91 @@ def format_validation_error(err: ValidationError) -> list[str]:
             # cross-reference checks already name their own field paths, one per line
             problems.extend(message.splitlines())
             continue
+        if item["type"] == "extra_forbidden" and root is not None and loc:
+            message = "unknown key" + _did_you_mean(root, loc)
         problems.append(f"{path or '(top level)'}: {message}")
     return problems
 
 
-def parse_settings(data: Any, source: str, env: dict[str, str] | None = None) -> Settings:
-    """Validate already-loaded YAML data, applying environment overrides."""
+def _did_you_mean(root: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    """`; did you mean 'x'?` for the known key nearest to the unknown last part of `loc`."""
+    model: Any = root
+    for part in loc[:-1]:
+        model = _inner(model, part)
+        if model is None:
+            return ""
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return ""
+    near = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
+    return f"; did you mean '{near[0]}'?" if near else ""
+
+
+def _inner(model: Any, part: int | str) -> Any:
+    """The type found at `part` inside `model` (a model's field, a list's items, a mapping's values)."""
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        if isinstance(part, int) or part not in model.model_fields:
+            return None
+        return _unwrap(model.model_fields[part].annotation)
+    origin, args = get_origin(model), get_args(model)
+    if origin is list and args:
+        return _unwrap(args[0])
+    if origin is dict and len(args) == 2:
+        return _unwrap(args[1])
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """`X | None`, `Annotated[X, ...]` -> X (the first model of a union)."""
+    if get_origin(annotation) is Annotated:
+        return _unwrap(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, types.UnionType):
+        for arg in get_args(annotation):
+            if arg is not type(None):
+                return _unwrap(arg)
+    return annotation
+
+
+# list sections whose items are named by a key: problems say `agents[alice]`, not `agents[2]`
+_NAMED_ITEMS = {"agents": "id", "queues": "name", "web_users": "login"}
+_ITEM_PATH = re.compile(r"^(agents|queues|web_users)\[(\d+)\]")
+
+
+def name_items(problems: list[str], data: Any) -> list[str]:
+    """Replace list indexes by the item's id (agents), name (queues) or login (web users) in
+    problem paths, where that name is a valid one and unique in its list."""
+    if not isinstance(data, dict):
+        return problems
+    names: dict[tuple[str, int], str] = {}
+    for section, key in _NAMED_ITEMS.items():
+        items = data.get(section)
+        if not isinstance(items, list):
+            continue
+        found = [item.get(key) if isinstance(item, dict) else None for item in items]
+        for i, name in enumerate(found):
+            if isinstance(name, str) and re.match(_NAME, name) and found.count(name) == 1:
+                names[(section, i)] = name
+
+    def rename(match: re.Match[str]) -> str:
+        name = names.get((match.group(1), int(match.group(2))))
+        return f"{match.group(1)}[{name}]" if name is not None else match.group(0)
+
+    return [_ITEM_PATH.sub(rename, problem) for problem in problems]
+
+
+def parse_settings(
+    data: Any, source: str, env: dict[str, str] | None = None, *, checks: ExtraChecks | None = None
+) -> Settings:
+    """Validate already-loaded YAML data, applying environment overrides.
+
+    `checks` runs once the fields are valid, beside the cross-reference checks, and its problems
+    are reported with theirs in one pass: this is how `callserver.checks` adds the checks that need
+    an engine's parser without this module importing one.
+    """
     if data is None:
-        data = {}
+        raise ConfigError(
+            source,
+            ["the file is empty: expected the sections of a configuration (see config/callcentre.yaml)"],
+        )
     if not isinstance(data, dict):
         raise ConfigError(source, ["(top level): expected a mapping of sections"])
     data = dict(data)
@@ -402,24 +735,54 @@ def parse_settings(data: Any, source: str, env: dict[str, str] | None = None) ->
             block[field] = value
             data[section] = block
     try:
-        settings = Settings.model_validate(data)
+        return Settings.model_validate(data, context={_EXTRA_CHECKS: checks})
     except ValidationError as err:
-        raise ConfigError(source, format_validation_error(err)) from None
-    if settings.ivr is None:
-        return settings
-    from .ivr.runner import CUSTOMER_FIELDS
-    from .ivr.validate import validate_flows
+        problems = format_validation_error(err, Settings)
+        problems += _beyond_field_errors(data, err, checks, problems)
+        raise ConfigError(source, name_items(problems, data)) from None
 
-    flows, problems = validate_flows(
-        settings.ivr,
-        "ivr",
-        queues={q.name for q in settings.queues},
-        customer_fields=set(CUSTOMER_FIELDS) | {"balance"},
-    )
-    errors = [p for p in problems if ": warning: " not in p]
-    if errors or flows is None:
-        raise ConfigError(source, errors or ["ivr: invalid"])
-    return settings.model_copy(update={"ivr": flows})
+
+def _beyond_field_errors(
+    data: dict[str, Any], err: ValidationError, checks: ExtraChecks | None, known: list[str]
+) -> list[str]:
+    """The checks a field error keeps pydantic from running (cross-references, engine checks),
+    run on the configuration without its faulty parts, so every fault is reported at once.
+
+    Faulty list items and sections are left out. A problem that names a left-out item, or whose
+    path can no longer be told apart (an index in a list that lost items, for an item without a
+    name), is not reported: it may only follow from leaving the item out.
+    """
+    trimmed = dict(data)
+    gone: dict[str, set[int]] = {}
+    names: set[str] = set()
+    for item in err.errors():
+        loc = item["loc"]
+        if not loc:
+            return []  # the cross-reference checks did run: nothing is hidden
+        section = str(loc[0])
+        items = data.get(section)
+        if len(loc) >= 2 and isinstance(loc[1], int) and isinstance(items, list):
+            gone.setdefault(section, set()).add(loc[1])
+            entry = items[loc[1]] if loc[1] < len(items) else None
+            key = _NAMED_ITEMS.get(section)
+            if key is not None and isinstance(entry, dict) and isinstance(entry.get(key), str):
+                names.add(str(entry[key]))
+        else:
+            trimmed.pop(section, None)
+    for section, indexes in gone.items():
+        trimmed[section] = [x for i, x in enumerate(data[section]) if i not in indexes]
+    try:
+        Settings.model_validate(trimmed, context={_EXTRA_CHECKS: checks})
+    except ValidationError as second:
+        found = name_items(format_validation_error(second, Settings), trimmed)
+        return [
+            p
+            for p in found
+            if p not in known
+            and not any(f"'{name}'" in p for name in names)
+            and not any(re.match(rf"^{section}\[\d+\]", p) for section in gone)
+        ]
+    return []
 
 
 def read_yaml(path: Path, error: type[ConfigError] = ConfigError) -> Any:
@@ -437,22 +800,30 @@ def read_yaml(path: Path, error: type[ConfigError] = ConfigError) -> Any:
         raise error(source, [f"{where}invalid YAML: {getattr(err, 'problem', err)}"]) from None
 
 
-def load_settings(path: Path, env: dict[str, str] | None = None) -> Settings:
+def load_settings(
+    path: Path, env: dict[str, str] | None = None, *, checks: ExtraChecks | None = None
+) -> Settings:
     """Read and validate `path`; `env` defaults to the process environment."""
     data = read_yaml(path)
-    return parse_settings(data, str(path), dict(os.environ) if env is None else env)
+    return parse_settings(data, str(path), dict(os.environ) if env is None else env, checks=checks)
 
 
 __all__ = [
     "DEFAULT_CONFIG",
     "AgentConfig",
+    "AgiConfig",
     "ConfigError",
+    "ExtraChecks",
     "FrozenModel",
+    "PortInUse",
     "QueueConfig",
+    "QueueRules",
     "Settings",
     "SimulatorConfig",
     "format_validation_error",
     "load_settings",
+    "name_items",
     "parse_settings",
+    "queue_rule_problems",
     "read_yaml",
 ]

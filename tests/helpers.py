@@ -32,7 +32,8 @@ def fast_settings(tmp_path: Path, *, agents: int | list[dict[str, Any]] = 4, **o
         },
         "agi": {"host": "127.0.0.1", "port": free_port()},
         "web": {"host": "127.0.0.1", "port": 0},
-        "acd": {"no_answer_resume": 0.5, "accept_timeout": 1.0},
+        # no wrap-up time unless a test gives one: these centres answer calls as fast as they come
+        "acd": {"no_answer_resume": 0.5, "accept_timeout": 1.0, "wrapup": 0},
         "skills": ["support"],
         "agents": agents
         if isinstance(agents, list)

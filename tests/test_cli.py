@@ -57,3 +57,34 @@ def test_prompts_build_synthesises_every_ivr_text_once(tmp_path: Path) -> None:
     again = _callserver("prompts", "build", "--config", str(config))
     assert again.returncode == 0
     assert "(0 new" in again.stdout
+
+
+def _config(tmp_path: Path) -> Path:
+    data = yaml.safe_load((ROOT / "config/callcentre.yaml").read_text(encoding="utf-8"))
+    data["data_dir"] = str(tmp_path / "data")
+    data["customers"]["seed_file"] = str(ROOT / "config/customers.csv")
+    config = tmp_path / "callcentre.yaml"
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return config
+
+
+def test_customers_import_is_all_or_nothing_and_export_gives_the_rows_back(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,phones,account\nAnn,01 40 00 00 41,X1\nBob,nope,X2\n", encoding="utf-8")
+    refused = _callserver("customers", "import", str(bad), "--config", str(config))
+    assert refused.returncode == 1
+    assert f"{bad}:3:2: phones: 'nope' is not a phone number" in refused.stderr
+    assert "nothing imported" in refused.stderr
+    good = tmp_path / "good.csv"
+    good.write_text("name,phones,account\nAnn,01 40 00 00 41,X1\nBob,+44 20 7946 0001,X2\n", encoding="utf-8")
+    done = _callserver("customers", "import", str(good), "--config", str(config))
+    assert done.returncode == 0, done.stderr
+    assert f"{good}: 2 rows: 2 added, 0 already known, left as they are" in done.stdout
+    again = _callserver("customers", "import", str(good), "--update", "--config", str(config))
+    assert f"{good}: 2 rows: 0 added, 2 updated" in again.stdout
+    exported = _callserver("customers", "export", "--config", str(config))
+    assert exported.returncode == 0, exported.stderr
+    lines = exported.stdout.splitlines()
+    assert lines[0] == "name,phones,account,language,vip,notes,email"
+    assert "Ann,+33140000041,X1,,no,," in lines and "Bob,+442079460001,X2,,no,," in lines

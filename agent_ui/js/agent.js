@@ -1,15 +1,29 @@
 // The agent desktop: my status (available / paused with a reason / logged out), my state and
 // counters, the screen-pop, call control while on a call, and the wrap-up form after it.
-// A voicemail task (call id `vm-<id>`) shows the voicemail card instead of call control.
+// A voicemail task (call id `vm-<id>`) shows the voicemail card instead of call control; a
+// callback request or task from a script (`sc-<id>`) its card (script.js), as does the script panel.
 // Everything shown is driven by live-channel messages; buttons call the REST API.
 
 import { get, post } from "./api.js";
 import { h, fill, select, toast } from "./dom.js";
 import { PopCard } from "./pop.js";
+import { CustomerSearch } from "./customers.js";
 import { VoicemailDesk, voicemailIdOf } from "./voicemail.js";
+import { CallbackCard, MyCallbacks, ScriptPanel, callbackIdOf } from "./script.js";
 import { label, serverNow, sinceSpan } from "./time.js";
+import { WrapupForm } from "./wrapup.js";
 
 const FALLBACK_OUTCOMES = [["resolved", "Resolved"], ["follow_up", "Follow-up needed"], ["other", "Other"]];
+const TRANSFER_TEXT = {
+  waiting: "waiting: the caller hears music until they are free",
+  ringing: "ringing",
+  answered: "answered",
+  gone: "gone (hung up or not reachable)",
+  returned: "not taken in time: sent back",
+  abandoned: "the caller hung up",
+  completed: "completed",
+  cancelled: "cancelled",
+};
 
 export class AgentDesktop {
   constructor(root, me) {
@@ -22,6 +36,8 @@ export class AgentDesktop {
     this.wrapup = null; // call id whose wrap-up form is open
     this.closedWith = null; // {callId, outcome}: a voicemail closed with an outcome, for its wrap-up
     this.outcomes = FALLBACK_OUTCOMES;
+    this.directory = null; // GET /api/directory, loaded when a call is connected
+    this.transfer = null; // the latest call.transfer about me: {call_id, mode, kind, target, state, agent_id}
     this.build();
     this.loadOutcomes();
     this.renderMe();
@@ -30,7 +46,7 @@ export class AgentDesktop {
   async loadOutcomes() {
     try {
       const data = await get("/api/outcomes");
-      const list = Array.isArray(data) ? data : data && (data.outcomes || data.codes);
+      const list = Array.isArray(data) ? data : data && (data.codes || data.outcomes);
       if (Array.isArray(list) && list.length) {
         this.outcomes = list.map((o) =>
           typeof o === "string" ? [o, label(o)] : [o.code ?? o.id ?? o.name, o.label ?? o.name ?? o.code],
@@ -48,13 +64,22 @@ export class AgentDesktop {
     this.controls = h("section", { class: "card controls", id: "call-controls" });
     this.popRoot = h("section", { class: "card pop", id: "pop" });
     this.wrapRoot = h("section", { class: "card wrapup", id: "wrapup", hidden: true });
+    this.form = new WrapupForm(this.wrapRoot, { agentId: this.id, onDone: () => this.renderControls() });
     this.pop = new PopCard(this.popRoot);
     this.vmRoot = h("section", { class: "card voicemail", id: "voicemail" });
     this.vmListRoot = h("section", { class: "card", id: "my-voicemails" });
+    this.searchRoot = h("section", { class: "card customers", id: "customers" });
+    this.search = new CustomerSearch(this.searchRoot);
     this.vm = new VoicemailDesk(this.vmRoot, this.vmListRoot, {
       outcomes: () => this.outcomes,
       onClosed: (callId, outcome) => this.voicemailClosed(callId, outcome),
     });
+    this.scriptRoot = h("section", { class: "card script", id: "script", hidden: true });
+    this.script = new ScriptPanel(this.scriptRoot, this.id);
+    this.cbRoot = h("section", { class: "card callback", id: "callback", hidden: true });
+    this.callback = new CallbackCard(this.cbRoot, { outcomes: () => this.outcomes, onClosed: (callId, outcome) => this.voicemailClosed(callId, outcome) });
+    this.myCallbacksRoot = h("section", { class: "card", id: "my-callbacks" });
+    this.myCallbacks = new MyCallbacks(this.myCallbacksRoot);
     fill(
       this.root,
       h(
@@ -66,8 +91,10 @@ export class AgentDesktop {
           h("section", { class: "card" }, h("h2", {}, "My status"), this.statusBox),
           h("section", { class: "card" }, h("h2", {}, "State"), this.stateBox, this.counters),
           this.vmListRoot,
+          this.myCallbacksRoot,
+          this.searchRoot,
         ),
-        h("div", { class: "main" }, this.controls, this.vmRoot, this.wrapRoot, this.popRoot),
+        h("div", { class: "main" }, this.controls, this.vmRoot, this.cbRoot, this.wrapRoot, this.scriptRoot, this.popRoot),
       ),
     );
   }
@@ -75,6 +102,8 @@ export class AgentDesktop {
   // -- live messages ----------------------------------------------------------------------
 
   apply(type, d) {
+    this.script.apply(type, d);
+    this.followCallback(type, d);
     switch (type) {
       case "snapshot":
         this.me = d.me;
@@ -87,8 +116,19 @@ export class AgentDesktop {
         this.vm.refresh();
         if (d.pop) this.pop.show(d.pop);
         else this.pop.clear();
-        if (d.me && d.me.state === "wrapup") this.openWrapup(d.me.call_id);
+        if (d.me && d.me.state === "wrapup") this.openWrapup(d.me.call_id, d.me.wrapup_until, d.me.wrapup_limit);
         else this.closeWrapup();
+        break;
+      case "agent.wrapup_extended":
+        if (d.agent_id !== this.id) return;
+        this.form.extended(d.until);
+        return;
+      case "call.transfer":
+        this.transfer = d;
+        if (this.call && this.call.call_id === d.call_id && d.mode === "consult") {
+          this.call.consulting = !["gone", "completed", "cancelled"].includes(d.state);
+          this.call.consultState = d.state;
+        }
         break;
       case "agent.status":
         if (d.agent_id !== this.id || !this.me) return;
@@ -99,8 +139,9 @@ export class AgentDesktop {
         this.me.state = d.new;
         this.me.call_id = d.call_id;
         this.since = d.at;
-        if (d.new === "wrapup") this.openWrapup(d.call_id);
-        else if (d.old === "wrapup" || d.new === "ringing") this.closeWrapup();
+        if (d.new === "wrapup") this.openWrapup(d.call_id, d.until);
+        else if (d.old === "wrapup") this.form.ended(null);
+        else if (d.new === "ringing" && this.form.until !== null) this.closeWrapup();
         if (d.new === "idle" && d.old === "ringing") {
           this.call = null; // offer not taken
           this.pop.clear();
@@ -128,6 +169,7 @@ export class AgentDesktop {
         this.call = { call_id: d.call_id, queue: d.queue, answered_at: d.at, held: false };
         if (this.me) this.me.calls_today += 1;
         this.vm.work(d.call_id);
+        this.loadDirectory();
         break;
       case "call.ended":
         if (d.agent_id !== this.id) return;
@@ -143,6 +185,14 @@ export class AgentDesktop {
         return;
     }
     this.renderMe();
+  }
+
+  /** The callback card follows the task the ACD gives me (`sc-<id>`), like the voicemail card. */
+  followCallback(type, d) {
+    const mine = d && d.agent_id === this.id;
+    if (type === "snapshot") this.callback.work(d.me && ["ringing", "on_call"].includes(d.me.state) ? d.me.call_id : null);
+    else if ((type === "call.offered" || type === "call.answered") && mine) this.callback.work(d.call_id);
+    else if ((type === "offer.ended" || type === "call.ended") && mine && callbackIdOf(d.call_id) === this.callback.current) this.callback.work(null);
   }
 
   // -- rendering --------------------------------------------------------------------------
@@ -182,19 +232,22 @@ export class AgentDesktop {
     const onCall = call && this.me && this.me.state === "on_call";
     const head = h("div", { class: "controls-head" }, h("h2", {}, "Call"));
     if (!call) {
-      fill(this.controls, head, h("p", { class: "muted" }, this.me && this.me.state === "wrapup" ? "Call ended: complete the wrap-up." : "No call in progress."));
+      fill(this.controls, head, h("p", { class: "muted" }, this.me && this.me.state === "wrapup" ? "Call ended: complete the wrap-up." : "No call in progress."), this.transferBanner());
       return;
     }
-    if (voicemailIdOf(call.call_id) !== null) {
-      // a voicemail task: no line to control; the voicemail card below has the actions
-      head.appendChild(h("span", { class: "muted" }, "voicemail task ", call.answered_at ? sinceSpan(call.answered_at) : null));
-      fill(this.controls, head, h("p", { class: "muted" }, "Listen to the message, call the customer back, then close it with an outcome."));
+    if (voicemailIdOf(call.call_id) !== null || callbackIdOf(call.call_id) !== null) {
+      // a voicemail or callback task: no line to control; its card below has the actions
+      const voicemail = voicemailIdOf(call.call_id) !== null;
+      head.appendChild(h("span", { class: "muted" }, voicemail ? "voicemail task " : "callback task ", call.answered_at ? sinceSpan(call.answered_at) : null));
+      fill(this.controls, head, h("p", { class: "muted" }, voicemail ? "Listen to the message, call the customer back, then close it with an outcome." : "Read the answers, call the customer back, then close it with an outcome."));
       return;
     }
     head.appendChild(h("span", { class: "muted" }, call.answered_at ? "connected " : "ringing ", call.answered_at ? sinceSpan(call.answered_at) : null));
     if (call.held) head.appendChild(h("span", { class: "badge hold" }, "On hold"));
     const act = (text, fn, attrs = {}) =>
       h("button", { type: "button", disabled: !onCall, onclick: fn, ...attrs }, text);
+    const consultState = call.consulting && call.consultState ? call.consultState : null;
+    const canComplete = call.consulting && consultState === "answered";
     const buttons = h(
       "div",
       { class: "button-row" },
@@ -204,24 +257,80 @@ export class AgentDesktop {
         : act("Hold", () => this.command("hold", undefined, () => (call.held = true)), { id: "btn-hold" }),
       call.consulting
         ? [
-            act("Complete transfer", () => this.command("consult/complete", undefined, () => (call.consulting = false)), { class: "primary", id: "btn-consult-complete" }),
+            h("span", { class: `badge consult ${consultState || "ringing"}`, id: "consult-state" }, `Consulted: ${TRANSFER_TEXT[consultState || "ringing"]}`),
+            act("Complete transfer", () => this.command("consult/complete", undefined, () => (call.consulting = false)), { class: "primary", id: "btn-consult-complete", disabled: !onCall || !canComplete, title: canComplete ? "" : "possible once the consulted party has answered" }),
             act("Cancel consultation", () => this.command("consult/cancel", undefined, () => (call.consulting = false)), { id: "btn-consult-cancel" }),
           ]
         : null,
     );
-    fill(this.controls, head, buttons, onCall && !call.consulting ? this.transferForm() : null);
+    fill(this.controls, head, buttons, this.transferBanner(), onCall && !call.consulting ? this.transferForm() : null);
+  }
+
+  /** A blind transfer to or from me, as it goes (both agents see it). */
+  transferBanner() {
+    const t = this.transfer;
+    if (!t || t.mode !== "transfer") return null;
+    const mine = t.agent_id === this.id;
+    const who = mine ? `Your transfer to ${this.agentName(t.target)}` : `${this.agentName(t.agent_id)} transfers a call to you`;
+    return h("p", { class: `transfer-state ${t.state}`, id: "transfer-state", dataset: { state: t.state } }, `${who}: ${TRANSFER_TEXT[t.state] || t.state}`);
+  }
+
+  agentName(id) {
+    const found = this.directory && this.directory.agents.find((a) => a.id === id);
+    return found ? found.name : id;
+  }
+
+  async loadDirectory() {
+    try {
+      this.directory = await get("/api/directory");
+      this.renderControls();
+    } catch (err) {
+      toast(err.message);
+    }
   }
 
   transferForm() {
-    const kind = select({ name: "kind", id: "xfer-kind", "aria-label": "Transfer to" }, [["queue", "Queue"], ["agent", "Agent"], ["number", "Number"]], "queue");
-    const target = h("input", { name: "target", id: "xfer-target", placeholder: "queue, agent id or number", list: "xfer-queues", required: true });
-    const queues = h("datalist", { id: "xfer-queues" }, (this.me.queues || []).map((q) => h("option", { value: q })));
+    // what the agent picked survives a re-render (the directory arriving, a state change)
+    const kept = this.xfer && this.call && this.xfer.callId === this.call.call_id ? this.xfer : { kind: "queue", target: "" };
+    this.xfer = { ...kept, callId: this.call.call_id };
+    const kind = select({ name: "kind", id: "xfer-kind", "aria-label": "Transfer to" }, [["queue", "Queue"], ["agent", "Agent"], ["number", "Number"]], kept.kind);
+    const target = h("input", { name: "target", id: "xfer-target", placeholder: "pick below, or type a number", list: "xfer-options", required: true, autocomplete: "off", value: kept.target });
+    kind.addEventListener("change", () => (this.xfer.kind = kind.value));
+    target.addEventListener("input", () => (this.xfer.target = target.value));
+    const options = h("datalist", { id: "xfer-options" });
+    const dir = this.directory || { queues: (this.me.queues || []).map((name) => ({ name })), agents: [], numbers: [] };
+    const fillOptions = () => {
+      const items = kind.value === "queue" ? dir.queues.map((q) => [q.name, q.name]) : kind.value === "agent" ? dir.agents.map((a) => [a.id, `${a.name} · ${label(a.status)}, ${label(a.state)}`]) : dir.numbers.map((n) => [n, n]);
+      fill(options, items.map(([value, text]) => h("option", { value }, text)));
+    };
+    kind.addEventListener("change", fillOptions);
+    fillOptions();
+    const pick = (k, value) => {
+      kind.value = k;
+      fillOptions();
+      target.value = value;
+      Object.assign(this.xfer, { kind: k, target: value });
+    };
+    const entry = (k, value, text, extra = {}) => h("button", { type: "button", class: "dir-entry", dataset: { kind: k, target: value }, onclick: () => pick(k, value), ...extra }, text);
+    const picker = h(
+      "div",
+      { class: "directory", id: "xfer-directory" },
+      h("div", { class: "dir-group" }, h("span", { class: "muted" }, "Queues"), dir.queues.map((q) => entry("queue", q.name, q.waiting !== undefined ? `${q.name} (${q.waiting} waiting, ${q.agents_available} free)` : q.name))),
+      h("div", { class: "dir-group" }, h("span", { class: "muted" }, "Agents"), dir.agents.map((a) => entry("agent", a.id, [a.name, " ", h("span", { class: `state-pill ${a.status === "available" ? a.state : a.status}` }, a.status === "available" ? label(a.state) : label(a.status))], { disabled: !a.can_take }))),
+      dir.numbers.length ? h("div", { class: "dir-group" }, h("span", { class: "muted" }, "Recent numbers"), dir.numbers.map((n) => entry("number", n, n))) : null,
+    );
     const go = (mode) => {
-      if (!target.value.trim()) return toast("Give a transfer target");
+      if (!target.value.trim()) return toast("Pick a transfer target");
       if (mode === "consult" && kind.value === "queue") return toast("Consult an agent or a number, not a queue");
       const body = { kind: kind.value, target: target.value.trim() };
-      if (mode === "blind") this.command("transfer", body, () => toast("Call transferred", "ok"));
-      else this.command("consult", body, () => (this.call.consulting = true));
+      if (mode === "blind") this.command("transfer", body, (res) => toast(kind.value === "agent" ? `Transferring to ${this.agentName(body.target)}…` : `Call transferred to ${res.target}`, "ok"));
+      else {
+        // the consulted party's state may arrive (call.transfer) before this request's reply
+        Object.assign(this.call, { consulting: true, consultState: null });
+        this.command("consult", body, () => {
+          if (this.call) this.call.consultState = this.call.consultState || "ringing";
+        }, () => (this.call.consulting = false));
+      }
     };
     return h(
       "form",
@@ -229,21 +338,23 @@ export class AgentDesktop {
       h("span", { class: "muted" }, "Transfer"),
       kind,
       target,
-      queues,
+      options,
       h("button", { type: "submit", id: "btn-transfer" }, "Blind transfer"),
       h("button", { type: "button", id: "btn-consult", onclick: () => go("consult") }, "Consult first"),
+      picker,
     );
   }
 
-  async command(action, body, done) {
+  async command(action, body, done, failed) {
     if (!this.call) return;
     try {
-      await post(`/api/calls/${encodeURIComponent(this.call.call_id)}/${action}`, body);
-      if (done) done();
-      this.renderControls();
+      const res = await post(`/api/calls/${encodeURIComponent(this.call.call_id)}/${action}`, body);
+      if (done) done(res || {});
     } catch (err) {
+      if (failed) failed(err);
       toast(err.message);
     }
+    this.renderControls();
   }
 
   async setStatus(value) {
@@ -259,47 +370,23 @@ export class AgentDesktop {
 
   // -- wrap-up ----------------------------------------------------------------------------
 
-  openWrapup(callId) {
-    if (!callId || this.wrapup === callId) return;
+  openWrapup(callId, until = null, limit = null) {
+    if (!callId) return;
+    const preset = this.closedWith && this.closedWith.callId === callId ? this.closedWith.outcome : this.script.outcomeFor(callId);
     this.wrapup = callId;
-    const preset = this.closedWith && this.closedWith.callId === callId ? this.closedWith.outcome : "";
-    const outcome = select({ name: "outcome", id: "wrapup-outcome", required: true }, [["", "Choose an outcome…"], ...this.outcomes], preset);
-    const note = h("textarea", { name: "note", id: "wrapup-note", rows: 3, maxlength: 2000, placeholder: "What was agreed, what to follow up" });
-    const form = h(
-      "form",
-      { onsubmit: (e) => this.submitWrapup(e, callId, outcome, note) },
-      h("h2", {}, "Wrap-up"),
-      h("div", { class: "form-grid" }, h("label", { for: "wrapup-outcome" }, "Outcome"), outcome, h("label", { for: "wrapup-note" }, "Note"), note),
-      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", id: "wrapup-submit" }, "Save wrap-up")),
-    );
-    fill(this.wrapRoot, form);
-    this.wrapRoot.hidden = false;
+    this.form.open(callId, { until: until ?? null, limit: limit ?? null, preset });
   }
 
   /** A voicemail was closed: its wrap-up (the task ends like a call) starts with the same outcome. */
   voicemailClosed(callId, outcome) {
     this.closedWith = { callId, outcome };
     const open = this.wrapup === callId && this.wrapRoot.querySelector("#wrapup-outcome");
-    if (open && !open.value) open.value = outcome;
+    if (open && !open.value) this.form.preselect(outcome);
     this.renderControls();
   }
 
   closeWrapup() {
     this.wrapup = null;
-    this.wrapRoot.hidden = true;
-    this.wrapRoot.replaceChildren();
-  }
-
-  async submitWrapup(event, callId, outcome, note) {
-    event.preventDefault();
-    if (!outcome.value) return toast("Choose an outcome");
-    try {
-      await post(`/api/calls/${encodeURIComponent(callId)}/wrapup`, { outcome: outcome.value, note: note.value });
-      toast("Wrap-up saved", "ok");
-      this.closeWrapup();
-      this.renderControls();
-    } catch (err) {
-      toast(err.message);
-    }
+    this.form.close();
   }
 }

@@ -1,10 +1,10 @@
 // The live channel: one websocket per tab to /api/live. Keeps the stream id from `hello` and the
 // highest `seq` processed; after a drop it reconnects with backoff and resumes from there, so a
-// screen-pop sent while the link was down is replayed (or arrives inside a fresh `snapshot`).
+// screen-pop sent while the link was down is replayed, or arrives inside a fresh `snapshot`.
 // Heartbeats are the server's job: the page only answers `ping` with `pong`.
 
 const CONTROL = new Set(["hello", "ping", "error"]);
-const NO_RETRY = new Set([4001, 4401, 1008]); // replaced by a newer connection, logged out, policy
+const NO_RETRY = new Set([4001, 4008, 4401, 1008]); // replaced, too many tabs, logged out, policy
 
 export class LiveChannel {
   /**

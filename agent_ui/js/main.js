@@ -2,7 +2,7 @@
 // one live channel per tab feeds whichever screen is shown.
 
 import { ApiError, get, post } from "./api.js";
-import { $, fill, toast } from "./dom.js";
+import { $, fill, h, toast } from "./dom.js";
 import { LiveChannel } from "./live.js";
 import { showLogin } from "./login.js";
 import { AgentDesktop } from "./agent.js";
@@ -10,6 +10,16 @@ import { SupervisorMonitor } from "./supervisor.js";
 import { observeServerTime, startTicker } from "./time.js";
 
 const LINK_TEXT = { connecting: "connecting…", open: "live", retrying: "reconnecting…", closed: "offline" };
+
+/** The banner both screens show while callserver has no link to the PBX (calls cannot be handled). */
+function showPbxLink(link) {
+  if (!link) return;
+  const banner = $("#pbx-banner");
+  banner.hidden = link.up;
+  document.body.dataset.pbx = link.up ? "up" : "down";
+  fill(banner, link.up ? "" : "Telephone system unreachable: calls cannot be offered or controlled until it is back.");
+  banner.title = link.up ? "" : link.reason || "";
+}
 let live = null;
 
 async function boot() {
@@ -27,6 +37,7 @@ async function boot() {
     return;
   }
   fill($("#who"), `${me.name} · ${me.role}`);
+  if (me.role === "admin") $("#who").append(" · ", h("a", { href: "/ui/editor/index.html", id: "editor-link", class: "topbar-link" }, "Script editor"));
   const logout = $("#logout");
   logout.hidden = false;
   logout.onclick = signOut;
@@ -38,6 +49,8 @@ async function boot() {
       if (data && typeof data.at === "number") observeServerTime(data.at);
       if (type === "ping") observeServerTime(data.t);
       if (type === "error") console.warn("live channel:", data.code, data.message);
+      if (type === "snapshot") showPbxLink(data.pbx_link);
+      if (type === "pbx.link") showPbxLink(data);
       view.apply(type, data);
     },
     onLink: (state) => {
@@ -63,10 +76,21 @@ async function boot() {
 }
 
 async function signOut() {
+  // an agent logging out of the desktop is logged out of their queues too; on a call, ask first
   try {
     await post("/api/logout");
   } catch (err) {
-    toast(err.message);
+    if (err instanceof ApiError && err.status === 409 && err.body && err.body.on_call) {
+      if (!confirm("You are on a call. Log out of your queues anyway? The call goes on.")) return;
+      try {
+        await post("/api/logout", { force: true });
+      } catch (again) {
+        toast(again.message);
+        return;
+      }
+    } else {
+      toast(err.message);
+    }
   }
   if (live) live.stop();
   location.reload();

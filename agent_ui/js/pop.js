@@ -1,10 +1,12 @@
 // The screen-pop card: who is calling (one customer, a choice of several, or an unknown number),
-// their record (editable), the queue and wait, and their contact history. Customer data is only
-// ever set as text.
+// their record (editable), the queue and wait, what the IVR learnt (language, menu choices, digits
+// typed, self-service), and their contact history (agents by name). Customer data is only ever
+// set as text.
 
 import { post, put } from "./api.js";
 import { h, fill, toast } from "./dom.js";
 import { duration, when, label } from "./time.js";
+import { scriptHistory } from "./script.js";
 
 export class PopCard {
   constructor(root) {
@@ -52,7 +54,9 @@ export class PopCard {
         { class: "pop-meta" },
         h("span", { class: "chip" }, "Queue ", h("strong", { class: "pop-queue" }, pop.queue)),
         h("span", { class: "chip" }, "Waited ", h("strong", { class: "pop-wait" }, duration(pop.wait))),
+        pop.language ? h("span", { class: "chip" }, "Language ", h("strong", { class: "pop-language" }, pop.language)) : null,
       ),
+      this.learnt(pop.ivr),
     );
     const customer = this.customer();
     let body;
@@ -61,6 +65,28 @@ export class PopCard {
     else if (pop.match === "none") body = this.unknown();
     else body = this.choices();
     fill(this.root, head, body);
+  }
+
+  /** What the IVR learnt before the call reached the agent; nothing for calls without an IVR. */
+  learnt(ivr) {
+    if (!ivr) return null;
+    const items = [];
+    for (const c of ivr.choices || []) {
+      items.push(h("li", { class: "ivr-choice" }, c.key === null ? `${label(c.menu)}: no key (→ ${label(c.to)})` : `${label(c.menu)}: pressed ${c.key} (→ ${label(c.to)})`));
+    }
+    for (const [name, value] of Object.entries(ivr.entered || {})) {
+      items.push(h("li", { class: "ivr-entered" }, `${label(name)} typed: `, h("strong", {}, value)));
+    }
+    for (const s of ivr.self_service || []) {
+      const text = s.kind === "lookup" ? `${label(s.node)}: ${s.result === "found" ? "found" : s.result === "several" ? "several matches" : "not found"}` : `heard ${label(s.node)}`;
+      items.push(h("li", { class: "ivr-self-service" }, text));
+    }
+    return h(
+      "div",
+      { class: "ivr-learnt", id: "pop-ivr" },
+      h("span", { class: "muted" }, `IVR ${ivr.flow}${ivr.language ? ` · ${ivr.language}` : ""}: `),
+      items.length ? h("ul", { class: "inline-list" }, items) : h("span", { class: "muted" }, "nothing chosen"),
+    );
   }
 
   unknown() {
@@ -118,6 +144,7 @@ export class PopCard {
       ),
       fields,
       this.history(c.history || []),
+      scriptHistory(c.scripts),
     );
   }
 
@@ -135,7 +162,7 @@ export class PopCard {
           {},
           h("td", {}, when(item.arrived_at)),
           h("td", {}, item.queue),
-          h("td", {}, item.agent_id || "—"),
+          h("td", { class: "history-agent" }, item.agent_name || item.agent_id || "—"),
           h(
             "td",
             {},

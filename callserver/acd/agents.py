@@ -6,7 +6,13 @@ router's free list is kept exact after each change: free = available, idle, and 
 
 from __future__ import annotations
 
-from ..facts.model import AgentStateChanged, AgentStatusChanged
+from ..facts.model import (
+    AgentPhoneChanged,
+    AgentStateChanged,
+    AgentStatusChanged,
+    CallWrappedUp,
+    WrapupExtended,
+)
 from .commands import Command
 from .model import Agent, AgentState, AgentStatus, Call
 from .state import AcdState
@@ -38,14 +44,62 @@ class AgentDesk:
         spec = self.acd.agents[agent_id].spec
         self.set_endpoint(agent_id, spec.endpoint, remote=spec.remote)
 
+    def set_phone_reachable(self, agent_id: str, reachable: bool, now: float) -> bool:
+        """The PBX says whether the agent's phone can be reached; True when that changed anything.
+
+        An unreachable phone is not offered calls (the agent keeps their status: it is not their
+        choice) and is offered them again as soon as it is reachable; the caller dispatches after.
+        """
+        agent = self.acd.agents[agent_id]
+        if agent.phone_reachable is reachable:
+            return False
+        agent.phone_reachable = reachable
+        self.acd.emit(AgentPhoneChanged(agent.id, now, reachable, agent.endpoint))
+        self.refresh(agent)
+        return True
+
     def end_wrapup(self, agent_id: str, now: float) -> bool:
         """The agent is done with wrap-up before its time; False when they are not in wrap-up."""
         agent = self.acd.agents.get(agent_id)
         if agent is None or agent.state is not AgentState.WRAPUP:
             return False
-        agent.state_deadline = None
-        self.change_state(agent, AgentState.IDLE, now, None)
+        self._leave_wrapup(agent, now)
         return True
+
+    # -- wrap-up: more time, the form sent, the time running out ---------------------------------
+    # (drafts and what is saved when the time runs out: `wrapups.WrapupDrafts`, from the facts)
+
+    def extend_wrapup(self, agent_id: str, seconds: float, now: float) -> float | None:
+        """More wrap-up time, up to the queue's maximum; the new end (None: not in wrap-up)."""
+        agent = self.acd.agents.get(agent_id)
+        if agent is None or agent.state is not AgentState.WRAPUP or agent.state_deadline is None:
+            return None
+        limit = agent.wrapup_limit if agent.wrapup_limit is not None else agent.state_deadline
+        until = min(limit, max(agent.state_deadline, now) + max(0.0, seconds))
+        if until != agent.state_deadline:
+            agent.state_deadline = until
+            self.acd.timers.arm(until, TimerKind.AGENT_DEADLINE, agent.id)
+            self.acd.emit(WrapupExtended(agent.id, now, agent.call_id, until))
+        return until
+
+    def finish_wrapup(self, agent_id: str, call_id: str, code: str, note: str, by: str, now: float) -> bool:
+        """The agent sent the wrap-up form of `call_id`: saved, and the wrap-up ends now, in that order
+        (the time cannot run out in between). False (nothing done) when not in that wrap-up."""
+        agent = self.acd.agents.get(agent_id)
+        if agent is None or agent.state is not AgentState.WRAPUP or agent.call_id != call_id:
+            return False
+        self.acd.emit(CallWrappedUp(call_id, now, agent.id, code, note, by))
+        self._leave_wrapup(agent, now)
+        return True
+
+    def wrapup_over(self, agent: Agent, now: float) -> None:
+        """The wrap-up time ran out."""
+        self._leave_wrapup(agent, now)
+
+    def _leave_wrapup(self, agent: Agent, now: float) -> None:
+        agent.state_deadline = None
+        agent.wrapup_limit = None
+        self.change_state(agent, AgentState.IDLE, now, None)
 
     # -- what the other parts of the engine do to agents ----------------------------------------
 
@@ -62,7 +116,9 @@ class AgentDesk:
         self.acd.emit(AgentStatusChanged(agent.id, now, status.value, reason))
         self.refresh(agent)
 
-    def change_state(self, agent: Agent, new: AgentState, now: float, call_id: str | None) -> None:
+    def change_state(
+        self, agent: Agent, new: AgentState, now: float, call_id: str | None, until: float | None = None
+    ) -> None:
         old = agent.move(new)
         agent.call_id = call_id
         if new is AgentState.IDLE:
@@ -72,7 +128,7 @@ class AgentDesk:
                 agent.busy_since = None
         elif agent.busy_since is None:
             agent.busy_since = now
-        self.acd.emit(AgentStateChanged(agent.id, now, old.value, new.value, call_id))
+        self.acd.emit(AgentStateChanged(agent.id, now, old.value, new.value, call_id, until))
         self.refresh(agent)
 
     def refresh(self, agent: Agent) -> None:
@@ -97,11 +153,13 @@ class AgentDesk:
 
     def after_call(self, agent: Agent, call: Call, now: float) -> None:
         """The agent's part in a call is over: wrap-up if the queue has one, else idle."""
-        wrapup = self.acd.queues[call.queue].wrapup
-        if wrapup > 0:
-            self.change_state(agent, AgentState.WRAPUP, now, call.id)
-            agent.state_deadline = now + wrapup
-            self.acd.timers.arm(agent.state_deadline, TimerKind.AGENT_DEADLINE, agent.id)
+        spec = self.acd.queues[call.queue]
+        if spec.wrapup > 0:
+            until = now + spec.wrapup
+            agent.state_deadline = until
+            agent.wrapup_limit = now + max(spec.wrapup, spec.wrapup_max)
+            self.change_state(agent, AgentState.WRAPUP, now, call.id, until)
+            self.acd.timers.arm(until, TimerKind.AGENT_DEADLINE, agent.id)
         else:
             self.change_state(agent, AgentState.IDLE, now, None)
 

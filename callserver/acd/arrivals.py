@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import math
 
-from ..facts.model import CallbackRequested, CallQueued, OfferEnded, OfferResult, Outcome
+from ..facts.model import (
+    CallbackRequested,
+    CallQueued,
+    OfferEnded,
+    OfferResult,
+    Outcome,
+    TransferProgress,
+    TransferState,
+)
 from .commands import Command, ConfirmCallback
 from .dispatch import Dispatcher
+from .expr import Requirement
 from .legs import LegBook
-from .model import AgentStatus, Call, CallKind, CallState, Destination, QueueSpec
+from .model import AgentStatus, Call, CallKind, CallState, Destination, Ending, QueueSpec
 from .queueing import DEFAULT_TIMEOUT_MESSAGE, Queueing
 from .state import AcdState
 
@@ -37,11 +46,16 @@ class Arrivals:
         arrived_at: float | None = None,
         data: dict[str, object] | None = None,
         kind: CallKind = CallKind.CALL,
+        agent: str | None = None,
+        requirement: Requirement | None = None,
+        adopted: bool = False,
     ) -> list[Command]:
         """A caller entered a queue (or was adopted again after a reconnect: same id, no-op).
 
         `data` carries what is known of the call as requirement references: `call.language`,
         `call.priority`, `customer.vip`...: it drives requirements, priority and the screen-pop.
+        An `adopted` call (found on the PBX after a restart) was let in long ago: it is never
+        refused at the door, and timers already due fire at the next timer run, not here.
         """
         acd = self.acd
         if acd.known(call_id):
@@ -67,6 +81,8 @@ class Arrivals:
             kind=kind,
             data=data,
             priority=priority,
+            target_agent=agent,
+            requirement=requirement,
         )
         acd.calls[call_id] = call
         acd.emit(
@@ -74,20 +90,32 @@ class Arrivals:
                 call_id, now, queue, channel, caller_num, caller_name, dnis, kind.value, priority, data
             )
         )
-        if kind is CallKind.CALL:
+        if kind is CallKind.CALL and not adopted:
             refusal = self._refusal(spec)
             if refusal is not None:
                 return self.queueing.send_to(call, refusal, now) + self.dispatcher.dispatch(now)
         self.queueing.enter(call, queue, now, start)
-        if call.deadline <= now:
+        if call.deadline <= now and not adopted:
             # adopted after waiting longer than the queue allows: its timers are due already
             return acd.timers.fire(now) + self.dispatcher.dispatch(now)
         return self.dispatcher.dispatch(now)
 
     def task_arrived(
-        self, task_id: str, *, queue: str, data: dict[str, object] | None, now: float, caller_num: str = ""
+        self,
+        task_id: str,
+        *,
+        queue: str,
+        data: dict[str, object] | None,
+        now: float,
+        caller_num: str = "",
+        agent: str | None = None,
+        requirement: Requirement | None = None,
     ) -> list[Command]:
-        """Work that is not a live call (a voicemail) routed like one, behind live calls."""
+        """Work that is not a live call (a voicemail, a callback request) routed like one, behind
+        live calls: to `agent` only when given, to agents meeting `requirement` (instead of the
+        queue's routing steps) when given."""
+        if agent is not None and agent not in self.acd.agents:
+            raise ValueError(f"task {task_id}: unknown agent {agent!r}")
         return self.call_arrived(
             task_id,
             channel="",
@@ -98,6 +126,8 @@ class Arrivals:
             now=now,
             data=data,
             kind=CallKind.VOICEMAIL,
+            agent=agent,
+            requirement=requirement,
         )
 
     def _refusal(self, spec: QueueSpec) -> Destination | None:
@@ -109,7 +139,9 @@ class Arrivals:
             return spec.on_no_agents or Destination("message", DEFAULT_TIMEOUT_MESSAGE)
         return None
 
-    def caller_hung_up(self, call_id: str, now: float) -> list[Command]:
+    def caller_hung_up(self, call_id: str, now: float, ending: Ending | None = None) -> list[Command]:
+        """The caller's channel is gone. Without `ending` the caller hung up (abandoned if nobody
+        had answered); with it the call ended unseen or was cut by the PBX (see `Ending`)."""
         acd = self.acd
         call = acd.calls.get(call_id)
         if call is None or call.state is CallState.ENDED or call.kind is not CallKind.CALL:
@@ -119,9 +151,21 @@ class Arrivals:
             out += self.legbook.cancel_by_id(call.consult_leg, now)
         if call.state is CallState.CONNECTED:
             leg = acd.legs.get(call.leg_id) if call.leg_id is not None else None
-            self.queueing.end_connected(call, now)
+            self.queueing.end_connected(call, now, ending)
             out += self.legbook.cancel(leg, now)
         else:
+            if call.transferred_by is not None:
+                acd.emit(
+                    TransferProgress(
+                        call.id,
+                        now,
+                        call.transferred_by,
+                        "transfer",
+                        "agent",
+                        call.target_agent or "",
+                        TransferState.ABANDONED,
+                    )
+                )
             if call.state is CallState.OFFERING:
                 for leg_id in sorted(call.ring_legs):
                     leg = acd.legs[leg_id]
@@ -129,7 +173,8 @@ class Arrivals:
                     out += self.legbook.cancel(leg, now)
                 call.agent_id = None
             acd.router.remove_call(call)
-            self.queueing.end(call, Outcome.ABANDONED, now)
+            outcome = Outcome.FAILED if ending is not None and ending.cut else Outcome.ABANDONED
+            self.queueing.end(call, outcome, now, ending)
         return out + self.dispatcher.dispatch(now)
 
     def dtmf(self, call_id: str, digit: str, now: float) -> list[Command]:

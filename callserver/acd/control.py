@@ -10,12 +10,14 @@ leg's hangup never reads as "the agent ended the call".
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from ..facts.model import TransferState
 from ..pbx.actions import PbxActions, PbxError
 from ..pbx.dialplan import Context, Var
 from ..pbx.events import ChannelHungUp, OriginateResult
@@ -47,11 +49,29 @@ class PbxFailed(ControlError):
 
 
 @dataclass(slots=True)
+class SpySession:
+    """A supervisor's monitoring call: one leg to their phone, moved between agents and modes
+    (listen, whisper, barge) without a new call, until they hang up or stop it."""
+
+    supervisor: str
+    leg_id: str
+    agent_id: str
+    mode: str
+    phone: str
+    answered: bool = False
+    ended: bool = False
+
+
+SpyListener = Callable[[SpySession], None]
+
+
+@dataclass(slots=True)
 class OutsideConsult:
     """A consultation with an outside number: the PBX alone knows it, the engine does not."""
 
     leg_id: str
     number: str
+    agent_id: str | None  # the agent who consults
     answered: bool = False
 
 
@@ -71,11 +91,15 @@ class CallControl:
         self.outside: dict[str, OutsideConsult] = {}  # call id -> consultation with a number
         self._busy: set[str] = set()
         self._ids = itertools.count(1)
+        self.spies: dict[str, SpySession] = {}  # supervisor -> their monitoring call
+        self.spy_listeners: list[SpyListener] = []  # told of every change (the monitor's live view)
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # -- PBX events ------------------------------------------------------------------------
 
     def subscriptions(self) -> Subscriptions:
-        """Call control follows only its consultations with outside numbers (the engine has no leg)."""
+        """Call control follows its consultations with outside numbers (the engine has no leg for
+        them) and the supervisors' monitoring calls."""
         return (
             Subscriptions("call-control")
             .on(ChannelHungUp, self._on_hangup)
@@ -86,11 +110,35 @@ class CallControl:
         for call_id, consult in list(self.outside.items()):
             if consult.leg_id == event.uniqueid:
                 del self.outside[call_id]
+                self._progress(call_id, consult, TransferState.GONE)
+        for supervisor, spy in list(self.spies.items()):
+            if spy.leg_id == event.uniqueid:
+                self._spy_over(supervisor, spy)
 
     def _on_originate_result(self, event: OriginateResult) -> None:
-        for consult in self.outside.values():
+        for call_id, consult in list(self.outside.items()):
             if consult.leg_id == event.uniqueid:
                 consult.answered = event.success
+                if event.success:
+                    self._progress(call_id, consult, TransferState.ANSWERED)
+                else:  # rang out or refused: the channel is gone, no hangup will name it for us
+                    del self.outside[call_id]
+                    self._progress(call_id, consult, TransferState.GONE)
+        for supervisor, spy in list(self.spies.items()):
+            if spy.leg_id != event.uniqueid:
+                continue
+            if not event.success:
+                self._spy_over(supervisor, spy)
+            elif self.current_call_of(spy.agent_id) is None:
+                # the call ended while the phone rang: ChanSpy would wait in silence for ever
+                spy.answered = True
+                self._spawn(self._quietly(self.pbx.hangup(spy.leg_id)))
+            else:
+                spy.answered = True
+                self._spy_changed(spy)
+
+    def _progress(self, call_id: str, consult: OutsideConsult, state: TransferState) -> None:
+        self.service.consult_number_progress(call_id, consult.agent_id, consult.number, state)
 
     def channel_name(self, uniqueid: str) -> str:
         """The channel's name when seen, else its uniqueid (AMI actions accept either)."""
@@ -183,7 +231,8 @@ class CallControl:
             if colleague is not None:
                 return await self._ring_colleague(colleague)
             leg_id = f"cs-consult-{call_id}-{next(self._ids)}"
-            self.outside[call_id] = OutsideConsult(leg_id, target)
+            consult = self.outside[call_id] = OutsideConsult(leg_id, target, call.agent_id)
+            self._progress(call_id, consult, TransferState.RINGING)
             try:
                 await self._do(
                     self.pbx.originate(
@@ -199,6 +248,7 @@ class CallControl:
                 )
             except PbxFailed:
                 self.outside.pop(call_id, None)
+                self._progress(call_id, consult, TransferState.GONE)
                 raise
             return leg_id
 
@@ -213,6 +263,7 @@ class CallControl:
                 # the outside leg takes the caller once the agent leg is gone (see [callserver-consult])
                 await self._do(self.pbx.setvar(outside.leg_id, Var.CALLER, call.channel), "complete")
                 del self.outside[call_id]
+                self._progress(call_id, outside, TransferState.COMPLETED)
                 later = self._decide(lambda: self.service.transfer_out(call_id, outside.number))
             else:
                 consult_leg = call.consult_leg
@@ -233,6 +284,7 @@ class CallControl:
             call, leg = self.connected(call_id)
             outside = self.outside.pop(call_id, None)
             if outside is not None:
+                self._progress(call_id, outside, TransferState.CANCELLED)
                 await self._quietly(self.pbx.hangup(outside.leg_id))
             elif call.consult_leg is not None:
                 self._decide(lambda: self.service.consult_cancel(call_id))
@@ -245,28 +297,93 @@ class CallControl:
         """End the agent's wrap-up now (no-op when they are not in wrap-up)."""
         self.service.wrapup_done(agent_id)
 
-    async def spy(self, agent_id: str, mode: str, phone: str) -> str:
-        """Ring the supervisor's `phone` into ChanSpy on the agent's current call; returns its leg id."""
+    async def spy(self, agent_id: str, mode: str, phone: str, supervisor: str = "") -> str:
+        """Monitor the agent's current call from the supervisor's `phone`; returns the spy leg's id.
+
+        A supervisor has one monitoring call: asking again for the same agent and mode changes
+        nothing (a second click is not a second call); another agent or mode moves the answered leg
+        there (ChanSpy restarts on the same call). While the phone still rings, only the same
+        request is accepted.
+        """
+        key = supervisor or f"phone:{phone}"
+        current = self.spies.get(key)
+        if current is not None:
+            if current.agent_id == agent_id and current.mode == mode:
+                return current.leg_id
+            if not current.answered:
+                raise ControlError("your phone is ringing for the monitoring call: answer it first")
+            await self._move_spy(current, agent_id, mode)
+            return current.leg_id
+        leg = self._spied_leg(agent_id)
+        spy_id = f"cs-spy-{agent_id}-{next(self._ids)}"
+        session = SpySession(key, spy_id, agent_id, mode, phone)
+        self.spies[key] = session  # before any await: a concurrent click finds it
+        try:
+            await self._do(
+                self.pbx.originate(
+                    channel=phone,
+                    context=Context.SPY,
+                    exten="s",
+                    channel_id=spy_id,
+                    timeout=CONSULT_RING,
+                    caller_id=f'"{mode} {agent_id}" <{agent_id}>',
+                    variables={Var.SPY: leg, Var.SPY_OPTS: SPY_OPTIONS[mode]},
+                ),
+                "spy",
+            )
+        except ControlError:
+            self.spies.pop(key, None)
+            raise
+        self._spy_changed(session)
+        return spy_id
+
+    async def stop_spy(self, supervisor: str) -> SpySession:
+        """Hang up the supervisor's monitoring call."""
+        session = self.spies.get(supervisor)
+        if session is None:
+            raise UnknownCall("you are not monitoring anyone")
+        await self._quietly(self.pbx.hangup(session.leg_id))
+        self._spy_over(supervisor, session)
+        return session
+
+    def spy_of(self, supervisor: str) -> SpySession | None:
+        return self.spies.get(supervisor)
+
+    async def _move_spy(self, session: SpySession, agent_id: str, mode: str) -> None:
+        leg = self._spied_leg(agent_id)
+        spy_channel = self.channel_name(session.leg_id)
+        await self._do(self.pbx.setvar(spy_channel, Var.SPY, leg), "spy")
+        await self._do(self.pbx.setvar(spy_channel, Var.SPY_OPTS, SPY_OPTIONS[mode]), "spy")
+        # ChanSpy ends on the redirect and starts again with the new variables: same call
+        await self._do(self.pbx.redirect(spy_channel, Context.SPY, "s", 1), "spy")
+        session.agent_id, session.mode = agent_id, mode
+        self._spy_changed(session)
+
+    def _spied_leg(self, agent_id: str) -> str:
+        """The channel name of the agent leg on the agent's current call."""
         call_id = self.current_call_of(agent_id)
         if call_id is None:
             raise ControlError(f"agent {agent_id} is not on a call")
         _call, leg = self.connected(call_id)
         if not self.service.channels.is_live_name(leg):
             raise ControlError(f"the channel of agent {agent_id} is not known yet")
-        spy_id = f"cs-spy-{agent_id}-{next(self._ids)}"
-        await self._do(
-            self.pbx.originate(
-                channel=phone,
-                context=Context.SPY,
-                exten="s",
-                channel_id=spy_id,
-                timeout=CONSULT_RING,
-                caller_id=f'"{mode} {agent_id}" <{agent_id}>',
-                variables={Var.SPY: leg, Var.SPY_OPTS: SPY_OPTIONS[mode]},
-            ),
-            "spy",
-        )
-        return spy_id
+        return leg
+
+    def _spy_over(self, supervisor: str, session: SpySession) -> None:
+        if self.spies.get(supervisor) is session:
+            del self.spies[supervisor]
+        if not session.ended:
+            session.ended = True
+            self._spy_changed(session)
+
+    def _spy_changed(self, session: SpySession) -> None:
+        for listener in self.spy_listeners:
+            listener(session)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # -- mechanics -------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ task straight to the agent. While the PBX link is down nothing is offered and ch
 
 from __future__ import annotations
 
-from ..facts.model import CallAnswered, CallOffered
+from ..facts.model import CallAnswered, CallOffered, TransferProgress, TransferState
 from .agents import AgentDesk
 from .commands import Command, OfferTask, OriginateAgentLeg
 from .legs import LegBook
@@ -69,6 +69,18 @@ class Dispatcher:
             if len(agents) == 1:
                 call.agent_id, call.leg_id = agent.id, leg.id
             self.acd.emit(CallOffered(call.id, now, call.queue, agent.id, leg.id, call.attempts))
+            if call.transferred_by is not None:
+                self.acd.emit(
+                    TransferProgress(
+                        call.id,
+                        now,
+                        call.transferred_by,
+                        "transfer",
+                        "agent",
+                        agent.id,
+                        TransferState.RINGING,
+                    )
+                )
             caller_id = f'"{call.caller_name}" <{call.caller_num}>' if call.caller_name else call.caller_num
             out.append(
                 OriginateAgentLeg(

@@ -31,7 +31,7 @@ from .commands import Command
 from .dispatch import Dispatcher
 from .handling import CallHandling
 from .legs import LegBook
-from .model import Agent, AgentSpec, AgentStatus, Call, Leg, QueueSpec
+from .model import Agent, AgentSpec, AgentStatus, Call, Ending, Leg, QueueSpec
 from .offers import Offers
 from .queueing import Queueing
 from .router import DEFAULT_AGEING, Router
@@ -49,6 +49,9 @@ class AcdEngine:
         ageing: float = DEFAULT_AGEING,
         seed: int = 0,
         accept_timeout: float = 15.0,
+        transfer_timeout: float | None = None,
+        transfer_return: str = "queue",
+        transfer_self_delay: float = 10.0,
     ) -> None:
         acd = AcdState(
             queues,
@@ -57,6 +60,9 @@ class AcdEngine:
             ageing=ageing,
             seed=seed,
             accept_timeout=accept_timeout,
+            transfer_timeout=transfer_timeout,
+            transfer_return=transfer_return,
+            transfer_self_delay=transfer_self_delay,
         )
         self.acd = acd
         self.desk = AgentDesk(acd)
@@ -66,7 +72,7 @@ class AcdEngine:
         self.arrivals = Arrivals(acd, self.legbook, self.queueing, self.dispatcher)
         self.offers = Offers(acd, self.desk, self.legbook, self.queueing, self.dispatcher)
         self.handling = CallHandling(acd, self.desk, self.legbook, self.queueing, self.dispatcher)
-        self.adoption = Adoption(acd, self.legbook, self.arrivals, self.offers, self.dispatcher)
+        self.adoption = Adoption(acd, self.desk, self.legbook, self.arrivals, self.dispatcher)
         acd.timers.install(
             {
                 TimerKind.MAX_WAIT: self.queueing.max_wait_timer(),
@@ -75,6 +81,8 @@ class AcdEngine:
                 TimerKind.LEG_GRACE: self.legbook.grace_timer(),
                 TimerKind.AGENT_DEADLINE: self.offers.agent_deadline_timer(),
                 TimerKind.AUTO_RESUME: self.desk.auto_resume_timer(),
+                TimerKind.TRANSFER_TIMEOUT: self.handling.transfer_timeout_timer(),
+                TimerKind.TRANSFER_EXCLUSION: self.handling.exclusion_timer(),
             }
         )
         # the bound inputs: the engine's public surface, each one a part's method
@@ -85,8 +93,6 @@ class AcdEngine:
         self.leg_picked_up = self.offers.leg_picked_up
         self.leg_claim = self.offers.leg_claim
         self.leg_answered = self.offers.leg_answered
-        self.leg_failed = self.offers.leg_failed
-        self.leg_hung_up = self.offers.leg_hung_up
         self.leg_needs_accept = self.offers.leg_needs_accept
         self.pbx_error = self.offers.pbx_error
         self.hold = self.handling.hold
@@ -98,8 +104,12 @@ class AcdEngine:
         self.consult_complete = self.handling.consult_complete
         self.consult_cancel = self.handling.consult_cancel
         self.task_done = self.handling.task_done
+        self.callback_started = self.handling.callback_started
         self.set_pbx_ready = self.adoption.set_pbx_ready
         self.adopt_connected = self.adoption.adopt_connected
+        self.adopt_offer = self.adoption.adopt_offer
+        self.adopt_consult = self.adoption.adopt_consult
+        self.adopt_stray_leg = self.adoption.adopt_stray_leg
         self.set_endpoint = self.desk.set_endpoint
         self.reset_endpoint = self.desk.reset_endpoint
         self.estimate = self.queueing.estimate
@@ -116,6 +126,45 @@ class AcdEngine:
         self.desk.set_status(agent_id, status, now, reason)
         return self.dispatcher.dispatch(now)
 
+    def leg_hung_up(self, leg_id: str, now: float, ending: Ending | None = None) -> list[Command]:
+        """An agent leg's channel is gone (a callback leg: the end of the callback); `ending` when
+        it went unseen (link or server down) or was cut by the PBX."""
+        leg = self.acd.legs.get(leg_id)
+        if leg is not None and leg.purpose == "callback":
+            return self.handling.callback_over(leg, now)
+        return self.offers.leg_hung_up(leg_id, now, ending)
+
+    def leg_failed(self, leg_id: str, now: float, *, unreachable: bool = False) -> list[Command]:
+        """An agent leg ended without being bridged (a callback leg: the agent never answered)."""
+        leg = self.acd.legs.get(leg_id)
+        if leg is not None and leg.purpose == "callback":
+            return self.handling.callback_over(leg, now)
+        return self.offers.leg_failed(leg_id, now, unreachable=unreachable)
+
+    def extend_wrapup(self, agent_id: str, seconds: float, now: float) -> float | None:
+        """More wrap-up time (up to the queue's maximum): the new end, None when not in wrap-up."""
+        return self.desk.extend_wrapup(agent_id, seconds, now)
+
+    def finish_wrapup(
+        self, agent_id: str, call_id: str, code: str, note: str, by: str, now: float
+    ) -> tuple[bool, list[Command]]:
+        """The wrap-up form of `call_id` sent: saved and wrap-up over; False when not in that wrap-up."""
+        if not self.desk.finish_wrapup(agent_id, call_id, code, note, by, now):
+            return False, []
+        return True, self.dispatcher.dispatch(now)
+
+    def seed_calls_today(self, agent_id: str, count: int) -> None:
+        """Calls the agent answered today before this engine started (counted by the store)."""
+        agent = self.acd.agents.get(agent_id)
+        if agent is not None:
+            agent.calls_today = max(agent.calls_today, count)
+
+    def phone_reachable(self, agent_id: str, reachable: bool, now: float) -> list[Command]:
+        """The PBX says the agent's phone can (or cannot) be reached; no offer goes to one it cannot."""
+        if not self.desk.set_phone_reachable(agent_id, reachable, now):
+            return []
+        return self.dispatcher.dispatch(now)
+
     def wrapup_done(self, agent_id: str, now: float) -> list[Command]:
         """The agent ends wrap-up early (no-op when they are not in wrap-up)."""
         if not self.desk.end_wrapup(agent_id, now):
@@ -123,6 +172,10 @@ class AcdEngine:
         return self.dispatcher.dispatch(now)
 
     # -- read-only state (views, adapters and tests read it; only the parts change it) ---------
+
+    def knows(self, call_id: str) -> bool:
+        """The call is live, or ended a short while ago (an adopted call that ended since)."""
+        return self.acd.known(call_id)
 
     @property
     def queues(self) -> Mapping[str, QueueSpec]:

@@ -3,44 +3,36 @@
 Parsed once from configuration into data (never handed to ``eval``), bound to a call's data when the
 call is queued (the ``call.*`` / ``customer.*`` parts fold to constants), and the bound form is
 compiled to closures that the router tests against every agent's skills. The language is described in
-docs/requirements.md.
+docs/requirements.md; its tokens and error type are those of every expression (`expressions/lexer.py`).
 """
 
 from __future__ import annotations
 
 import difflib
-import string
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeGuard
 
+from ..expressions.lexer import (
+    COMPARISONS,
+    ORDERINGS,
+    ExpressionError,
+    Token,
+    Value,
+    is_literal,
+    literal_value,
+    tokenize,
+)
+
 PREFIXES = ("call", "customer")
 MIN_LEVEL, MAX_LEVEL = 0, 10
-_KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false", "null"})
-_COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
-_ORDERINGS = frozenset({"<", "<=", ">", ">="})
 _NEGATED = {">=": "<", "<": ">=", ">": "<=", "<=": ">", "==": "!=", "!=": "=="}
-_NAME_START = frozenset(string.ascii_letters + "_")
-_NAME_PART = _NAME_START | frozenset(string.digits)
-_DIGITS = frozenset(string.digits)
-_HINTS = {"=": " (did you mean '=='?)", "&": " (use 'and')", "|": " (use 'or')", "!": " (use 'not')"}
 
-Value = str | int | float | bool | None
 SkillTest = Callable[[Mapping[str, int]], bool]
 
 
-class RequirementError(ValueError):
+class RequirementError(ExpressionError):
     """A requirement that cannot be parsed; ``str()`` adds a caret line under the column (1-based)."""
-
-    def __init__(self, message: str, text: str, column: int) -> None:
-        super().__init__(message, text, column)
-        self.message = message
-        self.text = text
-        self.column = column
-
-    def __str__(self) -> str:
-        shown = self.text.translate({ord("\t"): " ", ord("\n"): " ", ord("\r"): " "})
-        return f"{self.message} at column {self.column}\n  {shown}\n  {' ' * (self.column - 1)}^"
 
 
 # --- syntax tree -------------------------------------------------------------------------------
@@ -89,82 +81,19 @@ class Or:
 Expr = Const | SkillCmp | DataTest | Not | And | Or
 
 
-# --- tokenizer ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    kind: str  # "name" (possibly dotted), "kw", "num", "str", "op" (operators and punctuation), "end"
-    text: str  # as written
-    column: int
-    value: Value = None
-
-
-def _tokenize(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch, column = text[i], i + 1
-        if ch.isspace():
-            i += 1
-        elif ch in _NAME_START:
-            j = i + 1
-            while j < n and (text[j] in _NAME_PART or text[j] == "."):
-                if text[j] == "." and (j + 1 >= n or text[j + 1] not in _NAME_START):
-                    raise RequirementError("expected a name after '.'", text, j + 2)
-                j += 1
-            word = text[i:j]
-            tokens.append(_Token("kw" if word in _KEYWORDS else "name", word, column))
-            i = j
-        elif ch in _DIGITS or (ch == "-" and i + 1 < n and text[i + 1] in _DIGITS):
-            j = i + 1
-            while j < n and (text[j] in _NAME_PART or text[j] == "."):
-                j += 1
-            tokens.append(_Token("num", text[i:j], column, _number(text, text[i:j], column)))
-            i = j
-        elif ch in "\"'":
-            j, chars = i + 1, []
-            while j < n and text[j] != ch:
-                if text[j] == "\\" and j + 1 < n:
-                    j += 1
-                chars.append(text[j])
-                j += 1
-            if j >= n:
-                raise RequirementError("unterminated string", text, column)
-            tokens.append(_Token("str", text[i : j + 1], column, "".join(chars)))
-            i = j + 1
-        elif text[i : i + 2] in _COMPARISONS:
-            tokens.append(_Token("op", text[i : i + 2], column))
-            i += 2
-        elif ch in "<>(),":
-            tokens.append(_Token("op", ch, column))
-            i += 1
-        else:
-            raise RequirementError(f"unexpected character {ch!r}{_HINTS.get(ch, '')}", text, column)
-    tokens.append(_Token("end", "", n + 1))
-    return tokens
-
-
-def _number(text: str, spelled: str, column: int) -> int | float:
-    whole, dot, fraction = spelled.removeprefix("-").partition(".")
-    if not whole.isdecimal() or (dot and not fraction.isdecimal()):  # only ASCII reaches here
-        raise RequirementError(f"bad number {spelled!r}", text, column)
-    return float(spelled) if dot else int(spelled)
-
-
 # --- parser ------------------------------------------------------------------------------------
 
 
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
-        self.tokens = _tokenize(text)
+        self.tokens = tokenize(text, RequirementError)
         self.pos = 0
 
-    def peek(self) -> _Token:
+    def peek(self) -> Token:
         return self.tokens[self.pos]
 
-    def advance(self) -> _Token:
+    def advance(self) -> Token:
         token = self.tokens[self.pos]
         if token.kind != "end":
             self.pos += 1
@@ -180,7 +109,7 @@ class _Parser:
     def error(self, message: str, column: int) -> RequirementError:
         return RequirementError(message, self.text, column)
 
-    def unexpected(self, token: _Token, after: str) -> RequirementError:
+    def unexpected(self, token: Token, after: str) -> RequirementError:
         if token.kind == "end" or token.text == ")":
             return self.error(f"missing operand after {after!r}", token.column)
         return self.error(f"unexpected token {token.text!r}", token.column)
@@ -232,7 +161,7 @@ class _Parser:
             return self.skill_test(token)
         raise self.unexpected(token, before)
 
-    def skill_test(self, name: _Token) -> SkillCmp:
+    def skill_test(self, name: Token) -> SkillCmp:
         if name.text in PREFIXES:
             raise self.error(f"'{name.text}' needs a field, e.g. '{name.text}.<name>'", name.column)
         op = self.peek()
@@ -240,7 +169,7 @@ class _Parser:
             raise self.error(
                 f"'in' needs a call.* or customer.* reference, not skill '{name.text}'", op.column
             )
-        if not (op.kind == "op" and op.text in _COMPARISONS):
+        if not (op.kind == "op" and op.text in COMPARISONS):
             return SkillCmp(name.text, ">=", 1, name.column)
         self.advance()
         level = self.advance()
@@ -257,15 +186,15 @@ class _Parser:
             )
         raise self.error(f"unexpected token {level.text!r}", level.column)
 
-    def data_test(self, ref: _Token) -> DataTest:
+    def data_test(self, ref: Token) -> DataTest:
         prefix = ref.text.partition(".")[0]
         if prefix not in PREFIXES:
             raise self.error(f"unknown prefix '{prefix}.' (expected 'call.' or 'customer.')", ref.column)
         op = self.peek()
-        if op.kind == "op" and op.text in _COMPARISONS:
+        if op.kind == "op" and op.text in COMPARISONS:
             self.advance()
             token, value = self.literal(op.text)
-            if op.text in _ORDERINGS and not _is_number(value):
+            if op.text in ORDERINGS and not _is_number(value):
                 raise self.error(f"{op.text!r} needs a number, not {token.text}", token.column)
             return DataTest(ref.text, op.text, value, ref.column)
         if self.accept("kw", "in"):
@@ -285,12 +214,10 @@ class _Parser:
             return DataTest(ref.text, "in", tuple(values), ref.column)
         return DataTest(ref.text, "truthy", None, ref.column)
 
-    def literal(self, after: str) -> tuple[_Token, Value]:
+    def literal(self, after: str) -> tuple[Token, Value]:
         token = self.advance()
-        if token.kind in ("num", "str"):
-            return token, token.value
-        if token.kind == "kw" and token.text in ("true", "false", "null"):
-            return token, {"true": True, "false": False, "null": None}[token.text]
+        if is_literal(token):
+            return token, literal_value(token)
         if token.kind == "end":
             raise self.error(f"missing value after {after!r}", token.column)
         if token.kind == "name":

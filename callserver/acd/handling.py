@@ -8,14 +8,17 @@ before its own actions as each one requires.
 
 from __future__ import annotations
 
-from ..facts.model import CallHeld, CallResumed, CallTransferred, Outcome
+from collections.abc import Callable
+
+from ..facts.model import CallHeld, CallResumed, CallTransferred, Outcome, TransferProgress, TransferState
 from .agents import AgentDesk
 from .commands import Command, OriginateAgentLeg
 from .dispatch import Dispatcher
 from .legs import LegBook
-from .model import AgentState, Call, CallKind, CallState
+from .model import AgentState, AgentStatus, Call, CallKind, CallState, Leg
 from .queueing import Queueing
 from .state import AcdState
+from .timers import TimerHandler, TimerKind
 
 
 class NotAllowed(Exception):
@@ -95,8 +98,11 @@ class CallHandling:
         return out + self.dispatcher.dispatch(now)
 
     def _requeue(self, call: Call, queue: str, target_agent: str | None, now: float) -> list[Command]:
+        """The call waits again: for one agent (a targeted offer with a timeout), or in a queue where
+        the transferring agent is the last to be considered."""
         kind, target = ("agent", target_agent) if target_agent else ("queue", queue)
-        self.acd.emit(CallTransferred(call.id, now, call.agent_id, kind, target))
+        by = call.agent_id
+        self.acd.emit(CallTransferred(call.id, now, by, kind, target))
         out = self._release_agent(call, now)
         if call.consult_leg is not None:
             out += self.legbook.cancel_by_id(call.consult_leg, now)
@@ -106,9 +112,84 @@ class CallHandling:
         call.ring_legs.clear()
         call.declined.clear()
         call.target_agent = target_agent
+        call.excluded = None if target_agent else by
+        call.transferred_by = by if target_agent else None
+        call.transfer_deadline = call.exclusion_check = None
         call.visited = []
         self.queueing.enter(call, queue, now)
+        if target_agent is not None:
+            if self.acd.transfer_timeout is not None:
+                call.transfer_deadline = now + self.acd.transfer_timeout
+                self.acd.timers.arm(call.transfer_deadline, TimerKind.TRANSFER_TIMEOUT, call.id)
+            self._progress(call, by, "transfer", "agent", target_agent, TransferState.WAITING, now)
+        elif by is not None:
+            self._check_exclusion_later(call)
         return out + self.dispatcher.dispatch(now)
+
+    def _progress(
+        self, call: Call, by: str | None, mode: str, kind: str, target: str, state: TransferState, now: float
+    ) -> None:
+        self.acd.emit(TransferProgress(call.id, now, by, mode, kind, target, state))
+
+    def _check_exclusion_later(self, call: Call) -> None:
+        """After the queue's last routing step (and a short delay), see if only the excluded agent is left."""
+        last = self.acd.queues[call.queue].routing_steps()[-1].after
+        call.exclusion_check = call.queued_at + last + self.acd.transfer_self_delay
+        self.acd.timers.arm(call.exclusion_check, TimerKind.TRANSFER_EXCLUSION, call.id)
+
+    # -- timers of transfers ----------------------------------------------------------------------
+
+    def transfer_timeout_timer(self) -> TimerHandler:
+        """A call transferred to an agent who did not take it in time goes back."""
+        return TimerHandler(
+            lambda call_id, at: self._waiting(call_id, lambda c: c.transfer_deadline == at),
+            self._transfer_timed_out,
+        )
+
+    def exclusion_timer(self) -> TimerHandler:
+        """A call kept from the agent who transferred it: is anyone else there to take it?"""
+        return TimerHandler(
+            lambda call_id, at: self._waiting(
+                call_id, lambda c: c.excluded is not None and c.exclusion_check == at
+            ),
+            self._exclusion_check,
+        )
+
+    def _waiting(self, call_id: str, due: Callable[[Call], bool]) -> bool:
+        call = self.acd.calls.get(call_id)
+        return call is not None and call.state is CallState.WAITING and due(call)
+
+    def _transfer_timed_out(self, call_id: str, now: float) -> list[Command]:
+        call = self.acd.calls[call_id]
+        by, target = call.transferred_by, call.target_agent or ""
+        self._progress(call, by, "transfer", "agent", target, TransferState.RETURNED, now)
+        self.acd.router.remove_call(call)
+        back_to_agent = self.acd.transfer_return == "agent" and by is not None and by != target
+        call.transferred_by = call.transfer_deadline = None
+        call.target_agent = by if back_to_agent else None
+        call.excluded = None if back_to_agent else by
+        call.declined.clear()
+        self.queueing.mark_waiting(call)
+        if call.excluded is not None:
+            self._check_exclusion_later(call)
+        return []
+
+    def _exclusion_check(self, call_id: str, now: float) -> list[Command]:
+        call = self.acd.calls[call_id]
+        assert call.bound is not None
+        agents = self.acd.agents
+        others = any(
+            a != call.excluded and agents[a].status is AgentStatus.AVAILABLE
+            for a in self.acd.router.eligible(call.bound)
+        )
+        if others:  # someone else may take it: look again later (they may log out meanwhile)
+            call.exclusion_check = now + self.acd.transfer_self_delay
+            self.acd.timers.arm(call.exclusion_check, TimerKind.TRANSFER_EXCLUSION, call.id)
+            return []
+        self.acd.router.remove_call(call)
+        call.excluded = call.exclusion_check = None
+        self.queueing.mark_waiting(call)
+        return []
 
     def _release_agent(self, call: Call, now: float) -> list[Command]:
         """The agent hands the call on: their leg goes, they go to wrap-up."""
@@ -134,6 +215,7 @@ class CallHandling:
             raise NotAllowed(f"agent {agent_id} is not free")
         leg = self.legbook.open(call, agent, "consult", now)
         call.consult_leg = leg.id
+        self._progress(call, call.agent_id, "consult", "agent", agent.id, TransferState.RINGING, now)
         return [
             OriginateAgentLeg(
                 call_id=call.id,
@@ -155,6 +237,7 @@ class CallHandling:
         if leg is None or not leg.answered:
             raise NotAllowed(f"call {call_id} has no answered consultation")
         self.acd.emit(CallTransferred(call.id, now, call.agent_id, "consult", leg.agent_id))
+        self._progress(call, call.agent_id, "consult", "agent", leg.agent_id, TransferState.COMPLETED, now)
         out = self._release_agent(call, now)
         leg.purpose = "offer"
         call.consult_leg = None
@@ -167,14 +250,64 @@ class CallHandling:
         call = self._connected(call_id)
         if call.consult_leg is None:
             raise NotAllowed(f"call {call_id} has no consultation")
+        leg = self.acd.legs.get(call.consult_leg)
+        if leg is not None:
+            self._progress(
+                call, call.agent_id, "consult", "agent", leg.agent_id, TransferState.CANCELLED, now
+            )
         return self.legbook.cancel_by_id(call.consult_leg, now)
 
     # -- voicemail tasks ------------------------------------------------------------------------
 
     def task_done(self, task_id: str, now: float) -> list[Command]:
-        """The agent finished a voicemail task."""
+        """The agent finished a voicemail task; while its callback is up, it ends with the callback."""
         call = self.acd.calls.get(task_id)
         if call is None or call.kind is not CallKind.VOICEMAIL or call.state is not CallState.CONNECTED:
             return []
+        if call.callback_leg is not None and call.callback_leg in self.acd.legs:
+            call.done_requested = True
+            return []
         self.queueing.end_connected(call, now)
+        return self.dispatcher.dispatch(now)
+
+    def callback_started(self, agent_id: str, leg_id: str, task_id: str | None, now: float) -> list[Command]:
+        """The agent calls a customer back (a voicemail) on a leg the PBX is placing now.
+
+        The agent is busy until that leg is gone, whether or not the task is closed meanwhile; an
+        agent idle until now (a message from their own mailbox) is on that call for the time."""
+        agent = self.acd.agents.get(agent_id)
+        if agent is None:
+            raise NotAllowed(f"unknown agent {agent_id}")
+        if leg_id in self.acd.legs:
+            return []
+        task = self.acd.calls.get(task_id) if task_id is not None else None
+        owner = task.id if task is not None else leg_id
+        # the PBX leg dials the customer itself: no claim, no bridge to wait for
+        leg = Leg(
+            id=leg_id, call_id=owner, agent_id=agent.id, purpose="callback", claimed=True, answered=True
+        )
+        self.acd.legs[leg.id] = leg
+        self.acd.legs_of.setdefault(agent.id, set()).add(leg.id)
+        if task is not None:
+            task.callback_leg = leg.id
+        elif agent.state is AgentState.IDLE:
+            self.desk.change_state(agent, AgentState.RINGING, now, leg_id)
+            self.desk.change_state(agent, AgentState.ON_CALL, now, leg_id)
+        self.desk.refresh(agent)
+        return []
+
+    def callback_over(self, leg: Leg, now: float) -> list[Command]:
+        """The callback leg is gone: the agent is free again, and a task closed meanwhile ends."""
+        acd = self.acd
+        acd.legs.pop(leg.id, None)
+        acd.legs_of.get(leg.agent_id, set()).discard(leg.id)
+        agent = acd.agents[leg.agent_id]
+        task = acd.calls.get(leg.call_id)
+        if task is not None and task.callback_leg == leg.id:
+            task.callback_leg = None
+            if task.done_requested and task.state is CallState.CONNECTED:
+                self.queueing.end_connected(task, now)
+        elif agent.state is AgentState.ON_CALL and agent.call_id == leg.id:
+            self.desk.change_state(agent, AgentState.IDLE, now, None)
+        self.desk.refresh(agent)
         return self.dispatcher.dispatch(now)

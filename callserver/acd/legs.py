@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from ..facts.model import TransferProgress, TransferState
 from .agents import AgentDesk
 from .commands import CancelAgentLeg, Command
 from .model import Agent, AgentState, Call, Leg
@@ -56,6 +57,12 @@ class LegBook:
             call.ring_legs.discard(leg.id)
             if call.consult_leg == leg.id:
                 call.consult_leg = None
+                if not leg.cancelled:  # the colleague hung up (or never answered)
+                    acd.emit(
+                        TransferProgress(
+                            call.id, now, call.agent_id, "consult", "agent", leg.agent_id, TransferState.GONE
+                        )
+                    )
         if agent.leg_id == leg.id:
             agent.leg_id = None
             if agent.state is AgentState.RINGING:

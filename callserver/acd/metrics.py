@@ -1,11 +1,13 @@
 """Queue and agent statistics computed from the engine's facts alone.
 
 Pure and incremental: feed every fact to `MetricsBook.apply`, ask `snapshot(now)` whenever a report
-or a monitor needs one. The live server, the web monitor and the offline simulator share it, so a
-figure means the same thing everywhere. Call figures are credited to the interval the call arrived
-in (so offered = answered + abandoned + timed out + still waiting, per interval); agent time is
-split at interval boundaries. Occupancy = busy (ringing, on call, wrap-up) / staffed (available, or
-paused or logged out while still busy with a call); idle time on a pause is not staffed time.
+or a monitor needs one. The live server (queue tiles and `GET /api/metrics` read the same book),
+the web monitor and the offline simulator share it, and every figure comes from `callserver.figures`,
+so a figure means the same thing everywhere. Call figures are credited to the interval the call
+arrived in (so offered = answered + abandoned + timed out + still waiting, per interval), which is
+also what `since` selects; agent time is split at interval boundaries. Occupancy = busy (ringing,
+on call, wrap-up) / staffed (available, or paused or logged out while still busy with a call); idle
+time on a pause is not staffed time.
 """
 
 from __future__ import annotations
@@ -13,21 +15,54 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar, assert_never
 
 from ..facts.model import (
+    AgentPhoneChanged,
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
+    CallbackRequested,
     CallEnded,
+    CallHeld,
+    CallLinkedToCustomer,
+    CallOffered,
     CallQueued,
+    CallRejected,
     CallRequeued,
+    CallResumed,
+    CallTransferred,
+    CallWrappedUp,
+    CustomerFieldSet,
     Fact,
+    OfferEnded,
     Outcome,
+    ScriptAnswered,
+    ScriptRunEnded,
+    ScriptRunStarted,
+    ScriptStepReached,
+    TransferProgress,
+    WrapupExtended,
 )
+from ..figures import (
+    DEFAULT_SERVICE_TIME,
+    DEFAULT_SHORT_ABANDON,
+    CallCounts,
+    CallStats,
+    answered_in_time,
+    call_stats,
+    is_short_abandon,
+    occupancy,
+)
+from .model import CallKind
 
-DEFAULT_SERVICE_TIME = 20.0
-DEFAULT_SHORT_ABANDON = 5.0
+TASK_KIND = CallKind.VOICEMAIL.value  # CallQueued.kind of a voicemail or callback task
 _BUSY_STATES = frozenset({"ringing", "on_call", "wrapup"})
+_T = TypeVar("_T")
+# the live server's reporting interval: a whole number of them fits between two local midnights in
+# every time zone in use (offsets are multiples of 15 minutes), so "today" is a run of intervals
+LIVE_INTERVAL = 900.0
+LIVE_KEEP = 2 * 86_400.0  # seconds of intervals the live server keeps: today and yesterday
 
 
 @dataclass(slots=True)
@@ -46,6 +81,25 @@ class _CallTally:
     handled: int = 0
     handle_time: float = 0.0
 
+    def counts(self) -> CallCounts:
+        return CallCounts(
+            offered=self.offered,
+            overflowed_in=self.overflowed_in,
+            overflowed_out=self.overflowed_out,
+            answered=self.answered,
+            answered_in_time=self.answered_in_time,
+            abandoned=self.abandoned,
+            short_abandoned=self.short_abandoned,
+            timed_out=self.timed_out,
+            wait_answered=self.wait_answered,
+            handled=self.handled,
+            handle_time=self.handle_time,
+        )
+
+    def add(self, other: _CallTally) -> None:
+        for name in _CallTally.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
 
 @dataclass(slots=True)
 class _TimeTally:
@@ -53,26 +107,6 @@ class _TimeTally:
 
     staffed: float = 0.0
     busy: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class CallStats:
-    """Call figures for one queue over a period; ratios are None when nothing was counted yet."""
-
-    offered: int
-    overflowed_in: int
-    overflowed_out: int
-    answered: int
-    answered_in_time: int
-    abandoned: int
-    short_abandoned: int
-    timed_out: int
-    service_level: float | None
-    service_level_with_abandons: float | None
-    abandon_rate: float | None
-    asa: float | None
-    aht: float | None
-    occupancy: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +142,15 @@ class BookSnapshot:
     agents: tuple[AgentSnapshot, ...]
 
 
-def _ratio(num: float, den: float) -> float | None:
-    return num / den if den > 0 else None
+def _key(at: float, interval: float) -> int:
+    return math.floor(at / interval)
+
+
+def _prune(buckets: dict[int, _T], newest: int, keep: int | None) -> None:
+    """Drop the buckets more than `keep` intervals older than `newest`."""
+    if keep is not None:
+        for key in [k for k in buckets if k < newest - keep]:
+            del buckets[key]
 
 
 @dataclass(slots=True)
@@ -120,6 +161,7 @@ class QueueMetrics:
     service_time: float
     short_abandon: float
     interval: float | None
+    keep: int | None = None  # intervals kept (None: all)
     waiting: dict[str, float] = field(default_factory=dict)  # call id -> arrival time
     total: _CallTally = field(default_factory=_CallTally)
     buckets: dict[int, _CallTally] = field(default_factory=dict)
@@ -127,10 +169,11 @@ class QueueMetrics:
     def tallies(self, arrived_at: float) -> tuple[_CallTally, ...]:
         if self.interval is None:
             return (self.total,)
-        key = math.floor(arrived_at / self.interval)
+        key = _key(arrived_at, self.interval)
         bucket = self.buckets.get(key)
         if bucket is None:
             bucket = self.buckets[key] = _CallTally()
+            _prune(self.buckets, key, self.keep)
         return (self.total, bucket)
 
     def waiting_count(self) -> int:
@@ -143,37 +186,33 @@ class QueueMetrics:
         for t in self.tallies(arrived_at):
             t.answered += 1
             t.wait_answered += wait
-            if wait <= self.service_time:
+            if answered_in_time(wait, self.service_time):
                 t.answered_in_time += 1
 
     def ended_unanswered(self, outcome: Outcome, wait: float, arrived_at: float) -> None:
         for t in self.tallies(arrived_at):
             if outcome is Outcome.TIMED_OUT:
                 t.timed_out += 1
-            elif outcome is Outcome.ABANDONED and wait < self.short_abandon:
+            elif outcome is Outcome.ABANDONED and is_short_abandon(wait, self.short_abandon):
                 t.short_abandoned += 1
             elif outcome is Outcome.ABANDONED:
                 t.abandoned += 1
 
+    def since(self, first: int | None) -> _CallTally:
+        """The tally of the calls that arrived from interval `first` on (None: the whole run)."""
+        if first is None:
+            return self.total
+        tally = _CallTally()
+        for key, bucket in self.buckets.items():
+            if key >= first:
+                tally.add(bucket)
+        return tally
+
 
 def _stats(t: _CallTally, time: _TimeTally | None) -> CallStats:
-    return CallStats(
-        offered=t.offered,
-        overflowed_in=t.overflowed_in,
-        overflowed_out=t.overflowed_out,
-        answered=t.answered,
-        answered_in_time=t.answered_in_time,
-        abandoned=t.abandoned,
-        short_abandoned=t.short_abandoned,
-        timed_out=t.timed_out,
-        service_level=_ratio(t.answered_in_time, t.answered),
-        service_level_with_abandons=_ratio(t.answered_in_time, t.answered + t.abandoned),
-        # calls that ended here, short abandons left out: a caller who hung up at once was never served
-        abandon_rate=_ratio(t.abandoned, t.offered + t.overflowed_in - t.overflowed_out - t.short_abandoned),
-        asa=_ratio(t.wait_answered, t.answered),
-        aht=_ratio(t.handle_time, t.handled),
-        occupancy=None if time is None else _ratio(time.busy, time.staffed),
-    )
+    if time is None:
+        return call_stats(t.counts())
+    return call_stats(t.counts(), busy=time.busy, staffed=time.staffed)
 
 
 @dataclass(slots=True)
@@ -206,63 +245,109 @@ class MetricsBook:
         service_time: float = DEFAULT_SERVICE_TIME,
         short_abandon: float = DEFAULT_SHORT_ABANDON,
         interval: float | None = None,
+        keep: float | None = None,
     ) -> None:
-        """`agent_queues` (agent id -> queues it serves) lets occupancy be reported per queue."""
+        """`agent_queues` (agent id -> queues it serves) lets occupancy be reported per queue.
+
+        With an `interval`, figures are also kept per interval, and `keep` (seconds) bounds how
+        far back: a server that runs for months keeps a few days, a simulated day keeps it all.
+        """
         if interval is not None and interval <= 0:
             raise ValueError(f"interval must be positive, got {interval}")
+        if keep is not None and interval is None:
+            raise ValueError("keep needs an interval")
         self.interval = interval
+        self.keep = None if keep is None or interval is None else math.ceil(keep / interval)
         self.service_time = service_time
         self.short_abandon = short_abandon
-        self.queues = {q: QueueMetrics(q, service_time, short_abandon, interval) for q in queues}
+        self.queues = {q: self._new_queue(q) for q in queues}
         self.agent_queues = {a: frozenset(qs) for a, qs in (agent_queues or {}).items()}
         self.agents: dict[str, _AgentClock] = {}
         self._agent_buckets: dict[str, dict[int, _TimeTally]] = {}
         self._calls: dict[str, tuple[str, float]] = {}  # call id -> (queue, arrival) while not ended
         self._handled: dict[str, tuple[str, float]] = {}  # answered call id -> (queue, arrival)
+        # voicemail and callback tasks are work, not calls: no call figure counts them
+        self._tasks: set[str] = set()
+        self._answered: set[str] = set()  # calls answered at least once and not ended
+
+    def _new_queue(self, name: str) -> QueueMetrics:
+        return QueueMetrics(name, self.service_time, self.short_abandon, self.interval, self.keep)
 
     # -- input --------------------------------------------------------------------------
 
     def apply(self, fact: Fact) -> None:
-        if isinstance(fact, CallQueued):
-            queue = self._queue(fact.queue)
-            self._calls[fact.call_id] = (fact.queue, fact.at)
-            queue.waiting[fact.call_id] = fact.at
-            for t in queue.tallies(fact.at):
-                t.offered += 1
-        elif isinstance(fact, CallRequeued):
-            _, arrived = self._calls.get(fact.call_id, (fact.from_queue, fact.at))
-            self._calls[fact.call_id] = (fact.to_queue, arrived)
-            src, dst = self._queue(fact.from_queue), self._queue(fact.to_queue)
-            src.waiting.pop(fact.call_id, None)
-            dst.waiting[fact.call_id] = arrived
-            for t in src.tallies(arrived):
-                t.overflowed_out += 1
-            for t in dst.tallies(arrived):
-                t.overflowed_in += 1
-        elif isinstance(fact, CallAnswered):
-            queue = self._queue(fact.queue)
-            queue.waiting.pop(fact.call_id, None)
-            arrived = fact.at - fact.wait
-            self._handled[fact.call_id] = (fact.queue, arrived)
-            queue.answered(fact.wait, arrived)
-        elif isinstance(fact, CallEnded):
-            queue = self._queue(fact.queue)
-            queue.waiting.pop(fact.call_id, None)
-            _, arrived = self._calls.pop(fact.call_id, (fact.queue, fact.at - fact.wait))
-            if fact.outcome is not Outcome.ANSWERED:
-                queue.ended_unanswered(fact.outcome, fact.wait, arrived)
-        elif isinstance(fact, AgentStatusChanged):
-            clock = self._advance(fact.agent_id, fact.at)
-            clock.status = fact.status
-        elif isinstance(fact, AgentStateChanged):
-            self._agent_state(fact)
+        match fact:
+            case CallQueued() if fact.kind == TASK_KIND:
+                self._tasks.add(fact.call_id)
+            case CallQueued():
+                queue = self._queue(fact.queue)
+                self._calls[fact.call_id] = (fact.queue, fact.at)
+                queue.waiting[fact.call_id] = fact.at
+                for t in queue.tallies(fact.at):
+                    t.offered += 1
+            case CallRequeued():
+                _, arrived = self._calls.get(fact.call_id, (fact.from_queue, fact.at))
+                self._calls[fact.call_id] = (fact.to_queue, arrived)
+                src, dst = self._queue(fact.from_queue), self._queue(fact.to_queue)
+                src.waiting.pop(fact.call_id, None)
+                dst.waiting[fact.call_id] = arrived
+                for t in src.tallies(arrived):
+                    t.overflowed_out += 1
+                for t in dst.tallies(arrived):
+                    t.overflowed_in += 1
+            case CallAnswered() if fact.call_id in self._tasks:
+                pass
+            case CallAnswered():
+                queue = self._queue(fact.queue)
+                queue.waiting.pop(fact.call_id, None)
+                arrived = fact.at - fact.wait
+                self._handled[fact.call_id] = (fact.queue, arrived)
+                if fact.call_id not in self._answered:
+                    # answered again after a transfer: still one call answered, counted the first time
+                    self._answered.add(fact.call_id)
+                    queue.answered(fact.wait, arrived)
+            case CallEnded() if fact.call_id in self._tasks:
+                self._tasks.discard(fact.call_id)
+            case CallEnded():
+                self._answered.discard(fact.call_id)
+                queue = self._queue(fact.queue)
+                queue.waiting.pop(fact.call_id, None)
+                _, arrived = self._calls.pop(fact.call_id, (fact.queue, fact.at - fact.wait))
+                if fact.outcome is not Outcome.ANSWERED:
+                    queue.ended_unanswered(fact.outcome, fact.wait, arrived)
+            case AgentStatusChanged():
+                clock = self._advance(fact.agent_id, fact.at)
+                clock.status = fact.status
+            case AgentStateChanged():
+                self._agent_state(fact)
+            case (
+                CallOffered()
+                | OfferEnded()
+                | CallHeld()
+                | CallResumed()
+                | CallTransferred()
+                | CallbackRequested()
+                | CallRejected()
+                | CallWrappedUp()
+                | CallLinkedToCustomer()
+                | CustomerFieldSet()
+                | ScriptRunStarted()
+                | ScriptStepReached()
+                | ScriptAnswered()
+                | ScriptRunEnded()
+                | WrapupExtended()
+                | TransferProgress()
+                | AgentPhoneChanged()
+            ):
+                pass  # no figure counts these (hold time is inside handle time)
+            case _:
+                assert_never(fact)
 
     def _queue(self, name: str) -> QueueMetrics:
         queue = self.queues.get(name)
         if queue is None:
             # a queue added to the live configuration after start: counted from its first fact
-            queue = QueueMetrics(name, self.service_time, self.short_abandon, self.interval)
-            self.queues[name] = queue
+            queue = self.queues[name] = self._new_queue(name)
         return queue
 
     def _agent_state(self, fact: AgentStateChanged) -> None:
@@ -304,11 +389,12 @@ class MetricsBook:
             return
         t = start
         while t < end:
-            key = math.floor(t / self.interval)
+            key = _key(t, self.interval)
             stop = min(end, (key + 1) * self.interval)
             bucket = buckets.get(key)
             if bucket is None:
                 bucket = buckets[key] = _TimeTally()
+                _prune(buckets, key, self.keep)
             bucket.staffed += stop - t
             if busy:
                 bucket.busy += stop - t
@@ -316,23 +402,53 @@ class MetricsBook:
 
     # -- queries ------------------------------------------------------------------------
 
-    def _agent_time(self, agent_id: str, now: float) -> tuple[_TimeTally, dict[int, _TimeTally]]:
+    def _first(self, since: float | None) -> int | None:
+        """The first interval a query over [since, now] covers: the one `since` falls in."""
+        if since is None:
+            return None
+        if self.interval is None:
+            raise ValueError("figures since a time need a book kept per interval")
+        return _key(since, self.interval)
+
+    def _agent_time(
+        self, agent_id: str, now: float, first: int | None
+    ) -> tuple[_TimeTally, dict[int, _TimeTally]]:
         """Accumulated time including the still-open span, without touching the live tallies."""
         clock = self.agents[agent_id]
         total = _TimeTally(clock.total.staffed, clock.total.busy)
         buckets = {k: _TimeTally(v.staffed, v.busy) for k, v in self._agent_buckets.get(agent_id, {}).items()}
         self._credit(clock, clock.since, now, buckets, total)
+        if first is not None:
+            buckets = {k: v for k, v in buckets.items() if k >= first}
+            total = _TimeTally(
+                sum(b.staffed for b in buckets.values()), sum(b.busy for b in buckets.values())
+            )
         return total, buckets
 
-    def queue_stats(self, queue: str, now: float) -> CallStats:
-        """The whole-run figures for one queue, occupancy included."""
-        return self.snapshot_queue(queue, now, self._all_agent_time(now)).total
+    def call_stats(self, queue: str, since: float | None = None) -> CallStats:
+        """The call figures of one queue (no occupancy: cheap enough for every tile refresh).
 
-    def _all_agent_time(self, now: float) -> dict[str, tuple[_TimeTally, dict[int, _TimeTally]]]:
-        return {a: self._agent_time(a, now) for a in self.agents}
+        `since`: only the calls that arrived from the interval holding `since` on (None: whole run).
+        """
+        metrics = self.queues.get(queue) or self._new_queue(queue)
+        return _stats(metrics.since(self._first(since)), None)
+
+    def queue_stats(self, queue: str, now: float, since: float | None = None) -> CallStats:
+        """The figures for one queue, occupancy included, over the run or from `since`."""
+        first = self._first(since)
+        return self.snapshot_queue(queue, now, self._all_agent_time(now, first), first).total
+
+    def _all_agent_time(
+        self, now: float, first: int | None
+    ) -> dict[str, tuple[_TimeTally, dict[int, _TimeTally]]]:
+        return {a: self._agent_time(a, now, first) for a in self.agents}
 
     def snapshot_queue(
-        self, name: str, now: float, times: dict[str, tuple[_TimeTally, dict[int, _TimeTally]]]
+        self,
+        name: str,
+        now: float,
+        times: dict[str, tuple[_TimeTally, dict[int, _TimeTally]]],
+        first: int | None = None,
     ) -> QueueSnapshot:
         queue = self.queues[name]
         members = [a for a in times if name in self.agent_queues.get(a, ())]
@@ -346,7 +462,7 @@ class MetricsBook:
                 acc = interval_time.setdefault(key, _TimeTally())
                 acc.staffed += b.staffed
                 acc.busy += b.busy
-        keys = sorted(set(queue.buckets) | set(interval_time))
+        keys = sorted(k for k in set(queue.buckets) | set(interval_time) if first is None or k >= first)
         intervals = tuple(
             IntervalStats(
                 start=k * (self.interval or 0.0),
@@ -358,13 +474,14 @@ class MetricsBook:
             queue=name,
             waiting=queue.waiting_count(),
             longest_wait=queue.longest_wait(now),
-            total=_stats(queue.total, total_time if members else None),
+            total=_stats(queue.since(first), total_time if members else None),
             intervals=intervals,
         )
 
-    def snapshot(self, now: float) -> BookSnapshot:
-        """Frozen figures for every queue and agent as of `now`."""
-        times = self._all_agent_time(now)
+    def snapshot(self, now: float, since: float | None = None) -> BookSnapshot:
+        """Frozen figures for every queue and agent as of `now`, over the run or from `since`."""
+        first = self._first(since)
+        times = self._all_agent_time(now, first)
         agents = tuple(
             AgentSnapshot(
                 agent_id=a,
@@ -373,9 +490,33 @@ class MetricsBook:
                 calls_handled=clock.calls_handled,
                 staffed=times[a][0].staffed,
                 busy=times[a][0].busy,
-                occupancy=_ratio(times[a][0].busy, times[a][0].staffed),
+                occupancy=occupancy(times[a][0].busy, times[a][0].staffed),
             )
             for a, clock in sorted(self.agents.items())
         )
-        queues = tuple(self.snapshot_queue(q, now, times) for q in self.queues)
+        queues = tuple(self.snapshot_queue(q, now, times, first) for q in self.queues)
         return BookSnapshot(at=now, queues=queues, agents=agents)
+
+
+def live_book(
+    queues: Iterable[str], *, agent_queues: Mapping[str, Iterable[str]] | None = None, service_time: float
+) -> MetricsBook:
+    """The live server's book: per 15-minute interval, two days kept, so "today" can be asked for."""
+    return MetricsBook(
+        queues, agent_queues=agent_queues, service_time=service_time, interval=LIVE_INTERVAL, keep=LIVE_KEEP
+    )
+
+
+__all__ = [
+    "DEFAULT_SERVICE_TIME",
+    "DEFAULT_SHORT_ABANDON",
+    "LIVE_INTERVAL",
+    "LIVE_KEEP",
+    "AgentSnapshot",
+    "BookSnapshot",
+    "CallStats",
+    "IntervalStats",
+    "MetricsBook",
+    "QueueSnapshot",
+    "live_book",
+]

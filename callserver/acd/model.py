@@ -10,7 +10,9 @@ import logging
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from . import queue_options as default
 from .expr import BoundRequirement, Requirement, parse
+from .queue_options import Strategy as Strategy  # re-exported: the engine names it from here
 
 log = logging.getLogger("callserver.acd.transitions")
 
@@ -59,22 +61,25 @@ CALL_TRANSITIONS: dict[CallState, frozenset[CallState]] = {
 }
 
 
-class Strategy(StrEnum):
-    """How a queue picks among the free agents who match a call."""
-
-    LONGEST_IDLE = "longest_idle"
-    LEAST_OCCUPIED = "least_occupied"
-    FEWEST_CALLS = "fewest_calls"
-    BEST_SKILL = "best_skill"
-    ROUND_ROBIN = "round_robin"
-    RANDOM = "random"
-    RING_ALL = "ring_all"
-
-
 class CallKind(StrEnum):
     CALL = "call"  # a caller on the line
     CALLBACK = "callback"  # the caller hung up keeping their place; the agent calls them back
     VOICEMAIL = "voicemail"  # a voicemail to deal with: work routed like a call, no caller on the line
+
+
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """How a call ended when callserver did not see it end: cut by the PBX (a restart, a network
+    failure), or gone while the PBX link or callserver itself was down.
+
+    `at` is when it ended, or with `estimated` the last moment it was known to be up. A `cut` call
+    that nobody had answered failed (it was not abandoned); one that was answered stays answered.
+    """
+
+    at: float
+    reason: str
+    estimated: bool = False
+    cut: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,19 +105,24 @@ def requirement_for_skills(skills: frozenset[str]) -> Requirement:
 
 @dataclass(frozen=True, slots=True)
 class QueueSpec:
-    """What the engine needs of a queue's configuration."""
+    """What the engine needs of a queue's configuration.
+
+    Built from the configuration by `acd.specs.queue_spec` alone; the defaults (from
+    `queue_options`, shared with the configuration schema) serve tests that write a spec by hand.
+    """
 
     name: str
     skills: frozenset[str] = frozenset()
-    max_wait: float = 300.0
+    max_wait: float = default.MAX_WAIT
     overflow_queue: str | None = None
-    timeout_message: str | None = "vm-goodbye"
-    ring_timeout: float = 15.0
-    wrapup: float = 0.0
+    timeout_message: str | None = default.TIMEOUT_MESSAGE
+    ring_timeout: float = default.RING_TIMEOUT
+    wrapup: float = default.WRAPUP
+    wrapup_max: float = 0.0  # how long the agent may extend the wrap-up to (never below `wrapup`)
     steps: tuple[RoutingStep, ...] = ()
-    strategy: Strategy = Strategy.LONGEST_IDLE
-    priority: int = 0
-    vip_priority: int = 0
+    strategy: Strategy = default.STRATEGY
+    priority: int = default.PRIORITY
+    vip_priority: int = default.VIP_PRIORITY
     max_length: int | None = None
     on_full: Destination | None = None
     on_timeout: Destination | None = None  # overrides overflow_queue / timeout_message
@@ -120,20 +130,24 @@ class QueueSpec:
     on_no_agents: Destination | None = None
     announce_every: float | None = None
     callback_key: str | None = None
-    pause_after_no_answers: int = 1
-    task_priority: int = -1000  # voicemail tasks wait behind live calls unless raised
+    pause_after_no_answers: int = default.PAUSE_AFTER_NO_ANSWERS
+    task_priority: int = default.TASK_PRIORITY
 
     def routing_steps(self) -> tuple[RoutingStep, ...]:
         if self.steps:
             return self.steps
         return (RoutingStep(0.0, requirement_for_skills(self.skills)),)
 
+    def served_by(self, skills: dict[str, int]) -> bool:
+        """Whether an agent with these skills serves the queue: some step admits them, no call data known."""
+        return any(step.requirement.matches(skills) for step in self.routing_steps())
+
     def timeout_destination(self) -> Destination:
         if self.on_timeout is not None:
             return self.on_timeout
         if self.overflow_queue is not None:
             return Destination("queue", self.overflow_queue)
-        return Destination("message", self.timeout_message or "vm-goodbye")
+        return Destination("message", self.timeout_message or default.TIMEOUT_MESSAGE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +181,8 @@ class Agent:
     no_answers: int = 0  # consecutive offers not answered
     endpoint: str = ""
     remote: bool = False
+    wrapup_limit: float | None = None  # the latest the current wrap-up may be extended to
+    phone_reachable: bool = True  # the PBX says the phone can be reached (contact / device state)
 
     def __post_init__(self) -> None:
         if not self.endpoint:
@@ -187,7 +203,7 @@ class Agent:
 
     @property
     def can_take_call(self) -> bool:
-        return self.status is AgentStatus.AVAILABLE and self.state is AgentState.IDLE
+        return self.status is AgentStatus.AVAILABLE and self.state is AgentState.IDLE and self.phone_reachable
 
     def occupancy(self, now: float) -> float:
         busy = self.busy_time + (now - self.busy_since if self.busy_since is not None else 0.0)
@@ -222,6 +238,15 @@ class Call:
     declined: set[str] = field(default_factory=set)
     ring_legs: set[str] = field(default_factory=set)  # ring-all: every leg ringing for this call
     target_agent: str | None = None  # transferred to one agent: only they may take it
+    # a task's own requirement (a script's task "for agents meeting billing >= 3"), instead of the
+    # queue's routing steps; None for calls
+    requirement: Requirement | None = None
+    excluded: str | None = None  # the agent who transferred it away: kept from them (see handling)
+    transferred_by: str | None = None  # a transfer to `target_agent` under way, by this agent
+    transfer_deadline: float | None = None  # ...returned if the target has not answered by then
+    exclusion_check: float | None = None  # when to see whether `excluded` is the only one left
+    callback_leg: str | None = None  # a voicemail task: the agent's callback to the customer is up
+    done_requested: bool = False  # a voicemail task closed while its callback is up: ends with it
     on_hold: bool = False
     hold_started: float | None = None
     hold_total: float = 0.0

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 
-from ..facts.model import CallAnswered, OfferEnded, OfferResult, Outcome
+from ..facts.model import CallAnswered, OfferEnded, OfferResult, Outcome, TransferProgress, TransferState
 from .agents import AgentDesk
 from .commands import CancelAgentLeg, Command
 from .dispatch import Dispatcher
 from .legs import LegBook
-from .model import AgentState, CallKind, CallState, Strategy
+from .model import AgentState, CallKind, CallState, Ending, Strategy
 from .queueing import Queueing
 from .state import AcdState
 from .timers import TimerHandler
@@ -100,7 +100,19 @@ class Offers:
         agent.no_answers = 0
         if leg.purpose == "consult":
             self.desk.change_state(agent, AgentState.ON_CALL, now, call.id)
+            acd.emit(
+                TransferProgress(
+                    call.id, now, call.agent_id, "consult", "agent", agent.id, TransferState.ANSWERED
+                )
+            )
             return out
+        if call.transferred_by is not None:
+            acd.emit(
+                TransferProgress(
+                    call.id, now, call.transferred_by, "transfer", "agent", agent.id, TransferState.ANSWERED
+                )
+            )
+            call.transferred_by = call.transfer_deadline = None
         call.move(CallState.CONNECTED)
         call.answered_at = now
         self.desk.change_state(agent, AgentState.ON_CALL, now, call.id)
@@ -139,8 +151,10 @@ class Offers:
             out += self.queueing.back_to_waiting(call, now)
         return out + self.dispatcher.dispatch(now)
 
-    def leg_hung_up(self, leg_id: str, now: float) -> list[Command]:
-        """The agent leg's channel is gone: end of a connected call, or of an unanswered ring."""
+    def leg_hung_up(self, leg_id: str, now: float, ending: Ending | None = None) -> list[Command]:
+        """The agent leg's channel is gone: end of a connected call, or of an unanswered ring.
+
+        `ending` when it went unseen (link or server down) or was cut by the PBX."""
         acd = self.acd
         leg = acd.legs.get(leg_id)
         if leg is None:
@@ -154,7 +168,7 @@ class Offers:
                 and call.leg_id == leg.id
             ):
                 out = self.legbook.cancel_by_id(call.consult_leg, now) if call.consult_leg else []
-                self.queueing.end_connected(call, now)
+                self.queueing.end_connected(call, now, ending)
                 self.legbook.drop(leg, now)
                 return out + self.dispatcher.dispatch(now)
             self.legbook.drop(leg, now)
@@ -195,7 +209,7 @@ class Offers:
         agent = self.acd.agents[agent_id]
         agent.state_deadline = None
         if agent.state is AgentState.WRAPUP:
-            self.desk.change_state(agent, AgentState.IDLE, now, None)
+            self.desk.wrapup_over(agent, now)
             return []
         if agent.state is AgentState.RINGING and agent.leg_id is not None:
             leg_id = agent.leg_id

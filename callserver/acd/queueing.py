@@ -11,17 +11,18 @@ import logging
 import math
 from collections.abc import Callable
 
-from ..facts.model import CallEnded, CallRequeued, Outcome
+from ..facts.model import CallEnded, CallEndedWithReason, CallRequeued, Outcome
 from .agents import AgentDesk
 from .commands import Announce, Command, PlayMessageAndHangup, SendCallerTo
 from .expr import BoundRequirement
-from .model import AgentStatus, Call, CallKind, CallState, Destination
+from .model import AgentStatus, Call, CallKind, CallState, Destination, Ending
+from .queue_options import TIMEOUT_MESSAGE
 from .state import AcdState
 from .timers import TimerHandler, TimerKind
 
 log = logging.getLogger("callserver.acd")
 
-DEFAULT_TIMEOUT_MESSAGE = "vm-goodbye"
+DEFAULT_TIMEOUT_MESSAGE = TIMEOUT_MESSAGE
 DEFAULT_AHT = 180.0  # seconds, until the queue has handled calls of its own
 AHT_WEIGHT = 0.1  # exponential smoothing of the live handle time used for wait estimates
 
@@ -73,6 +74,11 @@ class Queueing:
         due = self._step_due(call)
         if due is not None:
             timers.arm(due, TimerKind.ROUTING_STEP, call.id)
+        # a transfer's timers keep running while an offer is out: due now, they fire at the next run
+        if call.transfer_deadline is not None:
+            timers.arm(call.transfer_deadline, TimerKind.TRANSFER_TIMEOUT, call.id)
+        if call.exclusion_check is not None:
+            timers.arm(call.exclusion_check, TimerKind.TRANSFER_EXCLUSION, call.id)
         if call.deadline <= now:
             return self._wait_expired(call, now)
         self.mark_waiting(call)
@@ -81,7 +87,7 @@ class Queueing:
     def _bind(self, call: Call) -> None:
         steps = self.acd.queues[call.queue].routing_steps()
         # a step already due (an adopted call that waited long) fires at the next timer run
-        requirement = steps[call.step].requirement
+        requirement = call.requirement or steps[call.step].requirement
         key = (
             requirement.text,
             tuple(sorted((ref, repr(call.data.get(ref))) for ref in requirement.data_refs)),
@@ -96,7 +102,7 @@ class Queueing:
 
     def _step_due(self, call: Call) -> float | None:
         steps = self.acd.queues[call.queue].routing_steps()
-        if call.step + 1 >= len(steps):
+        if call.requirement is not None or call.step + 1 >= len(steps):
             return None
         return call.queued_at + steps[call.step + 1].after
 
@@ -128,28 +134,42 @@ class Queueing:
 
     # -- leaving --------------------------------------------------------------------------------
 
-    def end_connected(self, call: Call, now: float) -> None:
-        """A connected call is over: handle time counted, the agent to wrap-up or idle."""
+    def end_connected(self, call: Call, now: float, ending: Ending | None = None) -> None:
+        """A connected call is over: handle time counted, the agent to wrap-up or idle.
+
+        With `ending` the call ended unseen (at `ending.at`): it stays answered, with the reason."""
         acd = self.acd
         agent = acd.agents[call.agent_id] if call.agent_id else None
+        ended = now if ending is None else min(now, ending.at)
         if call.on_hold and call.hold_started is not None:
-            call.hold_total += now - call.hold_started
+            call.hold_total += max(0.0, ended - call.hold_started)
             call.on_hold, call.hold_started = False, None
         if call.answered_at is not None:
-            handle = now - call.answered_at + acd.queues[call.queue].wrapup
+            handle = max(0.0, ended - call.answered_at) + acd.queues[call.queue].wrapup
             previous = acd.aht.get(call.queue, DEFAULT_AHT)
             acd.aht[call.queue] = previous + AHT_WEIGHT * (handle - previous)
-        self.end(call, Outcome.ANSWERED, now)
+        self.end(call, Outcome.ANSWERED, now, ending)
         if agent is None or agent.call_id != call.id:
             return
         agent.leg_id = None
         self.desk.after_call(agent, call, now)
 
-    def end(self, call: Call, outcome: Outcome, now: float) -> None:
+    def end(self, call: Call, outcome: Outcome, now: float, ending: Ending | None = None) -> None:
+        """The call is over: recorded at `now`, or at `ending.at` with its reason when it ended unseen."""
         call.move(CallState.ENDED)
         self.acd.router.remove_call(call)
-        end = call.answered_at if call.answered_at is not None else now
-        self.acd.emit(CallEnded(call.id, now, call.queue, outcome, call.agent_id, end - call.arrived_at))
+        if ending is None:
+            end = call.answered_at if call.answered_at is not None else now
+            self.acd.emit(CallEnded(call.id, now, call.queue, outcome, call.agent_id, end - call.arrived_at))
+        else:
+            at = min(now, max(ending.at, call.arrived_at))
+            end = call.answered_at if call.answered_at is not None else at
+            wait = end - call.arrived_at
+            self.acd.emit(
+                CallEndedWithReason(
+                    call.id, at, call.queue, outcome, call.agent_id, wait, ending.reason, ending.estimated
+                )
+            )
         self.acd.forget(call)
 
     def send_to(self, call: Call, dest: Destination, now: float) -> list[Command]:
@@ -157,6 +177,7 @@ class Queueing:
         if dest.kind == "queue" and dest.target in self.acd.queues and dest.target not in call.visited:
             self.acd.emit(CallRequeued(call.id, now, call.queue, dest.target))
             call.target_agent = None  # overflowing is for other agents: no longer kept for one
+            call.transferred_by = call.transfer_deadline = None
             self.enter(call, dest.target, now)
             return []
         if dest.kind in ("voicemail", "number"):

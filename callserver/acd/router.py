@@ -123,7 +123,7 @@ class Router:
         self._skill_index = None
         self._by_agent.clear()
         for bucket in self.buckets.values():
-            bucket.eligible = self.eligible(bucket.bound) if not bucket.key[2] else bucket.eligible
+            bucket.eligible = self._bucket_eligible(bucket.bound, bucket.key[2])
             self._index(bucket)
 
     def _index(self, bucket: Bucket) -> None:
@@ -139,18 +139,31 @@ class Router:
                     mine.pop(bucket.key, None)
         self._empty = 0
 
+    def _bucket_eligible(self, bound: BoundRequirement, reserved: str) -> frozenset[str]:
+        if not reserved:
+            return self.eligible(bound)
+        if reserved.startswith("-"):
+            return self.eligible(bound) - {reserved[1:]}
+        return frozenset({reserved})
+
     # -- calls ----------------------------------------------------------------------------
 
     def add_call(self, call: Call) -> None:
         assert call.bound is not None
         if call.id in self._bucket_of:  # already waiting somewhere: one entry per call
             self.remove_call(call)
-        target = call.target_agent or ""
-        key = (call.queue, call.bound.key, target)
+        # the third part of the key reserves the call: "agent" for that agent only, "-agent" for
+        # everyone eligible but that agent (the one who transferred it away)
+        if call.target_agent:
+            reserved = call.target_agent
+        elif call.excluded:
+            reserved = f"-{call.excluded}"
+        else:
+            reserved = ""
+        key = (call.queue, call.bound.key, reserved)
         bucket = self.buckets.get(key)
         if bucket is None:
-            eligible = frozenset({target}) if target else self.eligible(call.bound)
-            bucket = Bucket(key, call.queue, call.bound, eligible)
+            bucket = Bucket(key, call.queue, call.bound, self._bucket_eligible(call.bound, reserved))
             self.buckets[key] = bucket
             self._index(bucket)
         elif bucket.size == 0:

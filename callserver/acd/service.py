@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from ..facts.model import CallRejected, Fact
+from ..facts.model import CallRejected, CallWrappedUp, Fact, TransferProgress, TransferState
 from ..pbx.actions import PbxActions, PbxError
 from ..pbx.channels import ChannelNames
 from ..pbx.dialplan import Context
@@ -25,11 +25,14 @@ from ..pbx.hub import Subscriptions
 from .adapter import PbxCommands
 from .commands import Command, OriginateAgentLeg
 from .engine import AcdEngine
+from .expr import parse
 from .inputs import PbxInputs
 from .model import AgentStatus, CallKind
+from .recovery import OpenCall
 from .resync import Resync
 from .views import AgentView, CallView, LegView, QueueLoad, agent_view, call_view, leg_view, queue_load
 from .views import waiting_calls as waiting_views
+from .wrapups import Draft, WrapupDrafts
 
 log = logging.getLogger("callserver.acd.adapter")
 
@@ -73,8 +76,18 @@ class AcdService:
             on_channel_gone=lambda uniqueid: self._commands.channel_gone(uniqueid),
         )
         self._commands = PbxCommands(pbx, channels, self._inputs, clock)
+        self._drafts = WrapupDrafts()
         self._resync = Resync(
-            engine, pbx, channels, self._commands, apply=self._apply, spawn=self._spawn, clock=clock
+            engine,
+            pbx,
+            channels,
+            self._commands,
+            pbx_state=self._inputs.pbx_state,
+            device_state=self._inputs.device_state,
+            apply=self._apply,
+            publish=self._publish_outside,
+            spawn=self._spawn,
+            clock=clock,
         )
         self._wake = asyncio.Event()
         self._changed = asyncio.Event()
@@ -101,6 +114,11 @@ class AcdService:
     def hold_offers(self) -> None:
         """No offers until the PBX link is up and resynchronised (the server starting)."""
         self._apply(self._engine.set_pbx_ready(False, self.clock()))
+
+    def recover(self, open_calls: list[OpenCall]) -> None:
+        """At start-up, before the PBX link: the calls the database still shows in progress. The
+        first resynchronisation adopts those the PBX still has and closes the rest, saying so."""
+        self._resync.recover(open_calls)
 
     @property
     def resyncs(self) -> int:
@@ -130,7 +148,7 @@ class AcdService:
 
     def reject_call(self, call: InboundCall, reason: str) -> None:
         """Record a call no queue takes (the dialplan tells the caller and hangs up)."""
-        self.on_fact(
+        self._publish(
             CallRejected(
                 call.uniqueid,
                 self.clock(),
@@ -158,18 +176,47 @@ class AcdService:
         self._apply(self._engine.leg_failed(leg_id, self.clock()))
 
     def task_arrived(
-        self, task_id: str, *, queue: str, data: dict[str, object] | None, caller_num: str = ""
+        self,
+        task_id: str,
+        *,
+        queue: str,
+        data: dict[str, object] | None,
+        caller_num: str = "",
+        agent: str | None = None,
+        require: str | None = None,
     ) -> None:
-        """Work that is not a live call (a voicemail) to route like one, behind live calls."""
+        """Work that is not a live call (a voicemail, a callback request) to route like one, behind
+        live calls: only to `agent` when given; to agents meeting `require` (a requirement
+        expression, docs/requirements.md) instead of the queue's routing steps when given.
+        ValueError for an unknown queue or agent, RequirementError for a bad requirement."""
+        if not self.has_queue(queue):
+            raise ValueError(f"task {task_id}: unknown queue {queue!r}")
+        requirement = parse(require) if require is not None else None
         self._apply(
             self._engine.task_arrived(
-                task_id, queue=queue, data=data, now=self.clock(), caller_num=caller_num
+                task_id,
+                queue=queue,
+                data=data,
+                now=self.clock(),
+                caller_num=caller_num,
+                agent=agent,
+                requirement=requirement,
             )
         )
 
     def task_done(self, task_id: str) -> None:
-        """The agent finished the task: they are free for the next call or task."""
+        """The agent finished the task: they are free for the next call or task (once the callback
+        to the customer, if one is up, is over)."""
         self._apply(self._engine.task_done(task_id, self.clock()))
+
+    def callback_started(self, agent_id: str, leg_id: str, task_id: str | None) -> None:
+        """The agent calls a customer back on a leg being placed as `leg_id`: busy until it is gone."""
+        self._known_agent(agent_id)
+        self._apply(self._engine.callback_started(agent_id, leg_id, task_id, self.clock()))
+
+    def callback_not_placed(self, leg_id: str) -> None:
+        """The PBX refused the callback's leg: the agent is free of it."""
+        self._apply(self._engine.leg_failed(leg_id, self.clock()))
 
     # -- verbs: agents --------------------------------------------------------------------------
 
@@ -183,17 +230,65 @@ class AcdService:
         """Where the agent takes calls from now on (a remote agent on their home number)."""
         self._known_agent(agent_id)
         self._engine.set_endpoint(agent_id, endpoint, remote=remote)
+        self._endpoint_changed(agent_id)
         return agent_view(self._engine.agents[agent_id])
 
     def reset_endpoint(self, agent_id: str) -> AgentView:
         """Back to the phone the configuration gives the agent."""
         self._known_agent(agent_id)
         self._engine.reset_endpoint(agent_id)
+        self._endpoint_changed(agent_id)
         return agent_view(self._engine.agents[agent_id])
+
+    def _endpoint_changed(self, agent_id: str) -> None:
+        # what the PBX said about the old phone says nothing about the new one
+        self._inputs.endpoints_changed()
+        self._apply(self._engine.phone_reachable(agent_id, True, self.clock()))
 
     def wrapup_done(self, agent_id: str) -> None:
         """End the agent's wrap-up now (no-op when they are not in wrap-up)."""
         self._apply(self._engine.wrapup_done(agent_id, self.clock()))
+
+    def extend_wrapup(self, agent_id: str, seconds: float) -> float | None:
+        """More wrap-up time, up to the queue's maximum: the new end (None: not in wrap-up)."""
+        self._known_agent(agent_id)
+        until = self._engine.extend_wrapup(agent_id, seconds, self.clock())
+        self._apply([])
+        return until
+
+    def save_wrapup_draft(self, agent_id: str, call_id: str, code: str, note: str) -> bool:
+        """What the agent has chosen and typed so far; saved for them if the wrap-up ends without
+        the form. False when they are neither on that call nor wrapping it up."""
+        return self._drafts.save(agent_id, call_id, code, note)
+
+    def wrapup_draft(self, agent_id: str) -> Draft | None:
+        return self._drafts.draft(agent_id)
+
+    def wrap_up(
+        self, call_id: str, agent_id: str | None, code: str, note: str, by: str, *, ends_wrapup: bool = True
+    ) -> bool:
+        """Record a wrap-up (a `CallWrappedUp` fact). When `agent_id` is in the wrap-up of that
+        call and `ends_wrapup` (the agent sent their own form), that wrap-up ends with it (True);
+        otherwise the record is simply replaced (a supervisor's or a later correction)."""
+        now = self.clock()
+        if agent_id is not None and ends_wrapup:
+            done, commands = self._engine.finish_wrapup(agent_id, call_id, code, note, by, now)
+            if done:
+                self._apply(commands)
+                return True
+        self._publish(CallWrappedUp(call_id, now, agent_id, code, note, by))
+        return False
+
+    def consult_number_progress(
+        self, call_id: str, agent_id: str | None, number: str, state: TransferState
+    ) -> None:
+        """A consultation with an outside number moved on (call control follows those legs itself)."""
+        self._publish(TransferProgress(call_id, self.clock(), agent_id, "consult", "number", number, state))
+
+    def seed_calls_today(self, answered: dict[str, int]) -> None:
+        """Today's answered calls per agent, as the database counted them before this process."""
+        for agent_id, count in answered.items():
+            self._engine.seed_calls_today(agent_id, count)
 
     def _known_agent(self, agent_id: str) -> None:
         if agent_id not in self._engine.agents:
@@ -298,7 +393,18 @@ class AcdService:
 
     def _flush_facts(self) -> None:
         for fact in self._engine.pop_facts():
-            self.on_fact(fact)
+            self._publish(fact)
+
+    def _publish(self, fact: Fact) -> None:
+        """Publish a fact, then whatever wrap-up its drafts say to save because of it."""
+        self.on_fact(fact)
+        for saved in self._drafts.on_fact(fact):
+            self._publish(saved)
+
+    def _publish_outside(self, fact: Fact) -> None:
+        """A fact from outside the engine (calls closed at start-up), after the engine's own."""
+        self._flush_facts()
+        self._publish(fact)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task: asyncio.Task[None] = asyncio.create_task(coro)

@@ -33,6 +33,9 @@ class AcdState:
         ageing: float = DEFAULT_AGEING,
         seed: int = 0,
         accept_timeout: float,
+        transfer_timeout: float | None = None,
+        transfer_return: str = "queue",
+        transfer_self_delay: float = 10.0,
     ) -> None:
         self.queues: dict[str, QueueSpec] = {q.name: q for q in queues}
         self.agents: dict[str, Agent] = {}
@@ -50,6 +53,13 @@ class AcdState:
         self.router = Router(self.agents, ageing=ageing, seed=seed)
         self.no_answer_resume = no_answer_resume
         self.accept_timeout = accept_timeout
+        # a transfer to an agent not taken within `transfer_timeout` (None: no limit) goes back to
+        # its queue, or to the transferring agent (`transfer_return` "agent"); a call transferred
+        # to a queue reaches the transferring agent only if nobody else can take it,
+        # `transfer_self_delay` after the queue's last routing step
+        self.transfer_timeout = transfer_timeout
+        self.transfer_return = transfer_return
+        self.transfer_self_delay = transfer_self_delay
         self.pbx_ready = True
         self.aht: dict[str, float] = {}  # queue -> smoothed live handle time (wait estimates)
         self.timers = Timers()

@@ -23,6 +23,8 @@ class TimerKind(Enum):
     LEG_GRACE = "leg_grace"  # a cancelled leg whose hangup the PBX never reported
     AGENT_DEADLINE = "agent_deadline"  # an agent's wrap-up ends, or their ringing leg gave no result
     AUTO_RESUME = "auto_resume"  # an agent paused after unanswered offers becomes available again
+    TRANSFER_TIMEOUT = "transfer_timeout"  # a call transferred to an agent was not taken in time
+    TRANSFER_EXCLUSION = "transfer_exclusion"  # is the transferring agent the only one left for it?
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,9 @@ keeps but no reader needs (routing buckets, timers, offer bookkeeping) is left o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from .model import Agent, AgentState, AgentStatus, Call, CallKind, CallState, Leg
 
@@ -26,6 +27,9 @@ class AgentView:
     queues: tuple[str, ...]  # sorted
     endpoint: str  # where they take calls now
     remote: bool  # must accept each offer with a key press
+    wrapup_until: float | None = None  # in wrap-up: when it ends
+    wrapup_limit: float | None = None  # ...and the latest it may be extended to
+    phone_reachable: bool = True  # False: the PBX cannot reach their phone, no call is offered
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,8 @@ class CallView:
     queued_at: float
     on_hold: bool
     consult_leg: str | None  # a colleague's leg the agent consults
+    # the call data (from the dialled number, the IVR, the customer record): a copy, read-only
+    data: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +85,9 @@ def agent_view(agent: Agent) -> AgentView:
         queues=tuple(sorted(agent.queues)),
         endpoint=agent.endpoint,
         remote=agent.remote,
+        wrapup_until=agent.state_deadline if agent.state is AgentState.WRAPUP else None,
+        wrapup_limit=agent.wrapup_limit if agent.state is AgentState.WRAPUP else None,
+        phone_reachable=agent.phone_reachable,
     )
 
 
@@ -97,6 +106,7 @@ def call_view(call: Call) -> CallView:
         queued_at=call.queued_at,
         on_hold=call.on_hold,
         consult_leg=call.consult_leg,
+        data=MappingProxyType(dict(call.data)),
     )
 
 
@@ -132,6 +142,6 @@ def queue_load(name: str, calls: Iterable[Call], agents: Iterable[Agent]) -> Que
         if name not in agent.queues or agent.status is AgentStatus.LOGGED_OUT:
             continue
         logged_in += 1
-        if agent.status is AgentStatus.AVAILABLE and agent.state is AgentState.IDLE:
+        if agent.can_take_call:
             available += 1
     return QueueLoad(name, waiting, oldest, available, logged_in)

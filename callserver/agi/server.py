@@ -1,38 +1,93 @@
 """FastAGI server: accepts Asterisk's AGI(agi://...) connections and hands each to a handler.
 
-Written on asyncio streams instead of panoramisk's fast_agi because that one spins forever,
-blocking the whole event loop, when a client closes before the blank line ending the agi_ headers
-(a TCP health check does exactly that). Here the headers are read under a timeout with a size
-limit; a client that closes early, stalls or sends garbage is logged with its address and dropped
-while other sessions go on.
+Written on asyncio instead of panoramisk's fast_agi because that one spins forever, blocking the
+whole event loop, when a client closes before the blank line ending the agi_ headers (a TCP health
+check does exactly that). Here:
+- only allowlisted PBX addresses get a session; others are closed at once;
+- the headers are read under a timeout with a size limit, every command has a reply deadline;
+- sessions are capped below the descriptor limit; when full, the session stuck longest on its
+  headers or on a reply Asterisk gives at once (a hung peer) makes way for the next connection,
+  which otherwise waits in the listen backlog: peers that connect and never answer cannot starve
+  real calls, nor take the descriptors the web API and the database need;
+- accept errors (EMFILE...) back off instead of spinning;
+- every complaint about a peer is a rate-limited line (see `callserver.logs.PeerLog`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
-from collections.abc import Awaitable, Callable
+import socket
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 
-from callserver.agi.session import AgiError, AgiHangup, AgiResponse, AgiSession, inbound_call
+from callserver.agi.guard import LOOPBACK, PeerAllowlist, session_budget
+from callserver.agi.headers import LINE_LIMIT, BadHeaders, read_env
+from callserver.agi.session import (
+    AgiError,
+    AgiHangup,
+    AgiProtocolError,
+    AgiResponse,
+    AgiSession,
+    AgiTimeout,
+    inbound_call,
+)
+from callserver.config import AgiConfig
+from callserver.logs import PeerLog, peer_host, printable
 
 __all__ = [
     "AgiError",
     "AgiHangup",
+    "AgiProtocolError",
     "AgiResponse",
     "AgiSession",
+    "AgiTimeout",
+    "BadHeaders",
     "FastAgiServer",
+    "ScriptRouter",
     "inbound_call",
+    "read_env",
 ]
 
 log = logging.getLogger(__name__)
 
-_MAX_HEADERS = 200  # Asterisk sends ~25, plus agi_arg_N
-_LINE_LIMIT = 8192
+Handler = Callable[[AgiSession], Awaitable[None]]
+
+# a real Asterisk writes its headers at once and answers ANSWER / SET VARIABLE in milliseconds: a
+# session waiting longer than this on either is taken to be stuck when its place is needed
+STALLED = 1.0
+_OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+_BACKOFF_MIN, _BACKOFF_MAX = 0.05, 2.0
 
 
-class _BadHeaders(Exception):
-    pass
+class ScriptRouter:
+    """FastAGI dispatch by script name (`agi://host:port/<script>`)."""
+
+    def __init__(self, scripts: Mapping[str, Handler]) -> None:
+        self.scripts = dict(scripts)
+
+    async def __call__(self, session: AgiSession) -> None:
+        script = self.scripts.get(session.script)
+        if script is None:
+            raise AgiError(0, f"unknown script {printable(session.script, 40)}")
+        await script(session)
+
+
+@dataclass(slots=True)
+class _Slot:
+    """A running session as the cap sees it."""
+
+    task: asyncio.Task[None]
+    opened: float
+    session: AgiSession | None = None
+
+    def stalled_since(self) -> float | None:
+        if self.session is None:
+            return self.opened  # still in the headers
+        return self.session.quick_wait_since
 
 
 class _Probe(Exception):
@@ -46,106 +101,294 @@ class FastAgiServer:
         self,
         host: str,
         port: int,
-        handler: Callable[[AgiSession], Awaitable[None]],
+        handler: Handler,
         *,
         header_timeout: float = 5.0,
+        reply_timeout: float = 10.0,
+        media_timeout: float = 300.0,
+        sounds_dir: str = "",
+        allowed_peers: Iterable[str] = LOOPBACK,
+        max_sessions: int = 500,
+        stall_after: float = STALLED,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.host = host
         self.port = port
         self._handler = handler
         self._header_timeout = header_timeout
-        self._server: asyncio.Server | None = None
-        self._sessions: set[asyncio.Task[None]] = set()
+        self._reply_timeout = reply_timeout
+        self._media_timeout = media_timeout
+        self._sounds_dir = sounds_dir
+        self.allowlist = PeerAllowlist(allowed_peers)
+        self._wanted_sessions = max_sessions
+        self.max_sessions = max_sessions  # after start: the cap the descriptor limit allows
+        self._stall_after = stall_after
+        self._clock = clock
+        self._freed = asyncio.Event()
+        self._sockets: list[socket.socket] = []
+        self._acceptors: list[asyncio.Task[None]] = []
+        self._slots: dict[asyncio.Task[None], _Slot] = {}
+        self._peer_log = PeerLog(log)
+        # counters for tests and monitoring
+        self.refused = 0
+        self.evicted = 0
+
+    @classmethod
+    def from_config(cls, config: AgiConfig, handler: Handler) -> FastAgiServer:
+        return cls(
+            config.host,
+            config.port,
+            handler,
+            header_timeout=config.header_timeout,
+            reply_timeout=config.reply_timeout,
+            media_timeout=config.media_timeout,
+            sounds_dir=str(config.sounds_dir.resolve()) if config.sounds_dir is not None else "",
+            allowed_peers=config.allowed_peers,
+            max_sessions=config.max_sessions,
+        )
+
+    @property
+    def sessions(self) -> int:
+        return len(self._slots)
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._on_client, self.host, self.port, limit=_LINE_LIMIT)
-        self.port = self._server.sockets[0].getsockname()[1]
-        log.info("FastAGI listening on %s:%s", self.host, self.port)
+        loop = asyncio.get_running_loop()
+        self._peer_log = PeerLog(log, schedule=loop.call_later)
+        budget = session_budget(self._wanted_sessions)
+        self.max_sessions = budget.sessions
+        if budget.raised_from is not None:
+            log.info("open-file limit raised from %d to %d", budget.raised_from, budget.soft)
+        if budget.sessions < self._wanted_sessions:
+            log.warning(
+                "open-file limit %d leaves room for %d FastAGI sessions, not the %d configured",
+                budget.soft,
+                budget.sessions,
+                self._wanted_sessions,
+            )
+        self._sockets = await _listen(self.host, self.port)
+        self.port = self._sockets[0].getsockname()[1]
+        self._acceptors = [
+            asyncio.create_task(self._accept_loop(sock), name=f"agi-accept {sock.getsockname()}")
+            for sock in self._sockets
+        ]
+        log.info(
+            "FastAGI listening on %s:%s for %s, at most %d sessions",
+            self.host,
+            self.port,
+            self.allowlist,
+            self.max_sessions,
+        )
 
     async def stop(self) -> None:
         """Stop accepting, end running sessions (their channels go back to the dialplan)."""
-        server, self._server = self._server, None
-        if server is None:
+        acceptors, self._acceptors = self._acceptors, []
+        if not acceptors and not self._sockets:
             return
-        server.close()
-        sessions = list(self._sessions)
+        for task in acceptors:
+            task.cancel()
+        await asyncio.gather(*acceptors, return_exceptions=True)
+        for sock in self._sockets:
+            sock.close()
+        self._sockets = []
+        sessions = list(self._slots)
         for task in sessions:
             task.cancel()
         await asyncio.gather(*sessions, return_exceptions=True)
-        await server.wait_closed()
+        self._peer_log.flush()
 
-    async def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        # The session runs in a task of ours: asyncio's own per-client task must not be
-        # cancelled (Python 3.11 then logs an error from its done callback).
-        task = asyncio.create_task(self._session(reader, writer), name=f"agi {_peer(writer)}")
-        self._sessions.add(task)
-        task.add_done_callback(self._sessions.discard)
+    async def _accept_loop(self, sock: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        delay = 0.0
+        while True:
+            try:
+                conn, address = await loop.sock_accept(sock)
+            except OSError as err:
+                if err.errno in _OUT_OF_RESOURCES:
+                    delay = min(max(delay * 2, _BACKOFF_MIN), _BACKOFF_MAX)
+                else:  # ECONNABORTED and friends: that client is gone, the next one may be fine
+                    delay = _BACKOFF_MIN
+                self._peer_log.warning(
+                    "(accept)",
+                    errno.errorcode.get(err.errno or 0, "error"),
+                    "FastAGI cannot accept connections: %s; retrying in %.2f s",
+                    err.strerror or err,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                continue
+            delay = 0.0
+            if self.allowlist.allows(peer_host(address)):
+                try:
+                    await self._room()
+                except BaseException:
+                    conn.close()
+                    raise
+            self._admit(conn, address)
 
-    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = _peer(writer)
+    async def _room(self) -> None:
+        """Return once a session may start: there is a free place, or a stuck session gave its up.
+
+        While this connection waits, the next ones wait in the kernel's listen backlog (no
+        descriptor of ours): a real Asterisk waits for its script, so its call goes through as
+        soon as there is room.
+        """
+        while len(self._slots) >= self.max_sessions and not self._evict_stuck():
+            self._freed.clear()
+            now = self._clock()
+            stalls = [since for slot in self._slots.values() if (since := slot.stalled_since()) is not None]
+            wait = max(min(stalls) + self._stall_after - now, 0.01) if stalls else None
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await self._freed.wait()
+
+    def _admit(self, conn: socket.socket, address: object) -> None:
+        host = peer_host(address)
+        if not self.allowlist.allows(host):
+            self.refused += 1
+            conn.close()
+            self._peer_log.warning(
+                host,
+                "refused",
+                "FastAGI connection from %s refused: not in agi.allowed_peers (%s)",
+                host,
+                self.allowlist,
+            )
+            return
+        task = asyncio.create_task(self._session(conn, address), name=f"agi {_format(address)}")
+        self._slots[task] = _Slot(task, self._clock())
+        task.add_done_callback(self._session_done)
+
+    def _session_done(self, task: asyncio.Task[None]) -> None:
+        self._slots.pop(task, None)
+        self._freed.set()
+
+    def _evict_stuck(self) -> bool:
+        """Make room by ending the session stuck longest; False when none is stuck."""
+        horizon = self._clock() - self._stall_after
+        oldest: _Slot | None = None
+        oldest_since = horizon
+        for slot in self._slots.values():
+            since = slot.stalled_since()
+            if since is not None and since <= oldest_since:
+                oldest, oldest_since = slot, since
+        if oldest is None:
+            return False
+        del self._slots[oldest.task]
+        self.evicted += 1
+        if oldest.session is not None:
+            oldest.session.abort("stuck on a reply while the FastAGI server was full")
+            peer = oldest.session.peer
+        else:
+            oldest.task.cancel()
+            peer = oldest.task.get_name().removeprefix("agi ")
+        self._peer_log.warning(
+            peer.rsplit(":", 1)[0],
+            "evicted",
+            "FastAGI %s: closed to make room, stuck for %.1f s",
+            peer,
+            self._clock() - oldest_since,
+        )
+        return True
+
+    async def _session(self, conn: socket.socket, address: object) -> None:
+        peer = _format(address)
+        host = peer_host(address)
+        try:
+            reader, writer = await asyncio.open_connection(sock=conn, limit=LINE_LIMIT)
+        except OSError as err:
+            conn.close()
+            self._peer_log.warning(host, "setup", "FastAGI %s: %s; dropped", peer, err)
+            return
+        except BaseException:
+            conn.close()
+            raise
         try:
             try:
                 async with asyncio.timeout(self._header_timeout):
-                    env = await _read_env(reader)
+                    env = await read_env(reader)
             except TimeoutError:
-                log.warning(
+                self._peer_log.warning(
+                    host,
+                    "headers timeout",
                     "FastAGI %s: no complete agi_ headers within %g s; dropped",
                     peer,
                     self._header_timeout,
                 )
                 return
-            except _BadHeaders as err:
-                log.warning("FastAGI %s: %s; dropped", peer, err)
+            except BadHeaders as err:
+                self._peer_log.warning(host, "bad headers", "FastAGI %s: %s; dropped", peer, err)
                 return
-            except _Probe:
-                log.debug("FastAGI %s: connection closed before any header (a probe)", peer)
+            except ConnectionError as err:
+                self._peer_log.warning(host, "reset", "FastAGI %s: %s; dropped", peer, err)
                 return
-            session = AgiSession(reader, writer, env, peer)
-            log.debug("FastAGI %s: %s for %s", peer, session.script, session.channel)
-            await self._run(session)
+            session = AgiSession(
+                reader,
+                writer,
+                env,
+                peer,
+                reply_timeout=self._reply_timeout,
+                media_timeout=self._media_timeout,
+                sounds_dir=self._sounds_dir,
+                clock=self._clock,
+            )
+            slot = self._slots.get(asyncio.current_task())  # type: ignore[arg-type]
+            if slot is not None:
+                slot.session = session
+            log.debug("FastAGI %s: %s for %s", peer, printable(session.script, 40), session.channel)
+            await self._run(session, host)
         finally:
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
 
-    async def _run(self, session: AgiSession) -> None:
+    async def _run(self, session: AgiSession, host: str) -> None:
+        channel = session.label
         try:
             await self._handler(session)
+        except (AgiTimeout, AgiProtocolError):
+            pass  # reported below from session.failure, whether the handler let it through or not
         except AgiHangup as err:
             log.info("FastAGI %s: %s", session.peer, err)
         except AgiError as err:
-            log.warning("FastAGI %s (%s): %s", session.peer, session.channel, err)
+            self._peer_log.warning(host, "AGI error", "FastAGI %s (%s): %s", session.peer, channel, err)
         except Exception:
-            log.exception("FastAGI handler failed for %s (%s)", session.script, session.channel)
+            log.exception("FastAGI handler failed for %s (%s)", printable(session.script, 40), channel)
+        failure = session.failure
+        if failure is not None:
+            self._peer_log.warning(
+                host, type(failure).__name__, "FastAGI %s (%s): %s; closed", session.peer, channel, failure
+            )
 
 
-async def _read_env(reader: asyncio.StreamReader) -> dict[str, str]:
-    """The `agi_key: value` lines up to the blank line."""
-    env: dict[str, str] = {}
-    while True:
-        try:
-            raw = await reader.readline()
-        except ValueError:
-            raise _BadHeaders(f"header line longer than {_LINE_LIMIT} bytes") from None
-        if not raw and not env:
-            raise _Probe
-        if not raw.endswith(b"\n"):
-            raise _BadHeaders(f"closed after {len(env)} agi_ headers, before the blank line")
-        line = raw.decode("utf-8", "replace").rstrip("\r\n")
-        if not line:
-            if not env:
-                raise _BadHeaders("blank line before any agi_ header")
-            return env
-        key, sep, value = line.partition(":")
-        if not sep or not key.startswith("agi_"):
-            raise _BadHeaders(f"not an agi_ header: {line[:60]!r}")
-        if len(env) >= _MAX_HEADERS:
-            raise _BadHeaders(f"more than {_MAX_HEADERS} headers")
-        env[key] = value.removeprefix(" ")
+async def _listen(host: str, port: int) -> list[socket.socket]:
+    """Non-blocking listening sockets on every address `host` resolves to (one port for all)."""
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    sockets: list[socket.socket] = []
+    seen: set[tuple[int, object]] = set()
+    try:
+        for family, kind, proto, _name, address in infos:
+            if (family, address) in seen:
+                continue
+            seen.add((family, address))
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            if port == 0 and len(sockets) > 1:
+                address = (address[0], sockets[0].getsockname()[1], *address[2:])
+            sock.bind(address)
+            sock.listen(512)
+            sock.setblocking(False)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
 
 
-def _peer(writer: asyncio.StreamWriter) -> str:
-    peer = writer.get_extra_info("peername")
-    if isinstance(peer, tuple) and len(peer) >= 2:
-        return f"{peer[0]}:{peer[1]}"
-    return str(peer)
+def _format(address: object) -> str:
+    if isinstance(address, tuple) and len(address) >= 2:
+        return f"{address[0]}:{address[1]}"
+    return str(address)

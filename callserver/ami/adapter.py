@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Iterable
 
 from callserver.ami.protocol import (
@@ -24,7 +25,14 @@ from callserver.ami.protocol import (
 from callserver.ami.translator import AmiTranslator
 from callserver.ami.wire import Frame
 from callserver.config import AmiConfig
-from callserver.pbx.events import ChannelSnapshot, PbxConnected, PbxDisconnected, PbxEvent
+from callserver.pbx.events import (
+    ChannelSnapshot,
+    DeviceStateChanged,
+    PbxConnected,
+    PbxDisconnected,
+    PbxEvent,
+)
+from callserver.pbx.pacer import DEFAULT_BUDGET, Pacer
 
 __all__ = [
     "AmiActionError",
@@ -33,6 +41,20 @@ __all__ = [
     "AmiLink",
     "AmiUnavailable",
 ]
+
+
+def reconnect_delay(failures: int, low: float, high: float) -> float:
+    """Back-off before the next login attempt: `low` doubled per failure, at most `high`.
+
+    The exponent is capped: after a thousand failures (a PBX down for hours) `2 ** failures` no
+    longer fits a float, and the overflow would end the link task for good.
+    """
+    return min(high, low * 2.0 ** min(max(failures - 1, 0), 64))
+
+
+# the secrets in config/callcentre.yaml and asterisk/manager.conf as shipped: fine for a demo on
+# loopback, a standing invitation anywhere else
+SAMPLE_SECRETS = frozenset({"callserver", "change-me-callserver"})
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +68,17 @@ class AmiLink:
         on_event: Callable[[PbxEvent], None],
         *,
         translator: AmiTranslator | None = None,
+        clock: Callable[[], float] = time.time,
+        pace_budget: float = DEFAULT_BUDGET,
     ) -> None:
         self._config = config
         self._on_event = on_event
         self._translator = translator or AmiTranslator()
+        self._clock = clock
+        self._pace_budget = pace_budget  # longest stretch of translating a listing without yielding
+        # seconds: the longest a listing was translated unbroken (wall clock, CPU time)
+        self.longest_listing_stretch = self.longest_listing_stretch_cpu = 0.0
+        self._last_heard = 0.0
         self._conn: AmiConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._first_attempt = asyncio.Event()
@@ -70,6 +99,11 @@ class AmiLink:
         """
         if self._task is not None:
             raise RuntimeError("AmiLink already started")
+        if self._config.secret in SAMPLE_SECRETS:
+            log.warning(
+                "AMI secret is the sample one shipped with callserver: choose your own in manager.conf"
+                " and ami.secret (or CALLSERVER_AMI_SECRET)"
+            )
         self._task = asyncio.create_task(self._run(), name="ami-link")
         await self._first_attempt.wait()
 
@@ -109,7 +143,7 @@ class AmiLink:
                 if conn is not None:
                     await conn.aclose()
             self._first_attempt.set()
-            delay = min(cfg.reconnect_max, cfg.reconnect_min * 2 ** max(failures - 1, 0))
+            delay = reconnect_delay(failures, cfg.reconnect_min, cfg.reconnect_max)
             log.info("AMI reconnecting in %.1f s", delay)
             await asyncio.sleep(delay)
 
@@ -131,7 +165,7 @@ class AmiLink:
             with contextlib.suppress(asyncio.CancelledError):
                 await watchdog
             log.warning("AMI link down: %s", reason)
-            self._emit(PbxDisconnected(reason))
+            self._emit(PbxDisconnected(reason, last_heard=self._last_heard))
 
     async def _watchdog(self, conn: AmiConnection) -> None:
         """Ping every `ping_interval`; an unanswered Ping means a dead or half-open link."""
@@ -140,6 +174,8 @@ class AmiLink:
             await asyncio.sleep(cfg.ping_interval)
             try:
                 await conn.action("Ping", timeout=cfg.action_timeout)
+                # the answer comes after every event sent before it: nothing was missed until now
+                self._last_heard = self._clock()
             except AmiActionTimeout:
                 conn.abort(f"no answer to Ping within {cfg.action_timeout:g} s")
                 return
@@ -149,6 +185,8 @@ class AmiLink:
                 log.debug("AMI Ping answered with an error: %s", err)
 
     def _on_frame(self, frame: Frame) -> None:
+        # what the PBX said last is the last moment its channels are known to be as it said
+        self._last_heard = self._clock()
         event = self._translator.translate(frame.headers)
         if event is not None:
             self._emit(event)
@@ -223,10 +261,37 @@ class AmiLink:
         await self._action("Bridge", fields)
 
     async def core_show_channels(self) -> list[ChannelSnapshot]:
-        """Every channel Asterisk has now, to resynchronise after a (re)connect."""
+        """Every channel Asterisk has now, to resynchronise after a (re)connect.
+
+        Translated a slice at a time, yielding to the loop in between: 20,000 channels must not
+        hold every call's events while they are read."""
         reply = await self._action("CoreShowChannels", complete_event="CoreShowChannelsComplete")
-        snapshots = (self._translator.translate(item.headers) for item in reply.items)
-        return [s for s in snapshots if isinstance(s, ChannelSnapshot)]
+        snapshots: list[ChannelSnapshot] = []
+        pace = Pacer(self._pace_budget)
+        for item in reply.items:
+            snapshot = self._translator.translate(item.headers)
+            if isinstance(snapshot, ChannelSnapshot):
+                snapshots.append(snapshot)
+            await pace()
+        self.longest_listing_stretch = max(self.longest_listing_stretch, pace.longest)
+        self.longest_listing_stretch_cpu = max(self.longest_listing_stretch_cpu, pace.longest_cpu)
+        return snapshots
+
+    async def channel_count(self) -> int:
+        """How many channels Asterisk has now (`CoreStatus`: CoreCurrentCalls is its channel count),
+        a cheap check before listing them all."""
+        reply = await self._action("CoreStatus")
+        value = reply.response.headers.get("CoreCurrentCalls", "")
+        if not value.isdigit():
+            raise AmiActionError("CoreStatus", f"CoreCurrentCalls is {value!r}, not a count")
+        return int(value)
+
+    async def device_states(self) -> list[DeviceStateChanged]:
+        """The state of every device Asterisk tracks (`DeviceStateList`): phones it cannot reach
+        are UNAVAILABLE. Read at each (re)connect, as no event says what changed while away."""
+        reply = await self._action("DeviceStateList", complete_event="DeviceStateListComplete")
+        states = (self._translator.translate(item.headers) for item in reply.items)
+        return [s for s in states if isinstance(s, DeviceStateChanged)]
 
     async def command(self, text: str) -> str:
         """Run a CLI command; its `Output:` lines joined by newlines."""

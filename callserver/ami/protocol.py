@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from callserver.ami.wire import Frame, FrameReader, encode_action
+from callserver.logs import PeerLog, printable
 from callserver.pbx.actions import ActionRefused, ActionTimeout, LinkDown, PbxError
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,8 @@ class AmiConnection:
         self._pending: dict[str, _Pending] = {}
         self._ids = itertools.count(1)
         self._prefix = f"cs{id(self):x}"
-        self._reported: set[str] = set()
         self._peer = str(writer.get_extra_info("peername"))
+        self._problems = PeerLog(log, max_keys=16, schedule=asyncio.get_running_loop().call_later)
         self._task = asyncio.create_task(self._read_loop(), name=f"ami-reader {self._peer}")
 
     @classmethod
@@ -105,7 +106,7 @@ class AmiConnection:
         banner = raw.decode("utf-8", "replace").strip()
         if not banner.startswith("Asterisk Call Manager"):
             writer.close()
-            raise AmiUnavailable(f"{host}:{port} is not an AMI server (banner {banner!r})")
+            raise AmiUnavailable(f"{host}:{port} is not an AMI server (banner {printable(banner, 60)})")
         return cls(reader, writer, on_event, banner)
 
     async def action(
@@ -176,7 +177,7 @@ class AmiConnection:
 
     def _dispatch(self, frame: Frame) -> None:
         if frame.bad_lines:
-            self._report(f"line without 'Key: value' (first: {frame.bad_lines[0][:60]!r})")
+            self._report("line without 'Key: value'", frame.bad_lines[0])
         headers = frame.headers
         pending = self._pending.get(headers.get("ActionID", ""))
         if frame.kind == "event":
@@ -192,7 +193,9 @@ class AmiConnection:
                 log.exception("AMI event handler failed on %s", headers.get("Event"))
         elif frame.kind == "response":
             if pending is None or pending.reply is not None:
-                log.debug("AMI response with no waiting action: %s", headers.get("ActionID"))
+                log.debug(
+                    "AMI response with no waiting action: %s", printable(headers.get("ActionID", ""), 40)
+                )
                 return
             if headers["Response"] == "Error":
                 if not pending.future.done():
@@ -205,11 +208,11 @@ class AmiConnection:
         elif headers:
             self._report("message with neither Event nor Response")
 
-    def _report(self, problem: str) -> None:
-        """Log a wire problem once per connection and kind: garbage must not flood the log."""
-        if problem not in self._reported:
-            self._reported.add(problem)
-            log.warning("AMI %s: %s; skipped, link kept", self._peer, problem)
+    def _report(self, kind: str, example: str = "") -> None:
+        """Log a wire problem once per connection, kind and minute, with a count of the repeats:
+        garbage must not flood the log, and its bytes are shown escaped, never raw."""
+        shown = f" (e.g. {printable(example, 60)})" if example else ""
+        self._problems.warning(self._peer, kind, "AMI %s: %s%s; skipped, link kept", self._peer, kind, shown)
 
 
 def _resolve(pending: _Pending, reply: AmiReply) -> None:

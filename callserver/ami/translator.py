@@ -1,8 +1,10 @@
 """AMI event -> PBX domain event translation.
 
 `SUBSCRIPTIONS` is the one place listing the AMI events callserver reacts to; everything else
-Asterisk sends (VarSet, Newexten, Cdr, RTCP...) is ignored silently. A malformed message is logged
-once per (event, problem) and skipped: a bad line from the PBX must never stop the event stream.
+Asterisk sends (VarSet, Newexten, Cdr, RTCP...) is ignored silently. A malformed message is skipped:
+a bad line from the PBX must never stop the event stream. It is logged once per (event, kind of
+problem) and window, with a count of the repeats (`PeerLog`): the kind never includes the bad
+value, so garbage cannot grow the log or the translator's memory, and values are escaped.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 
+from callserver.logs import PeerLog, printable
 from callserver.pbx.events import (
     BridgeEntered,
     BridgeLeft,
@@ -17,12 +20,16 @@ from callserver.pbx.events import (
     ChannelHungUp,
     ChannelSnapshot,
     ChannelStateChanged,
+    ContactStatusChanged,
+    DeviceStateChanged,
     DialEnded,
     DtmfReceived,
     HoldMusicStarted,
     HoldMusicStopped,
     OriginateResult,
+    PbxBooted,
     PbxEvent,
+    PbxShutdown,
 )
 
 log = logging.getLogger(__name__)
@@ -32,7 +39,15 @@ _UNKNOWN = "<unknown>"
 
 
 class MalformedMessage(ValueError):
-    """A subscribed event lacks a field or has one that cannot be read (e.g. a non-numeric Cause)."""
+    """A subscribed event lacks a field or has one that cannot be read (e.g. a non-numeric Cause).
+
+    `kind` names the problem without the offending value (`non-numeric Cause`), so it can key
+    de-duplication; the value, escaped, only goes into the message.
+    """
+
+    def __init__(self, kind: str, value: str | None = None) -> None:
+        self.kind = kind
+        super().__init__(kind if value is None else f"{kind} {printable(value, 40)}")
 
 
 def _req(msg: Mapping[str, str], key: str) -> str:
@@ -52,7 +67,7 @@ def _int(msg: Mapping[str, str], key: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise MalformedMessage(f"non-numeric {key} {value!r}") from None
+        raise MalformedMessage(f"non-numeric {key}", value) from None
 
 
 def _duration(msg: Mapping[str, str], key: str) -> int:
@@ -63,7 +78,7 @@ def _duration(msg: Mapping[str, str], key: str) -> int:
         for part in value.split(":"):
             seconds = seconds * 60 + int(part)
     except ValueError:
-        raise MalformedMessage(f"unreadable {key} {value!r}") from None
+        raise MalformedMessage(f"unreadable {key}", value) from None
     return seconds
 
 
@@ -171,6 +186,38 @@ def _core_show_channel(m: Mapping[str, str]) -> ChannelSnapshot:
     )
 
 
+def _fully_booted(m: Mapping[str, str]) -> PbxBooted:
+    return PbxBooted(uptime=float(_int(m, "Uptime")))
+
+
+def _yes_no(msg: Mapping[str, str], key: str, yes: str, no: str) -> bool:
+    value = _req(msg, key)
+    if value.lower() not in (yes.lower(), no.lower()):
+        raise MalformedMessage(f"{key} is {value!r}, not {yes} or {no}")
+    return value.lower() == yes.lower()
+
+
+def _shutdown(m: Mapping[str, str]) -> PbxShutdown:
+    # Asterisk 22 main/asterisk.c: "Shutdown: Cleanly|Uncleanly", "Restart: True|False" (class system)
+    return PbxShutdown(
+        restart=_yes_no(m, "Restart", "True", "False"), clean=_yes_no(m, "Shutdown", "Cleanly", "Uncleanly")
+    )
+
+
+def _contact_status(m: Mapping[str, str]) -> ContactStatusChanged:
+    # res_pjsip: URI, ContactStatus, AOR, EndpointName, RoundtripUsec (class system)
+    return ContactStatusChanged(
+        endpoint=_req(m, "EndpointName"),
+        aor=_opt(m, "AOR"),
+        uri=_opt(m, "URI"),
+        status=_req(m, "ContactStatus"),
+    )
+
+
+def _device_state(m: Mapping[str, str]) -> DeviceStateChanged:
+    return DeviceStateChanged(device=_req(m, "Device"), state=_req(m, "State"))
+
+
 SUBSCRIPTIONS: dict[str, Callable[[Mapping[str, str]], PbxEvent]] = {
     "Newchannel": _newchannel,
     "Newstate": _newstate,
@@ -183,24 +230,35 @@ SUBSCRIPTIONS: dict[str, Callable[[Mapping[str, str]], PbxEvent]] = {
     "DialEnd": _dial_end,
     "DTMFEnd": _dtmf_end,
     "CoreShowChannel": _core_show_channel,
+    "FullyBooted": _fully_booted,
+    "Shutdown": _shutdown,
+    "ContactStatus": _contact_status,
+    "DeviceStateChange": _device_state,
 }
 """AMI event name -> builder of the domain event. The only events callserver subscribes to."""
 
 
 class AmiTranslator:
-    """Stateless apart from remembering which problems it already logged (one line each)."""
+    """Stateless apart from a bounded memory of the problems it logged lately (`PeerLog`)."""
 
     def __init__(
-        self, subscriptions: Mapping[str, Callable[[Mapping[str, str]], PbxEvent]] | None = None
+        self,
+        subscriptions: Mapping[str, Callable[[Mapping[str, str]], PbxEvent]] | None = None,
+        *,
+        problems: PeerLog | None = None,
     ) -> None:
         self._subscriptions = SUBSCRIPTIONS if subscriptions is None else subscriptions
-        self._reported: set[tuple[str, str]] = set()
+        self._problems = problems or PeerLog(log, interval=300.0, max_keys=64, max_lines=50)
+
+    def remembered(self) -> int:
+        """How many (event, problem) pairs are remembered now (bounded by the PeerLog)."""
+        return self._problems.tracked
 
     def translate(self, message: Mapping[str, str]) -> PbxEvent | None:
         """The domain event for `message`, or None (not subscribed, or malformed and logged)."""
         name = message.get("Event")
         if not name:
-            self._report("<none>", "message without Event", message)
+            self._report("<none>", "message without Event", "message without Event", message)
             return None
         builder = self._subscriptions.get(name)
         if builder is None:
@@ -208,22 +266,23 @@ class AmiTranslator:
         try:
             return builder(message)
         except MalformedMessage as err:
-            self._report(name, str(err), message)
+            self._report(name, err.kind, str(err), message)
         except Exception as err:  # a builder bug must not kill the event stream either
-            self._report(name, f"{type(err).__name__}: {err}", message)
+            kind = type(err).__name__
+            self._report(name, kind, f"{kind}: {printable(str(err), 80)}", message)
         return None
 
-    def _report(self, name: str, problem: str, message: Mapping[str, str]) -> None:
-        key = (name, problem)
-        if key in self._reported:
-            return
-        self._reported.add(key)
+    def _report(self, name: str, kind: str, problem: str, message: Mapping[str, str]) -> None:
         where = ", ".join(
-            f"{k}={message[k]!r}" for k in ("Uniqueid", "Channel", "ActionID", "Response") if k in message
+            f"{k}={printable(message[k], 40)}"
+            for k in ("Uniqueid", "Channel", "ActionID", "Response")
+            if k in message
         )
-        log.warning(
-            "AMI %s skipped: %s (%s); further identical problems are not logged",
+        self._problems.warning(
+            name,
+            kind,
+            "AMI %s skipped: %s (%s); repeats are counted, not logged one by one",
             name,
             problem,
-            where or f"headers {sorted(message)[:8]}",
+            where or f"headers {printable(', '.join(sorted(message)[:8]), 120)}",
         )

@@ -21,6 +21,11 @@ midnight (a shift may start before the day and end after it); durations are seco
         talk_time: {kind: lognormal, mean: 240, sd: 150}   # handle time = talk time + wrap-up
         patience: {kind: exponential, mean: 180}           # {kind: none}: callers never hang up
         calls_per_hour: [120, 180, 240]   # Poisson rate per interval; one value = all day
+
+A scenario's queue is a server queue's rules (`config.QueueRules`: steps, strategy, priorities,
+max_length, on_timeout...) plus its traffic, so whatever routing the server can be given can be
+simulated; only the defaults differ: no wait limit unless `max_wait` is given, and `overflow: q`
+is short for `on_timeout: {queue: q}`.
     agents:
       - group: sales-team
         count: 12
@@ -28,7 +33,7 @@ midnight (a shift may start before the day and end after it); durations are seco
         shift: [8, 16]           # log in at 08:00, log out at 16:00 (after the call in hand)
 
 Distributions: `{kind: exponential, mean}`, `{kind: lognormal, mean, sd}`, `{kind: fixed, value}`,
-and for patience only `{kind: none}`.
+`{kind: uniform, low, high}`, and for patience only `{kind: none}`.
 """
 
 from __future__ import annotations
@@ -40,7 +45,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from ..config import ConfigError, FrozenModel, format_validation_error, read_yaml
+from ..checks import requirement_problems
+from ..config import (
+    ConfigError,
+    FrozenModel,
+    QueueRules,
+    TimeoutAction,
+    format_validation_error,
+    queue_rule_problems,
+    read_yaml,
+)
 
 _NAME = r"^[A-Za-z][A-Za-z0-9_-]*$"
 
@@ -80,6 +94,23 @@ class Fixed(_Model):
         return self.value
 
 
+class Uniform(_Model):
+    """Any duration between `low` and `high`, equally likely (how the PBX simulator draws them)."""
+
+    kind: Literal["uniform"]
+    low: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high < self.low:
+            raise ValueError(f"high ({self.high}) must not be below low ({self.low})")
+        return self
+
+    def sample(self, rng: random.Random) -> float:
+        return rng.uniform(self.low, self.high)
+
+
 class Never(_Model):
     """Infinite patience: the caller waits until answered or timed out."""
 
@@ -89,8 +120,8 @@ class Never(_Model):
         return math.inf
 
 
-Duration = Annotated[Exponential | Lognormal | Fixed, Field(discriminator="kind")]
-Patience = Annotated[Exponential | Lognormal | Fixed | Never, Field(discriminator="kind")]
+Duration = Annotated[Exponential | Lognormal | Fixed | Uniform, Field(discriminator="kind")]
+Patience = Annotated[Exponential | Lognormal | Fixed | Uniform | Never, Field(discriminator="kind")]
 
 
 class Day(_Model):
@@ -104,16 +135,28 @@ class Day(_Model):
         return self
 
 
-class QueueScenario(_Model):
-    name: str = Field(pattern=_NAME)
-    skills: frozenset[str] = frozenset()
-    max_wait: float | None = Field(default=None, gt=0)
+class QueueScenario(QueueRules):
+    """A queue's rules, as the server would be given them, and the traffic it receives."""
+
+    max_wait: float = Field(default=math.inf, gt=0)  # no limit unless given
     overflow: str | None = None
-    wrapup: float = Field(default=0.0, ge=0)
-    ring_timeout: float = Field(default=15.0, gt=0)
     talk_time: Duration
     patience: Patience = Never(kind="none")
     calls_per_hour: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
+
+    @field_validator("max_wait", mode="before")
+    @classmethod
+    def _no_limit(cls, value: Any) -> Any:
+        return math.inf if value is None else value
+
+    @model_validator(mode="after")
+    def _one_timeout(self) -> QueueScenario:
+        if self.overflow is not None and "on_timeout" in self.model_fields_set:
+            raise ValueError("give 'overflow' or 'on_timeout', not both")
+        return self
+
+    def timeout_action(self) -> TimeoutAction:
+        return TimeoutAction(queue=self.overflow) if self.overflow is not None else self.on_timeout
 
 
 class AgentGroup(_Model):
@@ -172,13 +215,15 @@ class Scenario(_Model):
                 problems.append(f"queues[{i}].name: duplicate queue {q.name!r}")
             if q.overflow is not None and q.overflow not in names:
                 problems.append(f"queues[{i}].overflow: unknown queue {q.overflow!r}")
-            if q.overflow is not None and q.max_wait is None:
+            if q.overflow is not None and not math.isfinite(q.max_wait):
                 problems.append(f"queues[{i}].overflow: needs a max_wait")
             if len(q.calls_per_hour) not in (1, self.intervals):
                 problems.append(
                     f"queues[{i}].calls_per_hour: {len(q.calls_per_hour)} values, "
                     f"expected 1 or {self.intervals} (one per interval)"
                 )
+        problems.extend(queue_rule_problems(self.queues, known_skills=None))
+        problems.extend(requirement_problems(self.queues, known_skills=None))
         groups = [g.group for g in self.agents]
         for i, g in enumerate(self.agents):
             if groups.count(g.group) > 1:

@@ -20,7 +20,8 @@ from pathlib import Path
 from ..acd.commands import CancelAgentLeg, Command, OriginateAgentLeg
 from ..acd.engine import AcdEngine
 from ..acd.metrics import BookSnapshot, CallStats, MetricsBook
-from ..acd.model import AgentSpec, AgentStatus, QueueSpec
+from ..acd.model import AgentSpec, AgentStatus
+from ..acd.specs import queue_spec
 from ..facts.model import AgentStateChanged, CallAnswered, CallEnded, Fact
 from .plot import Panel, Series, render_svg
 from .scenario import Scenario, ScenarioError, load_scenario
@@ -53,17 +54,7 @@ class _DaySim:
             random.Random(master.getrandbits(64)) for _ in range(4)
         )
         self.queues = {q.name: q for q in scenario.queues}
-        specs = [
-            QueueSpec(
-                name=q.name,
-                skills=q.skills,
-                max_wait=math.inf if q.max_wait is None else q.max_wait,
-                overflow_queue=q.overflow,
-                ring_timeout=q.ring_timeout,
-                wrapup=q.wrapup,
-            )
-            for q in scenario.queues
-        ]
+        specs = [queue_spec(q) for q in scenario.queues]
         agents: list[AgentSpec] = []
         self.shifts: dict[str, tuple[float, float]] = {}
         start = scenario.day.start
@@ -76,7 +67,7 @@ class _DaySim:
                     max(0.0, (g.shift[1] - start) * 3600.0),
                 )
         self.engine = AcdEngine(specs, agents, no_answer_resume=scenario.no_answer_resume)
-        serves = {a.id: [q.name for q in specs if q.skills <= set(a.skills)] for a in agents}
+        serves = {a.id: [q.name for q in specs if q.served_by(a.skills)] for a in agents}
         self.book = MetricsBook(
             [q.name for q in specs],
             agent_queues=serves,

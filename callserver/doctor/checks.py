@@ -18,9 +18,9 @@ from callserver.ami.protocol import AmiActionError, AmiConnection, AmiError
 from callserver.ami.wire import Frame
 from callserver.config import AgentConfig, Settings
 from callserver.doctor.findings import Report
-from callserver.ivr.model import IvrConfig
 from callserver.ivr.prompt_build import prompt_synth
 from callserver.ivr.prompts import fixed_texts
+from callserver.ivr.section import flows_of
 from callserver.pbx.dialplan import AGI_GLOBAL, Context
 from callserver.sounds.check import FIX, unknown_sound_names, unknown_sound_problem
 from callserver.sounds.folder import configured_languages, sound_folder
@@ -30,9 +30,9 @@ from callserver.voicemail.recordings import recordings_dir, recordings_problem
 
 # the read classes callserver needs and why (asterisk/manager.conf explains each)
 NEEDED_CLASSES = {
-    "call": "channel events: calls, bridges, hang-ups",
+    "call": "channel events: calls, bridges, hang-ups, agents' phones' device state",
     "dtmf": "remote agents accept with a key",
-    "system": "FullyBooted / Shutdown: Asterisk restarts",
+    "system": "FullyBooted / Shutdown: Asterisk restarts; ContactStatus: phones that go away",
 }
 MANAGER_RELOAD = 'then `asterisk -rx "manager reload"`'
 PJSIP_RELOAD = '`asterisk -rx "pjsip reload"`'
@@ -288,7 +288,8 @@ async def _prompts(settings: Settings, report: Report) -> None:
         for language in folder.languages_of(prompt, languages)
         if not folder.path(prompt, language).is_file()
     ]
-    texts = list(fixed_texts(settings.ivr)) if isinstance(settings.ivr, IvrConfig) else []
+    flows, _ = flows_of(settings)
+    texts = list(fixed_texts(flows)) if flows is not None else []
     if not folder.dir.is_dir():
         texts = []  # none can be there; starting the synthesiser would create the folder
     missing_texts = 0

@@ -25,6 +25,7 @@ from ..ivr.actions import ToQueue, ToVoicemail, Transfer
 from ..ivr.model import FlowConfig, IvrConfig, VoicemailNode
 from ..ivr.progress import IvrPresence
 from ..ivr.runner import CustomerLookup, IvrResult, PromptResolver, run_flow
+from ..ivr.summary import IVR_KEY, summarise
 from ..pbx.dialplan import Context, Var
 from ..pbx.events import InboundCall
 from ..store.records import CUSTOMER_MATCHES, CustomerRecord
@@ -181,7 +182,7 @@ class InboundScript:
                 lookup=ivr.lookup,
                 prompts=ivr.prompts,
                 now=lambda: datetime.fromtimestamp(ivr.clock(), UTC),
-                on_node=ivr.presence.tracker(call.uniqueid, name),
+                on_node=ivr.presence.tracker(call.uniqueid, name, call.caller_num),
                 name=name,
                 recordings_dir=ivr.recordings_dir,
             )
@@ -194,17 +195,41 @@ class InboundScript:
                 await self._direct(session, call)
             return
         ivr.presence.left(call.uniqueid, outcome)
-        log.info("call %s: IVR %s ended %s via %s", call.uniqueid, name, outcome, " > ".join(result.path))
+        # a caller hanging up in a menu is ordinary: the CallRejected fact logs it, once, at INFO
+        log.log(
+            logging.DEBUG if outcome == "hangup" else logging.INFO,
+            "call %s: IVR %s ended %s via %s",
+            call.uniqueid,
+            name,
+            outcome,
+            " > ".join(result.path),
+        )
         if result.recording_failed:
             box = next((f"{k}:{v}" for k, v in _mailbox_of(flow, result) if v), "?")
             ivr.recording_failures.record(box, call.uniqueid, ivr.recordings_dir)
-        await self._act(session, call, ivr, flow, result)
+        await self._act(session, call, ivr, flow, result, name)
 
     async def _act(
-        self, session: AgiSession, call: InboundCall, ivr: IvrDeps, flow: FlowConfig, result: IvrResult
+        self,
+        session: AgiSession,
+        call: InboundCall,
+        ivr: IvrDeps,
+        flow: FlowConfig,
+        result: IvrResult,
+        name: str = "",
     ) -> None:
         action = result.action
         data = call_data(result, flow)
+        # what the IVR learnt, for the screen-pop (not a requirement name: no dot in the key)
+        data[IVR_KEY] = summarise(
+            name,
+            flow,
+            result.path,
+            result.data,
+            result.outcome,
+            _customer_id(result) is not None,
+            result.keys,
+        )
         customer_id = _customer_id(result)
         if isinstance(action, ToQueue):
             try:

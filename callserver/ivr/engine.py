@@ -88,6 +88,7 @@ class FlowRun:
         self.data: dict[str, str] = {}
         self.customer: Mapping[str, object] | None = None
         self.path: list[str] = []
+        self.keys: dict[str, str] = {}  # menu node -> the key that chose its way (not a fallback)
         self.left_at: str | None = None
         self.result: Terminal | None = None
         self.finished = False
@@ -279,6 +280,7 @@ class FlowRun:
     def _on_menu(self, node: MenuNode, event: Input) -> None:
         if isinstance(event, PlayDone):
             if event.digit in node.options:
+                self.keys[self._node_id] = event.digit or ""
                 return self._goto(node.options[event.digit or ""])
             if event.digit is not None:
                 return self._menu_retry(node, node.invalid, "invalid")
@@ -287,6 +289,7 @@ class FlowRun:
             return self._menu_prompt(node)
         key = event.text[:1] if isinstance(event, Digits) else ""
         if key in node.options:
+            self.keys[self._node_id] = key
             return self._goto(node.options[key])
         if key:
             return self._menu_retry(node, node.invalid, "invalid")

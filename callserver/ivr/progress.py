@@ -21,6 +21,7 @@ class IvrProgress:
     at: float
     ended: bool = False
     outcome: str | None = None  # set when `ended`: queue, voicemail, transfer, ended, hangup
+    caller_num: str = ""  # who is calling: the monitor names callers by number, never by call id
 
 
 class IvrPresence:
@@ -32,6 +33,7 @@ class IvrPresence:
         self._clock = clock
         self._on_progress = on_progress
         self._where: dict[str, tuple[str, str, float]] = {}  # call -> (flow, node, entered at)
+        self._callers: dict[str, str] = {}  # call -> caller number
 
     @property
     def where(self) -> dict[str, str]:
@@ -40,23 +42,30 @@ class IvrPresence:
 
     def details(self) -> list[IvrProgress]:
         """Every call in a flow with its node and when it entered it, oldest first."""
-        items = [IvrProgress(c, f, n, at) for c, (f, n, at) in self._where.items()]
+        items = [
+            IvrProgress(c, f, n, at, caller_num=self._callers.get(c, ""))
+            for c, (f, n, at) in self._where.items()
+        ]
         return sorted(items, key=lambda p: p.at)
 
-    def tracker(self, call_id: str, flow: str) -> Callable[[str], None]:
-        """The `on_node` callback for one run of `flow` by `call_id`."""
+    def tracker(self, call_id: str, flow: str, caller_num: str = "") -> Callable[[str], None]:
+        """The `on_node` callback for one run of `flow` by `call_id` (calling from `caller_num`)."""
+        self._callers[call_id] = caller_num
 
         def entered(node: str) -> None:
             at = self._clock()
             self._where[call_id] = (flow, node, at)
-            self._emit(IvrProgress(call_id, flow, node, at))
+            self._emit(IvrProgress(call_id, flow, node, at, caller_num=caller_num))
 
         return entered
 
     def left(self, call_id: str, outcome: str) -> None:
         """The call left the IVR (to a queue, a mailbox, a transfer, or hung up)."""
         flow, node, _ = self._where.pop(call_id, ("", "", 0.0))
-        self._emit(IvrProgress(call_id, flow, node, self._clock(), ended=True, outcome=outcome))
+        caller = self._callers.pop(call_id, "")
+        self._emit(
+            IvrProgress(call_id, flow, node, self._clock(), ended=True, outcome=outcome, caller_num=caller)
+        )
 
     def _emit(self, progress: IvrProgress) -> None:
         if self._on_progress is not None:

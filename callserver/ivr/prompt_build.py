@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from callserver.config import Settings
-from callserver.ivr.model import IvrConfig
 from callserver.ivr.prompts import fixed_texts
+from callserver.ivr.section import flows_of
 from callserver.sounds.build import build_own_prompts
 from callserver.sounds.folder import configured_languages, sound_folder
 from callserver.speech.build import BuildReport, Renderer, build_prompts
@@ -39,8 +39,8 @@ async def build_all_prompts(settings: Settings, synth: Renderer | None = None) -
         async with prompt_synth(settings) as own:
             return await build_all_prompts(settings, own)
     report = await build_own_prompts(sound_folder(settings), configured_languages(settings), synth)
-    config = settings.ivr
-    if isinstance(config, IvrConfig):
+    config, _ = flows_of(settings)
+    if config is not None:
         flows = await build_prompts(list(fixed_texts(config)), synth)
         report.built += flows.built
         report.failed += flows.failed

@@ -99,6 +99,8 @@ class IvrResult:
     customer: Mapping[str, object] | None = None
     # a voicemail node could not record (RECORD FILE failed): no message exists, the caller moved on
     recording_failed: bool = False
+    # menu node -> the key the caller pressed there (a menu left by its fallback is not listed)
+    keys: Mapping[str, str] = field(default_factory=dict)
 
 
 def customer_view(record: CustomerRecord | Mapping[str, object]) -> Mapping[str, object]:
@@ -148,7 +150,7 @@ async def run_flow(
     except AgiHangup:
         _hung_up(run)
     except AgiError as err:
-        if err.code != _DEAD_CHANNEL:
+        if err.code != _DEAD_CHANNEL and not await _caller_left(session):
             raise
         _hung_up(run)
     report()
@@ -162,7 +164,22 @@ async def run_flow(
         recording,
         run.customer,
         run.record_failed,
+        dict(run.keys),
     )
+
+
+async def _caller_left(session: AgiSession) -> bool:
+    """After a command failed (GET DATA, STREAM FILE answer -1 when the caller hangs up during
+    them): Asterisk follows a hang-up with `HANGUP`, so the next command tells the two apart."""
+    if session.hung_up:
+        return True
+    try:
+        await session.command("NOOP")
+    except AgiHangup:
+        return True
+    except AgiError as err:
+        return err.code == _DEAD_CHANNEL
+    return session.hung_up
 
 
 def _hung_up(run: FlowRun) -> None:

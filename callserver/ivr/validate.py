@@ -1,7 +1,8 @@
 """Checks that need the whole flow: targets, reachability, input-free loops, queues, references.
 
-`validate_flows` is what check-config and start-up call: it returns the parsed configuration
-(None when there is an error) and one `path: problem` line per fault, warnings included.
+`validate_flows` returns the parsed configuration (None when there is an error) and one
+`path: problem` line per fault, warnings included; `section.flows_of` applies it to the `ivr`
+section of the settings, which is what check-config, start-up and the other users of the flows call.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ _PROMPT_FIELDS = ("prompt", "invalid", "no_input")
 _UNION_MEMBER = re.compile(r"^(str|int|float|bool|date|dict\[.*\]|list\[.*\]|function-\w+\[.*\])$")
 
 
+def is_warning(line: str) -> bool:
+    """Whether a problem line of `validate_flows` is a warning (it leaves the flows usable)."""
+    return line.partition(": ")[2].startswith(WARNING)
+
+
 def validate_flows(
     raw: Any,
     source: str,
@@ -67,12 +73,8 @@ def validate_flows(
                 problems.append(f"{where}.dnis[{i}]: '{number}' already leads to flow '{seen_dnis[number]}'")
             seen_dnis[number] = name
         problems.extend(_check_flow(where, flow, queues, customer_fields, sounds_dir))
-    errors = [p for p in problems if not _is_warning(p)]
+    errors = [p for p in problems if not is_warning(p)]
     return (None if errors else config), problems
-
-
-def _is_warning(line: str) -> bool:
-    return line.partition(": ")[2].startswith(WARNING)
 
 
 def _pydantic_lines(source: str, err: ValidationError) -> list[str]:

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any, assert_never
 
 from callserver.facts.model import (
+    AgentPhoneChanged,
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
     CallbackRequested,
     CallEnded,
+    CallEndedWithReason,
     CallHeld,
     CallLinkedToCustomer,
     CallOffered,
@@ -27,8 +29,15 @@ from callserver.facts.model import (
     CallResumed,
     CallTransferred,
     CallWrappedUp,
+    CustomerFieldSet,
     Fact,
     OfferEnded,
+    ScriptAnswered,
+    ScriptRunEnded,
+    ScriptRunStarted,
+    ScriptStepReached,
+    TransferProgress,
+    WrapupExtended,
 )
 
 VERSION = 1
@@ -55,6 +64,10 @@ def _call(call_id: str, event: str, /, **fields: Any) -> _Message:
 
 def _agent(agent_id: str, event: str, /, **fields: Any) -> _Message:
     return _Message("agents", "agent_id", agent_id, event, fields)
+
+
+def _why(fact: CallEndedWithReason) -> dict[str, Any]:
+    return {"reason": fact.reason, "estimated": fact.estimated}
 
 
 def _message(fact: Fact) -> _Message:
@@ -86,6 +99,7 @@ def _message(fact: Fact) -> _Message:
                 outcome=fact.outcome.value,
                 agent_id=fact.agent_id,
                 wait=fact.wait,
+                **(_why(fact) if isinstance(fact, CallEndedWithReason) else {}),
             )
         case CallHeld():
             return _call(fact.call_id, "held", agent_id=fact.agent_id)
@@ -103,14 +117,92 @@ def _message(fact: Fact) -> _Message:
             )
         case CallWrappedUp():
             return _call(
-                fact.call_id, "wrapped_up", agent_id=fact.agent_id, code=fact.code, note=fact.note, by=fact.by
+                fact.call_id,
+                "wrapped_up",
+                agent_id=fact.agent_id,
+                code=fact.code,
+                note=fact.note,
+                by=fact.by,
+                timed_out=fact.timed_out,
             )
         case CallLinkedToCustomer():
             return _call(fact.call_id, "customer_linked", customer_id=fact.customer_id, by=fact.by)
+        case CustomerFieldSet():
+            return _call(
+                fact.call_id,
+                "customer_field_set",
+                customer_id=fact.customer_id,
+                field=fact.field,
+                value=fact.value,
+                by=fact.by,
+            )
+        case ScriptRunStarted():
+            return _call(
+                fact.call_id,
+                "script_started",
+                run_id=fact.run_id,
+                script_id=fact.script_id,
+                version=fact.version,
+                agent_id=fact.agent_id,
+                customer_id=fact.customer_id,
+            )
+        case ScriptStepReached():
+            return _call(
+                fact.call_id,
+                "script_step",
+                run_id=fact.run_id,
+                script_id=fact.script_id,
+                agent_id=fact.agent_id,
+                step=fact.step,
+                title=fact.title,
+                position=fact.position,
+            )
+        case ScriptAnswered():
+            return _call(
+                fact.call_id,
+                "script_answered",
+                run_id=fact.run_id,
+                agent_id=fact.agent_id,
+                position=fact.position,
+                step=fact.step,
+                question=fact.question,
+                kind=fact.question_kind,
+                value=fact.value,
+                shown=fact.shown,
+                by=fact.by,
+            )
+        case ScriptRunEnded():
+            path = fact.record.get("path")
+            return _call(
+                fact.call_id,
+                "script_ended",
+                run_id=fact.run_id,
+                script_id=fact.script_id,
+                agent_id=fact.agent_id,
+                ended_as=fact.ended_as,
+                outcome=fact.outcome,
+                path=[str(step) for step in path] if isinstance(path, list) else [],
+            )
         case AgentStatusChanged():
             return _agent(fact.agent_id, "status", status=fact.status, reason=fact.reason)
         case AgentStateChanged():
-            return _agent(fact.agent_id, "state", old=fact.old, new=fact.new, call_id=fact.call_id)
+            return _agent(
+                fact.agent_id, "state", old=fact.old, new=fact.new, call_id=fact.call_id, until=fact.until
+            )
+        case WrapupExtended():
+            return _agent(fact.agent_id, "wrapup_extended", call_id=fact.call_id, until=fact.until)
+        case TransferProgress():
+            return _call(
+                fact.call_id,
+                "transfer_progress",
+                agent_id=fact.agent_id,
+                mode=fact.mode,
+                kind=fact.kind,
+                target=fact.target,
+                state=fact.state.value,
+            )
+        case AgentPhoneChanged():
+            return _agent(fact.agent_id, "phone", reachable=fact.reachable, endpoint=fact.endpoint)
         case _:
             assert_never(fact)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from .events import ChannelSnapshot
+from .events import ChannelSnapshot, DeviceStateChanged
 
 
 class PbxError(Exception):
@@ -60,3 +60,7 @@ class PbxActions(Protocol):
     async def bridge(self, channel1: str, channel2: str) -> None: ...
 
     async def core_show_channels(self) -> list[ChannelSnapshot]: ...
+
+    async def channel_count(self) -> int: ...
+
+    async def device_states(self) -> list[DeviceStateChanged]: ...

@@ -2,7 +2,9 @@
 
 AMI actions take a channel name (or the ChannelId we gave an originated leg); events and our own
 records key channels by uniqueid. The index follows channel creation, bridge entry and hang-up, and
-learns from resynchronisation listings, so a name is known for every live channel we have seen.
+learns from resynchronisation listings (which also drop the channels gone unseen), so a name is
+known for every live channel we have seen, and its size is the PBX's channel count when nothing was
+missed: the periodic check compares the two before listing anything.
 """
 
 from __future__ import annotations
@@ -35,6 +37,18 @@ class ChannelNames:
     def learn(self, uniqueid: str, channel: str) -> None:
         """A name seen outside the event stream (a CoreShowChannels listing)."""
         self._names.setdefault(uniqueid, channel)
+
+    def known(self) -> set[str]:
+        """The uniqueids known now (taken before asking for a listing, for `forget_missing`)."""
+        return set(self._names)
+
+    def forget_missing(self, known_before: set[str], listed: set[str]) -> int:
+        """Channels known before a listing was asked for but not in it are gone (their Hangup was
+        missed, e.g. while the link was down); returns how many were dropped."""
+        gone = known_before - listed
+        for uniqueid in gone:
+            self._names.pop(uniqueid, None)
+        return len(gone)
 
     def get(self, uniqueid: str) -> str | None:
         return self._names.get(uniqueid)

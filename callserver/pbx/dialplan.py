@@ -43,12 +43,26 @@ class Context(StrEnum):
         return self.value.removeprefix(Context.AGENT.value + "-")
 
 
-# where an agent leg can be while it belongs to a call: re-adoption after a restart looks for these
+# where an agent leg can be while it belongs to a call: answered and deciding (agent), talking
+# (agent-bridge, or rejoin after hold or a completed consultation), parked while its caller is on
+# hold, consulted by a colleague (consult), dialling a callback (agent-dial), being let go (refused).
+# Re-adoption after a restart looks for these (and for legs still ringing, which have no context yet).
 AGENT_LEG_CONTEXTS = frozenset(
-    {Context.AGENT, Context.AGENT_BRIDGE, Context.AGENT_DIAL, Context.PARKED, Context.REJOIN}
+    {
+        Context.AGENT,
+        Context.AGENT_BRIDGE,
+        Context.AGENT_DIAL,
+        Context.AGENT_REFUSED,
+        Context.PARKED,
+        Context.REJOIN,
+        Context.CONSULT,
+    }
 )
 # where the caller of a connected call can be while an agent has it
 CALLER_CONNECTED_CONTEXTS = frozenset({Context.HOLD, Context.ONHOLD})
+# where a caller callserver still owes an agent to can be: waiting (hold, hearing their position)
+# or connected (hold when bridged, on hold while the agent consults)
+CALLER_CONTEXTS = frozenset({Context.HOLD, Context.ANNOUNCE, Context.ONHOLD})
 
 
 class Var(StrEnum):

@@ -140,9 +140,52 @@ class PbxConnected:
 
 @dataclass(frozen=True, slots=True)
 class PbxDisconnected:
-    """The AMI link is down; actions fail until PbxConnected."""
+    """The AMI link is down; actions fail until PbxConnected.
+
+    `last_heard` is when the PBX last said anything on the link that just went down (0 when never):
+    a channel gone by the next listing was still there then, so its end is estimated from it.
+    """
 
     reason: str
+    last_heard: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PbxBooted:
+    """`FullyBooted` (sent at every login): the PBX has been up for `uptime` seconds.
+
+    An uptime shorter than the time the link was down means the PBX restarted meanwhile, and every
+    channel it had then was cut.
+    """
+
+    uptime: float
+
+
+@dataclass(frozen=True, slots=True)
+class PbxShutdown:
+    """`Shutdown`: the PBX is stopping (`restart` when it comes back); `clean` when no channel was up."""
+
+    restart: bool
+    clean: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ContactStatusChanged:
+    """`ContactStatus`: a SIP contact of `endpoint` is Reachable, Unreachable, Removed, Created..."""
+
+    endpoint: str
+    aor: str
+    uri: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStateChanged:
+    """`DeviceStateChange` (also each item of `DeviceStateList`): `PJSIP/1001` is NOT_INUSE,
+    INUSE, RINGING, UNAVAILABLE..."""
+
+    device: str
+    state: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,5 +214,9 @@ PbxEvent = (
     | ChannelSnapshot
     | PbxConnected
     | PbxDisconnected
+    | PbxBooted
+    | PbxShutdown
+    | ContactStatusChanged
+    | DeviceStateChanged
     | InboundCall
 )

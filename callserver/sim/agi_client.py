@@ -80,13 +80,13 @@ class AgiSession:
                 "%s: FastAGI server %s:%s unreachable (%s): AGISTATUS=FAILURE", self.ch.name, host, port, err
             )
             return "FAILURE"
-        log.info("%s: FastAGI %s connected", self.ch.name, first)
+        log.debug("%s: FastAGI %s connected", self.ch.name, first)
         watcher = asyncio.create_task(self._watch_hangup(writer))
         try:
             writer.write(environment(self.ch, first, script, args).encode())
             await self._serve(reader, writer)
         except (ConnectionError, OSError) as err:
-            log.info("%s: FastAGI connection lost: %s", self.ch.name, err)
+            log.debug("%s: FastAGI connection lost: %s", self.ch.name, err)
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -96,7 +96,7 @@ class AgiSession:
                 await writer.wait_closed()
         if self.script_hung_up:
             self.rt.pbx.emit_soft_hangup(self.ch, 16)
-        log.info("%s: FastAGI %s finished", self.ch.name, first)
+        log.debug("%s: FastAGI %s finished", self.ch.name, first)
         return "HANGUP" if self.ch.hanging_up else "SUCCESS"
 
     async def _watch_hangup(self, writer: asyncio.StreamWriter) -> None:
@@ -117,7 +117,7 @@ class AgiSession:
                 async with asyncio.timeout(timeout):
                     line = await reader.readline()
             except TimeoutError:
-                log.info("%s: FastAGI script did not close after HANGUP", self.ch.name)
+                log.debug("%s: FastAGI script did not close after HANGUP", self.ch.name)
                 return
             if not line:
                 return

@@ -30,10 +30,15 @@ class Actions:
     """Handlers bound to one runtime; `table()` is what the AMI server dispatches on."""
 
     def __init__(
-        self, rt: Runtime, phones: Phones, cli: Callable[[str], list[str] | None] | None = None
+        self,
+        rt: Runtime,
+        phones: Phones,
+        cli: Callable[[str], list[str] | None] | None = None,
+        device_states: Callable[[], list[tuple[str, str]]] | None = None,
     ) -> None:
         self.rt, self.phones = rt, phones
         self.cli = cli  # more CLI commands for `Command` (ami_inspect.Inspect.command_output)
+        self.device_states = device_states or (lambda: [])
 
     def table(self) -> dict[str, Handler]:
         return {
@@ -43,6 +48,7 @@ class Actions:
             "setvar": self.setvar,
             "getvar": self.getvar,
             "coreshowchannels": self.core_show_channels,
+            "devicestatelist": self.device_state_list,
             "bridge": self.bridge,
             "status": self.status,
             "corestatus": self.core_status,
@@ -81,7 +87,7 @@ class Actions:
             s.send(m.response(aid, "Error", [("Message", "No such channel")]))
             return
         cause = _get(action, "Cause")
-        log.info("AMI Hangup %s", ch.name)
+        log.debug("AMI Hangup %s", ch.name)
         self.rt.pbx.soft_hangup(ch, int(cause) if cause.isdigit() else 16)
         s.send(m.response(aid, "Success", [("Message", "Channel Hungup")]))
 
@@ -97,7 +103,7 @@ class Actions:
             _get(action, "Exten") or ch.exten,
             int(priority) if priority.isdigit() else 1,
         )
-        log.info("AMI Redirect %s to %s", ch.name, ch.redirect_to)
+        log.debug("AMI Redirect %s to %s", ch.name, ch.redirect_to)
         ch.poke()
         s.send(m.response(aid, "Success", [("Message", "Redirect successful")]))
 
@@ -132,6 +138,18 @@ class Actions:
         for ch in channels:
             s.send(m.core_show_channel(ch, aid))
         s.send(m.list_complete("CoreShowChannelsComplete", aid, len(channels)))
+
+    async def device_state_list(self, s: AmiSession, action: Action, aid: str | None) -> None:
+        """manager_devicestate.c: a list ack, one DeviceStateChange per cached device, the count."""
+        states = self.device_states()
+        s.send(
+            m.response(
+                aid, "Success", [("EventList", "start"), ("Message", "Device State Changes will follow")]
+            )
+        )
+        for device, state in states:
+            s.send(m.device_state_change(device, state, aid if aid is not None else ""))
+        s.send(m.list_complete("DeviceStateListComplete", aid, len(states)))
 
     async def bridge(self, s: AmiSession, action: Action, aid: str | None) -> None:
         n1, n2 = _get(action, "Channel1"), _get(action, "Channel2")

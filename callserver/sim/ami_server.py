@@ -129,7 +129,7 @@ class AmiSession:
             ]
         )
         self.event(self._security("SuccessfulAuth", "Informational", []))
-        log.info("AMI client %s logged in", self.remote)
+        log.debug("AMI client %s logged in", self.remote)
         return True
 
     def _security(self, event: str, severity: str, fields: m.Message) -> m.Message:
@@ -183,7 +183,7 @@ class AmiServer:
     async def start(self) -> None:
         self.server = await asyncio.start_server(self._accept, self.host, self.port, limit=MAX_ACTION)
         self.port = self.server.sockets[0].getsockname()[1]
-        log.info("AMI listening on %s:%d", self.host, self.port)
+        log.debug("AMI listening on %s:%d", self.host, self.port)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         session = AmiSession(self, reader, writer)
@@ -191,7 +191,7 @@ class AmiServer:
         task = asyncio.current_task()
         if task is not None:
             self.tasks.add(task)
-        log.info("AMI client connected from %s", session.remote)
+        log.debug("AMI client connected from %s", session.remote)
         try:
             await session.run()
         finally:
@@ -200,7 +200,7 @@ class AmiServer:
                 self.tasks.discard(task)
             with contextlib.suppress(OSError, ConnectionError):
                 await writer.wait_closed()
-            log.info("AMI client %s disconnected", session.remote)
+            log.debug("AMI client %s disconnected", session.remote)
 
     def broadcast(self, msg: m.Message) -> None:
         for session in list(self.sessions):

@@ -248,7 +248,7 @@ async def app_bridge(rt: Runtime, ch: Channel, args: list[str]) -> Jump:
     target = rt.pbx.find_prefix(args[0].strip()) if args else None
     options = args[1] if len(args) > 1 else ""
     if target is None or target is ch:
-        log.info("%s: Bridge(%s) found no such channel", ch.name, args[0] if args else "")
+        log.debug("%s: Bridge(%s) found no such channel", ch.name, args[0] if args else "")
         ch.variables["BRIDGERESULT"] = "FAILURE"
         return None
     after, after_target = AfterBridge.CONTINUE, None

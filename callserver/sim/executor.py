@@ -39,7 +39,7 @@ async def _walk(rt: Runtime, ch: Channel) -> None:
             continue
         found = rt.dialplan.find(ch.context, ch.exten, ch.priority)
         if found is None:
-            log.info(
+            log.debug(
                 "%s: no %s,%s,%d in the dialplan: hanging up", ch.name, ch.context, ch.exten, ch.priority
             )
             ch.hangup_cause = 16

@@ -139,3 +139,27 @@ def list_complete(event: str, action_id: str | None, count: int) -> Message:
     if action_id is not None:
         msg.append(("ActionID", action_id))
     return [*msg, ("EventList", "Complete"), ("ListItems", str(count))]
+
+
+def contact_status(uri: str, status: str, endpoint: str, qualified: bool) -> Message:
+    """`ContactStatus` (res_pjsip, class system): one contact's qualify result changed."""
+    msg: Message = [("Event", "ContactStatus"), ("Privilege", "system,all"), ("URI", uri)]
+    msg += [("ContactStatus", status), ("AOR", endpoint), ("EndpointName", endpoint)]
+    return [*msg, ("RoundtripUsec", "1500" if qualified else "0")]
+
+
+def device_state_change(device: str, state: str, action_id: str | None = None) -> Message:
+    """`DeviceStateChange` (class call); as a `DeviceStateList` item it has an ActionID instead."""
+    if action_id is not None:
+        return [("Event", "DeviceStateChange"), ("ActionID", action_id), ("Device", device), ("State", state)]
+    return [("Event", "DeviceStateChange"), ("Privilege", "call,all"), ("Device", device), ("State", state)]
+
+
+def shutdown_event(*, clean: bool, restart: bool) -> Message:
+    """`Shutdown` (main/asterisk.c, class system), sent just before Asterisk stops."""
+    return [
+        ("Event", "Shutdown"),
+        ("Privilege", "system,all"),
+        ("Shutdown", "Cleanly" if clean else "Uncleanly"),
+        ("Restart", "True" if restart else "False"),
+    ]

@@ -20,7 +20,11 @@ CAUSE_TXT = {
     17: "User busy",
     19: "User alerting, no answer",
     21: "Call Rejected",
+    27: "Destination out of order",
     34: "Circuit/channel congestion",
+    38: "Network out of order",
+    41: "Temporary failure",
+    102: "Recovery on timer expiry",
 }
 
 
@@ -78,6 +82,9 @@ class Channel:
     was_bridged_with: str | None = None
     # a simulated caller: how long they speak when asked to leave a message (simulator seconds)
     message_time: float | None = None
+    heard_music: bool = False  # music on hold was played to it at some point
+    pick_up: bool = False  # a ringing phone's user picks up now (tests)
+    vanished: bool = False  # destroyed with the PBX (a restart): no Hangup event was sent
 
     @property
     def tech(self) -> str:

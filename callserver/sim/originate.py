@@ -88,8 +88,9 @@ async def originate(
                 )
             )
 
-    if not phones.exists(req.channel):
-        log.info("originate %s: no such endpoint", req.channel)
+    if not phones.reachable(req.channel):
+        # a missing endpoint and one with no reachable contact fail alike: no channel, Reason 0
+        log.debug("originate %s: no such endpoint or no reachable contact", req.channel)
         respond(False, req.channel, 0, req.channel_id or "<unknown>")
         return False
     ch = phones.new_leg(req.channel, req.channel_id)
@@ -102,7 +103,7 @@ async def originate(
             )
         )
         rt.pbx.set_connected(ch, cid_num, cid_name)
-    log.info("originate %s -> %s (ChannelId %s)", req.channel, ch.name, ch.uniqueid)
+    log.debug("originate %s -> %s (ChannelId %s)", req.channel, ch.name, ch.uniqueid)
     result = await phones.ring(ch, req.channel, req.timeout_ms / 1000)
     if result.status == "CANCEL":
         respond(False, req.channel, 0, req.channel_id or "<unknown>")

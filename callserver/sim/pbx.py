@@ -95,14 +95,29 @@ class Pbx:
         self.emit(m.channel_event("NewConnectedLine", ch))
 
     # hangups ---------------------------------------------------------------------------------
-    def remote_hangup(self, ch: Channel) -> None:
-        """The far end (caller or phone) hung up: what a SIP BYE does."""
+    def remote_hangup(self, ch: Channel, cause: int = 16) -> None:
+        """The far end (caller or phone) hung up: what a SIP BYE does (`cause` 16), or the network
+        lost it (a Q.850 network cause such as 38, as when RTP or session timers give up)."""
         if ch.gone or ch.hanging_up:
             return
-        log.info("%s: far end hangs up", ch.name)
+        log.debug("%s: far end hangs up (cause %d)", ch.name, cause)
         self.emit(m.channel_event("HangupRequest", ch))
         ch.remote_hangup = True
-        ch.hangup_cause = 16
+        ch.hangup_cause = cause
+        ch.poke()
+
+    def vanish(self, ch: Channel) -> None:
+        """The PBX process is gone (a restart): the channel dies with no event at all."""
+        if ch.gone:
+            return
+        ch.vanished = ch.gone = True
+        ch.hangup_cause = ch.hangup_cause or 0
+        self.channels.pop(ch.name, None)
+        if ch.bridge is not None:
+            ch.bridge.channels.remove(ch)
+            ch.bridge = None
+        ch.moh_class = None
+        ch.ended.set()
         ch.poke()
 
     def soft_hangup(self, ch: Channel, cause: int = 16, final_cause: int | None = None) -> None:
@@ -124,20 +139,21 @@ class Pbx:
         if ch.gone:
             return
         cause = ch.hangup_cause if cause is None else cause
-        if ch.remote_hangup and ch.was_bridged_with is None and ch.state == 6:
+        if ch.remote_hangup and ch.was_bridged_with is None and ch.state == 6 and cause == 16:
             self.emit(m.channel_event("SoftHangupRequest", ch, [("Cause", "16")]))
             cause = 0
         ch.gone = True
         self.emit(m.hangup_event(ch, 16 if cause is None else cause, tech_cause))
         self.channels.pop(ch.name, None)
         self.stop_moh(ch, quiet=True)
-        log.info("%s: hung up (cause %s)", ch.name, cause)
+        log.debug("%s: hung up (cause %s)", ch.name, cause)
         ch.ended.set()
         ch.poke()
 
     # music on hold ---------------------------------------------------------------------------
     def start_moh(self, ch: Channel, klass: str) -> None:
         ch.moh_class = klass or "default"
+        ch.heard_music = True
         self.emit(m.channel_event("MusicOnHoldStart", ch, [("Class", ch.moh_class)]))
 
     def stop_moh(self, ch: Channel, quiet: bool = False) -> None:
@@ -172,7 +188,7 @@ class Pbx:
             first = bridge.channels[0]
             if first.connected_num != ch.caller_num:
                 self.set_connected(first, ch.caller_num, ch.caller_name)
-            log.info("bridge %s: %s", bridge.uniqueid, " + ".join(c.name for c in bridge.channels))
+            log.debug("bridge %s: %s", bridge.uniqueid, " + ".join(c.name for c in bridge.channels))
         ch.poke()
 
     def leave(self, ch: Channel) -> Bridge | None:

@@ -48,6 +48,7 @@ class Phones:
         self.context = context
         self.overrides: dict[str, PhoneOverride] = {}
         self.names = {a.interface: a.name for a in settings.agents if a.interface}
+        self.unreachable: set[str] = set()  # interfaces whose phone no longer answers qualify
 
     def set_phone(
         self,
@@ -65,6 +66,10 @@ class Phones:
             or interface in self.names
             or bool(_EXTENSION.match(interface) or _TRUNK.match(interface))
         )
+
+    def reachable(self, interface: str) -> bool:
+        """An endpoint with no reachable contact cannot be called: chan_pjsip creates no channel."""
+        return self.exists(interface) and interface not in self.unreachable
 
     def behaviour(self, interface: str) -> tuple[bool, float]:
         """(answers, delay in seconds); random draws use the seeded generator."""
@@ -122,22 +127,22 @@ class Phones:
             ]
         )
         answers, delay = self.behaviour(interface)
-        log.info("%s rings (%s)", ch.name, f"answers after {delay:.2f} s" if answers else "no answer")
+        log.debug("%s rings (%s)", ch.name, f"answers after {delay:.2f} s" if answers else "no answer")
         wait = delay if answers else None
         if timeout is not None:
             wait = timeout if wait is None else min(wait, timeout)
-        await ch.wait_for(lambda: ch.hanging_up, wait)
+        await ch.wait_for(lambda: ch.hanging_up or ch.pick_up, wait)
         if ch.hanging_up:
             self._dial_end(ch, caller, "NOANSWER")
             return RingResult("CANCEL", ch)
-        if not answers or (timeout is not None and delay > timeout):
+        if not ch.pick_up and (not answers or (timeout is not None and delay > timeout)):
             return RingResult("NOANSWER", ch)
         ch.dialing = False
         self.pbx.set_state(ch, 6)
         self._dial_end(ch, caller, "ANSWER")
         keys = self.overrides.get(interface, PhoneOverride()).keys
         ch.keypad.extend(self.settings.simulator.phones.accept_keys if keys is None else keys)
-        log.info("%s answered", ch.name)
+        log.debug("%s answered", ch.name)
         return RingResult("ANSWER", ch)
 
     def _dial_end(self, ch: Channel, caller: Channel | None, status: str) -> None:
@@ -154,7 +159,7 @@ class Phones:
 
     async def dial(self, caller: Channel, interfaces: list[str], timeout: float | None) -> Channel | None:
         """The Dial application's outbound leg (first known interface); None if unanswered."""
-        interface = next((i for i in interfaces if self.exists(i)), None)
+        interface = next((i for i in interfaces if self.reachable(i)), None)
         if interface is None:
             caller.variables["DIALSTATUS"] = "CHANUNAVAIL"
             return None

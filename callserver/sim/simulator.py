@@ -5,14 +5,17 @@ over TCP (AMI server here, FastAGI client towards the server), executing the dep
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import random
+import time
 from collections import Counter
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from callserver.config import Settings
+from callserver.config import PortInUse, Settings
 from callserver.sim import dialplan as dp
+from callserver.sim import messages as m
 from callserver.sim.agi_client import run_agi
 from callserver.sim.ami_actions import Actions
 from callserver.sim.ami_inspect import Endpoints, Inspect
@@ -104,10 +107,17 @@ class PbxSimulator:
         self.rt, self.phones = rt, phones
         self.traffic = Traffic(self.settings, rt, self.rng, self.time_scale, self.spawn)
         inspect = Inspect(rt, self.endpoints, self.manager_user, self.settings.ami.username)
-        handlers = Actions(rt, phones, cli=inspect.command_output).table() | inspect.table()
+        actions = Actions(rt, phones, cli=inspect.command_output, device_states=self.device_states)
+        handlers = actions.table() | inspect.table()
         self.ami = AmiServer(self.settings.ami, handlers, self._ami_host, self._ami_port, self.manager_user)
         self.pbx.listeners.append(self.ami.broadcast)
-        await self.ami.start()
+        try:
+            await self.ami.start()
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                # the simulator listens where the configuration puts Asterisk's AMI
+                raise PortInUse("ami.port", self._ami_host, self._ami_port) from None
+            raise
         log.info(
             "PBX simulator up: AMI on %s:%d, FastAGI to %s, %d contexts",
             self._ami_host,
@@ -184,13 +194,80 @@ class PbxSimulator:
         user types when asked (`keys`; default `simulator.phones.accept_keys`)."""
         self._need(self.phones).set_phone(interface, answer_delay=answer_delay, answers=answers, keys=keys)
 
-    def hangup_channel(self, handle: str) -> bool:
-        """The far end of a channel (agent phone or caller) hangs up; False if no such channel."""
+    def hangup_channel(self, handle: str, cause: int = 16) -> bool:
+        """The far end of a channel (agent phone or caller) hangs up, or with a network `cause`
+        (38: network out of order) the line is lost; False if no such channel."""
         ch = self.pbx.find(handle)
         if ch is None:
             return False
-        self.pbx.remote_hangup(ch)
+        self.pbx.remote_hangup(ch, cause)
         return True
+
+    def pick_up(self, handle: str) -> bool:
+        """The person at a ringing phone picks up now; False if no such channel."""
+        ch = self.pbx.find(handle)
+        if ch is None:
+            return False
+        ch.pick_up = True
+        ch.poke()
+        return True
+
+    def set_reachable(self, interface: str, reachable: bool) -> None:
+        """An agent's phone stops answering qualify (unplugged, Wi-Fi gone) or comes back.
+
+        As Asterisk 22 does: a `ContactStatus` for its contact (class system) and a
+        `DeviceStateChange` for the device (class call); meanwhile an Originate to it fails at once
+        (Reason 0, no channel) and Dial() to it says CHANUNAVAIL.
+        """
+        phones = self._need(self.phones)
+        if reachable:
+            phones.unreachable.discard(interface)
+        else:
+            phones.unreachable.add(interface)
+        name = interface.removeprefix("PJSIP/")
+        endpoint = self.endpoints.by_name.get(name)
+        if endpoint is not None:
+            endpoint.reachable = reachable
+            uri = endpoint.contact.split("/", 1)[1] if "/" in endpoint.contact else endpoint.contact
+            self.pbx.emit(m.contact_status(uri, "Reachable" if reachable else "Unreachable", name, reachable))
+        self.pbx.emit(m.device_state_change(interface, self._device_state(interface)))
+
+    def device_states(self) -> list[tuple[str, str]]:
+        """(device, state) of every endpoint, as `DeviceStateList` reports them."""
+        return [
+            (f"PJSIP/{name}", self._device_state(f"PJSIP/{name}")) for name in sorted(self.endpoints.by_name)
+        ]
+
+    def _device_state(self, device: str) -> str:
+        endpoint = self.endpoints.by_name.get(device.removeprefix("PJSIP/"))
+        if device in self._need(self.phones).unreachable or (
+            endpoint is not None and (not endpoint.contact or not endpoint.reachable)
+        ):
+            return "UNAVAILABLE"
+        busy = any(ch.name.startswith(device + "-") for ch in self.pbx.channels.values())
+        return "INUSE" if busy else "NOT_INUSE"
+
+    async def interrupt_ami(self, seconds: float) -> None:
+        """AMI goes away for `seconds` (links dropped, connections refused) while calls go on."""
+        ami = self._need(self.ami)
+        await ami.stop()
+        await asyncio.sleep(seconds)  # the length of the outage, not a poll
+        await ami.start()
+
+    async def restart_pbx(self, down_for: float = 0.5) -> None:
+        """`core restart now`: the `Shutdown` event, then the process is gone: every channel dies
+        with no Hangup, every AMI link drops; after `down_for` seconds AMI listens again with a
+        fresh uptime (the callers were cut: their records say so)."""
+        ami = self._need(self.ami)
+        self.pbx.emit(m.shutdown_event(clean=not self.pbx.channels, restart=True))
+        await ami.stop()
+        for ch in list(self.pbx.channels.values()):
+            self.pbx.vanish(ch)
+        await asyncio.sleep(down_for)  # the time Asterisk takes to start again, not a poll
+        self.pbx.started = time.time()
+        ami.started = time.monotonic()
+        await ami.start()
+        log.info("PBX simulator restarted: AMI on %s:%d again", self._ami_host, ami.port)
 
     def channel(self, handle: str) -> Channel | None:
         return self.pbx.find(handle)

@@ -15,7 +15,9 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from callserver.config import Settings
+from callserver.config import OVERLOAD, Settings
+from callserver.ivr.model import IvrConfig
+from callserver.ivr.section import flows_of
 from callserver.sim.apps import Runtime
 from callserver.sim.callers import default_profile, pick_script
 from callserver.sim.executor import run_channel
@@ -32,6 +34,7 @@ class Outcome(enum.Enum):
     COMPLETED = "completed"  # talked to an agent, then the caller hung up
     AGENT_ENDED = "agent_ended"  # talked to an agent, the PBX side ended the call
     PBX_HANGUP = "pbx_hangup"  # never reached an agent; hung up by the PBX (message, no service)
+    PBX_CUT = "pbx_cut"  # the PBX went away under the call (a restart)
 
 
 @dataclass
@@ -47,6 +50,7 @@ class CallerRecord:
     agent_channel: str | None = None
     wait_time: float | None = None
     ended: float | None = None
+    heard_music: bool = False  # reached a queue (heard music on hold) at some point
 
 
 class CallHandle:
@@ -78,6 +82,22 @@ Spawn = Callable[[Coroutine[Any, Any, None], str], object]
 IVR_ACCOUNTS = ("100101", "100102", "200201", "300301")
 
 
+def dnis_pool(settings: Settings, ivr: IvrConfig | None) -> list[str]:
+    """The numbers random callers dial, each equally likely: the configured ones, else every
+    queue's and IVR flow's numbers (a number both list is drawn twice as often)."""
+    cfg = settings.simulator.callers
+    if cfg.dnis:
+        return list(cfg.dnis)
+    flows = [d for f in ivr.flows.values() for d in f.dnis] if ivr is not None else []
+    return [d for q in settings.queues for d in q.dnis] + flows
+
+
+def arrival_rate(settings: Settings) -> float:
+    """Callers per minute: `rate_per_minute`, times OVERLOAD on an overloaded day."""
+    cfg = settings.simulator.callers
+    return cfg.rate_per_minute * (OVERLOAD if cfg.overloaded else 1.0)
+
+
 class Traffic:
     """Creates callers on demand (`place_call`) or at the configured rate (`start`)."""
 
@@ -91,6 +111,8 @@ class Traffic:
         self._finished = asyncio.Condition()
         self.finished = 0
         self.profile = default_profile(IVR_ACCOUNTS)
+        # which numbers reach an IVR flow (callers there follow a profile): checked flows, or none
+        self.ivr, _ = flows_of(settings)
 
     async def wait_finished(self, count: int) -> None:
         """Wait until `count` callers in total have hung up (wrap in a timeout)."""
@@ -134,7 +156,7 @@ class Traffic:
         self.records.append(record)
         self.counters["placed"] += 1
         handle = CallHandle(record, ch)
-        log.info(
+        log.debug(
             "caller %s dials %s on %s (patience %.1f s, talk %.1f s)",
             number,
             dnis,
@@ -155,9 +177,13 @@ class Traffic:
             if ch.bridged.is_set():
                 rec.wait_time = time.monotonic() - rec.started
                 rec.agent_channel = ch.was_bridged_with
-                log.info("caller %s talks to %s after %.1f s", ch.name, rec.agent_channel, rec.wait_time)
+                log.debug("caller %s talks to %s after %.1f s", ch.name, rec.agent_channel, rec.wait_time)
                 await ch.wait_for(lambda: ch.gone or handle.hangup_now.is_set(), rec.talk_time)
                 rec.outcome = Outcome.AGENT_ENDED if ch.gone else Outcome.COMPLETED
+                if ch.vanished:
+                    rec.outcome = Outcome.PBX_CUT
+            elif ch.vanished:
+                rec.outcome = Outcome.PBX_CUT
             elif ch.gone:
                 rec.outcome = Outcome.PBX_HANGUP
             else:
@@ -168,8 +194,9 @@ class Traffic:
                 await ch.ended.wait()
         finally:
             rec.ended = time.monotonic()
+            rec.heard_music = ch.heard_music
             self.counters[rec.outcome.value] += 1
-            log.info("caller %s: %s", ch.name, rec.outcome.value)
+            log.debug("caller %s: %s", ch.name, rec.outcome.value)
             if not handle.done.done():
                 handle.done.set_result(rec)
         await self._note_finished()
@@ -191,22 +218,17 @@ class Traffic:
             self._arrivals = None
 
     def dnis_pool(self) -> list[str]:
-        cfg = self.settings.simulator.callers
-        if cfg.dnis:
-            return list(cfg.dnis)
-        ivr = self.settings.ivr
-        flows = [d for f in ivr.flows.values() for d in f.dnis] if ivr is not None else []
-        return [d for q in self.settings.queues for d in q.dnis] + flows
+        return dnis_pool(self.settings, self.ivr)
 
     def _arrival(self, number: str, dnis: str) -> None:
         """One random caller; on an IVR number they follow a caller profile (keys, early hang-up)."""
-        ivr = self.settings.ivr
+        ivr = self.ivr
         if ivr is None or ivr.flow_for_dnis(dnis) is None:
             self.place_call(number, dnis)
             return
         script = pick_script(self.rng, self.profile)
         handle = self.place_call(number, dnis, patience=script.patience * self.scale, digits=script.digits)
-        log.info("caller on %s follows the IVR profile '%s'", handle.channel.name, script.behaviour)
+        log.debug("caller on %s follows the IVR profile '%s'", handle.channel.name, script.behaviour)
         if script.hangup_after is not None:
             asyncio.get_running_loop().call_later(script.hangup_after * self.scale, handle.hangup)
 
@@ -219,6 +241,6 @@ class Traffic:
             return
         made = 0
         while cfg.max_calls is None or made < cfg.max_calls:
-            await asyncio.sleep(self.rng.expovariate(cfg.rate_per_minute / 60.0) * self.scale)
+            await asyncio.sleep(self.rng.expovariate(arrival_rate(self.settings) / 60.0) * self.scale)
             self._arrival(self.rng.choice(cfg.numbers), self.rng.choice(pool))
             made += 1

@@ -30,15 +30,16 @@ def own_prompt_names(folder: SoundFolder, languages: list[str]) -> set[str]:
 
 def played_sounds(settings: Settings) -> Iterator[tuple[str, str, str]]:
     """(field path, sound name, language) of every recorded sound the configuration names."""
-    from callserver.ivr.model import IvrConfig, PromptConfig
+    from callserver.ivr.model import PromptConfig
+    from callserver.ivr.section import flows_of
 
     for i, queue in enumerate(settings.queues):
         for field in ("on_timeout", "on_full", "on_no_agents"):
             action = getattr(queue, field)
             if action is not None and action.message is not None:
                 yield f"queues[{i}].{field}.message", action.message, settings.sounds.language
-    config = settings.ivr
-    if not isinstance(config, IvrConfig):
+    config, _ = flows_of(settings)
+    if config is None:
         return
     for flow_name, flow in config.flows.items():
         for node_id, node in flow.nodes.items():

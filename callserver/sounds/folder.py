@@ -71,12 +71,13 @@ def sound_folder(settings: Settings) -> SoundFolder:
 def configured_languages(settings: Settings) -> list[str]:
     """Every language the site speaks: its own, each IVR flow's, and each language a flow's texts
     or `set` nodes give; in first-seen order."""
-    from callserver.ivr.model import IvrConfig, SetNode
+    from callserver.ivr.model import SetNode
     from callserver.ivr.prompts import fixed_texts
+    from callserver.ivr.section import flows_of
 
     seen = [settings.sounds.language]
-    config = settings.ivr
-    if isinstance(config, IvrConfig):
+    config, _ = flows_of(settings)
+    if config is not None:
         seen += [flow.language for flow in config.flows.values()]
         seen += [language for _, language, _ in fixed_texts(config)]
         for flow in config.flows.values():

@@ -11,6 +11,8 @@ from callserver.store.records import (
     EventRecord,
     LoadReport,
     OfferRecord,
+    ScriptAnswerRecord,
+    ScriptRunRecord,
 )
 from callserver.store.store import Store
 from callserver.store.writer import FactWriter
@@ -24,6 +26,8 @@ __all__ = [
     "FactWriter",
     "LoadReport",
     "OfferRecord",
+    "ScriptAnswerRecord",
+    "ScriptRunRecord",
     "Store",
     "upgrade",
 ]

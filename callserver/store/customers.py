@@ -1,34 +1,30 @@
-"""Customers: phone number normalisation, the CSV seed format, and lookups by number or account.
+"""Customers in the database: imports, edits from the screen-pop, search, and lookups by number.
 
-Numbers are stored normalised (digits, leading + when international) with their last digits as an
-indexed `tail`, so a caller ID in national form (0140000001) still finds +33 1 40 00 00 01.
+Numbers are stored in E.164 (`store/phones.py`) with their last digits as an indexed `tail`, so a
+caller ID in national form (0140000001) still finds +33 1 40 00 00 01. The CSV format itself is
+`store/customer_csv.py`.
 """
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
-from callserver.store.models import Customer, CustomerPhone
+from callserver.store.customer_csv import CustomerRow
+from callserver.store.models import Customer, CustomerFieldRow, CustomerPhone
 from callserver.store.records import CustomerFields, CustomerRecord
 
 TAIL = 8
 _SEPARATORS = re.compile(r"[\s().\-/]")
 _NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z]{2})?$")
-_TRUE = {"1", "true", "yes", "y", "vip"}
-_FALSE = {"", "0", "false", "no", "n"}
-REQUIRED = ("name", "phones")
-KNOWN = ("name", "phones", "account", "language", "vip", "notes", "email")
+_PHONE_QUERY = re.compile(r"^[+0-9][0-9\s().\-/]{2,}$")
 
 
 def normalise_number(raw: str) -> str | None:
@@ -58,102 +54,69 @@ def same_number(a: str, b: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class CustomerRow:
-    """One valid line of the seed file."""
-
-    line: int
-    name: str
-    phones: tuple[tuple[str, str], ...]  # (normalised, as written)
-    account: str | None
-    language: str | None
-    vip: bool
-    notes: str
-    email: str | None
+class ImportCounts:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0  # already known and left as they are (no `update`)
 
 
-def parse_csv(path: Path) -> tuple[list[CustomerRow], list[str]]:
-    """Read the seed file; bad rows become `file:line: problem` messages and are left out."""
-    rows: list[CustomerRow] = []
-    errors: list[str] = []
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as err:
-        return [], [f"{path}: cannot read file: {err.strerror}"]
-    with handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-        missing = [c for c in REQUIRED if c not in header]
-        if missing:
-            return [], [f"{path}:1: missing column(s) {', '.join(missing)}"]
-        reader.fieldnames = header
-        try:
-            for record in reader:
-                where = f"{path}:{reader.line_num}"
-                row, problems = _parse_row(record, reader.line_num)
-                errors.extend(f"{where}: {p}" for p in problems)
-                if row is not None:
-                    rows.append(row)
-        except (csv.Error, UnicodeDecodeError) as err:
-            errors.append(f"{path}:{reader.line_num}: unreadable CSV: {err}")
-    return rows, errors
+async def import_rows(
+    session: AsyncSession,
+    rows: Sequence[CustomerRow],
+    now: datetime,
+    *,
+    update: bool,
+    progress: Callable[[int], None] | None = None,
+    batch: int = 500,
+) -> ImportCounts:
+    """Add the rows' customers inside the caller's transaction; a customer already known (same
+    account, else one of the same phones) is overwritten only when `update` is set.
 
-
-def _parse_row(record: dict[str, str | None], line: int) -> tuple[CustomerRow | None, list[str]]:
-    if None in record:
-        return None, ["more fields than the header has columns"]
-    get = {k: (record.get(k) or "").strip() for k in KNOWN}
-    problems: list[str] = []
-    if not get["name"]:
-        problems.append("name is empty")
-    phones: list[tuple[str, str]] = []
-    for raw in _split_phones(get["phones"]):
-        number = normalise_number(raw)
-        if number is None:
-            problems.append(f"'{raw}' is not a phone number")
-        elif number not in (n for n, _ in phones):
-            phones.append((number, raw))
-    if not phones and not any("phone number" in p for p in problems):
-        problems.append("no phone number")
-    vip = get["vip"].lower()
-    if vip not in _TRUE | _FALSE:
-        problems.append(f"vip must be yes/no, got '{get['vip']}'")
-    if get["language"] and not _LANGUAGE.match(get["language"]):
-        problems.append(f"'{get['language']}' is not a language code like fr or en-GB")
-    if problems:
-        return None, problems
-    return CustomerRow(
-        line=line,
-        name=get["name"],
-        phones=tuple(phones),
-        account=get["account"] or None,
-        language=get["language"] or None,
-        vip=vip in _TRUE,
-        notes=get["notes"],
-        email=get["email"] or None,
-    ), []
-
-
-def _split_phones(text: str) -> Iterator[str]:
-    for part in re.split(r"[;|]", text):
-        if part.strip():
-            yield part.strip()
-
-
-async def upsert_customer(session: AsyncSession, row: CustomerRow, now: datetime) -> bool:
-    """Insert or update by account, else by any phone number; True when a new row was made."""
-    customer: Customer | None = None
-    if row.account is not None:
-        customer = await session.scalar(select(Customer).where(Customer.account == row.account))
-    if customer is None:
-        numbers = [n for n, _ in row.phones]
-        customer = await session.scalar(
-            select(Customer)
-            .join(CustomerPhone, CustomerPhone.customer_id == Customer.id)
+    Known customers are looked up a batch at a time, so a file of 100,000 rows costs a few hundred
+    queries rather than two per row. `progress(n)` is told of each `n` rows done.
+    """
+    created = updated = skipped = 0
+    for start in range(0, len(rows), batch):
+        chunk = rows[start : start + batch]
+        accounts = [r.account for r in chunk if r.account is not None]
+        by_account: dict[str, int] = {}
+        if accounts:
+            found = await session.execute(
+                select(Customer.account, Customer.id).where(Customer.account.in_(accounts))
+            )
+            by_account = {str(a): int(i) for a, i in found}
+        numbers = [n for r in chunk for n, _ in r.phones]
+        by_number: dict[str, int] = {}
+        for number, customer_id in await session.execute(
+            select(CustomerPhone.number, CustomerPhone.customer_id)
             .where(CustomerPhone.number.in_(numbers))
-            .order_by(Customer.id)
-            .limit(1)
-        )
-    created = customer is None
+            .order_by(CustomerPhone.customer_id.desc())
+        ):
+            by_number[number] = customer_id  # the oldest customer wins (ids descending)
+        for row in chunk:
+            known = by_account.get(row.account) if row.account is not None else None
+            if known is None:
+                known = next((by_number[n] for n, _ in row.phones if n in by_number), None)
+            if known is not None and not update:
+                skipped += 1
+                continue
+            customer_id = await _write_row(session, known, row, now)
+            if known is None:
+                created += 1
+            else:
+                updated += 1
+            # later rows of the same file see this one (duplicates in a file merge, as on reload)
+            if row.account is not None:
+                by_account[row.account] = customer_id
+            for n, _ in row.phones:
+                by_number.setdefault(n, customer_id)
+        if progress is not None:
+            progress(len(chunk))
+    return ImportCounts(created, updated, skipped)
+
+
+async def _write_row(session: AsyncSession, customer_id: int | None, row: CustomerRow, now: datetime) -> int:
+    customer = await session.get(Customer, customer_id) if customer_id is not None else None
     if customer is None:
         customer = Customer(created_at=now)
         session.add(customer)
@@ -170,8 +133,29 @@ async def upsert_customer(session: AsyncSession, row: CustomerRow, now: datetime
         CustomerPhone(customer_id=customer.id, number=n, tail=tail_of(n), raw=raw[:64])
         for n, raw in row.phones
     )
+    await set_extra_fields(session, customer.id, dict(row.extra), now)
     await session.flush()
-    return created
+    return customer.id
+
+
+async def set_extra_fields(
+    session: AsyncSession, customer_id: int, values: Mapping[str, str], now: datetime
+) -> None:
+    """Replace the given extra fields (canonical text), keep the others."""
+    for name, value in values.items():
+        row = await session.get(CustomerFieldRow, (customer_id, name))
+        if row is None:
+            row = CustomerFieldRow(customer_id=customer_id, name=name)
+            session.add(row)
+        row.value, row.updated_at = value, now
+
+
+async def extra_fields(session: AsyncSession, customer_id: int) -> dict[str, str]:
+    """The customer's extra fields as stored (canonical text)."""
+    query = select(CustomerFieldRow.name, CustomerFieldRow.value).where(
+        CustomerFieldRow.customer_id == customer_id
+    )
+    return {name: value for name, value in await session.execute(query)}
 
 
 class CustomerConflict(Exception):
@@ -285,6 +269,63 @@ def _record(c: Customer | Any, phones: list[str]) -> CustomerRecord:
         created_at=c.created_at,
         updated_at=c.updated_at,
     )
+
+
+async def search(
+    session: AsyncSession, query: str, *, limit: int, offset: int
+) -> tuple[list[CustomerRecord], int]:
+    """Customers whose name or e-mail contains `query`, whose account is `query`, or who have a
+    phone containing its digits; by name. Returns one page and the number of matches."""
+    condition = _matching(query.strip())
+    ids_query = select(Customer.id)
+    count_query = select(func.count()).select_from(Customer)
+    if condition is not None:
+        ids_query, count_query = ids_query.where(condition), count_query.where(condition)
+    total = int(await session.scalar(count_query) or 0)
+    ids = list(
+        await session.scalars(
+            ids_query.order_by(func.lower(Customer.name), Customer.id).limit(limit).offset(offset)
+        )
+    )
+    return await customer_records(session, ids), total
+
+
+def _matching(query: str) -> ColumnElement[bool] | None:
+    if not query:
+        return None
+    text = query.lower()
+    options: list[ColumnElement[bool]] = [
+        func.lower(Customer.name).contains(text, autoescape=True),
+        func.lower(Customer.email).contains(text, autoescape=True),
+        Customer.account == query,
+    ]
+    if _PHONE_QUERY.match(query):
+        # national or international, the subscriber digits are the same: drop the trunk zeros
+        digits = re.sub(r"[^0-9]", "", query).lstrip("0")
+        if len(digits) >= 3:
+            options.append(
+                Customer.id.in_(
+                    select(CustomerPhone.customer_id).where(
+                        CustomerPhone.number.contains(digits, autoescape=True)
+                    )
+                )
+            )
+    return or_(*options)
+
+
+async def all_records(session: AsyncSession, batch: int = 500) -> AsyncIterator[list[CustomerRecord]]:
+    """Every customer by id, a batch at a time (exports stream without holding them all)."""
+    last = 0
+    while True:
+        ids = list(
+            await session.scalars(
+                select(Customer.id).where(Customer.id > last).order_by(Customer.id).limit(batch)
+            )
+        )
+        if not ids:
+            return
+        yield await customer_records(session, ids)
+        last = ids[-1]
 
 
 def now_utc() -> datetime:

@@ -1,4 +1,6 @@
-"""Turning facts into rows: the fact log plus the current picture of each call and offer.
+"""Turning facts into rows: the fact log plus the current picture of each call and offer (and,
+through `store/scripts.py`, of each dialogue-script run and the customer fields scripts set, and of
+each agent's state intervals).
 
 This is the only code that writes call rows. A batch of facts is applied in memory to the rows it
 touches, which are read first with one query per table, and then written back with bulk
@@ -6,28 +8,36 @@ statements (one INSERT or UPDATE per table, executemany) inside the caller's tra
 of round trips per batch, however many facts it holds. Every handler tolerates repeats and gaps (a
 call re-adopted after a reconnect is queued again; a fact may arrive for a call the store never
 saw), because a failed batch would otherwise block the writer for good.
+
+Facts about other tables (agent state intervals, script runs, customer fields) are applied through
+the session after the bulk statements, in the order they came: they are few per call and read what
+they change, so batching them would buy little.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from functools import partial
 from operator import attrgetter
 from typing import Any, assert_never, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from callserver.facts.model import (
+    AgentPhoneChanged,
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
     CallbackRequested,
     CallEnded,
+    CallEndedWithReason,
     CallHeld,
     CallLinkedToCustomer,
     CallOffered,
@@ -37,11 +47,19 @@ from callserver.facts.model import (
     CallResumed,
     CallTransferred,
     CallWrappedUp,
+    CustomerFieldSet,
     Fact,
     OfferEnded,
+    ScriptAnswered,
+    ScriptRunEnded,
+    ScriptRunStarted,
+    ScriptStepReached,
+    TransferProgress,
+    WrapupExtended,
 )
+from callserver.store import scripts
 from callserver.store.customers import customer_ids_for_number
-from callserver.store.models import Call, CallEvent, CallOffer, Customer, utc
+from callserver.store.models import AgentStateRow, Call, CallEvent, CallOffer, Customer, utc
 from callserver.store.records import CUSTOMER_MATCHES
 
 log = logging.getLogger("callserver.store.facts")
@@ -51,10 +69,29 @@ CALLS = cast(Table, Call.__table__)
 OFFERS = cast(Table, CallOffer.__table__)
 EVENTS = cast(Table, CallEvent.__table__)
 CALL_COLUMNS = tuple(c.name for c in CALLS.columns)
+# what a new calls row holds before any fact fills it: the columns' scalar defaults (a bulk INSERT
+# does not apply the ORM's), else NULL
+_CALL_DEFAULTS = {
+    c.name: c.default.arg if isinstance(c.default, ScalarElementColumnDefault) else None
+    for c in CALLS.columns
+}
 # bound parameters of a bulk UPDATE must not share a column's name
 _KEY = "row_key"
 # IN lists are split so that no statement exceeds SQLite's bound-parameter limit
 _CHUNK = 500
+
+# the facts that change a calls row (the batch reads those rows first)
+_CALL_ROW_FACTS = (
+    CallQueued,
+    CallOffered,
+    OfferEnded,
+    CallAnswered,
+    CallRequeued,
+    CallEnded,
+    CallRejected,
+    CallWrappedUp,
+    CallLinkedToCustomer,
+)
 
 _SHAPES: dict[type[Any], tuple[tuple[str, ...], attrgetter[Any]]] = {}
 
@@ -104,11 +141,13 @@ class Batch:
     offers: dict[str, list[_Offer]] = field(default_factory=dict)
     known_customers: set[int] = field(default_factory=set)
     events: list[dict[str, Any]] = field(default_factory=list)
+    # session work for other tables, run in order after the bulk statements
+    later: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _rank: int = 1 << 62  # new offers rank after every stored one, in the order they are made
 
     async def load(self, facts: Sequence[Fact]) -> None:
         """Read the call and offer rows and the customers the batch refers to."""
-        call_ids = {f.call_id for f in facts if not isinstance(f, AgentStatusChanged | AgentStateChanged)}
+        call_ids = {f.call_id for f in facts if isinstance(f, _CALL_ROW_FACTS)}
         with_offers = {f.call_id for f in facts if isinstance(f, CallOffered | OfferEnded | CallAnswered)}
         linked = {f.customer_id for f in facts if isinstance(f, CallLinkedToCustomer) and f.customer_id}
         for chunk in _chunks(call_ids):
@@ -129,7 +168,7 @@ class Batch:
         """The call's row, made on the spot if this is the first fact the store sees for it."""
         row = self.calls.get(call_id)
         if row is None:
-            row = {name: None for name in CALL_COLUMNS}
+            row = dict(_CALL_DEFAULTS)
             row.update(
                 id=call_id,
                 channel="",
@@ -181,6 +220,10 @@ class Batch:
             await s.execute(update(OFFERS).where(OFFERS.c.id == bindparam(_KEY)), rows)
         if self.events:
             await s.execute(insert(EVENTS), self.events)
+        for work in self.later:
+            await work()
+        if self.later:
+            await s.flush()
 
 
 def _chunks(values: Iterable[Any]) -> list[list[Any]]:
@@ -256,6 +299,8 @@ def _ended(b: Batch, f: CallEnded) -> None:
     call = b.call(f.call_id, f.at, f.queue)
     call.update(ended_at=utc(f.at), outcome=str(f.outcome.value), wait=f.wait)
     call["queue"] = f.queue or call["queue"]
+    if isinstance(f, CallEndedWithReason):
+        call.update(end_reason=f.reason, end_estimated=f.estimated)
     if f.agent_id is not None:
         call["agent_id"] = f.agent_id
 
@@ -268,7 +313,73 @@ def _rejected(b: Batch, f: CallRejected) -> None:
 
 def _wrapped_up(b: Batch, f: CallWrappedUp) -> None:
     call = b.call(f.call_id, f.at)
-    call.update(wrapup_outcome=f.code, wrapup_note=f.note, wrapup_at=utc(f.at))
+    # nothing chosen when the time ran out: no code on the row, and the row says it timed out
+    call.update(wrapup_outcome=f.code or None, wrapup_note=f.note, wrapup_at=utc(f.at))
+    call["wrapup_timed_out"] = f.timed_out
+
+
+# -- agent state intervals --------------------------------------------------------------------
+# kinds of interval (see models.AgentStateRow); an agent has at most one open row of each kind
+
+LOGIN, STATUS, STATE = "login", "status", "state"
+
+
+async def _close_interval(session: AsyncSession, agent_id: str, kind: str, at: float) -> AgentStateRow | None:
+    """End the agent's open interval of this kind at `at`; returns it (None when none was open)."""
+    rows = (
+        await session.scalars(
+            select(AgentStateRow).where(
+                AgentStateRow.agent_id == agent_id,
+                AgentStateRow.kind == kind,
+                AgentStateRow.ended_at.is_(None),
+            )
+        )
+    ).all()
+    end = utc(at)
+    for row in rows:  # more than one only after a lost fact: close them all
+        row.ended_at = max(end, row.started_at)
+    return rows[-1] if rows else None
+
+
+def _open_interval(
+    session: AsyncSession,
+    agent_id: str,
+    kind: str,
+    state: str,
+    at: float,
+    *,
+    reason: str = "",
+    call: str | None,
+) -> None:
+    session.add(
+        AgentStateRow(
+            agent_id=agent_id, kind=kind, state=state, reason=reason, call_id=call, started_at=utc(at)
+        )
+    )
+
+
+async def _status_interval(session: AsyncSession, f: AgentStatusChanged) -> None:
+    await _close_interval(session, f.agent_id, STATUS, f.at)
+    if f.status == "logged_out":
+        await _close_interval(session, f.agent_id, LOGIN, f.at)
+        return
+    _open_interval(session, f.agent_id, STATUS, f.status, f.at, reason=f.reason, call=None)
+    login = await session.scalar(
+        select(AgentStateRow.id).where(
+            AgentStateRow.agent_id == f.agent_id,
+            AgentStateRow.kind == LOGIN,
+            AgentStateRow.ended_at.is_(None),
+        )
+    )
+    if login is None:
+        _open_interval(session, f.agent_id, LOGIN, "logged_in", f.at, call=None)
+
+
+async def _state_interval(
+    session: AsyncSession, agent_id: str, state: str, at: float, call: str | None
+) -> None:
+    await _close_interval(session, agent_id, STATE, at)
+    _open_interval(session, agent_id, STATE, state, at, call=call)
 
 
 def _linked(b: Batch, f: CallLinkedToCustomer) -> None:
@@ -285,6 +396,7 @@ async def apply_fact(b: Batch, fact: Fact) -> None:
     if not isinstance(fact, Fact):  # untyped callers: refuse before anything is written
         raise TypeError(f"the store does not know the fact {type(fact).__name__}")
     b.events.append(event_row(fact))
+    s = b.session
     match fact:
         case CallQueued():
             await _queued(b, fact)
@@ -304,10 +416,32 @@ async def apply_fact(b: Batch, fact: Fact) -> None:
             _wrapped_up(b, fact)
         case CallLinkedToCustomer():
             _linked(b, fact)
-        case CallHeld() | CallResumed() | CallTransferred() | CallbackRequested():
+        case CustomerFieldSet():
+            b.later.append(partial(scripts.field_set, s, fact))
+        case ScriptRunStarted():
+            b.later.append(partial(scripts.run_started, s, fact))
+        case ScriptStepReached():
+            b.later.append(partial(scripts.step_reached, s, fact))
+        case ScriptAnswered():
+            b.later.append(partial(scripts.answered, s, fact))
+        case ScriptRunEnded():
+            b.later.append(partial(scripts.run_ended, s, fact))
+        case CallHeld():
+            if (agent := fact.agent_id) is not None:
+                b.later.append(partial(_state_interval, s, agent, "on_hold", fact.at, fact.call_id))
+        case CallResumed():
+            if (agent := fact.agent_id) is not None:
+                b.later.append(partial(_state_interval, s, agent, "on_call", fact.at, fact.call_id))
+        case CallTransferred() | CallbackRequested() | TransferProgress():
             pass  # only in the log; the facts that follow them (requeued, answered, ended) update the row
-        case AgentStatusChanged() | AgentStateChanged():
-            pass  # agent facts live only in the log
+        case AgentStatusChanged():
+            b.later.append(partial(_status_interval, s, fact))
+        case AgentStateChanged():
+            b.later.append(partial(_state_interval, s, fact.agent_id, fact.new, fact.at, fact.call_id))
+        case WrapupExtended():
+            pass  # the wrap-up interval ends when the state changes
+        case AgentPhoneChanged():
+            pass  # only in the log: the agent's status and state intervals are unchanged
         case _:
             assert_never(fact)
 

@@ -16,12 +16,14 @@ from sqlalchemy.engine import make_url
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, region: str | None = None) -> Config:
     """An Alembic config pointing at the packaged migrations; the URL travels as an attribute
-    because ini interpolation would mangle '%' in passwords."""
+    because ini interpolation would mangle '%' in passwords. `region` (customers.default_region)
+    is how data migrations read phone numbers written in national form."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["url"] = url
+    config.attributes["default_region"] = region
     return config
 
 
@@ -35,7 +37,7 @@ def ensure_sqlite_dir(url: str) -> None:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-async def upgrade(url: str, revision: str = "head") -> None:
+async def upgrade(url: str, revision: str = "head", *, region: str | None = None) -> None:
     """Apply every pending migration. Alembic's env runs its own loop, hence the worker thread."""
     ensure_sqlite_dir(url)
-    await asyncio.to_thread(command.upgrade, alembic_config(url), revision)
+    await asyncio.to_thread(command.upgrade, alembic_config(url, region), revision)

@@ -1,5 +1,5 @@
-"""Database schema: agents and queues mirrored from config, customers, calls, the fact log and
-voicemails.
+"""Database schema: agents and queues mirrored from config, customers and their extra fields,
+calls, the fact log, voicemails, dialogue-script runs and scheduled callbacks.
 
 The ORM classes stay inside `callserver.store`; the public API hands out frozen records instead,
 so no caller can trigger lazy loading (which fails under asyncio) or hold a session open.
@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -154,6 +155,12 @@ class Call(Base):
     wrapup_outcome: Mapped[str | None] = mapped_column(String(32))
     wrapup_note: Mapped[str | None] = mapped_column(Text)
     wrapup_at: Mapped[datetime | None]
+    # the wrap-up time ran out: what was chosen or typed then was saved by the server
+    wrapup_timed_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # set when callserver did not see the call end (cut by the PBX, ended while the link or the
+    # server was down): why, and whether ended_at is only the last moment it was known to be up
+    end_reason: Mapped[str | None] = mapped_column(String(200))
+    end_estimated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class CallOffer(Base):
@@ -183,6 +190,30 @@ class CallEvent(Base):
     payload: Mapped[dict[str, Any]]
 
 
+class AgentStateRow(Base):
+    """One interval of an agent's day, from `started_at` to `ended_at` (None while it lasts).
+
+    Three kinds overlap: `login` (state `logged_in`: from leaving `logged_out` until going back to
+    it), `status` (`available`, or `paused` with its `reason`) and `state` (`idle`, `ringing`,
+    `on_call`, `on_hold`, `wrapup`, with the call). Written from agent and hold facts only.
+    """
+
+    __tablename__ = "agent_states"
+    __table_args__ = (
+        Index("ix_agent_states_agent_kind_ended", "agent_id", "kind", "ended_at"),
+        Index("ix_agent_states_started_at", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    agent_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(64), default="")
+    call_id: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
 class VoicemailRow(Base):
     """A message left in a mailbox; `callserver.voicemail.store` is its repository."""
 
@@ -209,6 +240,98 @@ class VoicemailRow(Base):
     outcome: Mapped[str | None] = mapped_column(String(64))
     callback_call_id: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime]
+
+
+class CustomerFieldRow(Base):
+    """One extra customer field (configured under `customers.fields`), kept as canonical text."""
+
+    __tablename__ = "customer_fields"
+
+    customer_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class ScriptRunRow(Base):
+    """One use of a dialogue script: by an agent on a call, or by a customer on the web (`call_id`
+    is then the web contact's id). Written only from the script facts (`store/scripts.py`)."""
+
+    __tablename__ = "script_runs"
+    __table_args__ = (
+        Index("ix_script_runs_customer_started_at", "customer_id", "started_at"),
+        Index("ix_script_runs_script_started_at", "script_id", "started_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    script_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(8))  # "agent" or "web"
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    customer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16))  # a scripts.record.RunStatus value
+    step: Mapped[str] = mapped_column(String(64), default="")  # where the run is, or ended
+    title: Mapped[str] = mapped_column(String(200), default="")
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    path: Mapped[list[str]] = mapped_column(default=list)
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+    # the engine's whole record once the run has ended (events included), as plain JSON
+    record: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ScriptAnswerRow(Base):
+    """An answer given during a run: its place in the path, the question as shown, who and when."""
+
+    __tablename__ = "script_answers"
+    __table_args__ = (UniqueConstraint("run_id", "position"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("script_runs.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(String(64))
+    question: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(Text)
+    value: Mapped[str] = mapped_column(Text)  # canonical: true, 42.10, 2026-03-05
+    shown: Mapped[str] = mapped_column(Text)  # as the person saw it
+    answered_by: Mapped[str] = mapped_column(String(64))  # an agent id, or "customer"
+    at: Mapped[datetime]
+
+
+class ScheduledCallbackRow(Base):
+    """A callback request or a task made by a script, routed to agents by the ACD when it is due;
+    `callserver.store.callbacks` is its repository."""
+
+    __tablename__ = "scheduled_callbacks"
+    __table_args__ = (Index("ix_scheduled_callbacks_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "callback" or "task"
+    run_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    contact_id: Mapped[str | None] = mapped_column(String(64))  # the call or web contact it came from
+    # no foreign key: the request must survive whatever happens to the customer's record
+    customer_id: Mapped[int | None] = mapped_column(BigInteger)
+    queue: Mapped[str] = mapped_column(String(64))
+    reserved_for: Mapped[str | None] = mapped_column(String(64))  # only this agent may take it
+    requirement: Mapped[str | None] = mapped_column(String(500))  # instead of the queue's steps
+    number: Mapped[str] = mapped_column(String(64), default="")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    handover: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))  # a callbacks.model.CallbackStatus value
+    agent_id: Mapped[str | None] = mapped_column(String(64))  # who has it
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    dial_id: Mapped[str | None] = mapped_column(String(64))  # the call placed to the customer
+    created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
 

@@ -8,32 +8,38 @@ left behind. Call rows change only through `apply` (the FactWriter): there is no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, bindparam, event, func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import Row, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from callserver.acd.specs import queue_spec
 from callserver.config import Settings
 from callserver.facts.model import Fact
+from callserver.facts.replay import fact_from_record
+from callserver.store import customer_csv, scripts
 from callserver.store import customers as cust
 from callserver.store.customers import CustomerConflict
 from callserver.store.facts import apply_facts
 from callserver.store.migrate import upgrade
-from callserver.store.models import Agent, Call, CallEvent, CallOffer, Customer, Queue
+from callserver.store.models import Agent, AgentStateRow, Call, CallEvent, CallOffer, Customer, Queue
 from callserver.store.records import (
+    AgentInterval,
     CallRecord,
     CustomerFields,
     CustomerRecord,
     EventRecord,
     LoadReport,
     OfferRecord,
+    OpenCallRecord,
+    ScriptRunRecord,
 )
 
 
@@ -56,10 +62,11 @@ class Store:
         self._hasher = PasswordHasher()
 
     @classmethod
-    async def open(cls, url: str, *, migrate: bool = True) -> Store:
-        """Connect, bringing the schema up to date first unless `migrate` is False."""
+    async def open(cls, url: str, *, migrate: bool = True, region: str | None = None) -> Store:
+        """Connect, bringing the schema up to date first unless `migrate` is False (`region`:
+        customers.default_region, for numbers an older release kept in national form)."""
         if migrate:
-            await upgrade(url)
+            await upgrade(url, region=region)
         engine = create_async_engine(url)
         if make_url(url).get_backend_name() == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -94,11 +101,14 @@ class Store:
             for q in queues.values():
                 q.active = False
             for qc in settings.queues:
-                qrow = queues.get(qc.name) or Queue(name=qc.name)
-                qrow.dnis, qrow.skills = list(qc.dnis), list(qc.skills)
-                qrow.max_wait, qrow.ring_timeout, qrow.wrapup = qc.max_wait, qc.ring_timeout, qc.wrapup
-                qrow.on_timeout_queue = qc.on_timeout.queue
-                qrow.on_timeout_message = qc.on_timeout.message
+                # the row mirrors what the engine was given: the same translation, not a second one
+                spec = queue_spec(qc, settings.acd.wrapup)
+                timeout = spec.timeout_destination()
+                qrow = queues.get(spec.name) or Queue(name=spec.name)
+                qrow.dnis, qrow.skills = list(qc.dnis), sorted(spec.skills)
+                qrow.max_wait, qrow.ring_timeout, qrow.wrapup = spec.max_wait, spec.ring_timeout, spec.wrapup
+                qrow.on_timeout_queue = timeout.target if timeout.kind == "queue" else None
+                qrow.on_timeout_message = timeout.target if timeout.kind == "message" else None
                 qrow.active = True
                 s.add(qrow)
 
@@ -106,6 +116,8 @@ class Store:
         """Keep the stored hash when it still matches, so a restart does not rewrite every row."""
         if password is None:
             return None
+        if password.startswith("$argon2"):
+            return password  # already a hash (`callserver passwd`): hashing it again would lock the agent out
         if current is not None:
             try:
                 self._hasher.verify(current, password)
@@ -120,18 +132,48 @@ class Store:
 
     # --- customers -----------------------------------------------------------------------------
 
-    async def load_customers(self, path: Path) -> LoadReport:
-        """Load the CSV seed; bad rows are reported and skipped, good rows load in one go."""
-        rows, errors = cust.parse_csv(Path(path))
-        created = updated = 0
-        now = cust.now_utc()
+    async def load_customers(
+        self,
+        path: Path,
+        fields: Mapping[str, str] | None = None,
+        *,
+        update: bool = True,
+        region: str | None = None,
+    ) -> LoadReport:
+        """Load a customers file leniently (the seed at start-up): bad rows are reported and left
+        out, good rows load in one go. A customer already known is overwritten only with `update`.
+        `fields` names the configured extra fields (`customers.fields`) with their types: their
+        columns are loaded too."""
+        read = customer_csv.read_path(Path(path), region, extra=fields)
         async with self._sessions.begin() as s:
-            for row in rows:
-                if await cust.upsert_customer(s, row, now):
-                    created += 1
-                else:
-                    updated += 1
-        return LoadReport(str(path), created, updated, tuple(errors))
+            counts = await cust.import_rows(s, read.rows, cust.now_utc(), update=update)
+        return LoadReport(
+            str(path), counts.created, counts.updated, tuple(read.messages(str(path))), counts.skipped
+        )
+
+    async def import_customers(
+        self,
+        rows: Sequence[customer_csv.CustomerRow],
+        *,
+        update: bool,
+        progress: Callable[[int], None] | None = None,
+    ) -> cust.ImportCounts:
+        """Import rows already checked, all in one transaction: every row lands, or none does."""
+        async with self._sessions.begin() as s:
+            return await cust.import_rows(s, rows, cust.now_utc(), update=update, progress=progress)
+
+    async def search_customers(
+        self, query: str, *, limit: int, offset: int = 0
+    ) -> tuple[list[CustomerRecord], int]:
+        """One page of the customers matching `query` (all of them when it is empty) and how many match."""
+        async with self._sessions() as s:
+            return await cust.search(s, query, limit=limit, offset=offset)
+
+    async def export_customers(self, batch: int = 500) -> AsyncIterator[list[CustomerRecord]]:
+        """Every customer, by id, a batch at a time."""
+        async with self._sessions() as s:
+            async for records in cust.all_records(s, batch):
+                yield records
 
     async def find_customers_by_number(self, number: str) -> list[CustomerRecord]:
         # on every inbound call: one query on a plain connection (no ORM session to set up)
@@ -148,6 +190,11 @@ class Store:
         async with self._sessions() as s:
             records = await cust.customer_records(s, [customer_id])
             return records[0] if records else None
+
+    async def customer_fields(self, customer_id: int) -> dict[str, str]:
+        """The customer's extra fields (`customers.fields`) as canonical text; empty when none."""
+        async with self._sessions() as s:
+            return await cust.extra_fields(s, customer_id)
 
     async def create_customer(self, fields: CustomerFields) -> CustomerRecord:
         """A new customer; CustomerConflict if the account belongs to another one."""
@@ -230,11 +277,133 @@ class Store:
         async with self._sessions() as s:
             return int(await s.scalar(select(func.count()).select_from(CallEvent)) or 0)
 
+    async def open_calls(self) -> list[OpenCallRecord]:
+        """Calls with no outcome yet, oldest first: at start-up, the ones a stop left open."""
+        last_fact = (
+            select(CallEvent.call_id, func.max(CallEvent.at).label("last_seen"))
+            .where(CallEvent.call_id.in_(select(Call.id).where(Call.outcome.is_(None))))
+            .group_by(CallEvent.call_id)
+            .subquery()
+        )
+        query = (
+            select(Call, last_fact.c.last_seen)
+            .outerjoin(last_fact, last_fact.c.call_id == Call.id)
+            .where(Call.outcome.is_(None))
+            .order_by(Call.arrived_at, Call.id)
+        )
+        offers = (
+            select(CallOffer.call_id, CallOffer.agent_id, CallOffer.leg_id)
+            .join(Call, Call.id == CallOffer.call_id)
+            .where(Call.outcome.is_(None), CallOffer.ended_at.is_(None), CallOffer.result.is_(None))
+            .order_by(CallOffer.id)
+        )
+        async with self._sessions() as s:
+            rows = (await s.execute(query)).all()
+            open_offers: dict[str, list[tuple[str, str]]] = {}
+            for call_id, agent_id, leg_id in await s.execute(offers):
+                open_offers.setdefault(call_id, []).append((agent_id, leg_id))
+        return [
+            OpenCallRecord(
+                id=c.id,
+                queue=c.queue,
+                channel=c.channel,
+                caller_num=c.caller_num,
+                caller_name=c.caller_name,
+                dnis=c.dnis,
+                arrived_at=c.arrived_at,
+                answered_at=c.answered_at,
+                agent_id=c.agent_id,
+                # SQLite hands the aggregate back as text-less naive time: read it as UTC
+                last_seen=_as_utc(last_seen) if last_seen is not None else c.arrived_at,
+                open_offers=tuple(open_offers.get(c.id, ())),
+            )
+            for c, last_seen in rows
+        ]
+
     async def counts_by_outcome(self) -> dict[str, int]:
         """Finished calls per outcome; calls still in progress are not counted."""
         query = select(Call.outcome, func.count()).where(Call.outcome.is_not(None)).group_by(Call.outcome)
         async with self._sessions() as s:
             return {str(outcome): int(n) for outcome, n in await s.execute(query)}
+
+    async def script_runs(
+        self,
+        *,
+        script_id: str | None = None,
+        customer_id: int | None = None,
+        call_id: str | None = None,
+        agent_id: str | None = None,
+        status: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[ScriptRunRecord]:
+        """Dialogue-script runs with their answers, newest first (the contact history, the export)."""
+        async with self._sessions() as s:
+            return await scripts.find_runs(
+                s,
+                script_id=script_id,
+                customer_id=customer_id,
+                call_id=call_id,
+                agent_id=agent_id,
+                status=status,
+                since=since,
+                until=until,
+                limit=limit,
+            )
+
+    async def facts_since(self, since: datetime) -> list[Fact]:
+        """Every fact logged at or after `since`, in the order it was published (a restarted
+        server replays today's into its live figures)."""
+        query = select(CallEvent.kind, CallEvent.payload).where(CallEvent.at >= since).order_by(CallEvent.id)
+        async with self._sessions() as s:
+            rows = (await s.execute(query)).all()
+        return [fact for kind, payload in rows if (fact := fact_from_record(kind, payload)) is not None]
+
+    async def answers_by_agent(self, since: datetime) -> dict[str, int]:
+        """Calls (and voicemail tasks) each agent answered at or after `since`, from the fact log."""
+        query = (
+            select(CallEvent.agent_id, func.count())
+            .where(CallEvent.kind == "CallAnswered", CallEvent.at >= since, CallEvent.agent_id.is_not(None))
+            .group_by(CallEvent.agent_id)
+        )
+        async with self._sessions() as s:
+            return {str(agent): int(n) for agent, n in await s.execute(query)}
+
+    async def recent_numbers(self, agent_id: str, limit: int = 8) -> list[str]:
+        """Outside numbers this agent transferred or consulted to lately, newest first, each once."""
+        query = (
+            select(CallEvent.payload)
+            .where(
+                CallEvent.agent_id == agent_id, CallEvent.kind.in_(("CallTransferred", "TransferProgress"))
+            )
+            .order_by(CallEvent.id.desc())
+            .limit(200)
+        )
+        numbers: list[str] = []
+        async with self._sessions() as s:
+            for payload in (await s.scalars(query)).all():
+                if payload.get("kind") == "number":
+                    number = str(payload.get("target", ""))
+                    if number and number not in numbers:
+                        numbers.append(number)
+        return numbers[:limit]
+
+    async def agent_intervals(
+        self, *, agent_id: str | None = None, since: datetime | None = None
+    ) -> list[AgentInterval]:
+        """Agent state intervals in the order they started (`since`: started or still open then)."""
+        query = select(AgentStateRow)
+        if agent_id is not None:
+            query = query.where(AgentStateRow.agent_id == agent_id)
+        if since is not None:
+            query = query.where((AgentStateRow.ended_at.is_(None)) | (AgentStateRow.ended_at >= since))
+        query = query.order_by(AgentStateRow.started_at, AgentStateRow.id)
+        async with self._sessions() as s:
+            return [
+                AgentInterval(r.agent_id, r.kind, r.state, r.reason, r.call_id, r.started_at, r.ended_at)
+                for r in (await s.scalars(query)).all()
+            ]
 
     async def contact_history(
         self,
@@ -242,30 +411,24 @@ class Store:
         limit: int = 10,
         *,
         before: str | None = None,
-        arrived_before: datetime | None = None,
+        until: datetime | None = None,
+        exclude: Sequence[str] = (),
     ) -> list[CallRecord]:
-        """The customer's calls, newest first; `before` leaves out that call and later ones, and
-        `arrived_before` the calls that arrived at or after that time (the screen-pop knows when
-        its call arrived, which spares a query)."""
-        async with self._engine.connect() as conn:
+        """The customer's calls, newest first; `before` leaves out that call and later ones,
+        `until` the calls that arrived at or after it, `exclude` the calls named."""
+        query = select(Call).where(Call.customer_id == customer_id)
+        skip = [*exclude, *([before] if before is not None else [])]
+        if skip:
+            query = query.where(Call.id.not_in(skip))
+        async with self._sessions() as s:
             if before is not None:
-                current = await conn.scalar(select(Call.arrived_at).where(Call.id == before))
+                current = await s.get(Call, before)
                 if current is not None:
-                    arrived_before = min(current, arrived_before or current)
-            statement = _HISTORY if arrived_before is None else _HISTORY_BEFORE
-            params = {"customer": customer_id, "limit": limit, "before": arrived_before}
-            return [_call_record(c) for c in await conn.execute(statement, params)]
-
-
-def _history(before: bool) -> Select[Any]:
-    """A customer's latest calls (built once: every screen-pop runs it)."""
-    query = select(Call.__table__).where(Call.customer_id == bindparam("customer"))
-    if before:
-        query = query.where(Call.arrived_at < bindparam("before"))
-    return query.order_by(Call.arrived_at.desc(), Call.id.desc()).limit(bindparam("limit"))
-
-
-_HISTORY, _HISTORY_BEFORE = _history(False), _history(True)
+                    until = current.arrived_at if until is None else min(until, current.arrived_at)
+            if until is not None:
+                query = query.where(Call.arrived_at < until)
+            query = query.order_by(Call.arrived_at.desc(), Call.id.desc()).limit(limit)
+            return [_call_record(c) for c in (await s.scalars(query)).all()]
 
 
 def _call_record(c: Call | Row[Any]) -> CallRecord:
@@ -289,7 +452,19 @@ def _call_record(c: Call | Row[Any]) -> CallRecord:
         wait=c.wait,
         wrapup_outcome=c.wrapup_outcome,
         wrapup_note=c.wrapup_note,
+        wrapup_timed_out=bool(c.wrapup_timed_out),
+        end_reason=c.end_reason,
+        end_estimated=bool(c.end_estimated),
     )
+
+
+def _as_utc(value: object) -> datetime:
+    """An aggregate's time: SQLAlchemy does not apply the column type to `max()` on every backend."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        raise TypeError(f"not a time: {value!r}")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _offer_record(o: CallOffer) -> OfferRecord:

@@ -45,6 +45,10 @@ class Acd(Protocol):
 
     def task_done(self, task_id: str) -> None: ...
 
+    def callback_started(self, agent_id: str, leg_id: str, task_id: str | None) -> None: ...
+
+    def callback_not_placed(self, leg_id: str) -> None: ...
+
 
 class VoicemailError(Exception):
     """A request on a voicemail that cannot be honoured; the message says why (for the REST reply)."""
@@ -160,6 +164,8 @@ class VoicemailService:
         vm = await self.store.update(
             voicemail_id, self._now(), status=VoicemailStatus.IN_PROGRESS, callback_call_id=callback_id
         )
+        # the agent is busy from now until the callback's leg is gone, task closed or not
+        self.acd.callback_started(agent_id, callback_id, vm.task_id)
         try:
             await self.pbx.originate(
                 channel=endpoint,
@@ -178,6 +184,7 @@ class VoicemailService:
             )
         except PbxError as err:
             # the agent still holds the message: put it back so they can try again
+            self.acd.callback_not_placed(callback_id)
             await self.store.update(voicemail_id, self._now(), status=VoicemailStatus.ASSIGNED)
             self._touched()
             raise CallbackFailed(f"the PBX did not place the callback: {err}") from err

@@ -7,19 +7,22 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
 
-from callserver.acd.model import AgentStatus
+from callserver.acd.metrics import MetricsBook
+from callserver.acd.model import AgentState, AgentStatus
 from callserver.acd.service import AcdService
+from callserver.config import QueueThresholds
+from callserver.logs import PeerLog, printable
+from callserver.web.agent_times import AgentTimes
 from callserver.web.auth import Authenticator, Principal
 from callserver.web.customers import CustomerConflict, CustomerWriter, parse_customer
 from callserver.web.hub import LiveHub
 from callserver.web.pops import Pops, customer_view
-from callserver.web.sessions import RateLimiter, SessionStore
-from callserver.web.stats import QueueCounters
+from callserver.web.sessions import LoginThrottle, Refused, SessionStore
 from callserver.web.views import agent_view, agents_view, queues_view, waiting_view
 
 log = logging.getLogger("callserver.web.api")
@@ -50,6 +53,16 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     return body
 
 
+def _too_many(refused: Refused) -> web.Response:
+    seconds = max(1, round(refused.retry_after))
+    if refused.busy:
+        resp = json_error(429, "too many logins being checked; try again in a moment", retry_after=seconds)
+    else:
+        resp = json_error(429, "too many failed logins; try again later", retry_after=seconds)
+    resp.headers["Retry-After"] = str(seconds)
+    return resp
+
+
 class Api:
     def __init__(
         self,
@@ -57,21 +70,28 @@ class Api:
         service: AcdService,
         auth: Authenticator,
         sessions: SessionStore,
-        limiter: RateLimiter,
+        logins: LoginThrottle,
         hub: LiveHub,
         pops: Pops,
-        counters: QueueCounters,
+        metrics: MetricsBook,
         writer: CustomerWriter,
         pause_reasons: Sequence[str],
         cookie_secure: bool | None,
+        times: AgentTimes | None = None,
+        thresholds: Mapping[str, QueueThresholds] | None = None,
+        phone_of: Callable[[str], str | None] | None = None,
     ) -> None:
+        self.times = times
+        self.thresholds = thresholds
+        self.phone_of = phone_of  # a supervisor's monitoring phone (web/monitor.py)
         self.service = service
         self.auth = auth
         self.sessions = sessions
-        self.limiter = limiter
+        self.logins = logins
+        self.peer_log = PeerLog(log)
         self.hub = hub
         self.pops = pops
-        self.counters = counters
+        self.metrics = metrics
         self.writer = writer
         self.pause_reasons = tuple(pause_reasons)
         self.cookie_secure = cookie_secure
@@ -97,20 +117,20 @@ class Api:
         login, password = body.get("login"), body.get("password")
         if not isinstance(login, str) or not isinstance(password, str) or not login or len(login) > 64:
             return json_error(400, "give 'login' and 'password' as strings")
-        keys = (f"login:{login}", f"addr:{request.remote}")
-        wait = max(self.limiter.retry_after(k) for k in keys)
-        if wait > 0:
-            seconds = str(max(1, round(wait)))
-            resp = json_error(429, "too many failed logins; try again later", retry_after=int(seconds))
-            resp.headers["Retry-After"] = seconds
-            return resp
-        principal = await self.auth.verify(login, password[:1024])
+        address = request.remote or "?"
+        attempt = self.logins.begin(login, address)
+        if isinstance(attempt, Refused):
+            return _too_many(attempt)
+        try:
+            principal = await self.auth.verify(login, password[:1024])
+        finally:
+            attempt.done()
         if principal is None:
-            for key in keys:
-                self.limiter.failed(key)
-            log.warning("failed web login for %r from %s", login, request.remote)
+            self.peer_log.warning(
+                address, "failed login", "failed web login for %s from %s", printable(login, 64), address
+            )
             return json_error(401, "wrong login or password")
-        self.limiter.clear(keys[0])
+        attempt.succeeded()
         session = self.sessions.create(principal)
         data: dict[str, Any] = self._identity(principal)
         data["expires_at"] = session.expires_at
@@ -137,7 +157,24 @@ class Api:
         return request.secure or host not in {"127.0.0.1", "localhost", "::1"}
 
     async def logout(self, request: web.Request) -> web.Response:
+        """End the session; an agent is logged out of their queues too (on a call: only with
+        `{"force": true}`, after the desktop asked them)."""
         token: str = request[TOKEN]
+        p: Principal = request[PRINCIPAL]
+        body = await read_json(request) if (await request.text()).strip() else {}
+        agent = self.service.agent(p.agent_id) if p.agent_id is not None else None
+        if agent is not None:
+            busy = agent.state in (AgentState.RINGING, AgentState.ON_CALL)
+            if busy and body.get("force") is not True:
+                return json_error(
+                    409,
+                    "you are on a call: log out anyway? (send force: true)",
+                    on_call=True,
+                    call_id=agent.call_id,
+                )
+            if agent.status is not AgentStatus.LOGGED_OUT:
+                self.service.set_status(agent.id, AgentStatus.LOGGED_OUT)
+                log.info("agent %s logged out of their queues with the desktop", agent.id)
         self.sessions.drop(token)
         self.hub.drop_session(token)
         resp = web.json_response({"ok": True})
@@ -156,6 +193,8 @@ class Api:
         agent = self.service.agent(p.agent_id or "")
         data["agent"] = agent_view(agent) if agent else None
         data["pause_reasons"] = list(self.pause_reasons)
+        if p.is_supervisor and self.phone_of is not None:
+            data["phone"] = self.phone_of(p.login)
         return web.json_response(data)
 
     async def set_status(self, request: web.Request) -> web.Response:
@@ -183,11 +222,13 @@ class Api:
 
     async def agents(self, request: web.Request) -> web.Response:
         self._supervisor(request)
-        return web.json_response(agents_view(self.service))
+        return web.json_response(agents_view(self.service, self.times))
 
     async def queues(self, request: web.Request) -> web.Response:
         self._supervisor(request)
-        return web.json_response(queues_view(self.service, self.counters, self.service.clock()))
+        return web.json_response(
+            queues_view(self.service, self.metrics, self.service.clock(), self.thresholds)
+        )
 
     async def waiting(self, request: web.Request) -> web.Response:
         self._supervisor(request)
@@ -216,7 +257,7 @@ class Api:
         p: Principal = request[PRINCIPAL]
         if not p.is_supervisor and self.pops.current_for_agent(p.agent_id or "") is None:
             return json_error(403, "agents create customers from the pop of their current call")
-        data, problems = parse_customer(await read_json(request))
+        data, problems = parse_customer(await read_json(request), self.writer.region)
         if data is None:
             return json_error(400, "invalid customer", problems=problems)
         try:
@@ -235,7 +276,7 @@ class Api:
             return json_error(404, "no such customer")
         if not p.is_supervisor and not self.pops.agent_may_edit(p.agent_id or "", customer_id):
             return json_error(403, "agents edit only the customers of their current call")
-        data, problems = parse_customer(await read_json(request))
+        data, problems = parse_customer(await read_json(request), self.writer.region)
         if data is None:
             return json_error(400, "invalid customer", problems=problems)
         try:

@@ -10,30 +10,41 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
 
-from callserver.acd.control import CallControl
-from callserver.acd.metrics import MetricsBook
+from callserver.acd.control import CallControl, SpySession
+from callserver.acd.metrics import MetricsBook, live_book
 from callserver.acd.service import AcdService
 from callserver.config import Settings
 from callserver.facts.bus import FactBus
 from callserver.inbound.matches import CallerMatches
 from callserver.store.store import Store
+from callserver.voicemail.model import voicemail_id_of
 from callserver.voicemail.service import VoicemailService
+from callserver.web.agent_times import AgentTimes
 from callserver.web.agentphone import AgentPhoneApi
 from callserver.web.api import COOKIE, PRINCIPAL, TOKEN, Api, json_error
 from callserver.web.auth import Authenticator, WebUser
 from callserver.web.control import ControlApi
+from callserver.web.customer_routes import CustomersApi
 from callserver.web.customers import CustomerWriter
+from callserver.web.directory import DirectoryApi
 from callserver.web.hub import LiveHub
 from callserver.web.live import LiveSettings, serve_live
+from callserver.web.monitor import MonitorApi, SupervisorPhones
 from callserver.web.openapi import openapi_document
-from callserver.web.pops import Pops
-from callserver.web.sessions import RateLimiter, SessionStore
-from callserver.web.stats import QueueCounters
+from callserver.web.params import validate_parameters
+from callserver.web.pops import OriginOf, Pops
+from callserver.web.presence import AgentPresence
+from callserver.web.scripts import ScriptsApi, ScriptsWeb
+from callserver.web.selfservice import SelfServiceWeb
+from callserver.web.sessions import LoginThrottle, SessionStore
+from callserver.web.views import today_start
 from callserver.web.voicemail import VoicemailApi
+from callserver.wrapup import outcome_book
 
 log = logging.getLogger("callserver.web")
 
@@ -55,18 +66,22 @@ class WebDeps:
     users: Sequence[WebUser] = ()
     pause_reasons: Sequence[str] = DEFAULT_PAUSE_REASONS
     session_ttl: float = 8 * 3600.0
-    login_failures: int = 5  # per login and per client address...
-    login_window: float = 60.0  # ...within this many seconds
+    login_failures: int = 5  # misses per login-and-address (and per address) before waiting...
+    login_window: float = 60.0  # ...this long, doubled with every further miss
     service_target: float = 20.0  # seconds: the service-level threshold
     live: LiveSettings = field(default_factory=LiveSettings)
     stream_buffer: int = 256
     cookie_secure: bool | None = None  # None: Secure unless served over plain http on loopback
     control: CallControl | None = None  # call control (hold, transfers...); None: those routes answer 409
-    metrics: MetricsBook | None = None  # live queue figures for GET /api/metrics
+    # the live book behind the queue tiles and GET /api/metrics, fed by the bus before the web app
+    # subscribes; None: the web app keeps one of its own (see `live_book`)
+    metrics: MetricsBook | None = None
     voicemail: VoicemailService | None = None  # None: no /api/voicemails routes
     # waits until the store holds every fact published so far (the FactWriter's flush), so a
     # wrap-up reply means "saved"; None: replies do not wait
     facts_stored: Callable[[], Awaitable[None]] | None = None
+    scripts: ScriptsWeb | None = None  # dialogue scripts: panel, export, editor, public pages
+    pbx_connected: bool = True  # the PBX link at start; then LiveHub.pbx_link_changed keeps it
     # customers each caller's number matched on arrival, for the screen-pops (None: pops search)
     caller_matches: CallerMatches | None = None
 
@@ -78,6 +93,8 @@ class WebParts:
     hub: LiveHub
     sessions: SessionStore
     unsubscribe: Callable[[], None]
+    presence: AgentPresence
+    logins: LoginThrottle
 
 
 PARTS = web.AppKey("callserver_web", WebParts)
@@ -86,23 +103,67 @@ PARTS = web.AppKey("callserver_web", WebParts)
 def build_web_app(deps: WebDeps) -> web.Application:
     agents = {a.login: (a.id, a.name) for a in deps.settings.agents}
     auth = Authenticator(deps.users, agents, deps.store)
-    sessions = SessionStore(deps.clock, deps.session_ttl)
-    counters = QueueCounters(deps.clock, deps.service_target)
-    pops = Pops(deps.service, deps.store, deps.clock, matches=deps.caller_matches)
-    hub = LiveHub(deps.service, pops, counters, deps.clock, buffer_size=deps.stream_buffer)
+    web_config = deps.settings.web
+    sessions = SessionStore(deps.clock, deps.session_ttl, web_config.session_lifetime)
+    logins = LoginThrottle(
+        deps.clock,
+        failures=deps.login_failures,
+        window=deps.login_window,
+        max_checks=web_config.login_checks,
+    )
+    metrics = deps.metrics
+    unsubscribers: list[Callable[[], None]] = []
+    if metrics is None:
+        metrics = live_book([q.name for q in deps.settings.queues], service_time=deps.service_target)
+        unsubscribers.append(deps.bus.subscribe(metrics.apply))  # before the hub: tiles read it
+    times = AgentTimes(deps.clock)
+    unsubscribers.append(deps.bus.subscribe(times.on_fact))  # before the hub: snapshots read it
+    thresholds = {q.name: q.thresholds for q in deps.settings.queues}
+    phones = SupervisorPhones({u.login: u.phone for u in deps.settings.web_users if u.phone})
+    pops = Pops(
+        deps.service,
+        deps.store,
+        deps.clock,
+        origin_of=_voicemail_origin(deps.voicemail) if deps.voicemail is not None else None,
+        matches=deps.caller_matches,
+    )
+    hub = LiveHub(
+        deps.service,
+        pops,
+        metrics,
+        deps.clock,
+        buffer_size=deps.stream_buffer,
+        times=times,
+        thresholds=thresholds,
+        pbx_connected=deps.pbx_connected,
+    )
+    if deps.control is not None:
+        deps.control.spy_listeners.append(hub.spy_changed)
+        unsubscribers.append(lambda: _drop(deps.control, hub.spy_changed))
+    presence = AgentPresence(
+        deps.service,
+        sessions,
+        away_after=deps.settings.web.away_pause_after,
+        clock=deps.clock,
+        end_session=hub.drop_session,
+    )
+    hub.on_presence = lambda agent_id, on: presence.attached(agent_id) if on else presence.detached(agent_id)
     api = Api(
         service=deps.service,
         auth=auth,
         sessions=sessions,
-        limiter=RateLimiter(deps.clock, deps.login_failures, deps.login_window),
+        logins=logins,
         hub=hub,
         pops=pops,
-        counters=counters,
-        writer=CustomerWriter(deps.store),
+        metrics=metrics,
+        writer=CustomerWriter(deps.store, region=deps.settings.customers.default_region),
         pause_reasons=deps.pause_reasons,
         cookie_secure=deps.cookie_secure,
+        times=times,
+        thresholds=thresholds,
+        phone_of=phones.get,
     )
-    document = openapi_document(voicemail=deps.voicemail is not None)
+    document = openapi_document(voicemail=deps.voicemail is not None, scripts=deps.scripts is not None)
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -119,7 +180,10 @@ def build_web_app(deps: WebDeps) -> web.Application:
         return response
 
     async def live(request: web.Request) -> web.StreamResponse:
-        return await serve_live(request, hub, request[PRINCIPAL], request[TOKEN], deps.live)
+        token = request[TOKEN]
+        return await serve_live(
+            request, hub, request[PRINCIPAL], token, deps.live, lambda: sessions.alive(token)
+        )
 
     async def openapi(_request: web.Request) -> web.Response:
         return web.json_response(document)
@@ -132,22 +196,29 @@ def build_web_app(deps: WebDeps) -> web.Application:
             return web.Response(status=404, text="agent UI not installed")
         return web.FileResponse(page)
 
-    app = web.Application(middlewares=[guard], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[guard, validate_parameters], client_max_size=64 * 1024)
     app.add_routes(api.routes())
+    app.add_routes(
+        CustomersApi(
+            deps.store, region=deps.settings.customers.default_region, agent_name=pops.agent_name
+        ).routes()
+    )
+    app.add_routes(MonitorApi(deps.control, phones).routes())
     app.add_routes(
         ControlApi(
             deps.control,
+            deps.service,
             deps.store,
-            deps.settings.web.outcome_codes,
+            outcome_book(deps.settings),
             deps.clock,
-            publish=deps.bus.publish,
+            region=deps.settings.dialplan.region,
             stored=deps.facts_stored,
+            wrapup_guard=deps.scripts.desk.wrapup_refusal if deps.scripts is not None else None,
         ).routes()
     )
+    app.add_routes(DirectoryApi(deps.service, deps.store).routes())
     app.add_routes(
-        AgentPhoneApi(
-            deps.service, remote_dial=deps.settings.dialplan.remote_dial, metrics=deps.metrics
-        ).routes()
+        AgentPhoneApi(deps.service, remote_dial=deps.settings.dialplan.remote_dial, metrics=metrics).routes()
     )
     app.add_routes([web.get("/api/live", live), web.get("/api/openapi.json", openapi), web.get("/", index)])
     if deps.voicemail is not None:
@@ -159,12 +230,51 @@ def build_web_app(deps: WebDeps) -> web.Application:
                 clock=deps.clock,
             ).routes()
         )
+    if deps.scripts is not None:
+        app.add_routes(ScriptsApi(deps.scripts).routes())
+        public = SelfServiceWeb(deps.scripts.selfservice, ui, cookie_secure=deps.cookie_secure)
+        app.add_routes(public.routes())
     if ui.is_dir():
         app.router.add_static("/ui/", ui, follow_symlinks=False)
-    unsubscribe = deps.bus.subscribe(hub.on_fact)
-    app[PARTS] = WebParts(hub, sessions, unsubscribe)
+    unsubscribers.append(deps.bus.subscribe(hub.on_fact))
+
+    def unsubscribe() -> None:
+        for remove in unsubscribers:
+            remove()
+
+    app[PARTS] = WebParts(hub, sessions, unsubscribe, presence, logins)
+
+    own_book = deps.metrics is None
+
+    async def today_from_the_database(_app: web.Application) -> None:
+        """Today's figures (queue tiles, agents' calls) go on from the database after a restart."""
+        since = datetime.fromtimestamp(today_start(deps.clock()), UTC)
+        if own_book:
+            for fact in await deps.store.facts_since(since):
+                metrics.apply(fact)
+        deps.service.seed_calls_today(await deps.store.answers_by_agent(since))
+
+    app.on_startup.append(today_from_the_database)
     app.on_shutdown.append(_shutdown)
     return app
+
+
+def _voicemail_origin(voicemail: VoicemailService) -> OriginOf:
+    """For a voicemail task's pop: the call in which the message was left."""
+
+    async def origin(call_id: str) -> str | None:
+        voicemail_id = voicemail_id_of(call_id)
+        if voicemail_id is None:
+            return None
+        found = await voicemail.get(voicemail_id)
+        return found.call_id if found is not None else None
+
+    return origin
+
+
+def _drop(control: CallControl | None, listener: Callable[[SpySession], None]) -> None:
+    if control is not None and listener in control.spy_listeners:
+        control.spy_listeners.remove(listener)
 
 
 def _token(request: web.Request) -> str:
@@ -192,6 +302,7 @@ def _harden(request: web.Request, response: web.StreamResponse) -> None:
 
 async def _shutdown(app: web.Application) -> None:
     parts = app[PARTS]
+    parts.presence.close()
     parts.unsubscribe()
     await parts.hub.close()
 

@@ -17,6 +17,8 @@ from typing import Protocol
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from callserver.config import Settings
+
 
 class Role(StrEnum):
     AGENT = "agent"
@@ -53,6 +55,18 @@ class Principal:
 
 class PasswordHashes(Protocol):
     async def agent_password_hash(self, agent_id: str) -> str | None: ...
+
+
+def is_password_hash(value: str) -> bool:
+    """Is a configured password already an argon2 hash (`callserver passwd`), not plain text?"""
+    return value.startswith("$argon2")
+
+
+def plain_text_logins(settings: Settings) -> list[str]:
+    """Agents and web users whose configured password is plain text (a demo set-up)."""
+    agents = [a.login for a in settings.agents if a.password is not None and not is_password_hash(a.password)]
+    users = [u.login for u in settings.web_users if not is_password_hash(u.password)]
+    return agents + users
 
 
 def hash_password(password: str) -> str:

@@ -1,8 +1,9 @@
 """Creating and editing customers from a screen-pop: validating what the browser sent.
 
 Validation reuses the store's number and language rules so a customer typed in by an agent looks
-exactly like one loaded from the CSV seed. Errors come back as `field: problem` strings; the store
-does the writing.
+exactly like one loaded from a CSV file: phones in E.164, national forms read in the configured
+`customers.default_region` (passed as the validation context). Errors come back as
+`field: problem` strings; the store does the writing.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from callserver.store import customers as cust
 from callserver.store.customers import CustomerConflict
+from callserver.store.phones import PhoneError, to_e164
 from callserver.store.records import CustomerFields, CustomerRecord
 from callserver.store.store import Store
 
@@ -37,12 +38,14 @@ class CustomerInput(BaseModel):
 
     @field_validator("phones")
     @classmethod
-    def _numbers(cls, v: list[str]) -> list[str]:
+    def _numbers(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        region = (info.context or {}).get("region")
         out: list[str] = []
         for raw in v:
-            number = cust.normalise_number(raw)
-            if number is None:
-                raise ValueError(f"'{raw}' is not a phone number")
+            try:
+                number = to_e164(raw, region)
+            except PhoneError as err:
+                raise ValueError(str(err)) from None
             if number not in out:
                 out.append(number)
         return out
@@ -67,9 +70,10 @@ class CustomerInput(BaseModel):
         return v or None
 
 
-def parse_customer(body: Any) -> tuple[CustomerInput | None, list[str]]:
+def parse_customer(body: Any, region: str | None = None) -> tuple[CustomerInput | None, list[str]]:
+    """The customer in `body`, or the problems found; national numbers are read in `region`."""
     try:
-        return CustomerInput.model_validate(body), []
+        return CustomerInput.model_validate(body, context={"region": region}), []
     except ValidationError as err:
         problems = []
         for item in err.errors():
@@ -81,8 +85,9 @@ def parse_customer(body: Any) -> tuple[CustomerInput | None, list[str]]:
 class CustomerWriter:
     """The write side of customers for the web front; CustomerConflict when the account is taken."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, region: str | None = None) -> None:
         self._store = store
+        self.region = region  # customers.default_region: how national numbers are read
 
     async def create(self, data: CustomerInput) -> CustomerRecord:
         return await self._store.create_customer(_fields(data))

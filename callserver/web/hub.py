@@ -1,10 +1,13 @@
 """The live channel's streams: who gets which message, per-stream sequence numbers and replay buffers.
 
-A stream belongs to one logged-in browser tab and outlives its websocket for a while, so a tab that
-reconnects with `resume=<stream>&last_seq=N` gets exactly what it missed (or a fresh snapshot when
-the buffer no longer reaches back that far). Facts arrive synchronously from the bus; pops need the
-store, so they are completed in tasks and then emitted like any other message. A pop is built only
-for an agent with a browser connected; one who connects later gets theirs then, on demand.
+A stream belongs to one logged-in browser tab and outlives its websocket for a while. While a socket
+is attached, the stream keeps a bounded replay buffer, so a tab that reconnects with
+`resume=<stream>&last_seq=N` before the server noticed its old socket died gets exactly what it
+missed. Once the socket is closed the stream only counts: its buffer is dropped and messages are
+numbered but not kept, and a resume after such a gap gets a fresh snapshot. A session keeps at most
+`streams_per_session` streams. Facts arrive synchronously from the bus; pops need the store, so they
+are completed in tasks and then emitted like any other message. A pop is built
+only for an agent with a browser connected; one who connects later gets theirs then, on demand.
 """
 
 from __future__ import annotations
@@ -14,27 +17,34 @@ import json
 import logging
 import secrets
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from callserver.acd.control import SpySession
+from callserver.acd.metrics import MetricsBook
 from callserver.acd.service import AcdService
+from callserver.config import QueueThresholds
 from callserver.facts.model import AgentStateChanged, AgentStatusChanged, CallOffered, Fact
+from callserver.web.agent_times import AgentTimes
 from callserver.web.auth import Principal
 from callserver.web.messages import live_event
 from callserver.web.pops import Pops
-from callserver.web.stats import QueueCounters
-from callserver.web.views import agent_view, agents_view, queue_view, queues_view, waiting_view
+from callserver.web.views import agent_view, agents_view, queue_view, queues_view, spy_view, waiting_view
 
 log = logging.getLogger("callserver.web.live")
 
 VERSION = 1
-# websocket close codes: 1000 normal, 1008 policy violation (bad frames), 1013 try again later
-# (reader too slow), 4001 replaced by a newer connection of the same stream, 4401 logged out
+# websocket close codes: 1000 normal, 1001 the peer stopped answering pings, 1008 policy violation
+# (bad frames), 1013 try again later
+# (reader too slow), 4001 replaced by a newer connection of the same stream, 4008 more live
+# connections in this session than allowed (the oldest goes), 4401 logged out or session over
 CLOSE_NORMAL = 1000
+CLOSE_GONE = 1001
 CLOSE_POLICY = 1008
 CLOSE_TOO_SLOW = 1013
 CLOSE_REPLACED = 4001
+CLOSE_TOO_MANY = 4008
 CLOSE_LOGGED_OUT = 4401
 Json = dict[str, Any]
 
@@ -98,22 +108,37 @@ class LiveHub:
         self,
         acd: AcdService,
         pops: Pops,
-        counters: QueueCounters,
+        metrics: MetricsBook,
         clock: Callable[[], float],
         *,
         buffer_size: int = 256,
         linger: float = 300.0,
         outbox_limit: int = 1000,
+        times: AgentTimes | None = None,
+        thresholds: Mapping[str, QueueThresholds] | None = None,
+        streams_per_session: int = 8,
+        pbx_connected: bool = True,
     ) -> None:
         self.acd = acd
+        self.times = times  # when agents' states began: the monitor's "for" timers
+        self.thresholds = thresholds  # per queue: the tiles' colours
         self.pops = pops
-        self.counters = counters
+        self.metrics = metrics
         self.clock = clock
         self.buffer_size = buffer_size
         self.linger = linger
         self.outbox_limit = outbox_limit
+        self.streams_per_session = streams_per_session
+        # the PBX link as the desktops show it; `since` None until the first change is seen
+        self.pbx_link: Json = {
+            "up": pbx_connected,
+            "since": None,
+            "reason": "" if pbx_connected else "not connected yet",
+        }
         self.streams: dict[str, Stream] = {}
         self._audience: dict[str, set[str]] = {}
+        # told when an agent's desktop attaches (True) or goes (False): see presence.py
+        self.on_presence: Callable[[str, bool], None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- streams -----------------------------------------------------------------------------
@@ -129,10 +154,13 @@ class LiveHub:
             stream = None
         resumed = stream is not None and stream.covers(last_seq)
         if stream is None:
+            self._make_room(token)
             stream = Stream(secrets.token_urlsafe(12), token, principal, deque(maxlen=self.buffer_size))
             self._add_stream(stream)
         if stream.conn is not None:
             stream.conn.close(CLOSE_REPLACED)
+        else:
+            self._presence(stream, True)
         stream.conn, stream.detached_at, stream.token = conn, None, token
         conn.last_seq = last_seq if resumed else stream.seq
         hello = {
@@ -164,8 +192,28 @@ class LiveHub:
         self._start_pop(agent.call_id, principal.agent_id)
 
     def detach(self, stream: Stream, conn: Connection) -> None:
+        """The socket closed: from now on the stream only numbers its messages."""
         if stream.conn is conn:
             stream.conn, stream.detached_at = None, self.clock()
+            self._presence(stream, False)
+            stream.buffer.clear()
+
+    def _presence(self, stream: Stream, attached: bool) -> None:
+        agent_id = stream.principal.agent_id
+        if agent_id is not None and self.on_presence is not None:
+            self.on_presence(agent_id, attached)
+
+    def _make_room(self, token: str) -> None:
+        """Keep a session under `streams_per_session`: the oldest detached stream goes first,
+        else the oldest open one is closed (a tab opening sockets in a loop cannot grow memory)."""
+        own = [s for s in self.streams.values() if s.token == token]
+        while len(own) >= self.streams_per_session:
+            detached = [s for s in own if s.conn is None]
+            victim = detached[0] if detached else own[0]
+            own.remove(victim)
+            self._remove_stream(victim.id)
+            if victim.conn is not None:
+                victim.conn.close(CLOSE_TOO_MANY)
 
     def drop_session(self, token: str) -> None:
         """Logout: the session's streams end now and cannot be resumed."""
@@ -173,6 +221,8 @@ class LiveHub:
             stream = self._remove_stream(sid)
             if stream.conn is not None:
                 stream.conn.close(CLOSE_LOGGED_OUT)
+                stream.conn = None
+                self._presence(stream, False)
 
     def control(self, conn: Connection, kind: str, data: Json) -> None:
         """A message outside the stream (hello, ping, error): not numbered, never replayed."""
@@ -200,10 +250,11 @@ class LiveHub:
 
     def _emit(self, stream: Stream, kind: str, data: Json) -> None:
         stream.seq += 1
+        if stream.conn is None:
+            return  # nobody reads: the number is kept, the message is not (resume gets a snapshot)
         text = encode(stream.seq, kind, data)
         stream.buffer.append((stream.seq, text))
-        if stream.conn is not None:
-            stream.conn.push(text, stream.seq)
+        stream.conn.push(text, stream.seq)
 
     # -- what each role sees -----------------------------------------------------------------
 
@@ -211,18 +262,34 @@ class LiveHub:
         now = self.clock()
         if principal.is_supervisor:
             return {
-                "agents": agents_view(self.acd),
+                "agents": agents_view(self.acd, self.times),
                 "waiting": waiting_view(self.acd, now),
-                "queues": queues_view(self.acd, self.counters, now),
+                "queues": queues_view(self.acd, self.metrics, now, self.thresholds),
+                "pbx_link": dict(self.pbx_link),
             }
         agent = self.acd.agent(principal.agent_id or "")
         pop = self.pops.current_for_agent(principal.agent_id or "")
-        return {"me": agent_view(agent) if agent else None, "pop": pop.data if pop else None}
+        return {
+            "me": agent_view(agent) if agent else None,
+            "pop": pop.data if pop else None,
+            "pbx_link": dict(self.pbx_link),
+        }
 
-    def _send(self, kind: str, data: Json, agent_id: str | None, supervisors: bool = True) -> None:
+    def pbx_link_changed(self, up: bool, at: float, reason: str = "") -> None:
+        """The AMI link went up or down: every desktop shows (or clears) its banner."""
+        if up == self.pbx_link["up"] and self.pbx_link["since"] is not None:
+            return
+        self.pbx_link = {"up": up, "since": at, "reason": "" if up else reason}
+        for stream in list(self.streams.values()):
+            self._emit(stream, "pbx.link", dict(self.pbx_link))
+
+    def _send(
+        self, kind: str, data: Json, agent_id: str | None, supervisors: bool = True, also: str | None = None
+    ) -> None:
         targets: set[str] = set(self._audience.get("*", ())) if supervisors else set()
-        if agent_id is not None:
-            targets |= self._audience.get(agent_id, set())
+        for agent in (agent_id, also):
+            if agent is not None:
+                targets |= self._audience.get(agent, set())
         for sid in sorted(targets):
             self._emit(self.streams[sid], kind, data)
 
@@ -231,20 +298,41 @@ class LiveHub:
         agent_id = box.removeprefix("agent:") if box.startswith("agent:") else None
         self._send("voicemail.waiting", {"box": box, "new": new, "at": at}, agent_id)
 
+    def spy_changed(self, session: SpySession) -> None:
+        """A supervisor's monitoring call started, moved or ended: every monitor shows who listens."""
+        self._send("monitor.spy", spy_view(session) or {}, None)
+
     def ivr_progress(
-        self, call_id: str, flow: str, node: str, at: float, ended: bool, outcome: str | None
+        self,
+        call_id: str,
+        flow: str,
+        node: str,
+        at: float,
+        ended: bool,
+        outcome: str | None,
+        caller_num: str = "",
     ) -> None:
         """Where a caller is in the IVR, for the supervisor monitor."""
-        data = {"call_id": call_id, "flow": flow, "node": node, "at": at, "ended": ended, "outcome": outcome}
+        data = {
+            "call_id": call_id,
+            "flow": flow,
+            "node": node,
+            "at": at,
+            "ended": ended,
+            "outcome": outcome,
+            "caller_num": caller_num,
+        }
         self._send("ivr.progress", data, None)
 
     def on_fact(self, fact: Fact) -> None:
-        """Bus subscriber: map the fact to its public message and send it to whoever may see it."""
-        self.counters.on_fact(fact)
+        """Bus subscriber: map the fact to its public message and send it to whoever may see it.
+
+        The live book must have seen the fact first (it subscribes before the hub does).
+        """
         event = live_event(fact)
         if event is None:
             return
-        self._send(event.kind, event.data, event.agent_id)
+        self._send(event.kind, event.data, event.agent_id, also=event.other_agent)
         if isinstance(fact, CallOffered):
             self._start_pop(fact.call_id, fact.agent_id)
         queues = set(event.queues)
@@ -254,7 +342,7 @@ class LiveHub:
             return  # queue tiles are for supervisors: none is watching
         now = self.clock()
         for name in sorted(q for q in queues if self.acd.has_queue(q)):
-            self._send("queue.stats", queue_view(self.acd, self.counters, name, now), None)
+            self._send("queue.stats", queue_view(self.acd, self.metrics, name, now, self.thresholds), None)
 
     def _queues_of(self, agent_id: str) -> set[str]:
         agent = self.acd.agent(agent_id)

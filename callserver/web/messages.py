@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any, assert_never
 
 from callserver.facts.model import (
+    AgentPhoneChanged,
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
     CallbackRequested,
     CallEnded,
+    CallEndedWithReason,
     CallHeld,
     CallLinkedToCustomer,
     CallOffered,
@@ -25,8 +27,15 @@ from callserver.facts.model import (
     CallResumed,
     CallTransferred,
     CallWrappedUp,
+    CustomerFieldSet,
     Fact,
     OfferEnded,
+    ScriptAnswered,
+    ScriptRunEnded,
+    ScriptRunStarted,
+    ScriptStepReached,
+    TransferProgress,
+    WrapupExtended,
 )
 
 
@@ -36,6 +45,7 @@ class LiveEvent:
     data: dict[str, Any]
     agent_id: str | None = None  # besides supervisors, this agent gets it
     queues: frozenset[str] = field(default_factory=frozenset)
+    other_agent: str | None = None  # ...and this one too (the target of a transfer)
 
 
 def _queued(f: CallQueued) -> LiveEvent:
@@ -45,8 +55,15 @@ def _queued(f: CallQueued) -> LiveEvent:
         "queue": f.queue,
         "caller_num": f.caller_num,
         "caller_name": f.caller_name,
+        "customer_name": _customer_name(f.data),
     }
     return LiveEvent("call.queued", data, None, frozenset({f.queue}))
+
+
+def _customer_name(data: dict[str, object] | None) -> str | None:
+    """The customer the call data names (IVR or caller-number match), for the monitor."""
+    name = (data or {}).get("customer.name")
+    return name if isinstance(name, str) and name else None
 
 
 def _requeued(f: CallRequeued) -> LiveEvent:
@@ -78,6 +95,8 @@ def _ended(f: CallEnded) -> LiveEvent:
         "agent_id": f.agent_id,
         "wait": f.wait,
     }
+    if isinstance(f, CallEndedWithReason):
+        data |= {"reason": f.reason, "estimated": f.estimated}
     return LiveEvent("call.ended", data, f.agent_id, frozenset({f.queue}))
 
 
@@ -89,6 +108,7 @@ def _wrapped_up(f: CallWrappedUp) -> LiveEvent:
         "code": f.code,
         "note": f.note,
         "by": f.by,
+        "timed_out": f.timed_out,
     }
     return LiveEvent("call.wrapped_up", data, f.agent_id)
 
@@ -104,8 +124,78 @@ def _status(f: AgentStatusChanged) -> LiveEvent:
 
 
 def _state(f: AgentStateChanged) -> LiveEvent:
-    data = {"agent_id": f.agent_id, "at": f.at, "old": f.old, "new": f.new, "call_id": f.call_id}
+    data = {
+        "agent_id": f.agent_id,
+        "at": f.at,
+        "old": f.old,
+        "new": f.new,
+        "call_id": f.call_id,
+        "until": f.until,
+    }
     return LiveEvent("agent.state", data, f.agent_id)
+
+
+def _script_started(f: ScriptRunStarted) -> LiveEvent:
+    data = {
+        "call_id": f.call_id,
+        "at": f.at,
+        "run_id": f.run_id,
+        "script_id": f.script_id,
+        "version": f.version,
+        "agent_id": f.agent_id,
+    }
+    return LiveEvent("script.started", data, f.agent_id)
+
+
+def _script_step(f: ScriptStepReached) -> LiveEvent:
+    data = {
+        "call_id": f.call_id,
+        "at": f.at,
+        "run_id": f.run_id,
+        "script_id": f.script_id,
+        "agent_id": f.agent_id,
+        "step": f.step,
+        "title": f.title,
+        "position": f.position,
+    }
+    return LiveEvent("script.step", data, f.agent_id)
+
+
+def _script_ended(f: ScriptRunEnded) -> LiveEvent:
+    data = {
+        "call_id": f.call_id,
+        "at": f.at,
+        "run_id": f.run_id,
+        "script_id": f.script_id,
+        "agent_id": f.agent_id,
+        "ended_as": f.ended_as,
+        "outcome": f.outcome,
+    }
+    return LiveEvent("script.ended", data, f.agent_id)
+
+
+def _wrapup_extended(f: WrapupExtended) -> LiveEvent:
+    data = {"agent_id": f.agent_id, "at": f.at, "call_id": f.call_id, "until": f.until}
+    return LiveEvent("agent.wrapup_extended", data, f.agent_id)
+
+
+def _transfer(f: TransferProgress) -> LiveEvent:
+    data = {
+        "call_id": f.call_id,
+        "at": f.at,
+        "agent_id": f.agent_id,
+        "mode": f.mode,
+        "kind": f.kind,
+        "target": f.target,
+        "state": f.state.value,
+    }
+    target = f.target if f.kind == "agent" else None
+    return LiveEvent("call.transfer", data, f.agent_id, other_agent=target)
+
+
+def _phone(f: AgentPhoneChanged) -> LiveEvent:
+    data = {"agent_id": f.agent_id, "at": f.at, "reachable": f.reachable}
+    return LiveEvent("agent.phone", data, f.agent_id)
 
 
 def live_event(fact: Fact) -> LiveEvent | None:
@@ -127,10 +217,26 @@ def live_event(fact: Fact) -> LiveEvent | None:
             return _wrapped_up(fact)
         case CallLinkedToCustomer():
             return _customer_linked(fact)
+        case ScriptRunStarted():
+            return _script_started(fact)
+        case ScriptStepReached():
+            return _script_step(fact)
+        case ScriptRunEnded():
+            return _script_ended(fact)
+        case ScriptAnswered() | CustomerFieldSet():
+            # the answering agent's panel has the answer from its own request; answers and field
+            # values are customer data, kept off the supervisors' screens (MQTT, store, export)
+            return None
         case AgentStatusChanged():
             return _status(fact)
         case AgentStateChanged():
             return _state(fact)
+        case WrapupExtended():
+            return _wrapup_extended(fact)
+        case TransferProgress():
+            return _transfer(fact)
+        case AgentPhoneChanged():
+            return _phone(fact)
         case CallHeld() | CallResumed() | CallTransferred() | CallbackRequested() | CallRejected():
             # not on the live channel: the acting agent's desk learns from its own request and
             # the agent.state that follows; these reach MQTT, the store and the server log

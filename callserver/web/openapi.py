@@ -1,11 +1,14 @@
 """The OpenAPI 3.1 description of the REST API, written by hand and served at /api/openapi.json.
 
-Tests walk its paths to check that every route exists and that none answers without a session.
+Tests walk its paths to check that every route exists, that none answers without a session and that
+every parameter declares its range (params.py holds the one declaration of each).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from callserver.web.params import path_parameters, query_parameters
 
 _ERROR: dict[str, Any] = {
     "description": "error",
@@ -26,18 +29,35 @@ def _op(
     return op
 
 
-def _param(name: str, kind: str = "string") -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+def _param(name: str) -> dict[str, Any]:
+    """A path parameter as declared (with its range) in params.py."""
+    return path_parameters([name])[0]
 
 
-def openapi_document(*, voicemail: bool = True) -> dict[str, Any]:
-    """The served API; the voicemail routes exist only where a voicemail service is wired."""
+def openapi_document(*, voicemail: bool = True, scripts: bool = False) -> dict[str, Any]:
+    """The served API; the voicemail and dialogue-script routes exist only where those services
+    are wired (the scripts' public self-service pages are described too, with no security)."""
+    from callserver.web.customer_routes import SCHEMAS
+    from callserver.web.customer_routes import openapi_paths as customer_paths
+    from callserver.web.monitor import openapi_paths as monitor_paths
+
     document = _document()
+    for path, item in [*customer_paths().items(), *monitor_paths().items()]:
+        document["paths"].setdefault(path, {}).update(item)
+    document["components"]["schemas"].update(SCHEMAS)
     if voicemail:
         from callserver.web.voicemail import VOICEMAIL_SCHEMA, openapi_paths
 
         document["paths"].update(openapi_paths())
         document["components"]["schemas"]["Voicemail"] = VOICEMAIL_SCHEMA
+    if scripts:
+        from callserver.web import scripts as script_routes
+        from callserver.web import selfservice
+
+        document["paths"].update(script_routes.openapi_paths())
+        document["paths"].update(selfservice.openapi_paths())
+        document["components"]["schemas"].update(script_routes.SCRIPT_SCHEMAS)
+        document["components"]["schemas"].update(selfservice.SELF_SCHEMAS)
     return document
 
 
@@ -56,7 +76,18 @@ def _document() -> dict[str, Any]:
             "/api/login": {
                 "post": _op("Open a session", body="#/components/schemas/Login", responses={"429": _ERROR})
             },
-            "/api/logout": {"post": _op("Close this session and its live streams")},
+            "/api/logout": {
+                "post": _op(
+                    "Close this session and its live streams; an agent is logged out of their queues "
+                    "(on a call: 409 unless body {force: true})",
+                    responses={"409": _ERROR},
+                )
+            },
+            "/api/directory": {
+                "get": _op(
+                    "Transfer targets: queues with their load, agents with status and state, recent numbers"
+                )
+            },
             "/api/me": {"get": _op("Who I am; for agents their status, state and calls today")},
             "/api/agents": {"get": _op("All agents (supervisors)")},
             "/api/agents/{agent_id}/status": {
@@ -77,9 +108,9 @@ def _document() -> dict[str, Any]:
             },
             "/api/metrics": {
                 "get": _op(
-                    "Live per-queue figures: waiting, longest wait, answered, abandoned (short apart),"
-                    " service level (two variants), ASA, AHT, occupancy",
-                    responses={"404": _ERROR},
+                    "Today's per-queue figures, in total and per 15 minutes: waiting, longest wait,"
+                    " answered, abandoned (short apart), service level (two variants), ASA, AHT,"
+                    " occupancy; defined in docs/metrics.md"
                 )
             },
             "/api/calls/waiting": {"get": _op("Calls waiting or being offered, in service order")},
@@ -98,7 +129,7 @@ def _document() -> dict[str, Any]:
                 ),
             },
             "/api/customers/{customer_id}": {
-                "parameters": [_param("customer_id", "integer")],
+                "parameters": [_param("customer_id")],
                 "put": _op(
                     "Edit a customer of my current pop (supervisors: any)",
                     body=customer_body,
@@ -162,16 +193,38 @@ def _document() -> dict[str, Any]:
                     responses={"400": _ERROR, "404": _ERROR, "409": _ERROR, "502": _ERROR},
                 ),
             },
-            "/api/outcomes": {"get": _op("The wrap-up outcome codes")},
-            "/api/agents/{agent_id}/spy": {
+            "/api/calls/{call_id}/wrapup/draft": {
+                "parameters": [_param("call_id")],
+                "post": _op(
+                    "Keep what the agent has chosen and typed so far (saved if the wrap-up time runs "
+                    "out); body {outcome, note}",
+                    responses={"400": _ERROR, "403": _ERROR, "409": _ERROR},
+                ),
+            },
+            "/api/agents/{agent_id}/wrapup/extend": {
                 "parameters": [_param("agent_id")],
                 "post": _op(
-                    "Supervisor: ring {phone} into listen/whisper/barge on the agent's call",
-                    responses={"400": _ERROR, "404": _ERROR, "409": _ERROR, "502": _ERROR},
+                    "More wrap-up time, never past the queue's wrapup_max; body {seconds}; "
+                    "answers {until, limit}",
+                    responses={"400": _ERROR, "403": _ERROR, "404": _ERROR, "409": _ERROR},
+                ),
+            },
+            "/api/outcomes": {
+                "parameters": query_parameters("/api/outcomes"),
+                "get": _op(
+                    "The wrap-up outcome codes of a call's queue (?call_id= or ?queue=; else the default "
+                    "list): {list, required, outcomes, codes: [{code, label}]}"
                 ),
             },
             "/api/openapi.json": {"get": _op("This document")},
-            "/api/live": {"get": _op("Websocket upgrade for the live channel", "switching protocols")},
+            "/api/live": {
+                "parameters": query_parameters("/api/live"),
+                "get": _op(
+                    "Websocket upgrade for the live channel",
+                    "switching protocols",
+                    responses={"400": _ERROR},
+                ),
+            },
         },
         "components": {
             "securitySchemes": {

@@ -1,25 +1,34 @@
-"""Screen-pops: who is calling (customer matches by caller number), which queue, how long, history.
+"""Screen-pops: who is calling (customer matches by caller number), which queue, how long, what
+the IVR learnt (language, menu choices, digits typed, self-service), and the contact history
+(calls, and dialogue-script runs with their answers: an agent's or the customer's own on the web).
 
 A pop is captured from the engine at the moment of the offer (the call may be gone a second later)
 and completed with the customers the caller's number matched when the call arrived (no second
 search) and their history from the store. Pops are cached per call so the agent keeps theirs
-through wrap-up, and the customers in a pop are the ones the agent may then edit.
+through wrap-up, and the customers in a pop are the ones the agent may then edit. The history never
+lists the call being popped (nor, for a voicemail task, the call that left the message), and names
+agents.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from callserver.acd.service import AcdService
 from callserver.inbound.matches import CallerMatches
+from callserver.ivr.summary import IVR_KEY
 from callserver.store.records import CallRecord, CustomerRecord
 from callserver.store.store import Store
+from callserver.web.script_views import run_json
 
 Json = dict[str, Any]
+# the call an item of work comes from, when it is not a call itself (a voicemail task: the call
+# that left the message); None when there is none
+OriginOf = Callable[[str], Awaitable[str | None]]
 
 
 @dataclass(slots=True)
@@ -44,13 +53,14 @@ def customer_view(c: CustomerRecord) -> Json:
     }
 
 
-def history_view(r: CallRecord) -> Json:
+def history_view(r: CallRecord, agent_name: Callable[[str], str] | None = None) -> Json:
     return {
         "call_id": r.id,
         "arrived_at": r.arrived_at.isoformat(),
         "queue": r.queue,
         "outcome": r.outcome,
         "agent_id": r.agent_id,
+        "agent_name": (agent_name or str)(r.agent_id) if r.agent_id is not None else None,
         "wait": r.wait,
         "wrapup_outcome": r.wrapup_outcome,
         "wrapup_note": r.wrapup_note,
@@ -67,8 +77,10 @@ class Pops:
         history: int = 10,
         keep: int = 500,
         matches: CallerMatches | None = None,
+        origin_of: OriginOf | None = None,
     ) -> None:
         self._acd = acd
+        self._origin_of = origin_of
         self._store = store
         self._clock = clock
         self._matches = matches
@@ -81,6 +93,7 @@ class Pops:
         call = self._acd.call(call_id)
         if call is None:
             return None
+        learnt = call.data.get(IVR_KEY)
         return {
             "call_id": call.id,
             "agent_id": call.agent_id,
@@ -88,7 +101,14 @@ class Pops:
             "caller_num": call.caller_num,
             "caller_name": call.caller_name,
             "arrived_at": call.arrived_at,
+            "language": call.data.get("call.language") or call.data.get("customer.language") or None,
+            "ivr": dict(learnt) if isinstance(learnt, dict) else None,
         }
+
+    def agent_name(self, agent_id: str) -> str:
+        """The agent's name as configured; an agent no longer configured keeps their id."""
+        agent = self._acd.agent(agent_id)
+        return agent.name if agent is not None and agent.name else agent_id
 
     async def complete(self, base: Json, *, fresh: bool = False) -> PopEntry:
         """Add customer matches and their history, store the pop in the cache and return it.
@@ -104,12 +124,20 @@ class Pops:
         else:
             customers = []
         views: list[Json] = []
+        exclude = [base["call_id"]]
+        origin = await self._origin_of(base["call_id"]) if self._origin_of is not None else None
+        if origin is not None:
+            exclude.append(origin)
+        # bounded by the engine's arrival time too: the store may not hold this call's row yet
+        until = datetime.fromtimestamp(base["arrived_at"], UTC)
         for customer in customers:
             view = customer_view(customer)
             calls = await self._store.contact_history(
-                customer.id, self._history, arrived_before=datetime.fromtimestamp(base["arrived_at"], UTC)
+                customer.id, self._history, before=base["call_id"], until=until, exclude=exclude
             )
-            view["history"] = [history_view(r) for r in calls]
+            view["history"] = [history_view(r, self.agent_name) for r in calls]
+            runs = await self._store.script_runs(customer_id=customer.id, limit=self._history)
+            view["scripts"] = [run_json(r) for r in runs if r.call_id != base["call_id"]]
             views.append(view)
         match = "none" if not customers else "one" if len(customers) == 1 else "several"
         data = dict(

@@ -18,6 +18,7 @@ from callserver.voicemail.model import Voicemail
 from callserver.voicemail.service import VoicemailError, VoicemailService
 from callserver.web.api import PRINCIPAL, json_error, read_json
 from callserver.web.auth import Principal
+from callserver.web.params import path_parameters
 
 
 def voicemail_view(vm: Voicemail, now: datetime) -> dict[str, Any]:
@@ -73,8 +74,7 @@ class VoicemailApi:
         return web.json_response({"voicemails": [voicemail_view(vm, now) for vm in items]})
 
     async def _visible(self, request: web.Request) -> Voicemail:
-        raw = request.match_info["voicemail_id"]
-        vm = await self.service.get(int(raw)) if raw.isdigit() else None
+        vm = await self.service.get(int(request.match_info["voicemail_id"]))  # range-checked: params.py
         p: Principal = request[PRINCIPAL]
         if vm is None or not (p.is_supervisor or (p.agent_id is not None and vm.agent_id == p.agent_id)):
             # the same answer for "none" and "not yours": ids are not to be probed
@@ -118,7 +118,7 @@ class VoicemailApi:
 
 
 def _path_param() -> list[dict[str, Any]]:
-    return [{"name": "voicemail_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    return path_parameters(["voicemail_id"])
 
 
 def _response(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:

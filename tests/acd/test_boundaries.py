@@ -11,7 +11,8 @@ from pathlib import Path
 
 import callserver
 
-PUBLIC = {"service", "views", "model", "control", "metrics", "expr"}
+# queue_options: names and defaults the configuration shares; specs: configuration -> engine terms
+PUBLIC = {"service", "views", "model", "control", "metrics", "expr", "queue_options", "specs"}
 DRIVE_THE_ENGINE = {"app.py", "capacity"}
 
 

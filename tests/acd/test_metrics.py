@@ -159,3 +159,33 @@ def test_facts_for_a_queue_not_configured_are_still_counted() -> None:
     book = MetricsBook(["q"])
     abandoned(book, "c1", 0, 30.0, queue="new")
     assert book.queue_stats("new", 30).abandoned == 1
+
+
+def test_figures_since_a_time_count_the_calls_that_arrived_from_its_interval_on() -> None:
+    book = MetricsBook(["q"], agent_queues={"a1": ["q"]}, interval=900)
+    status(book, 0, "available")
+    answered(book, "c1", 800, 200.0)  # arrived before: not counted, though answered after 900
+    answered(book, "c2", 1000, 10.0)
+    abandoned(book, "c3", 1900, 30.0)
+    since = book.call_stats("q", since=900)
+    assert (since.offered, since.answered, since.abandoned, since.service_level) == (1 + 1, 1, 1, 1.0)
+    snap = book.snapshot(2700, since=900)
+    assert [i.start for i in snap.queues[0].intervals] == [900, 1800]
+    assert snap.queues[0].total == book.queue_stats("q", 2700, since=900)
+    assert snap.agents[0].staffed == pytest.approx(1800)  # the time before 900 is left out
+    assert book.call_stats("q").offered == 3
+
+
+def test_a_book_that_keeps_two_intervals_forgets_older_ones() -> None:
+    book = MetricsBook(["q"], agent_queues={"a1": ["q"]}, interval=900, keep=1800)
+    status(book, 0, "available")
+    for k in range(10):
+        answered(book, f"c{k}", k * 900 + 1, 1.0)
+    status(book, 9000, "paused")
+    assert [i.start for i in book.snapshot(9000).queues[0].intervals] == [7 * 900, 8 * 900, 9 * 900]
+    assert book.call_stats("q").answered == 10  # the run's total is kept whole
+
+
+def test_figures_since_a_time_need_intervals() -> None:
+    with pytest.raises(ValueError, match="per interval"):
+        MetricsBook(["q"]).call_stats("q", since=0)

@@ -68,12 +68,16 @@ class CheckedEngine(AcdEngine):
                 self.violations.append(f"{call.id} for {call.target_agent} offered to {agent.id}")
         elif not call.bound.test(skills):
             self.violations.append(f"{call.id} ({call.bound.key}) offered to {agent.id} {skills}")
+        elif call.excluded == agent.id:
+            self.violations.append(f"{call.id} offered back to {agent.id}, who transferred it away")
         mine = effective(self, call, now)
         for other in self.calls.values():
             if other is call or other.state is not CallState.WAITING or not self.router.waiting_in(other):
                 continue
             assert other.bound is not None
-            may = other.target_agent == agent.id or (other.target_agent is None and other.bound.test(skills))
+            may = other.target_agent == agent.id or (
+                other.target_agent is None and other.bound.test(skills) and other.excluded != agent.id
+            )
             if may and effective(self, other, now) > mine + EPSILON:
                 self.violations.append(
                     f"{agent.id} offered {call.id} ({mine:.3f}) while {other.id} "

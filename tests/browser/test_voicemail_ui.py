@@ -49,12 +49,15 @@ async def test_voicemail_from_the_ivr_is_worked_on_the_desktop_and_leaves_the_ba
     in_menu = boss.locator("#ivr-body tr[data-node=menu]")
     await expect(in_menu).to_have_count(1)
     await expect(in_menu.locator(".ivr-flow")).to_have_text("voicemail")
+    await expect(in_menu).to_contain_text(KNOWN["phones"])  # the caller, by number, not call id
     await boss.screenshot(path=str(screenshots / "supervisor-ivr-voicemail.png"), full_page=True)
 
     # the message becomes a task offered to agent1: the card, with the customer's pop
     card = page.locator("#voicemail")
     await expect(card).to_be_visible(timeout=20_000)
     vm_id = int(await card.get_attribute("data-voicemail") or "0")
+    # what the IVR learnt travels with the task: the menu timed out into the message
+    await expect(page.locator("#pop-ivr")).to_contain_text("no key")
     async with asyncio.timeout(5):  # the row is marked assigned just after the offer
         vm = await centre.server.voicemail.wait_for_status(vm_id, VoicemailStatus.ASSIGNED)
     assert vm.agent_id == "agent1" and vm.path is not None
@@ -102,6 +105,10 @@ async def test_voicemail_from_the_ivr_is_worked_on_the_desktop_and_leaves_the_ba
         await page.click("#vm-close-btn")
     assert (await info.value).status == 200
     await expect(card).to_be_hidden()
+    # the callback is still up: the agent stays on it (no new call on top) until it ends
+    await expect(page.locator("#my-state")).to_have_text("On call")
+    assert centre.agent_state("agent1") == "on_call"
+    assert centre.sim.hangup_channel(vm.callback_call_id or "")
     await expect(page.locator("#wrapup-outcome")).to_have_value("resolved")
     async with asyncio.timeout(5):
         closed = await centre.server.voicemail.wait_for_status(vm_id, VoicemailStatus.DONE)

@@ -288,3 +288,44 @@ def test_skills_given_as_a_list_get_level_one() -> None:
     sc = parse_scenario(yaml.safe_load(SMALL_DAY), "inline")
     assert sc.agents[0].skills == {"sales": 1}
     assert sc.agents[1].skills == {"support": 5}
+
+
+def test_a_scenario_queue_takes_the_rules_a_server_queue_takes() -> None:
+    sc = parse_scenario(
+        {
+            "day": {"start": 8, "end": 9},
+            "queues": [
+                {
+                    "name": "q",
+                    "steps": [{"after": 0, "require": "s >= 5"}, {"after": 30, "require": "s"}],
+                    "strategy": "best_skill",
+                    "max_wait": 120,
+                    "on_timeout": {"message": "closed"},
+                    "talk_time": {"kind": "fixed", "value": 60},
+                    "calls_per_hour": [90],
+                }
+            ],
+            "agents": [
+                {"group": "expert", "count": 1, "skills": {"s": 7}, "shift": [8, 9]},
+                {"group": "junior", "count": 1, "skills": {"s": 2}, "shift": [8, 9]},
+            ],
+        },
+        "rules",
+    )
+    ended: list[CallEnded] = []
+    result = simulate(sc, observer=lambda f: ended.append(f) if isinstance(f, CallEnded) else None)
+    (q,) = result.snapshot.queues
+    assert q.total.answered > 0
+    assert q.total.timed_out == sum(e.outcome is Outcome.TIMED_OUT for e in ended)
+    # the junior agent only takes calls that waited 30 s: both serve the queue
+    assert all(a.calls_handled > 0 for a in result.snapshot.agents)
+
+
+def test_a_bad_requirement_in_a_scenario_names_its_step(tmp_path: Path) -> None:
+    text = SMALL_DAY.replace("skills: [sales]\n    max_wait", "steps: [{require: 'sales >'}]\n    max_wait")
+    assert "queues[0].steps[0].require: missing level after '>' at column 8" in problems_of(tmp_path, text)
+
+
+def test_overflow_is_short_for_on_timeout_and_not_both(tmp_path: Path) -> None:
+    text = SMALL_DAY.replace("overflow: support", "overflow: support\n    on_timeout: {message: x}")
+    assert "give 'overflow' or 'on_timeout', not both" in problems_of(tmp_path, text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,8 +105,10 @@ class Rig:
         return {c.uniqueid for c in caller.bridge.channels if c is not caller}
 
 
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+@asynccontextmanager
+async def rig_with(tmp_path: Path, **queue: Any) -> AsyncIterator[Rig]:
+    """The rig below with `queue` settings added to its one queue (wrap-up, outcome list...);
+    `outcome_lists=`, `acd=` and `web=` go to the top level and those sections instead."""
     seed = tmp_path / "customers.csv"
     seed.write_text(f"name,phones\nAda Lovelace,{CUSTOMER_NUMBER}\n", encoding="utf-8")
     base = fast_settings(tmp_path, agents=3)
@@ -114,6 +117,11 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
         agent["password"] = PASSWORD
     data["queues"][0]["wrapup"] = 30.0
     data["queues"][0]["max_wait"] = 30.0
+    if "outcome_lists" in queue:
+        data["outcomes"] = queue.pop("outcome_lists")
+    data["acd"].update(queue.pop("acd", {}))
+    data["web"].update(queue.pop("web", {}))
+    data["queues"][0].update(queue)
     data["web_users"] = [{"login": "boss", "name": "Boss", "role": "supervisor", "password": PASSWORD}]
     data["customers"] = {"seed_file": str(seed)}
     settings = type(base).model_validate(data)
@@ -144,3 +152,9 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
         await http.close()
         await server.stop()
         await sim.stop()
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    async with rig_with(tmp_path) as running:
+        yield running

@@ -31,6 +31,9 @@ BY_NAME: dict[str, object] = {
     "target": "sales",
     "attempt": 1,
     "customer_id": 42,
+    "ended_as": "finished",
+    "question_kind": "yes-no",
+    "record": {"path": ["greet", "balance_due"], "answers": []},
 }
 BY_TYPE: dict[type, object] = {str: "sample", float: 3.5, int: 7, bool: True}
 

@@ -207,7 +207,7 @@ async def running(settings: Settings) -> AsyncIterator[Rig]:
     rig.server = server
     box.append(rig)
     unsubscribe = server.bus.subscribe(lambda fact: rig.note(fact, rig.facts))
-    sim.pbx.listeners.append(lambda msg: _note_agi(rig.agi_commands, msg))
+    sim.pbx.listeners.append(lambda msg: _note_agi(rig.agi_commands, msg, rig.changed))
     try:
         await server.service.wait_for(lambda: server.service.resyncs > 0)
         yield rig
@@ -217,8 +217,9 @@ async def running(settings: Settings) -> AsyncIterator[Rig]:
         await sim.stop()
 
 
-def _note_agi(commands: list[str], msg: Any) -> None:
+def _note_agi(commands: list[str], msg: Any, changed: asyncio.Event) -> None:
     """Keep the AGI commands the simulated Asterisk executed (from its AGIExecStart events)."""
     fields = dict(msg) if isinstance(msg, list) else {}
     if fields.get("Event") == "AGIExecStart":
         commands.append(str(fields.get("Command", "")))
+        changed.set()

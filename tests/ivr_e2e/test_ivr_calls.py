@@ -5,6 +5,7 @@ mailbox or the end of the call; what they heard and what the server stored must 
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,30 @@ async def test_build_all_prompts_synthesises_every_fixed_text(tmp_path: Path) ->
     assert not any("{" in t for t in texts)  # call-dependent texts wait for their caller
     again = await build_all_prompts(settings)
     assert again.cached == len(again.built) == len(report.built)
+
+
+async def test_caller_hanging_up_while_typing_digits_is_one_info_line_not_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = ivr_settings(tmp_path)
+    caplog.set_level(logging.DEBUG)
+    async with running(settings) as rig:
+        handle = rig.sim.place_call(CALLER, BILLING_DNIS, digits="2", patience=10)
+        # the menu prompt took the 2 (barge-in); the account node's GET DATA now waits for more keys
+        async with asyncio.timeout(10):
+            await rig.until(lambda: any(c.startswith("GET DATA") for c in rig.agi_commands))
+        handle.hangup()
+        await handle.outcome(timeout=10)
+        async with asyncio.timeout(10):
+            await rig.until(lambda: any(isinstance(f, CallRejected) for f in rig.facts))
+    uniqueid = handle.record.uniqueid
+    mine = [
+        r
+        for r in caplog.records
+        if r.name.startswith("callserver") and not r.name.startswith("callserver.sim")
+    ]
+    assert [r.getMessage() for r in mine if r.levelno >= logging.ERROR] == []
+    about = [r.getMessage() for r in mine if r.levelno == logging.INFO and uniqueid in r.getMessage()]
+    assert [m for m in about if "IVR" in m] == [
+        f"call {uniqueid} from {CALLER} to {BILLING_DNIS} rejected: hung up in IVR at account"
+    ]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from callserver.facts.bus import FactBus
 from callserver.facts.model import (
+    AgentPhoneChanged,
     AgentStateChanged,
     AgentStatusChanged,
     CallAnswered,
@@ -22,7 +23,14 @@ from callserver.facts.model import (
     CallResumed,
     CallTransferred,
     CallWrappedUp,
+    CustomerFieldSet,
     OfferEnded,
+    ScriptAnswered,
+    ScriptRunEnded,
+    ScriptRunStarted,
+    ScriptStepReached,
+    TransferProgress,
+    WrapupExtended,
 )
 from callserver.mqtt import MqttPublisher
 from tests.facts.samples import AGENT_ID, CALL_ID, fact_types, one_of_each
@@ -46,8 +54,16 @@ TOPICS: dict[type, str] = {
     CallRejected: f"calls/{CALL_ID}/rejected",
     CallWrappedUp: f"calls/{CALL_ID}/wrapped_up",
     CallLinkedToCustomer: f"calls/{CALL_ID}/customer_linked",
+    CustomerFieldSet: f"calls/{CALL_ID}/customer_field_set",
+    ScriptRunStarted: f"calls/{CALL_ID}/script_started",
+    ScriptStepReached: f"calls/{CALL_ID}/script_step",
+    ScriptAnswered: f"calls/{CALL_ID}/script_answered",
+    ScriptRunEnded: f"calls/{CALL_ID}/script_ended",
     AgentStatusChanged: f"agents/{AGENT_ID}/status",
     AgentStateChanged: f"agents/{AGENT_ID}/state",
+    WrapupExtended: f"agents/{AGENT_ID}/wrapup_extended",
+    TransferProgress: f"calls/{CALL_ID}/transfer_progress",
+    AgentPhoneChanged: f"agents/{AGENT_ID}/phone",
 }
 
 

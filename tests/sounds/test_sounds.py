@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from callserver.cli import main
-from callserver.sounds import CORE_SOUNDS, OWN_PROMPTS, SoundFolder, is_core_sound
-from callserver.sounds.names import ACCEPT_CALL, CORE_USED
+from callserver.sounds.core import CORE_SOUNDS, is_core_sound
+from callserver.sounds.folder import SoundFolder
+from callserver.sounds.names import ACCEPT_CALL, CORE_USED, OWN_PROMPTS
 
 from ..helpers import ROOT
 
@@ -58,7 +59,7 @@ def test_check_config_rejects_a_prompt_file_that_exists_nowhere(
     assert main(["check-config", str(path)]) == 1
     err = capsys.readouterr().err
     assert "ivr.flows.main.nodes.choose_language.prompt.file: 'custom/choose-language' is not" in err
-    assert "queues[2].on_full.message: 'queue-full' is not an Asterisk 22 core sound" in err
+    assert "queues[general].on_full.message: 'queue-full' is not an Asterisk 22 core sound" in err
     # recorded into Asterisk's sounds directory, the same file is accepted
     custom = tmp_path / "data" / "sounds" / "custom"
     custom.mkdir(parents=True)

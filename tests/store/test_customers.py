@@ -24,6 +24,10 @@ Eve Noaccount,+1 415 555 0100,,en,0,
 """
 
 
+# the seed writes some numbers in French national form: they are read as dialled in France
+REGION = "FR"
+
+
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "customers.csv"
     path.write_text(text, encoding="utf-8")
@@ -34,18 +38,18 @@ async def test_bad_rows_are_reported_with_file_and_line_and_good_rows_load(
     store: Store, tmp_path: Path
 ) -> None:
     path = write(tmp_path, SEED)
-    report = await store.load_customers(path)
+    report = await store.load_customers(path, region=REGION)
     assert (report.created, report.updated) == (3, 0)
     assert report.errors == (
-        f"{path}:4: name is empty",
-        f"{path}:5: 'not-a-number' is not a phone number",
-        f"{path}:6: vip must be yes/no, got 'maybe'",
+        f"{path}:4:1: name: is empty",
+        f"{path}:5:2: phones: 'not-a-number' is not a phone number",
+        f"{path}:6:5: vip: must be yes/no, got 'maybe'",
     )
     alice = await store.find_customer_by_account("A-100")
     assert alice is not None
     assert (alice.name, alice.phones, alice.vip, alice.language) == (
         "Alice Martin",
-        ("+33140000001", "0612345678"),
+        ("+33140000001", "+33612345678"),
         True,
         "fr",
     )
@@ -53,9 +57,9 @@ async def test_bad_rows_are_reported_with_file_and_line_and_good_rows_load(
 
 
 async def test_reloading_is_idempotent_by_account_or_phone(store: Store, tmp_path: Path) -> None:
-    await store.load_customers(write(tmp_path, SEED))
+    await store.load_customers(write(tmp_path, SEED), region=REGION)
     changed = SEED.replace("prefers mornings", "prefers evenings").replace("Eve Noaccount", "Eve N.")
-    report = await store.load_customers(write(tmp_path, changed))
+    report = await store.load_customers(write(tmp_path, changed), region=REGION)
     assert (report.created, report.updated) == (0, 3)
     alice = await store.find_customer_by_account("A-100")
     assert alice is not None and alice.notes == "prefers evenings"
@@ -75,12 +79,12 @@ async def test_missing_columns_or_file_are_reported(store: Store, tmp_path: Path
 async def test_lookup_by_number_accepts_formatting_variants(
     store: Store, tmp_path: Path, dialled: str
 ) -> None:
-    await store.load_customers(write(tmp_path, SEED))
+    await store.load_customers(write(tmp_path, SEED), region=REGION)
     assert [c.account for c in await store.find_customers_by_number(dialled)] == ["A-100"]
 
 
 async def test_lookup_of_unknown_or_garbage_numbers_finds_nobody(store: Store, tmp_path: Path) -> None:
-    await store.load_customers(write(tmp_path, SEED))
+    await store.load_customers(write(tmp_path, SEED), region=REGION)
     assert await store.find_customers_by_number("+33140000002") == []
     assert await store.find_customers_by_number("anonymous") == []
     assert await store.find_customer_by_account("Z-999") is None
@@ -98,7 +102,7 @@ def test_number_normalisation_and_matching() -> None:
 async def test_calls_are_linked_to_the_customer_and_feed_contact_history(
     store: Store, tmp_path: Path
 ) -> None:
-    await store.load_customers(write(tmp_path, SEED))
+    await store.load_customers(write(tmp_path, SEED), region=REGION)
     alice = await store.find_customer_by_account("A-100")
     assert alice is not None
     await store.apply(answered_call("c1", T0))

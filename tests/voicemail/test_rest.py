@@ -18,6 +18,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from callserver.acd.model import AgentState
 from callserver.app import web_users
 from callserver.sim import Outcome
 from callserver.voicemail import Mailbox, Voicemail, VoicemailStatus
@@ -125,7 +126,13 @@ async def test_agent_lists_plays_calls_back_and_closes_their_voicemail(tmp_path:
         stored = await rig.voicemail.get(vm.id)
         assert stored is not None and stored.status is VoicemailStatus.DONE
         assert stored.callback_call_id == body["callback_call_id"]
-        assert rig.service.call(vm.task_id) is None  # the agent is free for the next call
+        # closed while the callback is still up: the agent stays busy with it until it ends
+        assert rig.service.call(vm.task_id) is not None
+        assert rig.service.agent(vm.agent_id).state is AgentState.ON_CALL  # type: ignore[union-attr]
+        assert rig.sim.hangup_channel(body["callback_call_id"])
+        async with asyncio.timeout(5):
+            await rig.service.wait_for(lambda: rig.service.call(vm.task_id) is None)
+        assert rig.service.agent(vm.agent_id).state is not AgentState.ON_CALL  # type: ignore[union-attr]
 
 
 async def test_supervisor_sees_backlog_and_hears_a_gsm_recording_as_pcm_wav(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import pytest
 from aiohttp import ClientWebSocketResponse, WSMsgType
 from aiohttp.test_utils import TestClient, TestServer
 
-from callserver.acd.metrics import MetricsBook
+from callserver.acd.metrics import live_book
 from callserver.acd.model import AgentStatus
 from callserver.acd.service import AcdService
 from callserver.acd.views import AgentView, CallView
@@ -86,6 +86,8 @@ def make_settings(tmp_path: Path) -> Settings:
         "skills": ["support"],
         "agents": agents,
         "queues": [{"name": "support", "dnis": ["500"], "skills": ["support"], "ring_timeout": 60}],
+        # numbers typed without a country code are French ones
+        "customers": {"default_region": "FR"},
     }
     return parse_settings(data, "<web test settings>", env={})
 
@@ -165,7 +167,7 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
         clock=time.time,
     )
     await service.start()
-    metrics = MetricsBook([q.name for q in settings.queues])
+    metrics = live_book([q.name for q in settings.queues], service_time=settings.web.service_target)
     bus.subscribe(metrics.apply)
     deps = dataclasses.replace(deps_factory(tmp_path, store, service, bus), metrics=metrics)
     server = TestServer(build_web_app(deps), host="127.0.0.1")

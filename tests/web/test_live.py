@@ -58,7 +58,7 @@ async def test_supervisor_snapshot_and_queue_stats(env: Env) -> None:
         assert (stats["type"], stats["data"]["waiting"]) == ("queue.stats", 2)
 
 
-async def test_resume_delivers_the_missed_pop_exactly_once(env: Env) -> None:
+async def test_resume_after_a_closed_socket_delivers_the_missed_pop_in_the_snapshot(env: Env) -> None:
     env.set_status("agent1", AgentStatus.AVAILABLE)
     client = await env.client("agent1")
     async with client.ws_connect("/api/live") as ws:
@@ -69,19 +69,47 @@ async def test_resume_delivers_the_missed_pop_exactly_once(env: Env) -> None:
     await env.deps_hub().idle()
     async with client.ws_connect(f"/api/live?resume={stream}&last_seq={last_seq}") as ws:
         hello = await receive(ws)
-        assert hello["data"] == hello["data"] | {"stream": stream, "resumed": True}
-        missed = [await receive_event(ws) for _ in range(3)]
-        assert sorted(m["type"] for m in missed) == ["agent.state", "call.offered", "pop"]
-        assert [m["seq"] for m in missed] == [last_seq + 1, last_seq + 2, last_seq + 3]
-        await ws.send_json({"type": "ack", "data": {"seq": last_seq + 3}})
-        # nothing else is pending: the next message is a heartbeat, not a duplicate
+        assert hello["data"] == hello["data"] | {"stream": stream, "resumed": False}
+        snapshot = await receive(ws)
+        assert snapshot["type"] == "snapshot"
+        # two messages numbered while away (no pop is built for an agent with no browser), then
+        # this one; the pop is built now that the agent is back, and follows it
+        assert snapshot["seq"] == last_seq + 3
+        assert snapshot["data"]["me"]["state"] == "ringing"
+        pop = await receive(ws)
+        assert (pop["type"], pop["seq"], pop["data"]["call_id"]) == ("pop", last_seq + 4, "c7")
+        # nothing else is pending: the next message is a heartbeat, not the pop again
         ping = await receive(ws)
         assert ping["type"] == "ping"
-        assert ping["seq"] == last_seq + 3
+        assert ping["seq"] == last_seq + 4
         await ws.send_json({"type": "pong", "data": {}})
-    async with client.ws_connect(f"/api/live?resume={stream}&last_seq={last_seq + 3}") as ws:
-        assert (await receive(ws))["data"]["resumed"] is True
+    async with client.ws_connect(f"/api/live?resume={stream}&last_seq={last_seq + 4}") as ws:
+        assert (await receive(ws))["data"]["resumed"] is True  # no gap: nothing to rebuild
         assert (await receive(ws))["type"] == "ping"
+
+
+async def test_resume_before_the_old_socket_is_noticed_dead_replays_exactly_what_was_missed(
+    env: Env,
+) -> None:
+    env.set_status("agent1", AgentStatus.AVAILABLE)
+    client = await env.client("agent1")
+    async with client.ws_connect("/api/live") as old:
+        stream = (await receive(old))["data"]["stream"]
+        last_seq = (await receive(old))["seq"]
+        # the tab stops reading (its network went away) while the server still holds the socket
+        env.call_arrives("c8", caller_num="+33140000078")
+        await env.deps_hub().idle()
+        async with client.ws_connect(f"/api/live?resume={stream}&last_seq={last_seq}") as ws:
+            hello = await receive(ws)
+            assert hello["data"] == hello["data"] | {"stream": stream, "resumed": True}
+            missed = [await receive_event(ws) for _ in range(3)]
+            assert sorted(m["type"] for m in missed) == ["agent.state", "call.offered", "pop"]
+            assert [m["seq"] for m in missed] == [last_seq + 1, last_seq + 2, last_seq + 3]
+            await ws.send_json({"type": "ack", "data": {"seq": last_seq + 3}})
+            assert (await receive(ws))["type"] == "ping"
+        while (last := await old.receive(timeout=5)).type is WSMsgType.TEXT:
+            pass  # what it had been sent before the new connection took over
+        assert (last.type, last.data) == (WSMsgType.CLOSE, 4001)  # replaced by the new connection
 
 
 async def test_fresh_snapshot_when_the_buffer_no_longer_covers_the_gap(env: Env) -> None:
