@@ -8,16 +8,20 @@ import platform
 import time
 
 from . import (
+    ami_bench,
     call_search_bench,
     campaign_bench,
+    e2e_bench,
     reports_bench,
     resync_bench,
     routing_bench,
     scripts_bench,
     selfservice_bench,
     speech_bench,
+    writer_bench,
     ws_bench,
 )
+from .machine import describe_machine, load_average
 
 
 def main() -> None:
@@ -29,23 +33,30 @@ def main() -> None:
     args = ap.parse_args()
     t = time.perf_counter()
     print(f"python {platform.python_version()} on {platform.machine()}")
-    print("\n# routing")
+    print(describe_machine())
+    print("\n# end to end")
+    e2e_bench.main(["--rates", "50,100", "--db", "sqlite", "--window", "8"] if args.quick else [])
+    print(f"\n# fact writer (load average {load_average():.1f})")
+    writer_bench.main(["--facts", "14000"] if args.quick else [])
+    print(f"\n# AMI ingest (load average {load_average():.1f})")
+    ami_bench.main([])
+    print(f"\n# routing (load average {load_average():.1f})")
     routing_bench.main(["--quick"] * args.quick + ["--profile"] * args.profile)
-    print("\n# screen-pop latency over websockets")
+    print(f"\n# screen-pop latency over websockets (load average {load_average():.1f})")
     ws_bench.main(["--sizes", "100"] if args.quick else [])
-    print("\n# periodic resynchronisation with the PBX")
+    print(f"\n# periodic resynchronisation with the PBX (load average {load_average():.1f})")
     resync_bench.main(["--channels", "2000", "--runs", "2"] if args.quick else [])
-    print("\n# dialogue scripts")
+    print(f"\n# dialogue scripts (load average {load_average():.1f})")
     scripts_bench.main(["--quick"] * args.quick)
-    print("\n# outbound campaigns: pacing and list import")
+    print(f"\n# outbound campaigns: pacing and list import (load average {load_average():.1f})")
     campaign_bench.main(["--quick"] if args.quick else ["--seeds", "3"])
-    print("\n# self-service pages over HTTP")
+    print(f"\n# self-service pages over HTTP (load average {load_average():.1f})")
     selfservice_bench.main(["--quick"] * args.quick)
     print("\n# historical reports: 1,000,000 calls, 200 agents, 30 days")
     reports_bench.main(["--quick"] if args.quick else [])
-    print("\n# call search")
+    print(f"\n# call search (load average {load_average():.1f})")
     call_search_bench.main(["--calls", "20000" if args.quick else "1000000"])
-    print("\n# speech")
+    print(f"\n# speech (load average {load_average():.1f})")
     asyncio.run(speech_bench.main())
     print(f"\nall benchmarks took {time.perf_counter() - t:.0f} s")
 

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.machine import describe_machine
 from callserver.acd.commands import Command, OriginateAgentLeg
 from callserver.acd.engine import AcdEngine
 from callserver.acd.expr import parse
@@ -535,6 +536,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--profile", action="store_true", help="also cProfile both decisions at the largest size")
     ap.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    print(describe_machine())  # the load and library versions behind every figure below
     if args.memory_child:
         agents, skills, waiting = (int(x) for x in args.memory_child.split(","))
         print(json.dumps(memory_child(agents, skills, waiting)))

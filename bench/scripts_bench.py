@@ -18,6 +18,7 @@ from decimal import Decimal
 from importlib.metadata import version
 from pathlib import Path
 
+from bench.machine import describe_machine
 from callserver.scripts.answers import Checking, check_answer
 from callserver.scripts.engine import RunContext, ScriptRun
 from callserver.scripts.model import AskAmount, Script, ScriptContext, Template
@@ -79,6 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.scripts_bench", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = ap.parse_args(argv)
+    print(describe_machine())  # the load and library versions behind every figure below
     scale = 10 if args.quick else 1
     versions = ", ".join(f"{name} {version(name)}" for name in ("lxml", "babel"))
     print(f"dialogue scripts ({versions}); times in microseconds")

@@ -51,6 +51,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from bench.machine import describe_machine
+
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench password"
 RATE = 20.0  # calls per second
@@ -504,6 +506,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     import subprocess
 
+    print(describe_machine())  # the load and library versions behind every figure below
     print(f"one argon2 verification with the server's default parameters: {_argon2_verify_ms():.0f} ms")
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []

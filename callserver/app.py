@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -35,6 +36,7 @@ from .checks import check_settings
 from .config import PortInUse, Settings
 from .facts.bus import FactBus
 from .facts.describe import describe
+from .inbound.matches import CallerMatches
 from .inbound.script import InboundScript, IvrDeps, fact_linker
 from .ivr.lookup import StaticFigures, StoreLookup
 from .ivr.progress import IvrPresence, IvrProgress
@@ -359,6 +361,7 @@ async def start_server(
         if on_ivr_progress is not None:
             on_ivr_progress(p)
 
+    caller_matches = CallerMatches()
     vm_store = VoicemailStore(store)
     voicemail = VoicemailService(
         vm_store,
@@ -423,6 +426,7 @@ async def start_server(
             pbx_connected=False,
             reports=Reports(report_store, settings),
             campaigns=campaigns,
+            caller_matches=caller_matches,
         )
     )
     web_hub.append(web_app[PARTS].hub)
@@ -434,7 +438,14 @@ async def start_server(
             raise PortInUse("web.port", settings.web.host, settings.web.port) from None
         raise
     agi_scripts: dict[str, Callable[[AgiSession], Awaitable[None]]] = {
-        "inbound": InboundScript(settings, service, ivr, find_customers=store.find_customers_by_number),
+        "inbound": InboundScript(
+            settings,
+            service,
+            ivr,
+            find_customers=store.find_customers_by_number,
+            matches=caller_matches,
+            room=writer.room,
+        ),
         "agent": AgentLegScript(service, accept_timeout=settings.acd.accept_timeout, sounds=sounds),
         "voicemail": VoicemailScript(
             voicemail,
@@ -489,6 +500,14 @@ async def start_server(
         settings.database_url(),
     )
     return server
+
+
+def settle_garbage_collector() -> None:
+    """After start-up: what exists now (modules, configuration, agents, the engine) lives as long as
+    the server, so it moves out of the collector's sight and full collections, whose pauses would
+    otherwise grow with it, scan only what calls create. Once per process (`callserver run`)."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _undo(
@@ -550,6 +569,7 @@ async def run_server(
         if simulator is not None:
             await simulator.stop()
         raise
+    settle_garbage_collector()
     desks = None
     if simulator is not None:
         simulator.start_traffic()

@@ -6,8 +6,16 @@ agents whose skills satisfy its requirement (computed once per distinct requirem
 Free agents are kept in the order they became free, which is the longest-idle order.
 
 - a call becomes waiting: scan free agents in idle order, stop at the first match (strategy aside);
-- an agent becomes free: look at the head of each bucket the agent is eligible for, take the best.
-Cost: O(position of the first eligible free agent) and O(number of buckets); never O(calls).
+- an agent becomes free: look at the head of each bucket the agent is eligible for (an index by
+  agent), take the best.
+Cost: O(position of the first eligible free agent) and O(buckets the agent is eligible for);
+never O(calls).
+
+A call that leaves a bucket (offered, gone, moved to its next routing step) leaves its heap entry
+behind; entries at the head are dropped at once and a heap with more dead entries than live ones is
+rebuilt, so the head of every heap is a waiting call and a release never wades through dead
+entries. An empty bucket is kept (the next call like it reuses it and the agent index) until empty
+ones are as many as the others, then they are all dropped.
 """
 
 from __future__ import annotations
@@ -40,6 +48,8 @@ class Bucket:
     queue: str
     bound: BoundRequirement
     eligible: frozenset[str]
+    # (order key, arrival, entry number, call id); an entry is live while the call's entry number
+    # in the router is this one
     heap: list[tuple[float, float, int, str]] = field(default_factory=list)
     size: int = 0
 
@@ -53,6 +63,9 @@ class Router:
         self._free_seq = 0
         self.buckets: dict[tuple[str, str, str], Bucket] = {}
         self._bucket_of: dict[str, Bucket] = {}
+        self._entry_of: dict[str, int] = {}  # call id -> its live heap entry's number
+        self._by_agent: dict[str, dict[tuple[str, str, str], Bucket]] = {}
+        self._empty = 0
         self._eligible_cache: dict[str, frozenset[str]] = {}
         self._skill_index: dict[str, frozenset[str]] | None = None
         self._seq = 0
@@ -108,8 +121,23 @@ class Router:
         """Agents' skills changed: recompute eligibility lazily."""
         self._eligible_cache.clear()
         self._skill_index = None
+        self._by_agent.clear()
         for bucket in self.buckets.values():
             bucket.eligible = self._bucket_eligible(bucket.bound, bucket.key[2])
+            self._index(bucket)
+
+    def _index(self, bucket: Bucket) -> None:
+        for agent_id in bucket.eligible:
+            self._by_agent.setdefault(agent_id, {})[bucket.key] = bucket
+
+    def _drop_empty_buckets(self) -> None:
+        for bucket in [b for b in self.buckets.values() if b.size == 0]:
+            del self.buckets[bucket.key]
+            for agent_id in bucket.eligible:
+                mine = self._by_agent.get(agent_id)
+                if mine is not None:
+                    mine.pop(bucket.key, None)
+        self._empty = 0
 
     def _bucket_eligible(self, bound: BoundRequirement, reserved: str) -> frozenset[str]:
         if not reserved:
@@ -122,6 +150,8 @@ class Router:
 
     def add_call(self, call: Call) -> None:
         assert call.bound is not None
+        if call.id in self._bucket_of:  # already waiting somewhere: one entry per call
+            self.remove_call(call)
         # the third part of the key reserves the call: "agent" for that agent only, "-agent" for
         # everyone eligible but that agent (the one who transferred it away)
         if call.target_agent:
@@ -135,17 +165,34 @@ class Router:
         if bucket is None:
             bucket = Bucket(key, call.queue, call.bound, self._bucket_eligible(call.bound, reserved))
             self.buckets[key] = bucket
+            self._index(bucket)
+        elif bucket.size == 0:
+            self._empty -= 1
         self._seq += 1
         heapq.heappush(bucket.heap, (order_key(call, self.ageing), call.arrived_at, self._seq, call.id))
         bucket.size += 1
         self._bucket_of[call.id] = bucket
+        self._entry_of[call.id] = self._seq
 
     def remove_call(self, call: Call) -> None:
         bucket = self._bucket_of.pop(call.id, None)
-        if bucket is not None:
-            bucket.size -= 1
-            if bucket.size == 0:
-                del self.buckets[bucket.key]
+        self._entry_of.pop(call.id, None)
+        if bucket is None:
+            return
+        bucket.size -= 1
+        if bucket.size == 0:
+            bucket.heap.clear()
+            self._empty += 1
+            if self._empty > max(64, len(self.buckets) // 2):
+                self._drop_empty_buckets()
+            return
+        heap = bucket.heap
+        live = self._entry_of
+        while heap and live.get(heap[0][3]) != heap[0][2]:
+            heapq.heappop(heap)
+        if len(heap) > 2 * bucket.size + 8:
+            bucket.heap = [e for e in heap if live.get(e[3]) == e[2]]
+            heapq.heapify(bucket.heap)
 
     def waiting_in(self, call: Call) -> bool:
         return call.id in self._bucket_of
@@ -161,16 +208,17 @@ class Router:
         )
 
     def _live_ids(self, bucket: Bucket, calls: dict[str, Call]) -> Iterator[str]:
-        for _, _, _, cid in bucket.heap:
-            if self._bucket_of.get(cid) is bucket:
+        live = self._entry_of
+        for _, _, seq, cid in bucket.heap:
+            if live.get(cid) == seq:
                 yield cid
 
     def _head(self, bucket: Bucket, calls: dict[str, Call]) -> Call | None:
         heap = bucket.heap
         while heap:
-            cid = heap[0][3]
+            _, _, seq, cid = heap[0]
             call = calls.get(cid)
-            if call is not None and call.state is CallState.WAITING and self._bucket_of.get(cid) is bucket:
+            if call is not None and call.state is CallState.WAITING and self._entry_of.get(cid) == seq:
                 return call
             heapq.heappop(heap)
         return None
@@ -181,9 +229,10 @@ class Router:
         """The call this newly free agent should take: highest effective priority, then longest wait."""
         best: Call | None = None
         best_rank: tuple[float, float] = (0.0, 0.0)
-        aid = agent.id
-        # _head only drops stale heap entries, never buckets, so iterating the dict itself is safe
-        for bucket in [b for b in self.buckets.values() if aid in b.eligible]:
+        # _head only drops dead heap entries, never buckets, so iterating the index itself is safe
+        for bucket in self._by_agent.get(agent.id, {}).values():
+            if not bucket.size:
+                continue
             head = self._head(bucket, calls)
             if head is None:
                 continue

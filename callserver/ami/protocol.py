@@ -17,11 +17,14 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from callserver.ami.wire import Frame, encode_action, parse_lines
+from callserver.ami.wire import Frame, FrameReader, encode_action
 from callserver.logs import PeerLog, printable
 from callserver.pbx.actions import ActionRefused, ActionTimeout, LinkDown, PbxError
 
 log = logging.getLogger(__name__)
+
+# bytes asked of the socket at a time: a busy Asterisk sends ~64 KB per queued call with every class on
+READ_SIZE = 64 * 1024
 
 
 class AmiError(PbxError):
@@ -151,23 +154,16 @@ class AmiConnection:
 
     async def _read_loop(self) -> None:
         reason = "connection closed by Asterisk"
-        lines: list[str] = []
+        frames = FrameReader()
         try:
             while True:
-                try:
-                    raw = await self._reader.readline()
-                except ValueError:  # line over the stream limit: asyncio dropped the buffer
-                    self._report("over-long line discarded")
-                    lines.clear()
-                    continue
-                if not raw:
+                data = await self._reader.read(READ_SIZE)
+                if not data:
                     break
-                line = raw.decode("utf-8", "replace").rstrip("\r\n")
-                if line:
-                    lines.append(line)
-                elif lines:
-                    self._dispatch(parse_lines(lines))
-                    lines.clear()
+                for frame in frames.feed(data):
+                    self._dispatch(frame)
+                if frames.discarded:
+                    self._report("over-long message discarded")
         except OSError as err:
             reason = f"connection error: {err}"
         finally:

@@ -8,6 +8,7 @@ dialplan where the caller goes next through `CS_NEXT` (hold, dial, unavailable).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
@@ -27,9 +28,10 @@ from ..ivr.runner import CustomerLookup, IvrResult, PromptResolver, run_flow
 from ..ivr.summary import IVR_KEY, summarise
 from ..pbx.dialplan import Context, Var
 from ..pbx.events import InboundCall
-from ..store.records import CustomerRecord
+from ..store.records import CUSTOMER_MATCHES, CustomerRecord
 from ..voicemail.failures import RecordingFailures
 from ..voicemail.service import VoicemailService
+from .matches import CallerMatches
 
 log = logging.getLogger("callserver.inbound.script")
 
@@ -63,6 +65,8 @@ class IvrDeps:
 
 
 FindCustomers = Callable[[str], Awaitable[list[CustomerRecord]]]
+# waits while the fact writer is over its bound: new calls are taken no faster than they are stored
+Room = Callable[[], Awaitable[None]]
 
 
 def customer_data(record: CustomerRecord) -> dict[str, object]:
@@ -84,17 +88,23 @@ class InboundScript:
         ivr: IvrDeps | None = None,
         *,
         find_customers: FindCustomers | None = None,
+        matches: CallerMatches | None = None,
+        room: Room | None = None,
     ) -> None:
         self.settings = settings
         self.service = service
         self.ivr = ivr
         self.find_customers = find_customers
+        self.matches = matches
+        self.room = room
 
     async def __call__(self, session: AgiSession) -> None:
         call = inbound_call(session)
         if not call.uniqueid or not call.channel:
             log.error("inbound AGI without agi_uniqueid/agi_channel: %r", session.env)
             return
+        if self.room is not None:
+            await self.room()
         found = self.ivr.config.flow_for_dnis(call.dnis) if self.ivr is not None else None
         if self.ivr is not None and found is not None:
             await self._through_ivr(session, call, self.ivr, *found)
@@ -113,22 +123,48 @@ class InboundScript:
             await session.set_variable(Var.NEXT, Context.UNAVAILABLE.step)
             self.service.reject_call(call, f"no queue for number {call.dnis!r}")
             return
-        await self._to_queue(session, call, queue.name, await self._direct_data(call))
+        # the customer search runs while the PBX is told where the caller goes next
+        lookup = asyncio.ensure_future(self._direct_data(call))
+        try:
+            await self._tell_pbx(session, queue.name)
+        except BaseException:
+            lookup.cancel()
+            raise
+        self._enqueue(call, queue.name, await lookup)
 
     async def _direct_data(self, call: InboundCall) -> dict[str, object]:
-        """What the dialled number and the caller's customer record (one match) say about the call."""
+        """What the dialled number and the caller's customer record (one match) say about the call.
+
+        This is the call's one search by number: the ids found travel in the call data (the store
+        links the call from them) and the records stay in `matches` for the screen-pop. A failed
+        search leaves the call without customer data rather than the caller without service.
+        """
         data = self.settings.call_data_for(call.dnis)
         if self.find_customers is not None and call.caller_num:
-            matches = await self.find_customers(call.caller_num)
-            if len(matches) == 1:
-                data.update(customer_data(matches[0]))
+            try:
+                found = await self.find_customers(call.caller_num)
+            except Exception as err:
+                log.warning("call %s: customer search for %s failed: %s", call.uniqueid, call.caller_num, err)
+                return data
+            if len(found) == 1:
+                data.update(customer_data(found[0]))
+            data[CUSTOMER_MATCHES] = [record.id for record in found]
+            if self.matches is not None:
+                self.matches.remember(call.uniqueid, found)
         return data
 
     async def _to_queue(
         self, session: AgiSession, call: InboundCall, queue: str, data: dict[str, object] | None
     ) -> None:
+        await self._tell_pbx(session, queue)
+        self._enqueue(call, queue, data)
+
+    async def _tell_pbx(self, session: AgiSession, queue: str) -> None:
+        """The dialplan sends the caller to the hold context of `queue` when the script ends."""
         await session.set_variable(Var.QUEUE, queue)
         await session.set_variable(Var.NEXT, Context.HOLD.step)
+
+    def _enqueue(self, call: InboundCall, queue: str, data: dict[str, object] | None) -> None:
         log.info("call %s from %s to %s enters queue %s", call.uniqueid, call.caller_num, call.dnis, queue)
         if data is None:
             self.service.inbound_call(call, queue)

@@ -11,9 +11,11 @@ import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import aliased
 
 from callserver.store.customer_csv import CustomerRow
 from callserver.store.models import Customer, CustomerFieldRow, CustomerPhone
@@ -206,6 +208,38 @@ async def customer_ids_for_number(session: AsyncSession, number: str) -> list[in
     return ids
 
 
+def _by_tail() -> Select[Any]:
+    """The phone that matched a tail, its customer, and that customer's phones; built once (the
+    search runs on every inbound call)."""
+    matched = aliased(CustomerPhone)
+    customers = Customer.__table__
+    return (
+        select(customers, matched.number.label("matched"), CustomerPhone.number.label("phone"))
+        .join(matched, matched.customer_id == customers.c.id)
+        .join(CustomerPhone, CustomerPhone.customer_id == customers.c.id)
+        .where(matched.tail == bindparam("tail"))
+        .order_by(customers.c.id, matched.id, CustomerPhone.id)
+    )
+
+
+_BY_TAIL = _by_tail()
+
+
+async def customers_for_number(conn: AsyncConnection, number: str) -> list[CustomerRecord]:
+    """The customers owning `number` or a variant of it, oldest first, with all their phones, in
+    one query."""
+    normalised = normalise_number(number)
+    if normalised is None:
+        return []
+    found: dict[int, tuple[Any, list[str], bool]] = {}
+    for row in await conn.execute(_BY_TAIL, {"tail": tail_of(normalised)}):
+        customer, phones, same = found.get(row.id) or (row, [], False)
+        if row.phone not in phones:
+            phones.append(row.phone)
+        found[row.id] = (customer, phones, same or same_number(normalised, row.matched))
+    return [_record(c, phones) for c, phones, same in found.values() if same]
+
+
 async def customer_records(session: AsyncSession, ids: Sequence[int]) -> list[CustomerRecord]:
     if not ids:
         return []
@@ -221,7 +255,8 @@ async def customer_records(session: AsyncSession, ids: Sequence[int]) -> list[Cu
     return [_record(by_id[i], phones[i]) for i in ids if i in by_id]
 
 
-def _record(c: Customer, phones: list[str]) -> CustomerRecord:
+def _record(c: Customer | Any, phones: list[str]) -> CustomerRecord:
+    """A record from an ORM customer or a row with the same columns."""
     return CustomerRecord(
         id=c.id,
         name=c.name,

@@ -1,20 +1,34 @@
 """Turning facts into rows: the fact log plus the current picture of each call and offer (and,
-through `store/scripts.py`, of each dialogue-script run and the customer fields scripts set).
+through `store/scripts.py`, of each dialogue-script run and the customer fields scripts set, and of
+each agent's state intervals).
 
-This is the only code that writes call rows. Every handler tolerates repeats and gaps (a call
-re-adopted after a reconnect is queued again; a fact may arrive for a call the store never saw),
-because a failed batch would otherwise block the writer for good.
+This is the only code that writes call rows. A batch of facts is applied in memory to the rows it
+touches, which are read first with one query per table, and then written back with bulk
+statements (one INSERT or UPDATE per table, executemany) inside the caller's transaction: a handful
+of round trips per batch, however many facts it holds. Every handler tolerates repeats and gaps (a
+call re-adopted after a reconnect is queued again; a fact may arrive for a call the store never
+saw), because a failed batch would otherwise block the writer for good.
+
+Agent state intervals are batched the same way (several facts per call change them). Facts about
+the other tables (script runs, customer fields, campaigns) are applied through the session after
+the bulk statements, in the order they came: they are few per call.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
-from typing import Any
+from functools import partial
+from operator import attrgetter
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from callserver.facts.campaign import LeadsImported
 from callserver.facts.model import (
@@ -48,155 +62,333 @@ from callserver.store import scripts
 from callserver.store.campaign_facts import apply_campaign_fact, summary_of
 from callserver.store.customers import customer_ids_for_number
 from callserver.store.models import AgentStateRow, Call, CallEvent, CallOffer, Customer, utc
+from callserver.store.records import CUSTOMER_MATCHES
 
 log = logging.getLogger("callserver.store.facts")
 
 ANSWERED = "answered"
+CALLS = cast(Table, Call.__table__)
+OFFERS = cast(Table, CallOffer.__table__)
+EVENTS = cast(Table, CallEvent.__table__)
+STATES = cast(Table, AgentStateRow.__table__)
+CALL_COLUMNS = tuple(c.name for c in CALLS.columns)
+# what a new calls row holds before any fact fills it: the columns' scalar defaults (a bulk INSERT
+# does not apply the ORM's), else NULL
+_CALL_DEFAULTS = {
+    c.name: c.default.arg if isinstance(c.default, ScalarElementColumnDefault) else None
+    for c in CALLS.columns
+}
+# bound parameters of a bulk UPDATE must not share a column's name
+_KEY = "row_key"
+# IN lists are split so that no statement exceeds SQLite's bound-parameter limit
+_CHUNK = 500
+
+# the facts that change a calls row (the batch reads those rows first)
+_CALL_ROW_FACTS = (
+    CallQueued,
+    CallOffered,
+    OfferEnded,
+    CallAnswered,
+    CallRequeued,
+    CallEnded,
+    CallRejected,
+    CallWrappedUp,
+    CallLinkedToCustomer,
+)
+
+_SHAPES: dict[type[Any], tuple[tuple[str, ...], attrgetter[Any]]] = {}
 
 
 def payload_of(fact: Fact) -> dict[str, Any]:
-    """The whole fact as JSON-ready data (enums as their values); a list import as its figures."""
+    """The whole fact as JSON-ready data (enums as their values); a list import as its figures.
+
+    Flat facts (most of them) are read through a getter made once per type; a fact holding
+    collections or records goes through `dataclasses.asdict`."""
     if isinstance(fact, LeadsImported):
         return summary_of(fact)
-    data = dataclasses.asdict(fact)
-    return {k: v.value if isinstance(v, Enum) else v for k, v in data.items()}
+    shape = _SHAPES.get(type(fact))
+    if shape is None:
+        names = tuple(f.name for f in dataclasses.fields(fact))
+        shape = _SHAPES[type(fact)] = (names, attrgetter(*names))
+    names, values = shape
+    payload = dict(zip(names, values(fact) if len(names) > 1 else (values(fact),), strict=True))
+    for name, value in payload.items():
+        if isinstance(value, Enum):
+            payload[name] = value.value
+        elif isinstance(value, tuple | list | dict) or dataclasses.is_dataclass(value):
+            data = dataclasses.asdict(fact)
+            return {k: v.value if isinstance(v, Enum) else v for k, v in data.items()}
+    return payload
 
 
-def event_row(fact: Fact) -> CallEvent:
-    call_id = getattr(fact, "call_id", None)
-    agent_id = getattr(fact, "agent_id", None)
-    return CallEvent(
-        at=utc(fact.at),
-        call_id=call_id,
-        agent_id=agent_id,
-        kind=type(fact).__name__,
-        payload=payload_of(fact),
-    )
+def event_row(fact: Fact) -> dict[str, Any]:
+    return {
+        "at": utc(fact.at),
+        "call_id": getattr(fact, "call_id", None),
+        "agent_id": getattr(fact, "agent_id", None),
+        "kind": type(fact).__name__,
+        "payload": payload_of(fact),
+    }
 
 
-async def _call(session: AsyncSession, call_id: str, at: float, queue: str = "") -> Call:
-    """The call's row, made on the spot if this is the first fact the store sees for it."""
-    call = await session.get(Call, call_id)
-    if call is None:
-        call = Call(
-            id=call_id,
-            channel="",
-            caller_num="",
-            caller_name="",
-            dnis="",
-            queue=queue,
-            first_queue=queue,
-            arrived_at=utc(at),
-            offers=0,
-        )
-        session.add(call)
-    return call
+@dataclass(slots=True)
+class _Offer:
+    """A call_offers row; `id` None until inserted, `rank` orders rows as their ids would."""
+
+    values: dict[str, Any]
+    rank: int
+    id: int | None = None
+    dirty: bool = False
 
 
-async def _queued(session: AsyncSession, f: CallQueued) -> None:
-    existing = await session.get(Call, f.call_id)
-    call = await _call(session, f.call_id, f.at, f.queue)
-    call.channel = f.channel
-    call.caller_num = f.caller_num
-    call.caller_name = f.caller_name
-    call.dnis = f.dnis
-    call.queue = f.queue
-    call.first_queue = call.first_queue or f.queue
-    if call.queued_at is None:
-        call.queued_at = utc(f.at)
-    if existing is None and f.caller_num and call.customer_id is None:
-        ids = await customer_ids_for_number(session, f.caller_num)
+@dataclass(slots=True)
+class _Interval:
+    """An agent_states row; `id` None until inserted."""
+
+    values: dict[str, Any]
+    id: int | None = None
+    dirty: bool = False
+
+
+@dataclass(slots=True)
+class Batch:
+    """The rows a batch of facts touches, read once, changed in memory, then written in bulk."""
+
+    session: AsyncSession
+    calls: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stored: dict[str, dict[str, Any]] = field(default_factory=dict)  # calls as read, to diff
+    new_calls: dict[str, None] = field(default_factory=dict)  # insertion-ordered set
+    offers: dict[str, list[_Offer]] = field(default_factory=dict)
+    known_customers: set[int] = field(default_factory=set)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    # (agent, kind) -> its open intervals (more than one only after a lost fact); every interval
+    # read or made by the batch, in order
+    open_intervals: dict[tuple[str, str], list[_Interval]] = field(default_factory=dict)
+    intervals: list[_Interval] = field(default_factory=list)
+    # session work for other tables, run in order after the bulk statements
+    later: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _rank: int = 1 << 62  # new offers rank after every stored one, in the order they are made
+
+    async def load(self, facts: Sequence[Fact]) -> None:
+        """Read the call and offer rows and the customers the batch refers to."""
+        call_ids = {f.call_id for f in facts if isinstance(f, _CALL_ROW_FACTS)}
+        with_offers = {f.call_id for f in facts if isinstance(f, CallOffered | OfferEnded | CallAnswered)}
+        linked = {f.customer_id for f in facts if isinstance(f, CallLinkedToCustomer) and f.customer_id}
+        agents = {
+            f.agent_id
+            for f in facts
+            if isinstance(f, AgentStatusChanged | AgentStateChanged | CallHeld | CallResumed)
+            and f.agent_id is not None
+        }
+        for chunk in _chunks(call_ids):
+            for row in await self.session.execute(select(CALLS).where(CALLS.c.id.in_(chunk))):
+                self.stored[row.id] = dict(row._mapping)
+                self.calls[row.id] = dict(row._mapping)
+        for chunk in _chunks(with_offers):
+            query = select(OFFERS).where(OFFERS.c.call_id.in_(chunk)).order_by(OFFERS.c.id)
+            for row in await self.session.execute(query):
+                values = dict(row._mapping)
+                offer = _Offer(values, rank=values["id"], id=values.pop("id"))
+                self.offers.setdefault(row.call_id, []).append(offer)
+        for chunk in _chunks(linked):
+            found = await self.session.scalars(select(Customer.id).where(Customer.id.in_(chunk)))
+            self.known_customers.update(found)
+        for chunk in _chunks(agents):
+            query = (
+                select(STATES)
+                .where(STATES.c.agent_id.in_(chunk), STATES.c.ended_at.is_(None))
+                .order_by(STATES.c.id)
+            )
+            for row in await self.session.execute(query):
+                values = dict(row._mapping)
+                interval = _Interval(values, id=values.pop("id"))
+                self.intervals.append(interval)
+                self.open_intervals.setdefault((row.agent_id, row.kind), []).append(interval)
+
+    def close_interval(self, agent_id: str, kind: str, at: float) -> None:
+        """End the agent's open intervals of this kind at `at`."""
+        end = utc(at)
+        for interval in self.open_intervals.pop((agent_id, kind), ()):
+            interval.values["ended_at"] = max(end, interval.values["started_at"])
+            interval.dirty = True
+
+    def open_interval(
+        self, agent_id: str, kind: str, state: str, at: float, *, reason: str = "", call: str | None
+    ) -> None:
+        values = {
+            "agent_id": agent_id,
+            "kind": kind,
+            "state": state,
+            "reason": reason,
+            "call_id": call,
+            "started_at": utc(at),
+            "ended_at": None,
+        }
+        interval = _Interval(values)
+        self.intervals.append(interval)
+        self.open_intervals.setdefault((agent_id, kind), []).append(interval)
+
+    def is_open(self, agent_id: str, kind: str) -> bool:
+        return bool(self.open_intervals.get((agent_id, kind)))
+
+    def call(self, call_id: str, at: float, queue: str = "") -> dict[str, Any]:
+        """The call's row, made on the spot if this is the first fact the store sees for it."""
+        row = self.calls.get(call_id)
+        if row is None:
+            row = dict(_CALL_DEFAULTS)
+            row.update(
+                id=call_id,
+                channel="",
+                caller_num="",
+                caller_name="",
+                dnis="",
+                queue=queue,
+                first_queue=queue,
+                arrived_at=utc(at),
+                offers=0,
+            )
+            self.calls[call_id] = row
+            self.new_calls[call_id] = None
+        return row
+
+    def offer(self, call_id: str, leg_id: str) -> _Offer | None:
+        return next((o for o in self.offers.get(call_id, ()) if o.values["leg_id"] == leg_id), None)
+
+    def add_offer(self, call_id: str, values: dict[str, Any]) -> _Offer:
+        self._rank += 1
+        offer = _Offer({"call_id": call_id, "ended_at": None, "result": None, **values}, self._rank)
+        self.offers.setdefault(call_id, []).append(offer)
+        return offer
+
+    async def write(self) -> None:
+        """Everything the batch changed, a statement per table (the caller commits)."""
+        s = self.session
+        if self.new_calls:
+            await s.execute(insert(CALLS), [self.calls[c] for c in self.new_calls])
+        # stored calls: only the columns that changed, one executemany per set of columns (the
+        # SET clause comes from the keys of the rows)
+        changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for call_id, before in self.stored.items():
+            after = self.calls[call_id]
+            columns = tuple(k for k in CALL_COLUMNS if after[k] != before[k])
+            if columns:
+                changes.setdefault(columns, []).append({_KEY: call_id, **{k: after[k] for k in columns}})
+        for rows in changes.values():
+            await s.execute(update(CALLS).where(CALLS.c.id == bindparam(_KEY)), rows)
+        offers = [o for found in self.offers.values() for o in found]
+        added = [o.values for o in offers if o.id is None]
+        if added:
+            await s.execute(insert(OFFERS), added)
+        changed = [o for o in offers if o.id is not None and o.dirty]
+        if changed:
+            rows = [
+                {_KEY: o.id, "ended_at": o.values["ended_at"], "result": o.values["result"]} for o in changed
+            ]
+            await s.execute(update(OFFERS).where(OFFERS.c.id == bindparam(_KEY)), rows)
+        if self.events:
+            await s.execute(insert(EVENTS), self.events)
+        added_intervals = [i.values for i in self.intervals if i.id is None]
+        if added_intervals:
+            await s.execute(insert(STATES), added_intervals)
+        ended = [{_KEY: i.id, "ended_at": i.values["ended_at"]} for i in self.intervals if i.id and i.dirty]
+        if ended:
+            await s.execute(update(STATES).where(STATES.c.id == bindparam(_KEY)), ended)
+        for work in self.later:
+            await work()
+        if self.later:
+            await s.flush()
+
+
+def _chunks(values: Iterable[Any]) -> list[list[Any]]:
+    items = sorted(values)
+    return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+
+
+async def _queued(b: Batch, f: CallQueued) -> None:
+    existing = f.call_id in b.calls
+    call = b.call(f.call_id, f.at, f.queue)
+    call.update(channel=f.channel, caller_num=f.caller_num, caller_name=f.caller_name, dnis=f.dnis)
+    call["queue"] = f.queue
+    call["first_queue"] = call["first_queue"] or f.queue
+    if call["queued_at"] is None:
+        call["queued_at"] = utc(f.at)
+    if not existing and f.caller_num and call["customer_id"] is None:
+        # the inbound script looked the number up once and the result travels in the call data
+        found = (f.data or {}).get(CUSTOMER_MATCHES)
+        ids = found if isinstance(found, list) else await customer_ids_for_number(b.session, f.caller_num)
         # A number shared by several customers identifies none of them.
         if len(ids) == 1:
-            call.customer_id = ids[0]
+            call["customer_id"] = ids[0]
 
 
-async def _offered(session: AsyncSession, f: CallOffered) -> None:
-    call = await _call(session, f.call_id, f.at, f.queue)
-    offer = await session.scalar(
-        select(CallOffer).where(CallOffer.call_id == f.call_id, CallOffer.leg_id == f.leg_id)
-    )
-    if offer is not None:
+def _offered(b: Batch, f: CallOffered) -> None:
+    call = b.call(f.call_id, f.at, f.queue)
+    if b.offer(f.call_id, f.leg_id) is not None:
         return
-    session.add(
-        CallOffer(
-            call_id=f.call_id,
-            attempt=f.attempt,
-            agent_id=f.agent_id,
-            leg_id=f.leg_id,
-            offered_at=utc(f.at),
-        )
+    b.add_offer(
+        f.call_id,
+        {"attempt": f.attempt, "agent_id": f.agent_id, "leg_id": f.leg_id, "offered_at": utc(f.at)},
     )
-    call.offers = (call.offers or 0) + 1
-    if call.first_offered_at is None:
-        call.first_offered_at = utc(f.at)
+    call["offers"] = (call["offers"] or 0) + 1
+    if call["first_offered_at"] is None:
+        call["first_offered_at"] = utc(f.at)
 
 
-async def _offer_ended(session: AsyncSession, f: OfferEnded) -> None:
-    await _call(session, f.call_id, f.at)
-    offer = await session.scalar(
-        select(CallOffer).where(CallOffer.call_id == f.call_id, CallOffer.leg_id == f.leg_id)
-    )
+def _offer_ended(b: Batch, f: OfferEnded) -> None:
+    b.call(f.call_id, f.at)
+    offer = b.offer(f.call_id, f.leg_id)
     if offer is None:
-        offer = CallOffer(
-            call_id=f.call_id, attempt=0, agent_id=f.agent_id, leg_id=f.leg_id, offered_at=utc(f.at)
+        offer = b.add_offer(
+            f.call_id, {"attempt": 0, "agent_id": f.agent_id, "leg_id": f.leg_id, "offered_at": utc(f.at)}
         )
-        session.add(offer)
-    offer.ended_at = utc(f.at)
-    offer.result = str(f.result.value)
+    offer.values["ended_at"] = utc(f.at)
+    offer.values["result"] = str(f.result.value)
+    offer.dirty = True
 
 
-async def _answered(session: AsyncSession, f: CallAnswered) -> None:
-    call = await _call(session, f.call_id, f.at, f.queue)
-    call.answered_at = utc(f.at)
-    call.agent_id = f.agent_id
-    call.wait = f.wait
-    offer = await session.scalar(
-        select(CallOffer)
-        .where(CallOffer.call_id == f.call_id, CallOffer.agent_id == f.agent_id)
-        .order_by(CallOffer.result.is_not(None), CallOffer.offered_at.desc(), CallOffer.id.desc())
-        .limit(1)
-    )
-    if offer is not None:
-        offer.result = ANSWERED
-        offer.ended_at = offer.ended_at or utc(f.at)
+def _answered(b: Batch, f: CallAnswered) -> None:
+    call = b.call(f.call_id, f.at, f.queue)
+    call.update(answered_at=utc(f.at), agent_id=f.agent_id, wait=f.wait)
+    mine = [o for o in b.offers.get(f.call_id, ()) if o.values["agent_id"] == f.agent_id]
+    if mine:
+        # the agent's open offer first, then the latest one
+        offer = min(mine, key=_answer_order)
+        offer.values["result"] = ANSWERED
+        offer.values["ended_at"] = offer.values["ended_at"] or utc(f.at)
+        offer.dirty = True
 
 
-async def _requeued(session: AsyncSession, f: CallRequeued) -> None:
-    call = await _call(session, f.call_id, f.at, f.from_queue)
-    call.queue = f.to_queue
+def _answer_order(o: _Offer) -> tuple[bool, float, int]:
+    offered: datetime = o.values["offered_at"]
+    return (o.values["result"] is not None, -offered.timestamp(), -o.rank)
 
 
-async def _ended(session: AsyncSession, f: CallEnded) -> None:
-    call = await _call(session, f.call_id, f.at, f.queue)
-    call.ended_at = utc(f.at)
-    call.outcome = str(f.outcome.value)
-    call.wait = f.wait
-    call.queue = f.queue or call.queue
+def _requeued(b: Batch, f: CallRequeued) -> None:
+    call = b.call(f.call_id, f.at, f.from_queue)
+    call["queue"] = f.to_queue
+
+
+def _ended(b: Batch, f: CallEnded) -> None:
+    call = b.call(f.call_id, f.at, f.queue)
+    call.update(ended_at=utc(f.at), outcome=str(f.outcome.value), wait=f.wait)
+    call["queue"] = f.queue or call["queue"]
     if isinstance(f, CallEndedWithReason):
-        call.end_reason, call.end_estimated = f.reason, f.estimated
+        call.update(end_reason=f.reason, end_estimated=f.estimated)
     if f.agent_id is not None:
-        call.agent_id = f.agent_id
+        call["agent_id"] = f.agent_id
 
 
-async def _rejected(session: AsyncSession, f: CallRejected) -> None:
-    call = await _call(session, f.call_id, f.at)
-    call.channel = f.channel
-    call.caller_num = f.caller_num
-    call.caller_name = f.caller_name
-    call.dnis = f.dnis
-    call.ended_at = utc(f.at)
-    call.outcome = "failed"
-    call.wait = 0.0
+def _rejected(b: Batch, f: CallRejected) -> None:
+    call = b.call(f.call_id, f.at)
+    call.update(channel=f.channel, caller_num=f.caller_num, caller_name=f.caller_name, dnis=f.dnis)
+    call.update(ended_at=utc(f.at), outcome="failed", wait=0.0)
 
 
-async def _wrapped_up(session: AsyncSession, f: CallWrappedUp) -> None:
-    call = await _call(session, f.call_id, f.at)
+def _wrapped_up(b: Batch, f: CallWrappedUp) -> None:
+    call = b.call(f.call_id, f.at)
     # nothing chosen when the time ran out: no code on the row, and the row says it timed out
-    call.wrapup_outcome = f.code or None
-    call.wrapup_note = f.note
-    call.wrapup_at = utc(f.at)
-    call.wrapup_timed_out = f.timed_out
+    call.update(wrapup_outcome=f.code or None, wrapup_note=f.note, wrapup_at=utc(f.at))
+    call["wrapup_timed_out"] = f.timed_out
 
 
 # -- agent state intervals --------------------------------------------------------------------
@@ -205,123 +397,92 @@ async def _wrapped_up(session: AsyncSession, f: CallWrappedUp) -> None:
 LOGIN, STATUS, STATE = "login", "status", "state"
 
 
-async def _close_interval(session: AsyncSession, agent_id: str, kind: str, at: float) -> AgentStateRow | None:
-    """End the agent's open interval of this kind at `at`; returns it (None when none was open)."""
-    rows = (
-        await session.scalars(
-            select(AgentStateRow).where(
-                AgentStateRow.agent_id == agent_id,
-                AgentStateRow.kind == kind,
-                AgentStateRow.ended_at.is_(None),
-            )
-        )
-    ).all()
-    end = utc(at)
-    for row in rows:  # more than one only after a lost fact: close them all
-        row.ended_at = max(end, row.started_at)
-    return rows[-1] if rows else None
-
-
-def _open_interval(
-    session: AsyncSession,
-    agent_id: str,
-    kind: str,
-    state: str,
-    at: float,
-    *,
-    reason: str = "",
-    call: str | None,
-) -> None:
-    session.add(
-        AgentStateRow(
-            agent_id=agent_id, kind=kind, state=state, reason=reason, call_id=call, started_at=utc(at)
-        )
-    )
-
-
-async def _status_interval(session: AsyncSession, f: AgentStatusChanged) -> None:
-    await _close_interval(session, f.agent_id, STATUS, f.at)
+def _status_interval(b: Batch, f: AgentStatusChanged) -> None:
+    b.close_interval(f.agent_id, STATUS, f.at)
     if f.status == "logged_out":
-        await _close_interval(session, f.agent_id, LOGIN, f.at)
+        b.close_interval(f.agent_id, LOGIN, f.at)
         return
-    _open_interval(session, f.agent_id, STATUS, f.status, f.at, reason=f.reason, call=None)
-    login = await session.scalar(
-        select(AgentStateRow.id).where(
-            AgentStateRow.agent_id == f.agent_id,
-            AgentStateRow.kind == LOGIN,
-            AgentStateRow.ended_at.is_(None),
-        )
-    )
-    if login is None:
-        _open_interval(session, f.agent_id, LOGIN, "logged_in", f.at, call=None)
+    b.open_interval(f.agent_id, STATUS, f.status, f.at, reason=f.reason, call=None)
+    if not b.is_open(f.agent_id, LOGIN):
+        b.open_interval(f.agent_id, LOGIN, "logged_in", f.at, call=None)
 
 
-async def _state_interval(
-    session: AsyncSession, agent_id: str, state: str, at: float, call: str | None
-) -> None:
-    await _close_interval(session, agent_id, STATE, at)
-    _open_interval(session, agent_id, STATE, state, at, call=call)
+def _state_interval(b: Batch, agent_id: str, state: str, at: float, call: str | None) -> None:
+    b.close_interval(agent_id, STATE, at)
+    b.open_interval(agent_id, STATE, state, at, call=call)
 
 
-async def _linked(session: AsyncSession, f: CallLinkedToCustomer) -> None:
-    call = await _call(session, f.call_id, f.at)
-    if f.customer_id is not None and await session.get(Customer, f.customer_id) is None:
+def _linked(b: Batch, f: CallLinkedToCustomer) -> None:
+    call = b.call(f.call_id, f.at)
+    if f.customer_id is not None and f.customer_id not in b.known_customers:
         # the fact stays in the log; the row keeps its customer rather than failing the batch
         log.warning("call %s: link by %s to unknown customer %s ignored", f.call_id, f.by, f.customer_id)
         return
-    call.customer_id = f.customer_id
+    call["customer_id"] = f.customer_id
 
 
-async def apply_fact(session: AsyncSession, fact: Fact) -> None:
-    """Log the fact and update the call rows it concerns, inside the caller's transaction."""
+async def apply_fact(b: Batch, fact: Fact) -> None:
+    """Log the fact and update, in the batch, the call rows it concerns."""
     if not isinstance(fact, Fact):  # untyped callers: refuse before anything is written
         raise TypeError(f"the store does not know the fact {type(fact).__name__}")
-    session.add(event_row(fact))
+    b.events.append(event_row(fact))
+    s = b.session
     match fact:
         case CallQueued():
-            await _queued(session, fact)
+            await _queued(b, fact)
         case CallOffered():
-            await _offered(session, fact)
+            _offered(b, fact)
         case OfferEnded():
-            await _offer_ended(session, fact)
+            _offer_ended(b, fact)
         case CallAnswered():
-            await _answered(session, fact)
+            _answered(b, fact)
         case CallRequeued():
-            await _requeued(session, fact)
+            _requeued(b, fact)
         case CallEnded():
-            await _ended(session, fact)
+            _ended(b, fact)
         case CallRejected():
-            await _rejected(session, fact)
+            _rejected(b, fact)
         case CallWrappedUp():
-            await _wrapped_up(session, fact)
+            _wrapped_up(b, fact)
         case CallLinkedToCustomer():
-            await _linked(session, fact)
+            _linked(b, fact)
         case CustomerFieldSet():
-            await scripts.field_set(session, fact)
+            b.later.append(partial(scripts.field_set, s, fact))
         case ScriptRunStarted():
-            await scripts.run_started(session, fact)
+            b.later.append(partial(scripts.run_started, s, fact))
         case ScriptStepReached():
-            await scripts.step_reached(session, fact)
+            b.later.append(partial(scripts.step_reached, s, fact))
         case ScriptAnswered():
-            await scripts.answered(session, fact)
+            b.later.append(partial(scripts.answered, s, fact))
         case ScriptRunEnded():
-            await scripts.run_ended(session, fact)
+            b.later.append(partial(scripts.run_ended, s, fact))
         case CallHeld():
-            if fact.agent_id is not None:
-                await _state_interval(session, fact.agent_id, "on_hold", fact.at, fact.call_id)
+            if (agent := fact.agent_id) is not None:
+                _state_interval(b, agent, "on_hold", fact.at, fact.call_id)
         case CallResumed():
-            if fact.agent_id is not None:
-                await _state_interval(session, fact.agent_id, "on_call", fact.at, fact.call_id)
+            if (agent := fact.agent_id) is not None:
+                _state_interval(b, agent, "on_call", fact.at, fact.call_id)
         case CallTransferred() | CallbackRequested() | TransferProgress():
             pass  # only in the log; the facts that follow them (requeued, answered, ended) update the row
         case AgentStatusChanged():
-            await _status_interval(session, fact)
+            _status_interval(b, fact)
         case AgentStateChanged():
-            await _state_interval(session, fact.agent_id, fact.new, fact.at, fact.call_id)
+            _state_interval(b, fact.agent_id, fact.new, fact.at, fact.call_id)
         case WrapupExtended():
             pass  # the wrap-up interval ends when the state changes
         case AgentPhoneChanged():
             pass  # only in the log: the agent's status and state intervals are unchanged
         case _:
-            await apply_campaign_fact(session, fact)
-    await session.flush()
+            b.later.append(partial(apply_campaign_fact, s, fact))
+
+
+async def apply_facts(session: AsyncSession, facts: Sequence[Fact]) -> None:
+    """Log `facts` and update the call rows they concern, inside the caller's transaction."""
+    for fact in facts:
+        if not isinstance(fact, Fact):
+            raise TypeError(f"the store does not know the fact {type(fact).__name__}")
+    batch = Batch(session)
+    await batch.load(facts)
+    for fact in facts:
+        await apply_fact(batch, fact)
+    await batch.write()

@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# Key in a call's data (CallQueued.data) holding the ids of the customers the caller's number
+# matched, looked up once when the call arrived; the store links the call from it without
+# searching again (one match: that customer; none or several: nobody).
+CUSTOMER_MATCHES = "customer_matches"
+
 
 @dataclass(frozen=True, slots=True)
 class CustomerRecord:

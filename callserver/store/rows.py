@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import Row
+
 from callserver.store.models import Call, CallEvent
 from callserver.store.records import CallRecord, EventRecord
 
 
-def call_record(c: Call) -> CallRecord:
+def call_record(c: Call | Row[Any]) -> CallRecord:
+    """A call's record, from its ORM row or a plain row of the same columns."""
     return CallRecord(
         id=c.id,
         channel=c.channel,

@@ -22,6 +22,7 @@ from callserver.acd.service import AcdService
 from callserver.campaigns.service import CampaignService
 from callserver.config import Settings
 from callserver.facts.bus import FactBus
+from callserver.inbound.matches import CallerMatches
 from callserver.reports.service import Reports
 from callserver.store.campaigns import CampaignStore
 from callserver.store.store import Store
@@ -90,6 +91,8 @@ class WebDeps:
     pbx_connected: bool = True  # the PBX link at start; then LiveHub.pbx_link_changed keeps it
     reports: Reports | None = None  # historical reports over the aggregated tables; None: no routes
     campaigns: CampaignService | None = None  # None: no campaign routes
+    # customers each caller's number matched on arrival, for the screen-pops (None: pops search)
+    caller_matches: CallerMatches | None = None
 
 
 @dataclass
@@ -131,6 +134,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
         deps.store,
         deps.clock,
         origin_of=_voicemail_origin(deps.voicemail) if deps.voicemail is not None else None,
+        matches=deps.caller_matches,
     )
     hub = LiveHub(
         deps.service,

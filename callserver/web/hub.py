@@ -6,7 +6,8 @@ is attached, the stream keeps a bounded replay buffer, so a tab that reconnects 
 missed. Once the socket is closed the stream only counts: its buffer is dropped and messages are
 numbered but not kept, and a resume after such a gap gets a fresh snapshot. A session keeps at most
 `streams_per_session` streams. Facts arrive synchronously from the bus; pops need the store, so they
-are completed in tasks and then emitted like any other message.
+are completed in tasks and then emitted like any other message. A pop is built
+only for an agent with a browser connected; one who connects later gets theirs then, on demand.
 """
 
 from __future__ import annotations
@@ -177,7 +178,18 @@ class LiveHub:
                     conn.push(text, seq)
         else:
             self._emit(stream, "snapshot", self.snapshot(principal))
+        self._pop_on_connect(principal)
         return stream, conn
+
+    def _pop_on_connect(self, principal: Principal) -> None:
+        """An agent who connects while a call is offered to them, or in progress, and whose pop was
+        never built (no browser was connected then) gets it now."""
+        if principal.is_supervisor or principal.agent_id is None:
+            return
+        agent = self.acd.agent(principal.agent_id)
+        if agent is None or agent.call_id is None or self.pops.cached(agent.call_id) is not None:
+            return
+        self._start_pop(agent.call_id, principal.agent_id)
 
     def detach(self, stream: Stream, conn: Connection) -> None:
         """The socket closed: from now on the stream only numbers its messages."""
@@ -341,7 +353,14 @@ class LiveHub:
         agent = self.acd.agent(agent_id)
         return set(agent.queues) if agent else set()
 
+    def _connected(self, agent_id: str) -> bool:
+        """Has this agent a websocket open now (not just a stream kept for a reconnect)?"""
+        streams = self.streams
+        return any(streams[sid].conn is not None for sid in self._audience.get(agent_id, ()))
+
     def _start_pop(self, call_id: str, agent_id: str) -> None:
+        if not self._connected(agent_id):
+            return  # nobody would see it: built when the agent connects
         base = self.pops.capture(call_id)
         if base is None:
             return

@@ -3,9 +3,11 @@ the IVR learnt (language, menu choices, digits typed, self-service), and the con
 (calls, and dialogue-script runs with their answers: an agent's or the customer's own on the web).
 
 A pop is captured from the engine at the moment of the offer (the call may be gone a second later)
-and completed from the store. Pops are cached per call so the agent keeps theirs through wrap-up,
-and the customers in a pop are the ones the agent may then edit. The history never lists the call
-being popped (nor, for a voicemail task, the call that left the message), and names agents.
+and completed with the customers the caller's number matched when the call arrived (no second
+search) and their history from the store. Pops are cached per call so the agent keeps theirs
+through wrap-up, and the customers in a pop are the ones the agent may then edit. The history never
+lists the call being popped (nor, for a voicemail task, the call that left the message), and names
+agents.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from callserver.acd.service import AcdService
+from callserver.inbound.matches import CallerMatches
 from callserver.ivr.summary import IVR_KEY
 from callserver.store.records import CallRecord, CustomerRecord
 from callserver.store.store import Store
@@ -73,12 +76,14 @@ class Pops:
         *,
         history: int = 10,
         keep: int = 500,
+        matches: CallerMatches | None = None,
         origin_of: OriginOf | None = None,
     ) -> None:
         self._acd = acd
         self._origin_of = origin_of
         self._store = store
         self._clock = clock
+        self._matches = matches
         self._history = history
         self._keep = keep
         self._entries: OrderedDict[str, PopEntry] = OrderedDict()
@@ -105,11 +110,19 @@ class Pops:
         agent = self._acd.agent(agent_id)
         return agent.name if agent is not None and agent.name else agent_id
 
-    async def complete(self, base: Json) -> PopEntry:
-        """Add customer matches and their history, store the pop in the cache and return it."""
-        customers = (
-            await self._store.find_customers_by_number(base["caller_num"]) if base["caller_num"] else []
-        )
+    async def complete(self, base: Json, *, fresh: bool = False) -> PopEntry:
+        """Add customer matches and their history, store the pop in the cache and return it.
+
+        The matches are those found when the call arrived, unless `fresh` (someone asks for the pop
+        again, perhaps after editing a customer) or the call was not looked up then.
+        """
+        known = None if fresh or self._matches is None else self._matches.get(base["call_id"])
+        if known is not None:
+            customers = list(known)
+        elif base["caller_num"]:
+            customers = await self._store.find_customers_by_number(base["caller_num"])
+        else:
+            customers = []
         views: list[Json] = []
         exclude = [base["call_id"]]
         origin = await self._origin_of(base["call_id"]) if self._origin_of is not None else None
@@ -143,7 +156,7 @@ class Pops:
         """A fresh pop while the call is live, else the cached one (wrap-up), else None."""
         base = self.capture(call_id)
         if base is not None:
-            return await self.complete(base)
+            return await self.complete(base, fresh=True)
         return self._entries.get(call_id)
 
     def cached(self, call_id: str) -> PopEntry | None:

@@ -21,6 +21,7 @@ SAMPLE = {
     "script_id": "billing",
     "agent_id": "agent1",
     "call_id": "c1",
+    "name": "spring",
 }
 
 
@@ -51,7 +52,7 @@ async def test_openapi_describes_every_route_served_and_api_routes_need_a_sessio
             document = await resp.json()
     finally:
         await boss.close()
-    assert document == openapi_document(voicemail=True, scripts=True)
+    assert document == openapi_document(voicemail=True, scripts=True, campaigns=True)
     described = {
         (method.upper(), path)
         for path, item in document["paths"].items()

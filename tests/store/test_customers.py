@@ -3,6 +3,7 @@ format, and config mirroring."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from callserver.config import parse_settings
 from callserver.store import CustomerConflict, CustomerFields, Store
 from callserver.store.customers import normalise_number, same_number
+from callserver.store.records import CUSTOMER_MATCHES
 from tests.store.facts import T0, answered_call, queued
 
 SEED = """name,phones,account,language,vip,notes
@@ -156,3 +158,35 @@ async def test_an_account_belongs_to_one_customer_only(store: Store) -> None:
         await store.update_customer(bob.id, _fields("Bob", "+33140000002", account="A-1"))
     assert (await store.customer(bob.id)).account is None  # type: ignore[union-attr]
     assert (await store.find_customer_by_account("A-1")).id == ann.id  # type: ignore[union-attr]
+
+
+async def test_the_customers_found_on_arrival_link_the_call_without_a_second_search(
+    store: Store, tmp_path: Path
+) -> None:
+    await store.load_customers(_seed_two(tmp_path))
+    alice = await store.find_customer_by_account("A-100")
+    bob = await store.find_customer_by_account("B-200")
+    assert alice is not None and bob is not None
+    # the caller's number is Alice's, but the search made on arrival found Bob: that result counts
+    found = {CUSTOMER_MATCHES: [bob.id]}
+    none = {CUSTOMER_MATCHES: []}
+    both = {CUSTOMER_MATCHES: [alice.id, bob.id]}
+    await store.apply(
+        [
+            dataclasses.replace(queued("c1", caller="+33140000001"), data=found),
+            dataclasses.replace(queued("c2", caller="+33140000001"), data=none),
+            dataclasses.replace(queued("c3", caller="+33140000001"), data=both),
+            queued("c4", caller="+33140000001"),  # not searched on arrival: the store searches
+        ]
+    )
+    linked = {c.id: c.customer_id for c in await store.calls()}
+    assert linked == {"c1": bob.id, "c2": None, "c3": None, "c4": alice.id}
+
+
+def _seed_two(tmp_path: Path) -> Path:
+    path = tmp_path / "two.csv"
+    path.write_text(
+        "name,phones,account\nAlice Martin,+33 1 40 00 00 01,A-100\nBob Stone,+44 20 7946 0958,B-200\n",
+        encoding="utf-8",
+    )
+    return path

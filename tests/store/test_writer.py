@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -68,3 +69,45 @@ async def test_a_fact_the_database_rejects_is_set_aside_loudly(
     assert {c.id for c in await store.calls()} == {"c1", "c2"}
     assert len(writer.rejected) == 1
     assert any("set aside" in r.getMessage() for r in caplog.records)
+
+
+async def test_new_work_waits_while_the_writer_is_over_its_bound_and_nothing_is_lost(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_apply = store.apply
+    database_free = asyncio.Event()
+
+    async def slow(facts: Sequence[Fact]) -> None:
+        await database_free.wait()
+        await real_apply(facts)
+
+    monkeypatch.setattr(store, "apply", slow)
+    async with FactWriter(store, max_pending=100, batch_size=40, linger=0) as writer:
+        await writer.room()  # under the bound: no wait
+        for i in range(100):
+            writer.submit(AgentStatusChanged(f"a{i}", T0 + i, "available", ""))
+        assert writer.backlogged
+        room = asyncio.ensure_future(writer.room())
+        await asyncio.sleep(0)  # let it run up to its wait
+        assert not room.done()
+        for i in range(100, 130):  # facts of calls in progress are still taken
+            writer.submit(AgentStatusChanged(f"a{i}", T0 + i, "available", ""))
+        database_free.set()
+        async with asyncio.timeout(10):
+            await room
+        assert writer.pending <= 50
+        await writer.flush()
+    assert await store.event_count() == 130
+
+
+async def test_steady_traffic_is_written_in_batches_and_flush_does_not_wait_for_one(store: Store) -> None:
+    async with FactWriter(store, linger=3600) as writer:
+        writer.submit(queued("c1"))
+        await writer.flush()  # the first fact after a quiet spell goes out at once
+        batches = writer.batches
+        for fact in answered_call("c2"):  # traffic now: these gather into one batch...
+            writer.submit(fact)
+        async with asyncio.timeout(30):
+            await writer.flush()  # ...which a flush sends without waiting out the linger
+        assert writer.batches == batches + 1
+        assert (await store.call("c2")) is not None
