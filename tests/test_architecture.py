@@ -51,6 +51,7 @@ CAPABILITY_ADAPTERS = {
     "callserver.scripts": {"adapter", "desk", "selfservice", "customers", "catalog", "editor"},
     "callserver.callbacks": {"service"},
     "callserver.campaigns": {"service", "adapter", "api", "store", "dialler", "importer"},
+    "callserver.queuelog": {"writer", "export", "command"},
 }
 GROUND = ("callserver.pbx", "callserver.facts")
 

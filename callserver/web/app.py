@@ -20,6 +20,7 @@ from callserver.acd.metrics import MetricsBook, live_book
 from callserver.acd.service import AcdService
 from callserver.config import Settings
 from callserver.facts.bus import FactBus
+from callserver.queuelog.export import QueueLogExport, mapper_factory
 from callserver.store.store import Store
 from callserver.voicemail.model import voicemail_id_of
 from callserver.voicemail.service import VoicemailService
@@ -38,6 +39,7 @@ from callserver.web.openapi import openapi_document
 from callserver.web.params import validate_parameters
 from callserver.web.pops import OriginOf, Pops
 from callserver.web.presence import AgentPresence
+from callserver.web.queuelog import QueueLogApi
 from callserver.web.scripts import ScriptsApi, ScriptsWeb
 from callserver.web.selfservice import SelfServiceWeb
 from callserver.web.sessions import LoginThrottle, SessionStore
@@ -81,6 +83,9 @@ class WebDeps:
     facts_stored: Callable[[], Awaitable[None]] | None = None
     scripts: ScriptsWeb | None = None  # dialogue scripts: panel, export, editor, public pages
     pbx_connected: bool = True  # the PBX link at start; then LiveHub.pbx_link_changed keeps it
+    queue_log: QueueLogExport | None = None  # None: one made from the settings and the store
+    # GET /metrics for Prometheus (it checks its own bearer token); None: no such route
+    prometheus: Handler | None = None
 
 
 @dataclass
@@ -217,6 +222,15 @@ def build_web_app(deps: WebDeps) -> web.Application:
         AgentPhoneApi(deps.service, remote_dial=deps.settings.dialplan.remote_dial, metrics=metrics).routes()
     )
     app.add_routes([web.get("/api/live", live), web.get("/api/openapi.json", openapi), web.get("/", index)])
+    queue_log = deps.queue_log
+    if queue_log is None:
+        agent_queues = {a.id: a.queues for a in deps.service.agents()}
+        queue_log = QueueLogExport(
+            deps.store, mapper_factory(deps.settings, agent_queues), lookback=deps.settings.queue_log.lookback
+        )
+    app.add_routes(QueueLogApi(queue_log, deps.facts_stored).routes())
+    if deps.prometheus is not None:
+        app.add_routes([web.get("/metrics", deps.prometheus)])
     if deps.voicemail is not None:
         app.add_routes(
             VoicemailApi(
