@@ -42,7 +42,7 @@ def test_a_rotated_file_is_left_alone_and_a_new_one_started(tmp_path: Path) -> N
     log.file.close()
 
 
-def test_an_unwritable_path_loses_no_fact_and_recovers_when_it_can_be_written(tmp_path: Path) -> None:
+def test_an_unwritable_path_stops_no_call_and_writing_resumes_once_it_can(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the folder should be")
     log = writer(blocker / "queue_log")
