@@ -279,7 +279,9 @@ async def start_server(
     pbx_events = PbxEventHub()
     ami = AmiLink(settings.ami, pbx_events.publish)
     channels = ChannelNames()
-    prometheus = CallServerMetrics() if settings.prometheus is not None else None
+    prometheus = (
+        CallServerMetrics([q.name for q in settings.queues]) if settings.prometheus is not None else None
+    )
     watch = DecisionWatch(time.perf_counter, prometheus.decision) if prometheus is not None else None
     service = AcdService(
         build_engine(settings, watch), ami, channels=channels, on_fact=bus.publish, clock=time.time

@@ -37,6 +37,7 @@ from callserver.facts.model import (
     CustomerFieldSet,
     Fact,
     OfferEnded,
+    OfferResult,
     Outcome,
     ScriptAnswered,
     ScriptRunEnded,
@@ -50,6 +51,7 @@ from callserver.pbx.hub import Subscriptions
 
 from .model import ACTIVITIES, activity
 
+TRANSFER_KINDS = ("queue", "agent", "number", "consult")  # `CallTransferred.kind`
 WAIT_BUCKETS = (1.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 300.0, 600.0)
 DECISION_BUCKETS = (0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1)
 LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -129,7 +131,7 @@ class CallServerMetrics:
     """The registry and what feeds it: `on_fact` (bus), `pbx_subscriptions()` (PBX events),
     `decision` (routing decisions), `loop_lag` (the lag probe)."""
 
-    def __init__(self) -> None:
+    def __init__(self, queues: Sequence[str] = ()) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.queued = Counter("callserver_calls_queued", "Calls that entered a queue", ["queue"], registry=r)
@@ -170,6 +172,17 @@ class CallServerMetrics:
             registry=r,
         )
         self.last_lag = 0.0
+        # every series exists from the start at 0, so rates and dashboards see them before the first call
+        for queue in queues:
+            self.queued.labels(queue)
+            for outcome in Outcome:
+                self.ended.labels(queue, outcome.value)
+            for result in ("answered", Outcome.ABANDONED.value, Outcome.TIMED_OUT.value):
+                self.wait.labels(queue, result)
+        for result in OfferResult:
+            self.offers.labels(result.value)
+        for kind in TRANSFER_KINDS:
+            self.transfers.labels(kind)
         self._tasks: set[str] = set()  # voicemail and callback tasks: work, not callers
 
     def watch(self, live: LiveState) -> None:
