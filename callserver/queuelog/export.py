@@ -24,12 +24,11 @@ async def queue_log_lines(
     if end <= start:
         return
     fresh = mapper()
-    first, last = int(start), int(end)
     since = datetime.fromtimestamp(max(0.0, start - lookback), UTC)
     until = datetime.fromtimestamp(end, UTC)
     async for fact in store.iter_facts(since, until):
         for entry in fresh.on_fact(fact):
-            if first <= entry.at < last:
+            if start <= entry.at < end:
                 yield entry.line() + "\n"
 
 

@@ -26,7 +26,6 @@ class Verb(StrEnum):
     COMPLETEAGENT = "COMPLETEAGENT"  # holdtime|calltime|origposition
     ABANDON = "ABANDON"  # position|origposition|waittime
     EXITWITHTIMEOUT = "EXITWITHTIMEOUT"  # position|origposition|waittime
-    EXITEMPTY = "EXITEMPTY"  # position|origposition|waittime
     EXITWITHKEY = "EXITWITHKEY"  # key|position|origposition|waittime
     BLINDTRANSFER = "BLINDTRANSFER"  # extension|context|holdtime|calltime|origposition
     ATTENDEDTRANSFER = "ATTENDEDTRANSFER"  # BRIDGE|target|holdtime|calltime|origposition
