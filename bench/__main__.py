@@ -9,6 +9,7 @@ import time
 
 from . import (
     campaign_bench,
+    exports_bench,
     resync_bench,
     routing_bench,
     scripts_bench,
@@ -39,6 +40,8 @@ def main() -> None:
     campaign_bench.main(["--quick"] if args.quick else ["--seeds", "3"])
     print("\n# self-service pages over HTTP")
     selfservice_bench.main(["--quick"] * args.quick)
+    print("\n# queue_log and Prometheus")
+    exports_bench.main(["--calls", "2000"] if args.quick else [])
     print("\n# speech")
     asyncio.run(speech_bench.main())
     print(f"\nall benchmarks took {time.perf_counter() - t:.0f} s")
