@@ -6,11 +6,14 @@ from __future__ import annotations
 from callserver.facts.model import (
     AgentStatusChanged,
     CallAnswered,
+    CallbackRequested,
     CallEnded,
     CallEndedWithReason,
+    CallHeld,
     CallOffered,
     CallQueued,
     CallRequeued,
+    CallResumed,
     CallTransferred,
     CallWrappedUp,
     Fact,
@@ -214,3 +217,31 @@ def test_voicemail_tasks_are_not_queue_calls() -> None:
 def test_the_member_prefix_is_configurable() -> None:
     lines = run([AgentStatusChanged("a2", T, "available", "")], member_prefix="PJSIP/")
     assert [line.agent for line in lines] == ["PJSIP/a2"]
+
+
+def test_hold_and_callback_key_lines() -> None:
+    lines = run(
+        [
+            queued("c1", 0),
+            CallAnswered("c1", T + 3, "support", "a1", 3),
+            CallHeld("c1", T + 10, "a1"),
+            CallResumed("c1", T + 25.5, "a1", 15.5),
+            CallEnded("c1", T + 30, "support", Outcome.ANSWERED, "a1", 3),
+            queued("c2", 40),
+            queued("c3", 41),
+            CallbackRequested("c3", T + 47, "support", "+33140000009"),
+            CallOffered("c3", T + 60, "support", "a2", "leg9", 1),  # the callback task: not a caller
+            CallEnded("c3", T + 90, "support", Outcome.ANSWERED, "a2", 7),
+        ],
+        callback_keys={"support": "5"},
+    )
+    held = [(line.event, line.agent, line.data) for line in lines if "HOLD" in line.event]
+    assert held == [
+        ("CALLERONHOLD", "Agent/a1", {"empty": ""}),
+        ("CALLEROFFHOLD", "Agent/a1", {"held": "15"}),
+    ]
+    assert [(line.event, line.data) for line in lines if line.callid == "c3"][-1] == (
+        "EXITWITHKEY",
+        {"key": "5", "position": "2", "origposition": "2", "waittime": "6"},
+    )
+    stays(lines)
