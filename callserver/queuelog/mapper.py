@@ -245,7 +245,8 @@ class QueueLogMapper:
         if call.answered is not None:
             member = self.member(call.agent or fact.agent_id)
             talk = self._talk(call, fact.at)
-            out.append(Entry(_second(fact.at), fact.call_id, call.queue, member, Verb.COMPLETECALLER, talk))
+            verb = Verb.COMPLETEAGENT if fact.ended_by == "agent" else Verb.COMPLETECALLER
+            out.append(Entry(_second(fact.at), fact.call_id, call.queue, member, verb, talk))
             return out
         verb = (
             Verb.EXITWITHTIMEOUT if fact.outcome in (Outcome.TIMED_OUT, Outcome.OVERFLOWED) else Verb.ABANDON

@@ -103,7 +103,7 @@ async def test_a_days_events_are_in_the_file_as_app_queue_writes_them_and_match_
         moved = by_call[call_id]
         assert [(s.queue, s.ended.event if s.ended else None) for s in moved] == [
             ("support", "BLINDTRANSFER"),
-            ("sales", "COMPLETECALLER"),
+            ("sales", "COMPLETEAGENT"),  # the agent ended it (the hang-up button)
         ]
         assert moved[0].connected is not None and moved[0].connected.agent == f"Agent/{first}"
         assert moved[1].connected is not None and moved[1].connected.agent == f"Agent/{second.agent_id}"

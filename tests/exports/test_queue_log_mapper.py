@@ -115,7 +115,7 @@ def test_blind_transfer_to_a_queue_ends_the_first_stay_and_starts_another() -> N
             CallAnswered("c1", T + 3, "support", "a1", 3),
             CallTransferred("c1", T + 20, "a1", "queue", "sales"),
             CallAnswered("c1", T + 24, "sales", "a2", 24),
-            CallEnded("c1", T + 40, "sales", Outcome.ANSWERED, "a2", 24),
+            CallEnded("c1", T + 40, "sales", Outcome.ANSWERED, "a2", 24, ended_by="agent"),
         ]
     )
     transfer = next(line for line in lines if line.event == "BLINDTRANSFER")
@@ -129,7 +129,7 @@ def test_blind_transfer_to_a_queue_ends_the_first_stay_and_starts_another() -> N
     two = stays(lines)["c1"]
     assert [(s.queue, s.ended.event if s.ended else None) for s in two] == [
         ("support", "BLINDTRANSFER"),
-        ("sales", "COMPLETECALLER"),
+        ("sales", "COMPLETEAGENT"),  # the agent's line went first
     ]
 
 
