@@ -40,10 +40,15 @@ class QueueLogApi:
             return web.json_response(
                 {"error": f"query parameter '{missing[0]}' is required", "parameter": missing[0]}, status=400
             )
-        try:
-            start, end = _when(request.query["from"]), _when(request.query["to"])
-        except (ValueError, OverflowError) as err:
-            return web.json_response({"error": f"not a date or time: {err}", "parameter": "from"}, status=400)
+        moments: dict[str, float] = {}
+        for name in ("from", "to"):
+            try:
+                moments[name] = _when(request.query[name])
+            except (ValueError, OverflowError) as err:
+                return web.json_response(
+                    {"error": f"'{name}' is not a date or time: {err}", "parameter": name}, status=400
+                )
+        start, end = moments["from"], moments["to"]
         if end <= start:
             return web.json_response({"error": "'to' must be after 'from'", "parameter": "to"}, status=400)
         if self.before_reading is not None:

@@ -5,6 +5,7 @@ of the same period."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 
@@ -131,6 +132,11 @@ async def test_a_days_events_are_in_the_file_as_app_queue_writes_them_and_match_
             f"{rig.base}/api/queue-log?from={iso}", {"Authorization": f"Bearer {rig.tokens['boss']}"}
         )
         assert status == 400
+        status, body = await rig.text(
+            f"{rig.base}/api/queue-log?from={iso}Z&to=2026-02-30",
+            {"Authorization": f"Bearer {rig.tokens['boss']}"},
+        )
+        assert (status, json.loads(body)["parameter"]) == (400, "to")  # no 30 February
     # ...and from the CLI, once the server has stopped
     out = tmp_path / "exported_queue_log"
     code = await asyncio.to_thread(export_queue_log, settings, agent_queues(settings), start, end, out)
