@@ -34,9 +34,10 @@ async def test_callers_waiting_through_a_restart_keep_their_place_and_times(tmp_
         await asyncio.wait_for(server.service.wait_for(lambda: server.service.resyncs > 0), 10)
         for agent in ("agent1", "agent2"):
             server.service.set_status(agent, AgentStatus.PAUSED, "lunch")
-        first = sim.place_call("+33140000001", "500", patience=60, talk_time=0.3)
-        second = sim.place_call("+33140000002", "500", patience=60, talk_time=0.3)
         service = server.service
+        first = sim.place_call("+33140000001", "500", patience=60, talk_time=0.3)
+        await asyncio.wait_for(service.wait_for(lambda: len(service.waiting_calls()) == 1), 10)
+        second = sim.place_call("+33140000002", "500", patience=60, talk_time=0.3)
         await asyncio.wait_for(service.wait_for(lambda: len(service.waiting_calls()) == 2), 10)
         await server.stop()
 
