@@ -11,6 +11,7 @@ from . import (
     ami_bench,
     campaign_bench,
     e2e_bench,
+    exports_bench,
     resync_bench,
     routing_bench,
     scripts_bench,
@@ -50,6 +51,8 @@ def main() -> None:
     campaign_bench.main(["--quick"] if args.quick else ["--seeds", "3"])
     print(f"\n# self-service pages over HTTP (load average {load_average():.1f})")
     selfservice_bench.main(["--quick"] * args.quick)
+    print(f"\n# queue_log and Prometheus (load average {load_average():.1f})")
+    exports_bench.main(["--calls", "2000"] if args.quick else [])
     print(f"\n# speech (load average {load_average():.1f})")
     asyncio.run(speech_bench.main())
     print(f"\nall benchmarks took {time.perf_counter() - t:.0f} s")

@@ -62,6 +62,7 @@ CAPABILITY_ADAPTERS = {
         "desk",
         "blending",
     },
+    "callserver.queuelog": {"writer", "export", "command"},
 }
 GROUND = ("callserver.pbx", "callserver.facts")
 

@@ -22,6 +22,7 @@ from callserver.campaigns.service import CampaignService
 from callserver.config import Settings
 from callserver.facts.bus import FactBus
 from callserver.inbound.matches import CallerMatches
+from callserver.queuelog.export import QueueLogExport, mapper_factory
 from callserver.store.campaigns import CampaignStore
 from callserver.store.store import Store
 from callserver.voicemail.model import voicemail_id_of
@@ -42,6 +43,7 @@ from callserver.web.openapi import openapi_document
 from callserver.web.params import validate_parameters
 from callserver.web.pops import OriginOf, Pops
 from callserver.web.presence import AgentPresence
+from callserver.web.queuelog import QueueLogApi
 from callserver.web.scripts import ScriptsApi, ScriptsWeb
 from callserver.web.selfservice import SelfServiceWeb
 from callserver.web.sessions import LoginThrottle, SessionStore
@@ -88,6 +90,9 @@ class WebDeps:
     campaigns: CampaignService | None = None  # None: no campaign routes
     # customers each caller's number matched on arrival, for the screen-pops (None: pops search)
     caller_matches: CallerMatches | None = None
+    queue_log: QueueLogExport | None = None  # None: one made from the settings and the store
+    # GET /metrics for Prometheus (it checks its own bearer token); None: no such route
+    prometheus: Handler | None = None
 
 
 @dataclass
@@ -229,6 +234,15 @@ def build_web_app(deps: WebDeps) -> web.Application:
         AgentPhoneApi(deps.service, remote_dial=deps.settings.dialplan.remote_dial, metrics=metrics).routes()
     )
     app.add_routes([web.get("/api/live", live), web.get("/api/openapi.json", openapi), web.get("/", index)])
+    queue_log = deps.queue_log
+    if queue_log is None:
+        agent_queues = {a.id: a.queues for a in deps.service.agents()}
+        queue_log = QueueLogExport(
+            deps.store, mapper_factory(deps.settings, agent_queues), lookback=deps.settings.queue_log.lookback
+        )
+    app.add_routes(QueueLogApi(queue_log, deps.facts_stored).routes())
+    if deps.prometheus is not None:
+        app.add_routes([web.get("/metrics", deps.prometheus)])
     if deps.voicemail is not None:
         app.add_routes(
             VoicemailApi(

@@ -35,7 +35,7 @@ def _param(name: str) -> dict[str, Any]:
 
 
 def openapi_document(
-    *, voicemail: bool = True, scripts: bool = False, campaigns: bool = False
+    *, voicemail: bool = True, scripts: bool = False, campaigns: bool = False, queue_log: bool = True
 ) -> dict[str, Any]:
     """The served API; the voicemail, dialogue-script and campaign routes exist only where those
     services are wired (the scripts' public self-service pages are described too, with no security)."""
@@ -47,6 +47,10 @@ def openapi_document(
     for path, item in [*customer_paths().items(), *monitor_paths().items()]:
         document["paths"].setdefault(path, {}).update(item)
     document["components"]["schemas"].update(SCHEMAS)
+    if queue_log:
+        from callserver.web.queuelog import openapi_paths as queue_log_paths
+
+        document["paths"].update(queue_log_paths())
     if voicemail:
         from callserver.web.voicemail import VOICEMAIL_SCHEMA, openapi_paths
 

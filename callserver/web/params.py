@@ -93,6 +93,10 @@ QUERY: dict[str, dict[str, Param]] = {
         "limit": Param("integer", "runs at most", minimum=1, maximum=10_000),
         "format": Param("string", "csv for CSV, else JSON", pattern=r"^(csv|json)$", max_length=4),
     },
+    "/api/queue-log": {
+        "from": _WHEN,  # naive times are UTC
+        "to": _WHEN,
+    },
     "/api/live": {
         "resume": Param(
             "string", "the stream to resume (from `hello`)", pattern=r"^[A-Za-z0-9_-]+$", max_length=64
