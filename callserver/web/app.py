@@ -31,6 +31,7 @@ from callserver.web.control import ControlApi
 from callserver.web.customer_routes import CustomersApi
 from callserver.web.customers import CustomerWriter
 from callserver.web.directory import DirectoryApi
+from callserver.web.health import HealthApi, LoopLag
 from callserver.web.hub import LiveHub
 from callserver.web.live import LiveSettings, serve_live
 from callserver.web.monitor import MonitorApi, SupervisorPhones
@@ -217,6 +218,8 @@ def build_web_app(deps: WebDeps) -> web.Application:
         AgentPhoneApi(deps.service, remote_dial=deps.settings.dialplan.remote_dial, metrics=metrics).routes()
     )
     app.add_routes([web.get("/api/live", live), web.get("/api/openapi.json", openapi), web.get("/", index)])
+    lag = LoopLag()
+    app.add_routes(HealthApi(lag, lambda: bool(hub.pbx_link["up"]), deps.clock).routes())
     if deps.voicemail is not None:
         app.add_routes(
             VoicemailApi(
@@ -250,7 +253,15 @@ def build_web_app(deps: WebDeps) -> web.Application:
                 metrics.apply(fact)
         deps.service.seed_calls_today(await deps.store.answers_by_agent(since))
 
+    async def watch_lag(_app: web.Application) -> None:
+        lag.start()
+
+    async def unwatch_lag(_app: web.Application) -> None:
+        lag.stop()
+
     app.on_startup.append(today_from_the_database)
+    app.on_startup.append(watch_lag)
+    app.on_shutdown.append(unwatch_lag)
     app.on_shutdown.append(_shutdown)
     return app
 
