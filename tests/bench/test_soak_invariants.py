@@ -1,0 +1,89 @@
+"""The soak's end-of-run checks (bench/soak/invariants.py) on made-up figures: they pass on a healthy
+run and fail on each kind of trouble the soak is there to catch."""
+
+from __future__ import annotations
+
+import random
+
+from bench.soak import invariants as inv
+
+BOUNDS = inv.Bounds(rss_mib_per_hour=30.0)
+
+
+def _series(start: float, per_second: float, *, noise: float = 0.0, seconds: int = 300) -> list[inv.Point]:
+    """One sample every 5 s for `seconds`, growing at `per_second`, with seeded noise."""
+    rng = random.Random(3)
+    return [inv.Point(t, start + per_second * t + rng.uniform(-noise, noise)) for t in range(0, seconds, 5)]
+
+
+def test_rss_that_only_wobbles_is_flat() -> None:
+    # 120 MiB give or take 2 MiB of allocator noise, no trend
+    verdict = inv.rss_flat(_series(120 * 1024, 0.0, noise=2048), BOUNDS)
+    assert verdict.ok, verdict.detail
+
+
+def test_rss_leaking_a_kilobyte_a_call_at_twenty_calls_a_second_fails() -> None:
+    verdict = inv.rss_flat(_series(120 * 1024, 20.0), BOUNDS)  # 20 KiB/s = 70.3 MiB/h
+    assert not verdict.ok
+    assert "slope +70.3 MiB/h" in verdict.detail
+
+
+def test_rss_with_too_few_samples_after_warm_up_fails_rather_than_passes() -> None:
+    assert not inv.rss_flat(_series(120 * 1024, 0.0, seconds=10), BOUNDS).ok
+
+
+def test_descriptors_following_the_load_are_flat_but_a_steady_climb_is_not() -> None:
+    load = [inv.Point(p.t, 30 + (p.t % 20)) for p in _series(0, 0)]  # up and down with the calls
+    assert inv.not_growing("open files flat", load, BOUNDS).ok
+    climbing = [inv.Point(p.t, 30 + p.t / 10) for p in _series(0, 0)]  # +30 in 300 s
+    verdict = inv.not_growing("open files flat", climbing, BOUNDS)
+    assert not verdict.ok
+    assert "fitted growth +29" in verdict.detail
+
+
+def test_a_call_row_without_end_or_outcome_fails_and_is_named() -> None:
+    rows = [
+        inv.CallRow("1.1", "2026-12-01 16:00:00", "answered"),
+        inv.CallRow("1.2", None, None),
+        inv.CallRow("1.3", "2026-12-01 16:00:05", None),
+    ]
+    verdict = inv.calls_closed(rows)
+    assert not verdict.ok
+    assert "2 open" in verdict.detail and "1.2" in verdict.detail and "1.3" in verdict.detail
+    assert inv.calls_closed(rows[:1]).ok
+    assert not inv.calls_closed([]).ok  # a run that recorded no call proves nothing
+
+
+def test_busy_agents_are_read_from_server_rows_and_pbx_channel_names() -> None:
+    agents = [
+        {"id": "a1", "state": "on_call"},
+        {"id": "a2", "state": "ringing"},
+        {"id": "a3", "state": "idle"},
+        {"id": "a4", "state": "wrapup"},
+    ]
+    assert inv.busy_by_server(agents) == {"a1", "a2"}
+    channels = ["PJSIP/trunk-0000001a", "PJSIP/2001-0000001b", "PJSIP/2010-0000001c", "Local/x@y-0001;1"]
+    interfaces = {"PJSIP/2001": "a1", "PJSIP/2002": "a2", "PJSIP/2010": "a10"}
+    assert inv.busy_by_pbx(channels, interfaces) == {"a1", "a10"}
+
+
+def test_agents_that_differ_from_the_pbx_at_the_end_fail() -> None:
+    assert inv.agents_match({"a1"}, {"a1"}).ok
+    verdict = inv.agents_match({"a1", "a2"}, {"a1", "a3"})
+    assert not verdict.ok
+    assert "server only ['a2']" in verdict.detail and "PBX only ['a3']" in verdict.detail
+
+
+def test_a_moment_apart_is_allowed_but_an_agent_stuck_apart_fails() -> None:
+    moments = [(0.0, {"a1"}, set()), (5.0, set(), set()), (10.0, {"a1"}, set()), (15.0, set(), {"a2"})]
+    assert inv.no_stuck_divergence(moments, samples=3).ok
+    stuck = [
+        (0.0, {"a1"}, set()),
+        (5.0, {"a1", "a2"}, {"a2"}),
+        (10.0, {"a1"}, set()),
+        (15.0, {"a1"}, {"a3"}),
+    ]
+    verdict = inv.no_stuck_divergence(stuck, samples=3)
+    assert not verdict.ok
+    assert "a1 (server only, 4 samples)" in verdict.detail
+    assert "a1, busy per server only, t=0..15 s" in verdict.detail
