@@ -1,6 +1,6 @@
 """The PBX's own view of its channels: one short AMI session straight to the simulator (not through
-the relay the soak cuts), `CoreShowChannels`, logoff. A fresh connection each time, so a restarted
-simulator needs no reconnect logic here."""
+the relay the soak cuts): login with events off, `CoreShowChannels`, close. A fresh connection each
+time, so a restarted simulator needs no reconnect logic here."""
 
 from __future__ import annotations
 

@@ -33,11 +33,12 @@ def _hold_the_loop(seconds: float) -> None:
 
 async def test_a_blocked_event_loop_shows_as_lag(env: Env) -> None:
     boss = await env.client("boss")
-    _hold_the_loop(0.3)  # the lag watch's next callback runs 0.3 s late
+    # the lag watch's next callback falls due within 0.25 s: it runs at least 0.35 s late
+    _hold_the_loop(0.6)
     resp = await boss.get("/api/health")
     lag = (await resp.json())["loop_lag"]
-    assert lag["worst_ms"] >= 250
-    assert lag["max_ms"] >= 250
+    assert lag["worst_ms"] >= 350
+    assert lag["max_ms"] >= 350
 
 
 async def test_agents_may_not_read_the_process_figures(env: Env) -> None:
