@@ -15,10 +15,9 @@ import json
 import logging
 import signal
 import sqlite3
-import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,6 +28,7 @@ from bench.soak.centre import SUPERVISOR, centre, free_port, write_centre
 from bench.soak.pbxview import pbx_channels
 from bench.soak.procs import Server, Simulator
 from bench.soak.proxy import AmiProxy
+from bench.soak.report import RunRecord, write_report
 
 log = logging.getLogger("soak")
 CSRF = {"X-Callserver": "1"}
@@ -279,9 +279,11 @@ class Soak:
         last hang-ups, then take them as they are."""
         deadline = time.monotonic() + 30
         views = await self._views(http)
-        while views is None or (views[0] != views[1] and time.monotonic() < deadline):
+        while (views is None or views[0] != views[1]) and time.monotonic() < deadline:
             await asyncio.sleep(0.5)  # a bounded wait for the last events, not part of a test
             views = await self._views(http)
+        if views is None:
+            return {"(the server or the PBX did not answer)"}, set()
         return views
 
     def report(
@@ -291,76 +293,28 @@ class Soak:
         rows: list[inv.CallRow],
         stop_code: int,
     ) -> int:
-        plan = self.plan
-        window_start = plan.warmup_until * plan.minutes * 60
-        steady = [
-            s
-            for s in self.samples
-            if s["phase"] == "traffic" and s["t"] >= window_start and s["rss_kib"] != ""
-        ]
-        rss = [inv.Point(s["t"], float(s["rss_kib"])) for s in steady]
-        fds = [inv.Point(s["t"], float(s["open_fds"])) for s in steady]
-        tasks = [inv.Point(s["t"], float(s["tasks"])) for s in steady if s["tasks"] != ""]
-        verdicts = [
-            inv.calls_closed(rows),
-            inv.agents_match(*final),
-            inv.no_stuck_divergence(self.divergence, plan.stuck_samples),
-            inv.rss_flat(rss, plan.bounds),
-            inv.not_growing("open files flat", fds, plan.bounds),
-            inv.not_growing("asyncio tasks flat", tasks, plan.bounds),
-            inv.Verdict("clean stop", stop_code == 0, f"exit status {stop_code}"),
-            inv.Verdict(
-                "no traceback in the server log",
-                self.server.watch.counts.get("Traceback", 0) == 0,
-                f"{self.server.watch.counts.get('Traceback', 0)} tracebacks, "
-                f"{self.server.watch.counts.get(' ERROR ', 0)} ERROR lines",
-            ),
-        ]
-        lags = [float(s["lag_p99_ms"]) for s in self.samples if s["lag_p99_ms"] not in ("", None)]
-        lasts = sorted(float(s["lag_last_ms"]) for s in self.samples if s["lag_last_ms"] not in ("", None))
-        outcomes: dict[str, int] = {}
-        for row in rows:
-            outcomes[str(row.outcome)] = outcomes.get(str(row.outcome), 0) + 1
-        figures = {
-            "minutes": plan.minutes,
-            "rate": plan.rate,
-            "agents": plan.agents,
-            "callers_placed": drained.get("placed"),
-            "caller_outcomes": drained.get("outcomes"),
-            "call_rows": len(rows),
-            "row_outcomes": outcomes,
-            "ami_cuts": self.cuts,
-            "ami_stalls": self.stalls,
-            "ami_link_down_logged": self.server.watch.counts.get("AMI link down", 0),
-            "resynchronisations": self.server.watch.counts.get("resynchronised:", 0),
-            "server_starts": self.server.starts,
-            "pbx_starts": self.sim.starts,
-            "rss_mib_first": rss[0].value / 1024 if rss else None,
-            "rss_mib_last": rss[-1].value / 1024 if rss else None,
-            "rss_slope_mib_per_hour": inv.slope(rss) * 3600 / 1024,
-            "fds_range": [min(p.value for p in fds), max(p.value for p in fds)] if fds else None,
-            "tasks_range": [min(p.value for p in tasks), max(p.value for p in tasks)] if tasks else None,
-            "lag_p99_ms_worst_window": max(lags, default=None),
-            "lag_p99_ms_sampled": _pct(lasts, 0.99),
-            "lag_median_ms_sampled": statistics.median(lasts) if lasts else None,
-            "steady_window_s": [window_start, self.traffic_end],
-        }
-        result = {
-            "ok": all(v.ok for v in verdicts),
-            "figures": figures,
-            "verdicts": [asdict(v) for v in verdicts],
-            "events": self.timeline.events,
-            "plan": {k: v for k, v in asdict(plan).items()},
-        }
-        (self.out / "report.json").write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
-        print("\n# soak figures")
-        for key, value in figures.items():
-            print(f"  {key}: {_fmt(value)}")
-        print("\n# invariants")
-        for v in verdicts:
-            print(f"  {'PASS' if v.ok else 'FAIL'}  {v.name}: {v.detail}")
-        print(f"\nsamples: {self.out / 'samples.csv'}; report: {self.out / 'report.json'}")
-        return 0 if result["ok"] else 1
+        counts = self.server.watch.counts
+        run = RunRecord(
+            plan=self.plan,
+            samples=self.samples,
+            divergence=self.divergence,
+            final=final,
+            rows=rows,
+            stop_code=stop_code,
+            drained=drained,
+            faults={"ami_cuts": self.cuts, "ami_stalls": self.stalls},
+            log_counts={
+                "ami_link_down_logged": counts.get("AMI link down", 0),
+                "resynchronisations": counts.get("resynchronised:", 0),
+                "tracebacks": counts.get("Traceback", 0),
+                "error_lines": counts.get(" ERROR ", 0),
+                "server_starts": self.server.starts,
+                "pbx_starts": self.sim.starts,
+            },
+            events=self.timeline.events,
+            traffic_end=self.traffic_end,
+        )
+        return write_report(run, self.out)
 
     async def close(self) -> None:
         await self.server.close()
@@ -377,18 +331,6 @@ def _rss_kib(pid: int) -> int:
 
 def _open_fds(pid: int) -> int:
     return len(list(Path(f"/proc/{pid}/fd").iterdir()))
-
-
-def _pct(ordered: list[float], q: float) -> float | None:
-    if not ordered:
-        return None
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return str(value)
 
 
 def _call_rows(db: Path) -> list[inv.CallRow]:

@@ -4,8 +4,11 @@ run and fail on each kind of trouble the soak is there to catch."""
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from bench.soak import invariants as inv
+from bench.soak.report import RunRecord, verdicts
+from bench.soak.run import parse
 
 BOUNDS = inv.Bounds(rss_mib_per_hour=30.0)
 
@@ -87,3 +90,46 @@ def test_a_moment_apart_is_allowed_but_an_agent_stuck_apart_fails() -> None:
     assert not verdict.ok
     assert "a1 (server only, 4 samples)" in verdict.detail
     assert "a1, busy per server only, t=0..15 s" in verdict.detail
+
+
+def _record(rows: list[inv.CallRow], rss_growth_kib_per_s: float = 0.0) -> RunRecord:
+    """A 10-minute run sampled every 5 s; the server was down (empty columns) around 120 s."""
+    plan, _ = parse(["--minutes", "10"])
+    samples: list[dict[str, Any]] = []
+    for t in range(0, 600, 5):
+        down = 120 <= t < 125
+        samples.append(
+            {
+                "t": float(t),
+                "phase": "traffic",
+                "rss_kib": "" if down else 120 * 1024 + rss_growth_kib_per_s * t,
+                "open_fds": "" if down else 31,
+                "tasks": "" if down else 12 + t % 3,
+                "lag_last_ms": "" if down else 0.5,
+                "lag_p99_ms": "" if down else 20.0,
+            }
+        )
+    return RunRecord(
+        plan=plan,
+        samples=samples,
+        divergence=[(float(t), set(), set()) for t in range(0, 600, 5)],
+        final=(set(), set()),
+        rows=rows,
+        stop_code=0,
+        drained={"placed": 10, "outcomes": {"completed": 10}},
+        faults={"ami_cuts": 3, "ami_stalls": 2},
+        log_counts={"tracebacks": 0, "error_lines": 0, "server_starts": 2, "pbx_starts": 2},
+        events=[],
+        traffic_end=600.0,
+    )
+
+
+def test_a_healthy_run_passes_and_an_open_row_or_a_leak_fails_it() -> None:
+    closed = inv.CallRow("1.1", "2026-12-01 16:00:00", "answered")
+    found, figures = verdicts(_record([closed]))
+    assert all(v.ok for v in found), [v for v in found if not v.ok]
+    assert figures["steady_window_s"] == [300.0, 600.0]  # memory judged over the second half only
+    found, _ = verdicts(_record([closed, inv.CallRow("1.2", None, None)]))
+    assert [v.name for v in found if not v.ok] == ["call rows closed"]
+    found, _ = verdicts(_record([closed], rss_growth_kib_per_s=20.0))
+    assert [v.name for v in found if not v.ok] == ["rss flat"]
