@@ -183,9 +183,10 @@ class Resync:
         judged by a second listing once old enough. Their channel may have ended while the link was
         down (the agent declined, the call was over): without it each would hold its agent ringing
         until the ring time-out. Periodic checks do not do this: under traffic they always find
-        young legs, and the next check sees them anyway."""
-        if self._again is not None and not self._again.done():
-            return
+        young legs, and the next check sees them anyway. A later reconnect puts the second look
+        off until its own young legs are old enough too (the earlier ones are older still)."""
+        if self._again is not None:
+            self._again.cancel()
         self._again = asyncio.create_task(self._again_later(young), name="acd-resync-again")
 
     async def _again_later(self, young: int) -> None:
