@@ -28,7 +28,16 @@ def test_rss_that_only_wobbles_is_flat() -> None:
 def test_rss_leaking_a_kilobyte_a_call_at_twenty_calls_a_second_fails() -> None:
     verdict = inv.rss_flat(_series(120 * 1024, 20.0), BOUNDS)  # 20 KiB/s = 70.3 MiB/h
     assert not verdict.ok
-    assert "slope +70.3 MiB/h" in verdict.detail
+    assert "slope +70.3 MiB/h, fitted growth +5.8 MiB" in verdict.detail
+
+
+def test_rss_swinging_within_the_allocator_noise_over_a_short_window_is_flat() -> None:
+    # 5 minutes from a low point to a plateau 3 MiB higher: +36 MiB/h fitted, but within the noise
+    swing = [inv.Point(p.t, 120 * 1024 + (0 if p.t < 60 else 3 * 1024)) for p in _series(0, 0)]
+    verdict = inv.rss_flat(swing, BOUNDS)
+    assert verdict.ok, verdict.detail
+    # the same slope kept up for 30 minutes is growth, not noise
+    assert not inv.rss_flat(_series(120 * 1024, 10.0, seconds=1800), BOUNDS).ok  # 35 MiB/h
 
 
 def test_rss_with_too_few_samples_after_warm_up_fails_rather_than_passes() -> None:
