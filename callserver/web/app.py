@@ -36,6 +36,7 @@ from callserver.web.control import ControlApi
 from callserver.web.customer_routes import CustomersApi
 from callserver.web.customers import CustomerWriter
 from callserver.web.directory import DirectoryApi
+from callserver.web.health import HealthApi, LoopLag
 from callserver.web.hub import LiveHub
 from callserver.web.live import LiveSettings, serve_live
 from callserver.web.monitor import MonitorApi, SupervisorPhones
@@ -243,6 +244,8 @@ def build_web_app(deps: WebDeps) -> web.Application:
     app.add_routes(QueueLogApi(queue_log, deps.facts_stored).routes())
     if deps.prometheus is not None:
         app.add_routes([web.get("/metrics", deps.prometheus)])
+    lag = LoopLag()
+    app.add_routes(HealthApi(lag, lambda: bool(hub.pbx_link["up"]), deps.clock).routes())
     if deps.voicemail is not None:
         app.add_routes(
             VoicemailApi(
@@ -278,7 +281,15 @@ def build_web_app(deps: WebDeps) -> web.Application:
                 metrics.apply(fact)
         deps.service.seed_calls_today(await deps.store.answers_by_agent(since))
 
+    async def watch_lag(_app: web.Application) -> None:
+        lag.start()
+
+    async def unwatch_lag(_app: web.Application) -> None:
+        lag.stop()
+
     app.on_startup.append(today_from_the_database)
+    app.on_startup.append(watch_lag)
+    app.on_shutdown.append(unwatch_lag)
     app.on_shutdown.append(_shutdown)
     return app
 

@@ -41,10 +41,11 @@ def openapi_document(
     services are wired (the scripts' public self-service pages are described too, with no security)."""
     from callserver.web.customer_routes import SCHEMAS
     from callserver.web.customer_routes import openapi_paths as customer_paths
+    from callserver.web.health import openapi_paths as health_paths
     from callserver.web.monitor import openapi_paths as monitor_paths
 
     document = _document()
-    for path, item in [*customer_paths().items(), *monitor_paths().items()]:
+    for path, item in [*customer_paths().items(), *monitor_paths().items(), *health_paths().items()]:
         document["paths"].setdefault(path, {}).update(item)
     document["components"]["schemas"].update(SCHEMAS)
     if queue_log:
