@@ -12,6 +12,7 @@ from . import (
     campaign_bench,
     e2e_bench,
     exports_bench,
+    reports_bench,
     resync_bench,
     routing_bench,
     scripts_bench,
@@ -53,6 +54,8 @@ def main() -> None:
     selfservice_bench.main(["--quick"] * args.quick)
     print(f"\n# queue_log and Prometheus (load average {load_average():.1f})")
     exports_bench.main(["--calls", "2000"] if args.quick else [])
+    print(f"\n# historical reports: 1,000,000 calls, 200 agents, 30 days (load average {load_average():.1f})")
+    reports_bench.main(["--quick"] if args.quick else [])
     print(f"\n# speech (load average {load_average():.1f})")
     asyncio.run(speech_bench.main())
     print(f"\nall benchmarks took {time.perf_counter() - t:.0f} s")

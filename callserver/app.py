@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import time as clock_time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -54,6 +55,8 @@ from .prometheus.metrics import CallServerMetrics, LiveState
 from .prometheus.probe import LoopLagProbe
 from .queuelog.export import QueueLogExport, mapper_factory
 from .queuelog.writer import QueueLogFile, QueueLogWriter
+from .reports.service import Reports, fold_of
+from .reports.writer import ReportWriter
 from .scripts.adapter import ScriptAdapter
 from .scripts.catalog import (
     ScriptCatalog,
@@ -72,6 +75,7 @@ from .speech import PromptSynth
 from .store.callbacks import CallbackStore
 from .store.campaigns import CampaignStore
 from .store.records import OpenCallRecord
+from .store.reports import ReportStore
 from .store.store import Store
 from .store.writer import FactWriter
 from .voicemail import VoicemailService, VoicemailStore, VoicemailWaiting
@@ -155,6 +159,7 @@ class CallServer:
     prometheus: CallServerMetrics | None = None
     metrics_runner: web.AppRunner | None = None  # /metrics on an address of its own
     lag_probe: LoopLagProbe | None = None
+    reports: ReportWriter | None = None  # the aggregated report tables, fed from the bus
 
     @property
     def web_port(self) -> int | None:
@@ -190,6 +195,8 @@ class CallServer:
             await self.synth.close()
         if self.mqtt is not None:
             await self.mqtt.stop()
+        if self.reports is not None:
+            await self.reports.stop()
         await self.writer.stop()
         if self.queue_log is not None:
             self.queue_log.file.close()
@@ -306,9 +313,10 @@ async def start_server(
     if settings.queue_log.enabled:
         queue_log_file = QueueLogFile(settings.queue_log_path(), fsync=settings.queue_log.fsync == "always")
         queue_log = QueueLogWriter(make_mapper(), queue_log_file)
+    queues_of_agent = {a.id: list(a.queues) for a in service.agents()}
     metrics = live_book(
         [q.name for q in settings.queues],
-        agent_queues={a.id: list(a.queues) for a in service.agents()},
+        agent_queues=queues_of_agent,
         service_time=settings.web.service_target,
     )
     # today's figures go on from what the database holds: a restart does not zero the tiles
@@ -334,6 +342,11 @@ async def start_server(
                 writer_backlog=lambda: writer.pending,
             )
         )
+    # the report tables grow with each fact, by the same counting as the live book above
+    report_store = ReportStore(store.engine, ZoneInfo(settings.reports.timezone))
+    report_writer = ReportWriter(report_store, fold_of(settings, queues_of_agent), time.time)
+    report_writer.start()
+    bus.subscribe(report_writer.submit)
 
     control = CallControl(service, ami, trunk_dial=settings.dialplan.remote_dial)
     run = _id_prefix(time.time())
@@ -468,6 +481,7 @@ async def start_server(
             facts_stored=writer.flush,
             scripts=scripts,
             pbx_connected=False,
+            reports=Reports(report_store, settings),
             campaigns=campaigns,
             caller_matches=caller_matches,
             queue_log=QueueLogExport(store, make_mapper, lookback=settings.queue_log.lookback),
@@ -478,7 +492,7 @@ async def start_server(
     try:
         web_runner = await start_web(web_app, settings.web.host, settings.web.port)
     except OSError as err:
-        await _undo(store, writer, service, mqtt, voicemail, synth, campaigns, lines)
+        await _undo(store, writer, service, mqtt, voicemail, synth, campaigns, lines, report_writer)
         if err.errno == errno.EADDRINUSE:
             raise PortInUse("web.port", settings.web.host, settings.web.port) from None
         raise
@@ -505,7 +519,7 @@ async def start_server(
         await agi.start()
     except OSError as err:
         await stop_web(web_runner)
-        await _undo(store, writer, service, mqtt, voicemail, synth, campaigns, lines)
+        await _undo(store, writer, service, mqtt, voicemail, synth, campaigns, lines, report_writer)
         if err.errno == errno.EADDRINUSE:
             raise PortInUse("agi.port", settings.agi.host, settings.agi.port) from None
         raise
@@ -519,7 +533,7 @@ async def start_server(
         except OSError as err:
             await agi.stop()
             await stop_web(web_runner)
-            await _undo(store, writer, service, mqtt, voicemail, synth, campaigns, lines)
+            await _undo(store, writer, service, mqtt, voicemail, synth, campaigns, lines, report_writer)
             if err.errno == errno.EADDRINUSE:
                 raise PortInUse("prometheus.listen.port", listen.host, listen.port) from None
             raise
@@ -554,6 +568,7 @@ async def start_server(
         prometheus=prometheus,
         metrics_runner=metrics_runner,
         lag_probe=lag_probe,
+        reports=report_writer,
     )
     log.info(
         "callserver up: web on http://%s:%s/  FastAGI on %s:%s, AMI to %s:%s, database %s",
@@ -596,6 +611,7 @@ async def _undo(
     synth: PromptSynth | None,
     campaigns: CampaignService,
     lines: AgentLines,
+    reports: ReportWriter,
 ) -> None:
     """Stop what a start that failed half way had started, in the order `CallServer.stop` does."""
     await campaigns.stop()
@@ -606,6 +622,7 @@ async def _undo(
         await synth.close()
     if mqtt is not None:
         await mqtt.stop()
+    await reports.stop()
     await writer.stop()
     await store.close()
 

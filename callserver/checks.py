@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
@@ -20,6 +21,7 @@ from .config import ConfigError, QueueRules, Settings, load_settings, name_items
 from .ivr.model import IvrConfig
 from .ivr.section import flows_of
 from .ivr.validate import is_warning
+from .reports.catalogue import Dimension, definition_problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +63,37 @@ def settings_problems(settings: Settings) -> list[str]:
         requirement_problems(settings.queues, set(settings.skills))
         + [p for p in ivr_problems if not is_warning(p)]
         + regions
+        + report_problems(settings)
     )
+
+
+def report_problems(settings: Settings) -> list[str]:
+    """The reports section: a real time zone, known queues, and each report definition."""
+    problems: list[str] = []
+    try:
+        ZoneInfo(settings.reports.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(
+            f"reports.timezone: '{settings.reports.timezone}' is not a time zone (e.g. Europe/Paris)"
+        )
+    queues = frozenset(q.name for q in settings.queues)
+    problems.extend(
+        f"reports.service_level.{name}: not a configured queue"
+        for name in settings.reports.service_level
+        if name not in queues
+    )
+    known = {
+        Dimension.QUEUE: queues,
+        Dimension.AGENT: frozenset(a.id for a in settings.agents),
+        Dimension.SKILL: frozenset(settings.skills),
+    }
+    seen: set[str] = set()
+    for i, definition in enumerate(settings.reports.definitions):
+        if definition.name in seen:
+            problems.append(f"reports.definitions[{i}].name: '{definition.name}' is defined twice")
+        seen.add(definition.name)
+        problems.extend(definition_problems(i, definition, known))
+    return problems
 
 
 def check_settings(settings: Settings, source: str = "configuration") -> CheckedSettings:

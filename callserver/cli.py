@@ -120,6 +120,24 @@ def build_parser() -> argparse.ArgumentParser:
     qlog.add_argument("--to", dest="end", required=True, help="end, excluded: ISO 8601 or Unix seconds")
     qlog.add_argument("file", type=Path, metavar="FILE", nargs="?", help="where to write (default: stdout)")
     _config_arg(qlog)
+    report = sub.add_parser(
+        "report", help="a historical report as CSV or JSON on standard output (docs/reports.md)"
+    )
+    report.add_argument("name", nargs="?", metavar="NAME", help="the report (see --list)")
+    report.add_argument("--from", dest="first", metavar="YYYY-MM-DD", help="first local day")
+    report.add_argument("--to", dest="last", metavar="YYYY-MM-DD", help="last local day (included)")
+    report.add_argument("--interval", help="15m, 30m, 60m, day, week or month (default: the report's)")
+    report.add_argument("--format", default="csv", help="csv (default) or json")
+    report.add_argument(
+        "--filter", action="append", default=[], metavar="ID", help="only this dimension id (repeatable)"
+    )
+    report.add_argument("--list", action="store_true", help="list the reports")
+    report.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="recompute the report tables from the event log (server stopped)",
+    )
+    _config_arg(report)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -258,12 +276,38 @@ def main(argv: list[str] | None = None) -> int:
             print(f"--from/--to: {err}", file=sys.stderr)
             return 1
         return export_queue_log(settings, agent_queues(settings), start, end, args.file)
+    elif args.command == "report":
+        return _report(args, settings)
     elif args.command == "db":
         from .store.migrate import upgrade
 
         asyncio.run(upgrade(settings.database_url(), region=settings.customers.default_region))
         print(f"database at {settings.database_url()} is up to date")
     return 0
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from .reports.command import run_report
+
+    agent_queues = None
+    if args.rebuild:
+        from .app import build_engine
+
+        agent_queues = {a.id: sorted(a.queues) for a in build_engine(settings).agents.values()}
+    elif not args.list and args.name is None:
+        print("callserver report: give a report NAME (or --list, or --rebuild)", file=sys.stderr)
+        return 2
+    params: dict[str, list[str]] = {"format": [args.format]}
+    for key, value in (("from", args.first), ("to", args.last), ("interval", args.interval)):
+        if value is not None:
+            params[key] = [value]
+    if args.filter:
+        from .reports.catalogue import catalogue
+
+        definition = catalogue(settings.reports.definitions).get(args.name or "")
+        if definition is not None:
+            params[definition.dimension.value] = list(args.filter)
+    return asyncio.run(run_report(settings, args.name, params, listing=args.list, rebuild_for=agent_queues))
 
 
 def _import_list(args: argparse.Namespace, settings: Settings) -> int:

@@ -505,6 +505,30 @@ class SimulatorConfig(_Model):
     seed: int | None = None
 
 
+class ReportDefinitionConfig(_Model):
+    """A centre's own report (docs/reports.md): figures of one dimension per interval, filtered.
+
+    Dimension, figures and interval are checked against the report catalogue by `callserver.checks`."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    title: str = Field(min_length=1, max_length=200)
+    dimension: str
+    figures: list[str] = Field(min_length=1)
+    interval: str = "30m"
+    filters: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class ReportsConfig(_Model):
+    """Historical reports: the centre's time zone (intervals, days, weeks, months are local), the
+    service-level variant each queue reports, and the centre's own report definitions."""
+
+    timezone: str = "UTC"
+    service_level: dict[str, Literal["answered", "with_abandons", "offered", "offered_minus_short"]] = Field(
+        default_factory=dict
+    )
+    definitions: list[ReportDefinitionConfig] = Field(default_factory=list)
+
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
@@ -688,6 +712,7 @@ class Settings(_Model):
     voicemail: VoicemailConfig = VoicemailConfig()
     sounds: SoundsConfig = SoundsConfig()
     simulator: SimulatorConfig = SimulatorConfig()
+    reports: ReportsConfig = ReportsConfig()
     campaigns: CampaignsConfig = CampaignsConfig()
     queue_log: QueueLogConfig = QueueLogConfig()
     prometheus: PrometheusConfig | None = None  # None: no /metrics

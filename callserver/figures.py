@@ -10,6 +10,8 @@ same calls; a report over the call table can build `CallCounts` from SQL and get
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import assert_never
 
 DEFAULT_SERVICE_TIME = 20.0  # T, seconds: "answered within T"
 DEFAULT_SHORT_ABANDON = 5.0  # seconds: a caller gone sooner never really waited
@@ -45,6 +47,9 @@ class CallCounts:
     wait_answered: float = 0.0  # total wait of the answered calls, from first entering a queue
     handled: int = 0  # answered calls whose handling (talk, hold, wrap-up) has ended
     handle_time: float = 0.0  # their total handle time
+    transferred: int = 0  # answered calls an agent transferred (to a queue, a colleague, outside)
+    callbacks: int = 0  # callers who asked to be called back instead of waiting
+    longest_wait: float = 0.0  # the longest wait of a call that left the queue (answered or not)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +64,13 @@ class CallStats:
     abandoned: int
     short_abandoned: int
     timed_out: int
+    transferred: int
+    callbacks: int
+    longest_wait: float
     service_level: float | None
     service_level_with_abandons: float | None
+    service_level_over_offered: float | None
+    service_level_over_offered_minus_short: float | None
     abandon_rate: float | None
     asa: float | None
     aht: float | None
@@ -80,6 +90,40 @@ def service_level(counts: CallCounts) -> float | None:
 def service_level_with_abandons(counts: CallCounts) -> float | None:
     """Share within T of the calls answered or lost here: real abandons and time-outs count against."""
     return ratio(counts.answered_in_time, counts.answered + counts.abandoned + counts.timed_out)
+
+
+def service_level_over_offered(counts: CallCounts) -> float | None:
+    """Share within T of every call offered here (or overflowed in, not moved on), short abandons too."""
+    return ratio(counts.answered_in_time, counts.offered + counts.overflowed_in - counts.overflowed_out)
+
+
+def service_level_over_offered_minus_short(counts: CallCounts) -> float | None:
+    """Share within T of the calls this queue kept: offered ones, short abandons left out."""
+    return ratio(counts.answered_in_time, kept(counts))
+
+
+class ServiceLevelVariant(StrEnum):
+    """The service level a queue reports as its `service_level`, chosen per queue."""
+
+    ANSWERED = "answered"  # answered within T / answered
+    WITH_ABANDONS = "with_abandons"  # answered within T / (answered + abandoned + timed out)
+    OFFERED = "offered"  # answered within T / offered
+    OFFERED_MINUS_SHORT = "offered_minus_short"  # answered within T / (offered - short abandoned)
+
+
+def service_level_as(variant: ServiceLevelVariant, counts: CallCounts) -> float | None:
+    """The service level of `counts` in the queue's chosen variant."""
+    match variant:
+        case ServiceLevelVariant.ANSWERED:
+            return service_level(counts)
+        case ServiceLevelVariant.WITH_ABANDONS:
+            return service_level_with_abandons(counts)
+        case ServiceLevelVariant.OFFERED:
+            return service_level_over_offered(counts)
+        case ServiceLevelVariant.OFFERED_MINUS_SHORT:
+            return service_level_over_offered_minus_short(counts)
+        case _:
+            assert_never(variant)
 
 
 def kept(counts: CallCounts) -> int:
@@ -118,8 +162,13 @@ def call_stats(counts: CallCounts, *, busy: float | None = None, staffed: float 
         abandoned=counts.abandoned,
         short_abandoned=counts.short_abandoned,
         timed_out=counts.timed_out,
+        transferred=counts.transferred,
+        callbacks=counts.callbacks,
+        longest_wait=counts.longest_wait,
         service_level=service_level(counts),
         service_level_with_abandons=service_level_with_abandons(counts),
+        service_level_over_offered=service_level_over_offered(counts),
+        service_level_over_offered_minus_short=service_level_over_offered_minus_short(counts),
         abandon_rate=abandon_rate(counts),
         asa=average_speed_of_answer(counts),
         aht=average_handle_time(counts),
@@ -141,4 +190,56 @@ def add(a: CallCounts, b: CallCounts) -> CallCounts:
         wait_answered=a.wait_answered + b.wait_answered,
         handled=a.handled + b.handled,
         handle_time=a.handle_time + b.handle_time,
+        transferred=a.transferred + b.transferred,
+        callbacks=a.callbacks + b.callbacks,
+        longest_wait=max(a.longest_wait, b.longest_wait),
+    )
+
+
+def campaign_abandon_rate(abandoned: float, contacts: float) -> float | None:
+    """Outbound: people reached but not connected to an agent in time, over the people reached
+    (live answers): what the law caps per window (the abandon meter counts it the same way, with
+    estimated AMD false positives added to both sides)."""
+    return ratio(abandoned, contacts)
+
+
+def time_to_close(total: float, closed: int) -> float | None:
+    """Voicemail: mean seconds from a message's arrival to its task being closed by an agent."""
+    return ratio(total, closed)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentTime:
+    """One agent's (or a team's) seconds over a period, split at the period's boundaries.
+
+    `logged_in` is any status but logged out; `ready` is available; `paused` is on a break (any
+    reason); `staffed` is ready, or paused or logged out while still busy with a call; `busy` is
+    ringing, on a call (holds included) or in wrap-up, within staffed time.
+    """
+
+    logged_in: float = 0.0
+    ready: float = 0.0
+    paused: float = 0.0
+    staffed: float = 0.0
+    busy: float = 0.0
+
+
+def utilisation(time: AgentTime) -> float | None:
+    """Share of logged-in time spent busy with calls: pauses count in the base, unlike occupancy."""
+    return ratio(time.busy, time.logged_in)
+
+
+def availability(time: AgentTime) -> float | None:
+    """Share of logged-in time the agent was ready for a call (available)."""
+    return ratio(time.ready, time.logged_in)
+
+
+def add_time(a: AgentTime, b: AgentTime) -> AgentTime:
+    """The time of two periods (or agents) together."""
+    return AgentTime(
+        logged_in=a.logged_in + b.logged_in,
+        ready=a.ready + b.ready,
+        paused=a.paused + b.paused,
+        staffed=a.staffed + b.staffed,
+        busy=a.busy + b.busy,
     )

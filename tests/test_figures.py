@@ -72,3 +72,45 @@ def test_periods_add_up_count_by_count() -> None:
     day = add(MORNING, MORNING)
     assert (day.offered, day.answered_in_time, day.handle_time) == (20, 12, 2 * 7 * 240.0)
     assert service_level(day) == service_level(MORNING)
+
+
+def test_service_level_variants_differ_by_their_base_only() -> None:
+    from callserver.figures import (
+        ServiceLevelVariant,
+        service_level_as,
+        service_level_over_offered,
+        service_level_over_offered_minus_short,
+    )
+
+    # offered 10 + 2 in - 1 out = 11 the queue saw; minus 1 short abandon = 10 it kept
+    assert service_level_over_offered(MORNING) == pytest.approx(6 / 11)
+    assert service_level_over_offered_minus_short(MORNING) == pytest.approx(6 / 10)
+    chosen = {v: service_level_as(v, MORNING) for v in ServiceLevelVariant}
+    assert chosen == pytest.approx(
+        {
+            ServiceLevelVariant.ANSWERED: 6 / 8,
+            ServiceLevelVariant.WITH_ABANDONS: 6 / 10,
+            ServiceLevelVariant.OFFERED: 6 / 11,
+            ServiceLevelVariant.OFFERED_MINUS_SHORT: 6 / 10,
+        }
+    )
+    assert service_level_over_offered(CallCounts()) is None
+    # only short abandons: nothing kept, no figure (not 0 %)
+    assert service_level_over_offered_minus_short(CallCounts(offered=2, short_abandoned=2)) is None
+
+
+def test_longest_wait_of_two_periods_is_the_longer_not_the_sum() -> None:
+    both = add(CallCounts(longest_wait=40.0, transferred=1), CallCounts(longest_wait=95.5, callbacks=2))
+    assert (both.longest_wait, both.transferred, both.callbacks) == (95.5, 1, 2)
+
+
+def test_utilisation_counts_pauses_in_its_base_and_occupancy_does_not() -> None:
+    from callserver.figures import AgentTime, add_time, availability, occupancy, utilisation
+
+    # 8 h logged in: 6 h ready, 1 h paused, 1 h paused while finishing calls (staffed, busy)
+    day = AgentTime(logged_in=8 * 3600, ready=6 * 3600, paused=2 * 3600, staffed=7 * 3600, busy=4 * 3600)
+    assert occupancy(day.busy, day.staffed) == pytest.approx(4 / 7)
+    assert utilisation(day) == pytest.approx(4 / 8)
+    assert availability(day) == pytest.approx(6 / 8)
+    assert utilisation(AgentTime()) is None and availability(AgentTime()) is None
+    assert add_time(day, day).logged_in == 16 * 3600

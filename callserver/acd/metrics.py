@@ -48,6 +48,7 @@ from ..facts.model import (
 from ..figures import (
     DEFAULT_SERVICE_TIME,
     DEFAULT_SHORT_ABANDON,
+    AgentTime,
     CallCounts,
     CallStats,
     answered_in_time,
@@ -81,6 +82,9 @@ class _CallTally:
     wait_answered: float = 0.0
     handled: int = 0
     handle_time: float = 0.0
+    transferred: int = 0
+    callbacks: int = 0
+    longest_wait: float = 0.0
 
     def counts(self) -> CallCounts:
         return CallCounts(
@@ -95,19 +99,54 @@ class _CallTally:
             wait_answered=self.wait_answered,
             handled=self.handled,
             handle_time=self.handle_time,
+            transferred=self.transferred,
+            callbacks=self.callbacks,
+            longest_wait=self.longest_wait,
         )
 
     def add(self, other: _CallTally) -> None:
         for name in _CallTally.__slots__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+            if name == "longest_wait":
+                self.longest_wait = max(self.longest_wait, other.longest_wait)
+            else:
+                setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 @dataclass(slots=True)
 class _TimeTally:
-    """Agent seconds: `staffed` (available, or paused while still busy) and `busy` within it."""
+    """Agent seconds as in `figures.AgentTime`: logged in, ready, paused, staffed and busy."""
 
+    logged_in: float = 0.0
+    ready: float = 0.0
+    paused: float = 0.0
     staffed: float = 0.0
     busy: float = 0.0
+
+    def add(self, other: _TimeTally) -> None:
+        self.logged_in += other.logged_in
+        self.ready += other.ready
+        self.paused += other.paused
+        self.staffed += other.staffed
+        self.busy += other.busy
+
+    def copy(self) -> _TimeTally:
+        return _TimeTally(self.logged_in, self.ready, self.paused, self.staffed, self.busy)
+
+    def frozen(self) -> AgentTime:
+        return AgentTime(self.logged_in, self.ready, self.paused, self.staffed, self.busy)
+
+    def credit(self, clock: _AgentClock, seconds: float) -> None:
+        """`seconds` spent in the clock's current status and state."""
+        if clock.status != "logged_out":
+            self.logged_in += seconds
+        if clock.status == "available":
+            self.ready += seconds
+        elif clock.status == "paused":
+            self.paused += seconds
+        if clock.staffed:
+            self.staffed += seconds
+            if clock.state in _BUSY_STATES:
+                self.busy += seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +173,21 @@ class AgentSnapshot:
     staffed: float
     busy: float
     occupancy: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueIntervalCounts:
+    queue: str
+    start: float
+    counts: CallCounts
+    time: AgentTime | None  # the serving agents' time; None when no agent serves the queue
+
+
+@dataclass(frozen=True, slots=True)
+class AgentIntervalTime:
+    agent_id: str
+    start: float
+    time: AgentTime
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,11 +241,14 @@ class QueueMetrics:
         for t in self.tallies(arrived_at):
             t.answered += 1
             t.wait_answered += wait
+            t.longest_wait = max(t.longest_wait, wait)
             if answered_in_time(wait, self.service_time):
                 t.answered_in_time += 1
 
     def ended_unanswered(self, outcome: Outcome, wait: float, arrived_at: float) -> None:
         for t in self.tallies(arrived_at):
+            if outcome in (Outcome.TIMED_OUT, Outcome.ABANDONED):
+                t.longest_wait = max(t.longest_wait, wait)
             if outcome is Outcome.TIMED_OUT:
                 t.timed_out += 1
             elif outcome is Outcome.ABANDONED and is_short_abandon(wait, self.short_abandon):
@@ -270,6 +327,7 @@ class MetricsBook:
         # voicemail and callback tasks are work, not calls: no call figure counts them
         self._tasks: set[str] = set()
         self._answered: set[str] = set()  # calls answered at least once and not ended
+        self._transferred: set[str] = set()  # answered calls already counted as transferred
 
     def _new_queue(self, name: str) -> QueueMetrics:
         return QueueMetrics(name, self.service_time, self.short_abandon, self.interval, self.keep)
@@ -311,6 +369,7 @@ class MetricsBook:
                 self._tasks.discard(fact.call_id)
             case CallEnded():
                 self._answered.discard(fact.call_id)
+                self._transferred.discard(fact.call_id)
                 queue = self._queue(fact.queue)
                 queue.waiting.pop(fact.call_id, None)
                 _, arrived = self._calls.pop(fact.call_id, (fact.queue, fact.at - fact.wait))
@@ -321,13 +380,21 @@ class MetricsBook:
                 clock.status = fact.status
             case AgentStateChanged():
                 self._agent_state(fact)
+            case CallTransferred():
+                handled = self._handled.get(fact.call_id)
+                if handled is not None and fact.call_id not in self._transferred:
+                    self._transferred.add(fact.call_id)  # a call transferred twice is one transferred call
+                    for t in self._queue(handled[0]).tallies(handled[1]):
+                        t.transferred += 1
+            case CallbackRequested():
+                _, arrived = self._calls.get(fact.call_id, (fact.queue, fact.at))
+                for t in self._queue(fact.queue).tallies(arrived):
+                    t.callbacks += 1
             case (
                 CallOffered()
                 | OfferEnded()
                 | CallHeld()
                 | CallResumed()
-                | CallTransferred()
-                | CallbackRequested()
                 | CallRejected()
                 | CallWrappedUp()
                 | CallLinkedToCustomer()
@@ -380,12 +447,9 @@ class MetricsBook:
     def _credit(
         self, clock: _AgentClock, start: float, end: float, buckets: dict[int, _TimeTally], total: _TimeTally
     ) -> None:
-        if end <= start or not clock.staffed:
+        if end <= start or (clock.status == "logged_out" and not clock.staffed):
             return
-        busy = clock.state in _BUSY_STATES
-        total.staffed += end - start
-        if busy:
-            total.busy += end - start
+        total.credit(clock, end - start)
         if self.interval is None:
             return
         t = start
@@ -396,9 +460,7 @@ class MetricsBook:
             if bucket is None:
                 bucket = buckets[key] = _TimeTally()
                 _prune(buckets, key, self.keep)
-            bucket.staffed += stop - t
-            if busy:
-                bucket.busy += stop - t
+            bucket.credit(clock, stop - t)
             t = stop
 
     # -- queries ------------------------------------------------------------------------
@@ -416,14 +478,14 @@ class MetricsBook:
     ) -> tuple[_TimeTally, dict[int, _TimeTally]]:
         """Accumulated time including the still-open span, without touching the live tallies."""
         clock = self.agents[agent_id]
-        total = _TimeTally(clock.total.staffed, clock.total.busy)
-        buckets = {k: _TimeTally(v.staffed, v.busy) for k, v in self._agent_buckets.get(agent_id, {}).items()}
+        total = clock.total.copy()
+        buckets = {k: v.copy() for k, v in self._agent_buckets.get(agent_id, {}).items()}
         self._credit(clock, clock.since, now, buckets, total)
         if first is not None:
             buckets = {k: v for k, v in buckets.items() if k >= first}
-            total = _TimeTally(
-                sum(b.staffed for b in buckets.values()), sum(b.busy for b in buckets.values())
-            )
+            total = _TimeTally()
+            for b in buckets.values():
+                total.add(b)
         return total, buckets
 
     def call_stats(self, queue: str, since: float | None = None) -> CallStats:
@@ -457,12 +519,9 @@ class MetricsBook:
         interval_time: dict[int, _TimeTally] = {}
         for agent in members:
             total, buckets = times[agent]
-            total_time.staffed += total.staffed
-            total_time.busy += total.busy
+            total_time.add(total)
             for key, b in buckets.items():
-                acc = interval_time.setdefault(key, _TimeTally())
-                acc.staffed += b.staffed
-                acc.busy += b.busy
+                interval_time.setdefault(key, _TimeTally()).add(b)
         keys = sorted(k for k in set(queue.buckets) | set(interval_time) if first is None or k >= first)
         intervals = tuple(
             IntervalStats(
@@ -478,6 +537,39 @@ class MetricsBook:
             total=_stats(queue.since(first), total_time if members else None),
             intervals=intervals,
         )
+
+    def queue_intervals(self, now: float) -> list[QueueIntervalCounts]:
+        """Every kept interval's raw counts per queue, with the time of the agents serving it.
+
+        What the historical reports store: the same tallies the tiles read, before any ratio."""
+        times = self._all_agent_time(now, None)
+        out: list[QueueIntervalCounts] = []
+        for name, queue in self.queues.items():
+            member_time: dict[int, _TimeTally] = {}
+            for agent, (_, buckets) in times.items():
+                if name in self.agent_queues.get(agent, ()):
+                    for key, b in buckets.items():
+                        member_time.setdefault(key, _TimeTally()).add(b)
+            for key in sorted(set(queue.buckets) | set(member_time)):
+                tally = queue.buckets.get(key)
+                time = member_time.get(key)
+                out.append(
+                    QueueIntervalCounts(
+                        queue=name,
+                        start=key * (self.interval or 0.0),
+                        counts=(tally or _CallTally()).counts(),
+                        time=None if time is None else time.frozen(),
+                    )
+                )
+        return out
+
+    def agent_intervals(self, now: float) -> list[AgentIntervalTime]:
+        """Every kept interval's time per agent, the still-open span up to `now` included."""
+        return [
+            AgentIntervalTime(agent_id=agent, start=key * (self.interval or 0.0), time=b.frozen())
+            for agent, (_, buckets) in sorted(self._all_agent_time(now, None).items())
+            for key, b in sorted(buckets.items())
+        ]
 
     def snapshot(self, now: float, since: float | None = None) -> BookSnapshot:
         """Frozen figures for every queue and agent as of `now`, over the run or from `since`."""
@@ -513,11 +605,13 @@ __all__ = [
     "DEFAULT_SHORT_ABANDON",
     "LIVE_INTERVAL",
     "LIVE_KEEP",
+    "AgentIntervalTime",
     "AgentSnapshot",
     "BookSnapshot",
     "CallStats",
     "IntervalStats",
     "MetricsBook",
+    "QueueIntervalCounts",
     "QueueSnapshot",
     "live_book",
 ]

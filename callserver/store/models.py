@@ -340,6 +340,45 @@ def utc(at: float) -> datetime:
     return datetime.fromtimestamp(at, UTC)
 
 
+def _counter_columns() -> dict[str, Any]:
+    """The counters of `callserver.reports.counters.Counters`, one column each (all NOT NULL, 0).
+
+    Made from the dataclass so the two cannot drift apart; the migration spells them out and
+    `tests/store/test_migrations.py` checks both agree."""
+    from callserver.reports.counters import INTEGERS, NAMES
+
+    return {
+        name: mapped_column(BigInteger if name in INTEGERS else Float, nullable=False, default=0)
+        for name in NAMES
+    }
+
+
+class ReportBucket(Base):
+    """One 15-minute bucket (`start`, Unix seconds) of one report dimension value, e.g. a queue.
+
+    Maintained from the facts as they arrive (`reports/writer.py`): counters only grow, by the
+    increments the report fold hands out; `reports.timezone` plays no part here."""
+
+    __tablename__ = "report_buckets"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    locals().update(_counter_columns())
+
+
+class ReportDay(Base):
+    """The buckets of one local day (`reports.timezone`) added up: what day, week and month
+    reports read, so a month of 200 agents is thousands of rows, not hundreds of thousands."""
+
+    __tablename__ = "report_days"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, local
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    locals().update(_counter_columns())
+
+
 # -- outbound campaigns ------------------------------------------------------------------------
 # Written only by `store/campaign_facts.py` from campaign facts; read by `store/campaigns.py`.
 

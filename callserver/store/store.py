@@ -76,6 +76,11 @@ class Store:
         await self._engine.dispose()
 
     @property
+    def engine(self) -> AsyncEngine:
+        """The engine, for stores of capabilities with tables of their own (the report tables)."""
+        return self._engine
+
+    @property
     def sessions(self) -> async_sessionmaker[AsyncSession]:
         """Sessions for the repositories of capabilities whose tables live in this database
         (voicemail). They never write call rows: those change only through facts."""
@@ -380,6 +385,20 @@ class Store:
             if len(rows) < batch:
                 return
             last = rows[-1][0]
+
+    async def stream_facts(self, since: datetime | None = None, batch: int = 2000) -> AsyncIterator[Fact]:
+        """Every fact logged (at or after `since`) in published order, read in batches: a rebuild
+        of the report tables walks months of them without holding them all."""
+        query = select(CallEvent.kind, CallEvent.payload).order_by(CallEvent.id)
+        if since is not None:
+            query = query.where(CallEvent.at >= since)
+        async with self._sessions() as s, s.begin():
+            result = await s.stream(query.execution_options(yield_per=batch))
+            async for partition in result.partitions(batch):
+                for kind, payload in partition:
+                    fact = fact_from_record(kind, payload)
+                    if fact is not None:
+                        yield fact
 
     async def answers_by_agent(self, since: datetime) -> dict[str, int]:
         """Calls (and voicemail tasks) each agent answered at or after `since`, from the fact log."""

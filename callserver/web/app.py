@@ -23,6 +23,7 @@ from callserver.config import Settings
 from callserver.facts.bus import FactBus
 from callserver.inbound.matches import CallerMatches
 from callserver.queuelog.export import QueueLogExport, mapper_factory
+from callserver.reports.service import Reports
 from callserver.store.campaigns import CampaignStore
 from callserver.store.store import Store
 from callserver.voicemail.model import voicemail_id_of
@@ -45,6 +46,7 @@ from callserver.web.params import validate_parameters
 from callserver.web.pops import OriginOf, Pops
 from callserver.web.presence import AgentPresence
 from callserver.web.queuelog import QueueLogApi
+from callserver.web.reports import ReportsApi
 from callserver.web.scripts import ScriptsApi, ScriptsWeb
 from callserver.web.selfservice import SelfServiceWeb
 from callserver.web.sessions import LoginThrottle, SessionStore
@@ -88,6 +90,7 @@ class WebDeps:
     facts_stored: Callable[[], Awaitable[None]] | None = None
     scripts: ScriptsWeb | None = None  # dialogue scripts: panel, export, editor, public pages
     pbx_connected: bool = True  # the PBX link at start; then LiveHub.pbx_link_changed keeps it
+    reports: Reports | None = None  # historical reports over the aggregated tables; None: no routes
     campaigns: CampaignService | None = None  # None: no campaign routes
     # customers each caller's number matched on arrival, for the screen-pops (None: pops search)
     caller_matches: CallerMatches | None = None
@@ -176,6 +179,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
     document = openapi_document(
         voicemail=deps.voicemail is not None,
         scripts=deps.scripts is not None,
+        reports=deps.reports is not None,
         campaigns=deps.campaigns is not None,
     )
 
@@ -255,6 +259,8 @@ def build_web_app(deps: WebDeps) -> web.Application:
                 clock=deps.clock,
             ).routes()
         )
+    if deps.reports is not None:
+        app.add_routes(ReportsApi(deps.reports).routes())
     if deps.scripts is not None:
         app.add_routes(ScriptsApi(deps.scripts).routes())
         public = SelfServiceWeb(deps.scripts.selfservice, ui, cookie_secure=deps.cookie_secure)

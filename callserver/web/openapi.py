@@ -35,9 +35,14 @@ def _param(name: str) -> dict[str, Any]:
 
 
 def openapi_document(
-    *, voicemail: bool = True, scripts: bool = False, campaigns: bool = False, queue_log: bool = True
+    *,
+    voicemail: bool = True,
+    scripts: bool = False,
+    campaigns: bool = False,
+    queue_log: bool = True,
+    reports: bool = False,
 ) -> dict[str, Any]:
-    """The served API; the voicemail, dialogue-script and campaign routes exist only where those
+    """The served API; the voicemail, dialogue-script, campaign and report routes exist only where those
     services are wired (the scripts' public self-service pages are described too, with no security)."""
     from callserver.web.customer_routes import SCHEMAS
     from callserver.web.customer_routes import openapi_paths as customer_paths
@@ -70,6 +75,10 @@ def openapi_document(
 
         document["paths"].update(outbound.openapi_paths())
         document["components"]["schemas"].update(outbound.openapi_schemas())
+    if reports:
+        from callserver.web.reports import openapi_paths as report_paths
+
+        document["paths"].update(report_paths())
     return document
 
 

@@ -58,6 +58,9 @@ PATH: dict[str, Param] = {
     "callback_id": _ID,
     "run_id": Param("string", "a script run id", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$", max_length=64),
     "script_id": Param("string", "a dialogue script id", pattern=r"^[A-Za-z][A-Za-z0-9_-]*$", max_length=64),
+    "report": Param(
+        "string", "a report name (GET /api/reports)", pattern=r"^[a-z][a-z0-9_]*$", max_length=64
+    ),
     "name": Param("string", "a campaign name", pattern=r"^[A-Za-z][A-Za-z0-9_-]*$", max_length=40),
 }
 """Every path parameter of every route, by name."""
@@ -96,6 +99,25 @@ QUERY: dict[str, dict[str, Param]] = {
     "/api/queue-log": {
         "from": _WHEN,  # naive times are UTC
         "to": _WHEN,
+    },
+    "/api/reports/{report}": {
+        "from": Param(
+            "string", "first local day, YYYY-MM-DD", pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", max_length=10
+        ),
+        "to": Param(
+            "string",
+            "last local day, YYYY-MM-DD (included)",
+            pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+            max_length=10,
+        ),
+        "interval": Param(
+            "string",
+            "15m, 30m, 60m, day, week or month",
+            pattern=r"^(15m|30m|60m|day|week|month)$",
+            max_length=5,
+        ),
+        "format": Param("string", "csv for CSV, else JSON", pattern=r"^(csv|json)$", max_length=4),
+        # the report's dimension filters (queue=..., agent=...; repeatable) are checked by the report
     },
     "/api/live": {
         "resume": Param(

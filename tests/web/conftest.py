@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jsonschema
 import pytest
@@ -28,6 +29,8 @@ from callserver.config import Settings, parse_settings
 from callserver.facts.bus import FactBus
 from callserver.pbx.channels import ChannelNames
 from callserver.pbx.events import ChannelSnapshot, InboundCall
+from callserver.reports.service import Reports
+from callserver.store.reports import ReportStore
 from callserver.store.store import Store
 from callserver.web import Role, WebDeps, WebUser, build_web_app, hash_password
 from callserver.web.app import PARTS
@@ -169,7 +172,8 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
     await service.start()
     metrics = live_book([q.name for q in settings.queues], service_time=settings.web.service_target)
     bus.subscribe(metrics.apply)
-    deps = dataclasses.replace(deps_factory(tmp_path, store, service, bus), metrics=metrics)
+    reports = Reports(ReportStore(store.engine, ZoneInfo(settings.reports.timezone)), settings)
+    deps = dataclasses.replace(deps_factory(tmp_path, store, service, bus), metrics=metrics, reports=reports)
     server = TestServer(build_web_app(deps), host="127.0.0.1")
     await server.start_server()
     environment = Env(deps, server, [])

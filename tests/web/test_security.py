@@ -10,7 +10,7 @@ from callserver.acd.model import AgentStatus
 from callserver.web.openapi import openapi_document
 from tests.web.conftest import CSRF, PASSWORD, Env
 
-SAMPLE = {"agent_id": "agent1", "call_id": "c1", "customer_id": "1"}
+SAMPLE = {"agent_id": "agent1", "call_id": "c1", "customer_id": "1", "report": "queue_intervals"}
 
 
 def _concrete(path: str) -> str:
@@ -26,7 +26,7 @@ async def test_openapi_describes_every_api_route(env: Env) -> None:
         and route.resource.canonical.startswith("/api/")
         and route.method != "HEAD"
     }
-    doc = openapi_document(voicemail=env.deps.voicemail is not None)
+    doc = openapi_document(voicemail=env.deps.voicemail is not None, reports=env.deps.reports is not None)
     described = {
         (method.upper(), path)
         for path, item in doc["paths"].items()
@@ -38,7 +38,9 @@ async def test_openapi_describes_every_api_route(env: Env) -> None:
 
 async def test_no_api_route_answers_without_a_session(env: Env) -> None:
     client = await env.client()
-    for path, item in openapi_document(voicemail=env.deps.voicemail is not None)["paths"].items():
+    for path, item in openapi_document(
+        voicemail=env.deps.voicemail is not None, reports=env.deps.reports is not None
+    )["paths"].items():
         for method in (m for m in item if m in {"get", "post", "put", "delete"}):
             if path == "/api/login":
                 continue

@@ -1,0 +1,85 @@
+"""The counters one aggregated row holds: what `figures` needs to compute every figure of a report.
+
+A row is one 15-minute bucket (or one local day) of one dimension value (a queue, an agent...).
+Counters add up across buckets and values, except `longest_wait`, which is a maximum; so any
+interval, or a skill made of several queues, is the sum of its rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from operator import attrgetter
+
+from ..figures import AgentTime, CallCounts
+
+
+@dataclass(slots=True)
+class Counters:
+    offered: int = 0
+    overflowed_in: int = 0
+    overflowed_out: int = 0
+    answered: int = 0
+    answered_in_time: int = 0
+    abandoned: int = 0
+    short_abandoned: int = 0
+    timed_out: int = 0
+    wait_answered: float = 0.0
+    handled: int = 0
+    handle_time: float = 0.0
+    transferred: int = 0
+    callbacks: int = 0
+    longest_wait: float = 0.0
+    logged_in: float = 0.0
+    ready: float = 0.0
+    paused: float = 0.0
+    staffed: float = 0.0
+    busy: float = 0.0
+    wrapups: int = 0
+
+    def add(self, other: Counters) -> None:
+        for name in NAMES:
+            if name == MAXIMUM:
+                self.longest_wait = max(self.longest_wait, other.longest_wait)
+            else:
+                setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def minus(self, earlier: Counters) -> Counters:
+        """What changed since `earlier` (the same row before): the increment a writer adds."""
+        delta = Counters()
+        for name in NAMES:
+            if name == MAXIMUM:
+                delta.longest_wait = self.longest_wait if self.longest_wait > earlier.longest_wait else 0.0
+            else:
+                setattr(delta, name, getattr(self, name) - getattr(earlier, name))
+        return delta
+
+    def is_zero(self) -> bool:
+        return all(getattr(self, name) == 0 for name in NAMES)
+
+    def calls(self) -> CallCounts:
+        # positional: the first fields here are CallCounts' fields in its order (checked below)
+        return CallCounts(*_CALLS(self))
+
+    def time(self) -> AgentTime:
+        return AgentTime(self.logged_in, self.ready, self.paused, self.staffed, self.busy)
+
+    def with_calls(self, counts: CallCounts) -> Counters:
+        """These counters with the call counts of `counts`."""
+        for name in CALL_NAMES:
+            setattr(self, name, getattr(counts, name))
+        return self
+
+    def with_time(self, time: AgentTime) -> Counters:
+        for name in TIME_NAMES:
+            setattr(self, name, getattr(time, name))
+        return self
+
+
+NAMES: tuple[str, ...] = tuple(f.name for f in fields(Counters))
+MAXIMUM = "longest_wait"
+INTEGERS = frozenset(f.name for f in fields(Counters) if f.type in ("int", int))
+CALL_NAMES: tuple[str, ...] = tuple(f.name for f in fields(CallCounts))
+if NAMES[: len(CALL_NAMES)] != CALL_NAMES:
+    raise TypeError("Counters must begin with the fields of figures.CallCounts, in their order")
+_CALLS = attrgetter(*CALL_NAMES)
+TIME_NAMES: tuple[str, ...] = tuple(f.name for f in fields(AgentTime))
