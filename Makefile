@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONFIG ?= config/callcentre.yaml
 
-.PHONY: setup system run simulate test fuzz lint bench clean
+.PHONY: setup system run simulate test fuzz lint bench soak clean
 
 setup: system $(STAMP)
 
@@ -44,6 +44,15 @@ lint: setup
 
 bench: setup
 	$(BIN)/python -m bench
+
+# the soak: server and PBX simulator as two processes under steady traffic with AMI cuts, a kill -9 and
+# a PBX crash; samples memory, files, tasks and loop lag; exit 1 if an invariant fails (docs/soak.md).
+# Not part of `make test`. SOAK_MINUTES=10 SOAK_RATE=20 make soak; results under data/soak-<time>/
+SOAK_MINUTES ?= 30
+SOAK_RATE ?= 20
+SOAK_OUT ?= data/soak-$(shell date -u +%Y%m%dT%H%M%S)
+soak: setup
+	$(BIN)/python -m bench.soak --minutes $(SOAK_MINUTES) --rate $(SOAK_RATE) --out $(SOAK_OUT)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

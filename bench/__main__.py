@@ -12,6 +12,7 @@ from . import (
     call_search_bench,
     campaign_bench,
     e2e_bench,
+    exports_bench,
     reports_bench,
     resync_bench,
     routing_bench,
@@ -52,7 +53,9 @@ def main() -> None:
     campaign_bench.main(["--quick"] if args.quick else ["--seeds", "3"])
     print(f"\n# self-service pages over HTTP (load average {load_average():.1f})")
     selfservice_bench.main(["--quick"] * args.quick)
-    print("\n# historical reports: 1,000,000 calls, 200 agents, 30 days")
+    print(f"\n# queue_log and Prometheus (load average {load_average():.1f})")
+    exports_bench.main(["--calls", "2000"] if args.quick else [])
+    print(f"\n# historical reports: 1,000,000 calls, 200 agents, 30 days (load average {load_average():.1f})")
     reports_bench.main(["--quick"] if args.quick else [])
     print(f"\n# call search (load average {load_average():.1f})")
     call_search_bench.main(["--calls", "20000" if args.quick else "1000000"])

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from .acd.agentleg import AgentLegScript
 from .acd.control import CallControl
+from .acd.dispatch import DecisionWatch
 from .acd.engine import AcdEngine
 from .acd.metrics import live_book
 from .acd.model import AgentStatus
@@ -49,6 +50,11 @@ from .mqtt.publisher import MqttPublisher
 from .pbx.channels import ChannelNames
 from .pbx.events import PbxConnected, PbxDisconnected
 from .pbx.hub import PbxEventHub, Subscriptions
+from .prometheus.http import metrics_handler, start_listener
+from .prometheus.metrics import CallServerMetrics, LiveState
+from .prometheus.probe import LoopLagProbe
+from .queuelog.export import QueueLogExport, mapper_factory
+from .queuelog.writer import QueueLogFile, QueueLogWriter
 from .reports.service import Reports, fold_of
 from .reports.writer import ReportWriter
 from .scripts.adapter import ScriptAdapter
@@ -106,7 +112,7 @@ def open_call(row: OpenCallRecord) -> OpenCall:
     )
 
 
-def build_engine(settings: Settings) -> AcdEngine:
+def build_engine(settings: Settings, decision_watch: DecisionWatch | None = None) -> AcdEngine:
     return AcdEngine(
         [queue_spec(q, settings.acd.wrapup) for q in settings.queues],
         [agent_spec(a, settings.dialplan.remote_dial) for a in settings.agents],
@@ -116,7 +122,13 @@ def build_engine(settings: Settings) -> AcdEngine:
         transfer_timeout=settings.acd.transfer_timeout,
         transfer_return=settings.acd.transfer_return,
         transfer_self_delay=settings.acd.transfer_self_delay,
+        decision_watch=decision_watch,
     )
+
+
+def agent_queues(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """The queues each agent serves, as the ACD works them out from skills and queue lists."""
+    return {a.id: tuple(sorted(a.queues)) for a in build_engine(settings).agents.values()}
 
 
 @dataclass
@@ -143,13 +155,26 @@ class CallServer:
     callbacks: CallbackService | None = None
     lines: AgentLines | None = None
     campaigns: CampaignService | None = None
+    queue_log: QueueLogWriter | None = None
+    prometheus: CallServerMetrics | None = None
+    metrics_runner: web.AppRunner | None = None  # /metrics on an address of its own
+    lag_probe: LoopLagProbe | None = None
     reports: ReportWriter | None = None  # the aggregated report tables, fed from the bus
 
     @property
     def web_port(self) -> int | None:
         return bound_port(self.web_runner)
 
+    @property
+    def metrics_port(self) -> int | None:
+        """Where /metrics listens when it has an address of its own."""
+        return bound_port(self.metrics_runner) if self.metrics_runner is not None else None
+
     async def stop(self) -> None:
+        if self.metrics_runner is not None:
+            await stop_web(self.metrics_runner)
+        if self.lag_probe is not None:
+            self.lag_probe.stop()
         await stop_web(self.web_runner)
         if self.scripts is not None:
             # runs still going are recorded as abandoned: their facts reach the writer below
@@ -173,6 +198,8 @@ class CallServer:
         if self.reports is not None:
             await self.reports.stop()
         await self.writer.stop()
+        if self.queue_log is not None:
+            self.queue_log.file.close()
         await self.store.close()
 
 
@@ -274,20 +301,50 @@ async def start_server(
     pbx_events = PbxEventHub()
     ami = AmiLink(settings.ami, pbx_events.publish)
     channels = ChannelNames()
-    service = AcdService(build_engine(settings), ami, channels=channels, on_fact=bus.publish, clock=time.time)
-    agent_queues = {a.id: list(a.queues) for a in service.agents()}
+    prometheus = (
+        CallServerMetrics([q.name for q in settings.queues]) if settings.prometheus is not None else None
+    )
+    watch = DecisionWatch(time.perf_counter, prometheus.decision) if prometheus is not None else None
+    service = AcdService(
+        build_engine(settings, watch), ami, channels=channels, on_fact=bus.publish, clock=time.time
+    )
+    make_mapper = mapper_factory(settings, {a.id: a.queues for a in service.agents()})
+    queue_log = None
+    if settings.queue_log.enabled:
+        queue_log_file = QueueLogFile(settings.queue_log_path(), fsync=settings.queue_log.fsync == "always")
+        queue_log = QueueLogWriter(make_mapper(), queue_log_file)
+    queues_of_agent = {a.id: list(a.queues) for a in service.agents()}
     metrics = live_book(
-        [q.name for q in settings.queues], agent_queues=agent_queues, service_time=settings.web.service_target
+        [q.name for q in settings.queues],
+        agent_queues=queues_of_agent,
+        service_time=settings.web.service_target,
     )
     # today's figures go on from what the database holds: a restart does not zero the tiles
-    for fact in await store.facts_since(datetime.fromtimestamp(today_start(time.time()), UTC)):
+    today = await store.facts_since(datetime.fromtimestamp(today_start(time.time()), UTC))
+    for fact in today:
         metrics.apply(fact)
     bus.subscribe(lambda fact: log.info("%s", describe(fact)))
     bus.subscribe(writer.submit)
     bus.subscribe(metrics.apply)
+    if queue_log is not None:
+        queue_log.prime(today)  # who waits where and who is paused, as the file left them
+        queue_log.file.open_at_start()
+        bus.subscribe(queue_log.on_fact)
+    if prometheus is not None:
+        bus.subscribe(prometheus.on_fact)
+        pbx_events.subscribe(prometheus.pbx_subscriptions())
+        prometheus.watch(
+            LiveState(
+                queues=service.queues,
+                queue_load=service.queue_load,
+                agents=service.agents,
+                ami_connected=lambda: ami.connected,
+                writer_backlog=lambda: writer.pending,
+            )
+        )
     # the report tables grow with each fact, by the same counting as the live book above
     report_store = ReportStore(store.engine, ZoneInfo(settings.reports.timezone))
-    report_writer = ReportWriter(report_store, fold_of(settings, agent_queues), time.time)
+    report_writer = ReportWriter(report_store, fold_of(settings, queues_of_agent), time.time)
     report_writer.start()
     bus.subscribe(report_writer.submit)
 
@@ -427,6 +484,8 @@ async def start_server(
             reports=Reports(report_store, settings),
             campaigns=campaigns,
             caller_matches=caller_matches,
+            queue_log=QueueLogExport(store, make_mapper, lookback=settings.queue_log.lookback),
+            prometheus=_metrics_on_web(settings, prometheus),
         )
     )
     web_hub.append(web_app[PARTS].hub)
@@ -464,6 +523,24 @@ async def start_server(
         if err.errno == errno.EADDRINUSE:
             raise PortInUse("agi.port", settings.agi.host, settings.agi.port) from None
         raise
+    metrics_runner = None
+    if prometheus is not None and settings.prometheus is not None and settings.prometheus.listen is not None:
+        listen = settings.prometheus.listen
+        try:
+            metrics_runner = await start_listener(
+                metrics_handler(prometheus.registry, settings.prometheus.token), listen.host, listen.port
+            )
+        except OSError as err:
+            await agi.stop()
+            await stop_web(web_runner)
+            await _undo(store, writer, service, mqtt, voicemail, synth, campaigns, lines, report_writer)
+            if err.errno == errno.EADDRINUSE:
+                raise PortInUse("prometheus.listen.port", listen.host, listen.port) from None
+            raise
+    lag_probe = None
+    if prometheus is not None and settings.prometheus is not None:
+        lag_probe = LoopLagProbe(settings.prometheus.loop_lag_every, prometheus.loop_lag)
+        lag_probe.start()
     await callbacks.start()
     scripts.selfservice.start_sweeping()
     await ami.start()
@@ -487,7 +564,11 @@ async def start_server(
         callbacks,
         lines,
         campaigns,
-        report_writer,
+        queue_log=queue_log,
+        prometheus=prometheus,
+        metrics_runner=metrics_runner,
+        lag_probe=lag_probe,
+        reports=report_writer,
     )
     log.info(
         "callserver up: web on http://%s:%s/  FastAGI on %s:%s, AMI to %s:%s, database %s",
@@ -508,6 +589,17 @@ def settle_garbage_collector() -> None:
     otherwise grow with it, scan only what calls create. Once per process (`callserver run`)."""
     gc.collect()
     gc.freeze()
+
+
+def _metrics_on_web(
+    settings: Settings, prometheus: CallServerMetrics | None
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]] | None:
+    """/metrics on the web port: when Prometheus is configured without an address of its own (the
+    configuration then requires a token)."""
+    config = settings.prometheus
+    if prometheus is None or config is None or config.listen is not None:
+        return None
+    return metrics_handler(prometheus.registry, config.token)
 
 
 async def _undo(

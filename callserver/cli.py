@@ -113,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _config_arg(cexport)
 
+    qlog = sub.add_parser("queue-log", help="write a period's Asterisk queue_log from the database")
+    qlog.add_argument(
+        "--from", dest="start", required=True, help="start: ISO 8601 (naive: UTC) or Unix seconds"
+    )
+    qlog.add_argument("--to", dest="end", required=True, help="end, excluded: ISO 8601 or Unix seconds")
+    qlog.add_argument("file", type=Path, metavar="FILE", nargs="?", help="where to write (default: stdout)")
+    _config_arg(qlog)
     report = sub.add_parser(
         "report", help="a historical report as CSV or JSON on standard output (docs/reports.md)"
     )
@@ -259,6 +266,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.customers_command == "import":
             return import_customers(settings, args.file, update=args.update)
         return export_customers(settings, args.file)
+    elif args.command == "queue-log":
+        from .app import agent_queues
+        from .queuelog.command import export_queue_log, moment
+
+        try:
+            start, end = moment(args.start), moment(args.end)
+        except ValueError as err:
+            print(f"--from/--to: {err}", file=sys.stderr)
+            return 1
+        return export_queue_log(settings, agent_queues(settings), start, end, args.file)
     elif args.command == "report":
         return _report(args, settings)
     elif args.command == "db":

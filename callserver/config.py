@@ -662,6 +662,35 @@ class CampaignsConfig(_Model):
     seed: list[CampaignConfig] = Field(default_factory=list)
 
 
+class QueueLogConfig(_Model):
+    """Asterisk's `queue_log`, written as calls happen (docs/queue-log.md)."""
+
+    enabled: bool = True  # write the file; the on-demand export works either way
+    path: Path | None = None  # None: `queue_log` under data_dir
+    # never: each line is flushed to the operating system (as Asterisk does); always: fsync each line
+    fsync: Literal["never", "always"] = "never"
+    member_prefix: str = Field(default="Agent/", pattern=r"^[^|\x00-\x1f]{0,32}$")
+    # facts read before an exported period, so calls that began earlier have their positions and times
+    lookback: float = Field(default=86400.0, ge=0)
+
+
+class PrometheusConfig(_Model):
+    """`/metrics` for Prometheus (docs/prometheus.md): on the web port behind a bearer token, or on a
+    listen address of its own (where the token, if set, is asked for too)."""
+
+    token: str | None = Field(default=None, min_length=16)
+    listen: ListenConfig | None = None
+    loop_lag_every: float = Field(default=1.0, gt=0)  # seconds between event-loop lag probes
+
+    @model_validator(mode="after")
+    def _reachable_safely(self) -> PrometheusConfig:
+        if self.token is None and self.listen is None:
+            raise ValueError(
+                "set `token` (to serve /metrics on the web port) or `listen` (an address of its own)"
+            )
+        return self
+
+
 class Settings(_Model):
     site: str = "default"
     data_dir: Path = Path("data")
@@ -685,6 +714,8 @@ class Settings(_Model):
     simulator: SimulatorConfig = SimulatorConfig()
     reports: ReportsConfig = ReportsConfig()
     campaigns: CampaignsConfig = CampaignsConfig()
+    queue_log: QueueLogConfig = QueueLogConfig()
+    prometheus: PrometheusConfig | None = None  # None: no /metrics
     # IVR flows, kept as written: the IVR owns their format; `callserver.checks` validates them
     # against the queues (ivr.validate) and hands the parsed flows to whoever runs them
     ivr: dict[str, Any] | None = None
@@ -761,6 +792,9 @@ class Settings(_Model):
     def queue_wrapup_max(self, queue: QueueRules) -> float:
         """The longest an agent may extend a wrap-up of `queue` to."""
         return queue.wrapup_limit(self.acd.wrapup)
+
+    def queue_log_path(self) -> Path:
+        return self.queue_log.path if self.queue_log.path is not None else self.data_dir / "queue_log"
 
     def database_url(self) -> str:
         if self.database.url:

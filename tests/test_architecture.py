@@ -63,6 +63,7 @@ CAPABILITY_ADAPTERS = {
         "blending",
     },
     "callserver.history": set(),
+    "callserver.queuelog": {"writer", "export", "command"},
     "callserver.reports": {"writer", "service", "command", "query"},
 }
 GROUND = ("callserver.pbx", "callserver.facts")

@@ -66,7 +66,7 @@ function describe(e) {
     case "callback_requested":
       return `Callback requested to ${d.number}`;
     case "ended":
-      return [`Ended: ${label(d.outcome)}`, d.talk !== null && d.talk !== undefined ? `, talked ${secs(d.talk)}` : "", d.reason ? ` (${d.reason}${d.estimated ? ", time estimated" : ""})` : ""].join("");
+      return [`Ended: ${label(d.outcome)}`, d.talk !== null && d.talk !== undefined ? `, talked ${secs(d.talk)}` : "", d.ended_by ? `, the ${d.ended_by} hung up first` : "", d.reason ? ` (${d.reason}${d.estimated ? ", time estimated" : ""})` : ""].join("");
     case "rejected":
       return `Not taken: ${d.reason}`;
     case "wrapup_started":

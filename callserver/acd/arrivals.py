@@ -151,7 +151,7 @@ class Arrivals:
             out += self.legbook.cancel_by_id(call.consult_leg, now)
         if call.state is CallState.CONNECTED:
             leg = acd.legs.get(call.leg_id) if call.leg_id is not None else None
-            self.queueing.end_connected(call, now, ending)
+            self.queueing.end_connected(call, now, ending, ended_by="caller")
             out += self.legbook.cancel(leg, now)
         else:
             if call.transferred_by is not None:

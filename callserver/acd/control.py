@@ -171,7 +171,12 @@ class CallControl:
     async def hangup(self, call_id: str) -> None:
         """End the call: hang up the caller; the engine learns it from the Hangup event."""
         call = self.call(call_id)
-        await self._do(self.pbx.hangup(call.channel), "hang up")
+        self.service.agent_ends(call_id)
+        try:
+            await self._do(self.pbx.hangup(call.channel), "hang up")
+        except PbxFailed:
+            self.service.agent_ends(call_id, asked=False)
+            raise
 
     async def hold(self, call_id: str) -> None:
         """Caller to music, agent leg parked in silence; hold time counts in handle time."""

@@ -7,6 +7,9 @@ task straight to the agent. While the PBX link is down nothing is offered and ch
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from ..facts.model import CallAnswered, CallOffered, TransferProgress, TransferState
 from .agents import AgentDesk
 from .commands import Command, OfferTask, OriginateAgentLeg
@@ -15,17 +18,40 @@ from .model import Agent, AgentState, Call, CallKind, CallState, Strategy
 from .state import AcdState
 
 
+@dataclass(frozen=True, slots=True)
+class DecisionWatch:
+    """How long routing decisions take, for the metrics: `clock` is a monotonic clock (the engine's
+    `now` is the calls' time, not a stopwatch) and `observe` is told each pass's duration in seconds.
+    A pass with nothing to match is not a decision and is not timed."""
+
+    clock: Callable[[], float]
+    observe: Callable[[float], None]
+
+
 class Dispatcher:
-    def __init__(self, acd: AcdState, desk: AgentDesk, legbook: LegBook) -> None:
+    def __init__(
+        self, acd: AcdState, desk: AgentDesk, legbook: LegBook, watch: DecisionWatch | None = None
+    ) -> None:
         self.acd = acd
         self.desk = desk
         self.legbook = legbook
+        self.watch = watch
 
     def dispatch(self, now: float) -> list[Command]:
         """Match what changed: newly free agents take the best call; new calls take the best agent."""
         acd = self.acd
         if not acd.pbx_ready:
             return []
+        watch = self.watch
+        if watch is None or not (acd.dirty_agents or acd.dirty_calls):
+            return self._match(now)
+        started = watch.clock()
+        out = self._match(now)
+        watch.observe(watch.clock() - started)
+        return out
+
+    def _match(self, now: float) -> list[Command]:
+        acd = self.acd
         router, calls, queues = acd.router, acd.calls, acd.queues
         out: list[Command] = []
         while acd.dirty_agents or acd.dirty_calls:

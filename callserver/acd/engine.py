@@ -30,7 +30,7 @@ from .adoption import Adoption
 from .agents import AgentDesk
 from .arrivals import Arrivals
 from .commands import Command
-from .dispatch import Dispatcher
+from .dispatch import DecisionWatch, Dispatcher
 from .engagement import Engagements
 from .handling import CallHandling
 from .legs import LegBook
@@ -56,6 +56,7 @@ class AcdEngine:
         transfer_timeout: float | None = None,
         transfer_return: str = "queue",
         transfer_self_delay: float = 10.0,
+        decision_watch: DecisionWatch | None = None,
     ) -> None:
         acd = AcdState(
             queues,
@@ -72,7 +73,7 @@ class AcdEngine:
         self.desk = AgentDesk(acd)
         self.legbook = LegBook(acd, self.desk)
         self.queueing = Queueing(acd, self.desk)
-        self.dispatcher = Dispatcher(acd, self.desk, self.legbook)
+        self.dispatcher = Dispatcher(acd, self.desk, self.legbook, decision_watch)
         self.arrivals = Arrivals(acd, self.legbook, self.queueing, self.dispatcher)
         self.offers = Offers(acd, self.desk, self.legbook, self.queueing, self.dispatcher)
         self.handling = CallHandling(acd, self.desk, self.legbook, self.queueing, self.dispatcher)

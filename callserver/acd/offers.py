@@ -168,7 +168,7 @@ class Offers:
                 and call.leg_id == leg.id
             ):
                 out = self.legbook.cancel_by_id(call.consult_leg, now) if call.consult_leg else []
-                self.queueing.end_connected(call, now, ending)
+                self.queueing.end_connected(call, now, ending, ended_by="agent")
                 self.legbook.drop(leg, now)
                 return out + self.dispatcher.dispatch(now)
             self.legbook.drop(leg, now)

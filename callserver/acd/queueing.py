@@ -134,10 +134,13 @@ class Queueing:
 
     # -- leaving --------------------------------------------------------------------------------
 
-    def end_connected(self, call: Call, now: float, ending: Ending | None = None) -> None:
+    def end_connected(
+        self, call: Call, now: float, ending: Ending | None = None, *, ended_by: str = ""
+    ) -> None:
         """A connected call is over: handle time counted, the agent to wrap-up or idle.
 
-        With `ending` the call ended unseen (at `ending.at`): it stays answered, with the reason."""
+        With `ending` the call ended unseen (at `ending.at`): it stays answered, with the reason.
+        `ended_by`: whose line went first, `caller` or `agent`."""
         acd = self.acd
         agent = acd.agents[call.agent_id] if call.agent_id else None
         ended = now if ending is None else min(now, ending.at)
@@ -148,19 +151,25 @@ class Queueing:
             handle = max(0.0, ended - call.answered_at) + acd.queues[call.queue].wrapup
             previous = acd.aht.get(call.queue, DEFAULT_AHT)
             acd.aht[call.queue] = previous + AHT_WEIGHT * (handle - previous)
-        self.end(call, Outcome.ANSWERED, now, ending)
+        self.end(call, Outcome.ANSWERED, now, ending, ended_by=ended_by)
         if agent is None or agent.call_id != call.id:
             return
         agent.leg_id = None
         self.desk.after_call(agent, call, now)
 
-    def end(self, call: Call, outcome: Outcome, now: float, ending: Ending | None = None) -> None:
-        """The call is over: recorded at `now`, or at `ending.at` with its reason when it ended unseen."""
+    def end(
+        self, call: Call, outcome: Outcome, now: float, ending: Ending | None = None, *, ended_by: str = ""
+    ) -> None:
+        """The call is over: recorded at `now`, or at `ending.at` with its reason when it ended unseen.
+        `ended_by`: `caller` or `agent` when that side's line went first."""
         call.move(CallState.ENDED)
         self.acd.router.remove_call(call)
         if ending is None:
             end = call.answered_at if call.answered_at is not None else now
-            self.acd.emit(CallEnded(call.id, now, call.queue, outcome, call.agent_id, end - call.arrived_at))
+            wait = end - call.arrived_at
+            self.acd.emit(
+                CallEnded(call.id, now, call.queue, outcome, call.agent_id, wait, ended_by=ended_by)
+            )
         else:
             at = min(now, max(ending.at, call.arrived_at))
             end = call.answered_at if call.answered_at is not None else at

@@ -47,7 +47,8 @@ from .recovery import (
 
 log = logging.getLogger("callserver.acd.adapter")
 
-# a periodic check ignores legs younger than this (an Originate may not have made its channel yet)
+# a listing ignores legs younger than this (an Originate may not have made its channel yet); after a
+# (re)connect that skipped some, the channels are listed again once they are this old
 RESYNC_SETTLE = 5.0
 # channel variables read at once while adopting (one AMI round trip each)
 GETVAR_BATCH = 32
@@ -88,6 +89,7 @@ class Resync:
         # seconds: the longest a run held the loop between hand-backs (wall clock, CPU time)
         self.longest_stretch = self.longest_stretch_cpu = 0.0
         self._task: asyncio.Task[None] | None = None
+        self._again: asyncio.Task[None] | None = None
         self._open_calls: dict[str, OpenCall] | None = None
 
     def recover(self, open_calls: list[OpenCall]) -> None:
@@ -95,21 +97,22 @@ class Resync:
         those the PBX still has and closes the others."""
         self._open_calls = {c.id: c for c in open_calls}
 
-    def start(self, *, periodic: bool = False) -> None:
+    def start(self, *, periodic: bool = False, deep: bool = False) -> None:
         """Run one resynchronisation; after a (re)connect it replaces any run under way."""
         if periodic:
             if self._task is not None and not self._task.done():
                 return
-            self._task = asyncio.create_task(self.run(periodic=True), name="acd-reconcile-run")
+            self._task = asyncio.create_task(self.run(periodic=True, deep=deep), name="acd-reconcile-run")
             return
         if self._task is not None:
             self._task.cancel()
         self._task = asyncio.create_task(self.run(), name="acd-resync")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in (self._again, self._task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
     async def run(self, periodic: bool = False, *, deep: bool = False) -> None:
         """Bring the engine in line with the channels the PBX has now (logged when it corrects).
@@ -144,6 +147,7 @@ class Resync:
             log.warning("call %s has no channel any more: %s", call_id, ending.reason)
             self.apply(engine.caller_hung_up(call_id, self.clock(), ending))
         settled = asked - RESYNC_SETTLE
+        young = 0  # unlisted legs too recent to judge: their channel may not exist yet
         for leg_id in list(engine.legs):
             await pace()
             leg = engine.legs.get(leg_id)
@@ -152,6 +156,7 @@ class Resync:
             listed = by_id.get(leg_id)
             if listed is None:
                 if self.commands.leg_started(leg_id) > settled:
+                    young += 1
                     continue
                 log.warning("agent %s: leg %s has no channel any more: corrected", leg.agent_id, leg_id)
                 self.apply(engine.leg_hung_up(leg_id, self.clock(), ending))
@@ -162,6 +167,8 @@ class Resync:
             await self._check_phones()
             self._close_open_calls()
             self.pbx_state.resynchronised()
+            if young:
+                self._look_again(young)
         for pending in self.commands.messages_to_retry(set(by_id)):
             self.spawn(self.commands.play_message(pending))
         self.runs += 1
@@ -170,6 +177,22 @@ class Resync:
         self.longest_stretch_cpu = max(self.longest_stretch_cpu, pace.longest_cpu)
         log.info("resynchronised: %d channels, %d live calls", len(snapshots), len(engine.calls))
         self.apply(engine.set_pbx_ready(True, self.clock()))
+
+    def _look_again(self, young: int) -> None:
+        """After a (re)connect, legs originated just before the link went down and not listed are
+        judged by a second listing once old enough. Their channel may have ended while the link was
+        down (the agent declined, the call was over): without it each would hold its agent ringing
+        until the ring time-out. Periodic checks do not do this: under traffic they always find
+        young legs, and the next check sees them anyway. A later reconnect puts the second look
+        off until its own young legs are old enough too (the earlier ones are older still)."""
+        if self._again is not None:
+            self._again.cancel()
+        self._again = asyncio.create_task(self._again_later(young), name="acd-resync-again")
+
+    async def _again_later(self, young: int) -> None:
+        await asyncio.sleep(RESYNC_SETTLE)  # until those legs are old enough to judge
+        log.info("listing the channels again: %d agent leg(s) were too recent to judge", young)
+        self.start(periodic=True, deep=True)
 
     async def _needs_listing(self) -> bool:
         """A periodic check: does the PBX's channel count say callserver missed something?"""

@@ -13,10 +13,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from ..facts.model import CallRejected, CallWrappedUp, Fact, TransferProgress, TransferState
+from ..facts.model import CallEnded, CallRejected, CallWrappedUp, Fact, TransferProgress, TransferState
 from ..pbx.actions import PbxActions, PbxError
 from ..pbx.channels import ChannelNames
 from ..pbx.dialplan import Context
@@ -77,6 +77,7 @@ class AcdService:
         )
         self._commands = PbxCommands(pbx, channels, self._inputs, clock, lines=self)
         self._drafts = WrapupDrafts()
+        self._agent_ends: set[str] = set()  # calls an agent asked to end (see `agent_ends`)
         self._resync = Resync(
             engine,
             pbx,
@@ -424,8 +425,21 @@ class AcdService:
         for fact in self._engine.pop_facts():
             self._publish(fact)
 
+    def agent_ends(self, call_id: str, asked: bool = True) -> None:
+        """The agent (or a supervisor) asked to end the call: the PBX then hangs up the caller's line,
+        which the engine sees as the caller leaving, so the end is recorded as the agent's.
+        `asked=False` withdraws it (the hang-up failed)."""
+        if asked:
+            self._agent_ends.add(call_id)
+        else:
+            self._agent_ends.discard(call_id)
+
     def _publish(self, fact: Fact) -> None:
         """Publish a fact, then whatever wrap-up its drafts say to save because of it."""
+        if isinstance(fact, CallEnded) and fact.call_id in self._agent_ends:
+            self._agent_ends.discard(fact.call_id)
+            if fact.ended_by == "caller":
+                fact = replace(fact, ended_by="agent")
         self.on_fact(fact)
         for saved in self._drafts.on_fact(fact):
             self._publish(saved)

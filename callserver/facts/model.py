@@ -9,7 +9,7 @@ live web channel and to the server log. They are frozen and carry the time `at` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from .campaign import CampaignFact
@@ -91,12 +91,16 @@ class CallRequeued:
 
 @dataclass(frozen=True, slots=True)
 class CallEnded:
+    """`ended_by`: for an answered call, whose line went first, `caller` or `agent` (empty when not
+    known: cut by the PBX, ended unseen, or not a call with a caller)."""
+
     call_id: str
     at: float
     queue: str
     outcome: Outcome
     agent_id: str | None
     wait: float
+    ended_by: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -279,6 +279,7 @@ class _Builder:
             talk=_round(talk),
             reason=reason,
             estimated=estimated,
+            ended_by=fact.ended_by or None,
         )
 
     def _agent_state(self, fact: AgentStateChanged) -> None:

@@ -386,6 +386,27 @@ class Store:
             rows = (await s.execute(query)).all()
         return [fact for kind, payload in rows if (fact := fact_from_record(kind, payload)) is not None]
 
+    async def iter_facts(self, since: datetime, until: datetime, batch: int = 2000) -> AsyncIterator[Fact]:
+        """Every fact logged in [since, until), in the order it was published, read a batch at a time
+        (an export of a month never holds the month in memory)."""
+        last = 0
+        while True:
+            query = (
+                select(CallEvent.id, CallEvent.kind, CallEvent.payload)
+                .where(CallEvent.at >= since, CallEvent.at < until, CallEvent.id > last)
+                .order_by(CallEvent.id)
+                .limit(batch)
+            )
+            async with self._sessions() as s:
+                rows = (await s.execute(query)).all()
+            for _id, kind, payload in rows:
+                fact = fact_from_record(kind, payload)
+                if fact is not None:
+                    yield fact
+            if len(rows) < batch:
+                return
+            last = rows[-1][0]
+
     async def stream_facts(self, since: datetime | None = None, batch: int = 2000) -> AsyncIterator[Fact]:
         """Every fact logged (at or after `since`) in published order, read in batches: a rebuild
         of the report tables walks months of them without holding them all."""

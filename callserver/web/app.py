@@ -23,6 +23,7 @@ from callserver.campaigns.service import CampaignService
 from callserver.config import Settings
 from callserver.facts.bus import FactBus
 from callserver.inbound.matches import CallerMatches
+from callserver.queuelog.export import QueueLogExport, mapper_factory
 from callserver.reports.service import Reports
 from callserver.store.campaigns import CampaignStore
 from callserver.store.store import Store
@@ -38,6 +39,7 @@ from callserver.web.control import ControlApi
 from callserver.web.customer_routes import CustomersApi
 from callserver.web.customers import CustomerWriter
 from callserver.web.directory import DirectoryApi
+from callserver.web.health import HealthApi, LoopLag
 from callserver.web.hub import LiveHub
 from callserver.web.live import LiveSettings, serve_live
 from callserver.web.monitor import MonitorApi, SupervisorPhones
@@ -45,6 +47,7 @@ from callserver.web.openapi import openapi_document
 from callserver.web.params import validate_parameters
 from callserver.web.pops import OriginOf, Pops
 from callserver.web.presence import AgentPresence
+from callserver.web.queuelog import QueueLogApi
 from callserver.web.reports import ReportsApi
 from callserver.web.scripts import ScriptsApi, ScriptsWeb
 from callserver.web.selfservice import SelfServiceWeb
@@ -93,6 +96,9 @@ class WebDeps:
     campaigns: CampaignService | None = None  # None: no campaign routes
     # customers each caller's number matched on arrival, for the screen-pops (None: pops search)
     caller_matches: CallerMatches | None = None
+    queue_log: QueueLogExport | None = None  # None: one made from the settings and the store
+    # GET /metrics for Prometheus (it checks its own bearer token); None: no such route
+    prometheus: Handler | None = None
 
 
 @dataclass
@@ -244,6 +250,17 @@ def build_web_app(deps: WebDeps) -> web.Application:
         AgentPhoneApi(deps.service, remote_dial=deps.settings.dialplan.remote_dial, metrics=metrics).routes()
     )
     app.add_routes([web.get("/api/live", live), web.get("/api/openapi.json", openapi), web.get("/", index)])
+    queue_log = deps.queue_log
+    if queue_log is None:
+        agent_queues = {a.id: a.queues for a in deps.service.agents()}
+        queue_log = QueueLogExport(
+            deps.store, mapper_factory(deps.settings, agent_queues), lookback=deps.settings.queue_log.lookback
+        )
+    app.add_routes(QueueLogApi(queue_log, deps.facts_stored).routes())
+    if deps.prometheus is not None:
+        app.add_routes([web.get("/metrics", deps.prometheus)])
+    lag = LoopLag()
+    app.add_routes(HealthApi(lag, lambda: bool(hub.pbx_link["up"]), deps.clock).routes())
     if deps.voicemail is not None:
         app.add_routes(
             VoicemailApi(
@@ -281,7 +298,15 @@ def build_web_app(deps: WebDeps) -> web.Application:
                 metrics.apply(fact)
         deps.service.seed_calls_today(await deps.store.answers_by_agent(since))
 
+    async def watch_lag(_app: web.Application) -> None:
+        lag.start()
+
+    async def unwatch_lag(_app: web.Application) -> None:
+        lag.stop()
+
     app.on_startup.append(today_from_the_database)
+    app.on_startup.append(watch_lag)
+    app.on_shutdown.append(unwatch_lag)
     app.on_shutdown.append(_shutdown)
     return app
 

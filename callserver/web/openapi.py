@@ -35,7 +35,12 @@ def _param(name: str) -> dict[str, Any]:
 
 
 def openapi_document(
-    *, voicemail: bool = True, scripts: bool = False, campaigns: bool = False, reports: bool = False
+    *,
+    voicemail: bool = True,
+    scripts: bool = False,
+    campaigns: bool = False,
+    queue_log: bool = True,
+    reports: bool = False,
 ) -> dict[str, Any]:
     """The served API; the voicemail, dialogue-script, campaign and report routes exist only where those
     services are wired (the scripts' public self-service pages are described too, with no security)."""
@@ -43,13 +48,23 @@ def openapi_document(
     from callserver.web.call_history import openapi_paths as call_paths
     from callserver.web.customer_routes import SCHEMAS
     from callserver.web.customer_routes import openapi_paths as customer_paths
+    from callserver.web.health import openapi_paths as health_paths
     from callserver.web.monitor import openapi_paths as monitor_paths
 
     document = _document()
-    for path, item in [*customer_paths().items(), *monitor_paths().items(), *call_paths().items()]:
+    for path, item in [
+        *customer_paths().items(),
+        *monitor_paths().items(),
+        *health_paths().items(),
+        *call_paths().items(),
+    ]:
         document["paths"].setdefault(path, {}).update(item)
     document["components"]["schemas"].update(SCHEMAS)
     document["components"]["schemas"].update(CALL_SCHEMAS)
+    if queue_log:
+        from callserver.web.queuelog import openapi_paths as queue_log_paths
+
+        document["paths"].update(queue_log_paths())
     if voicemail:
         from callserver.web.voicemail import VOICEMAIL_SCHEMA, openapi_paths
 

@@ -131,6 +131,10 @@ QUERY: dict[str, dict[str, Param]] = {
             "string", "next_cursor of the previous page", pattern=r"^[A-Za-z0-9_-]+$", max_length=400
         ),
     },
+    "/api/queue-log": {
+        "from": _WHEN,  # naive times are UTC
+        "to": _WHEN,
+    },
     "/api/reports/{report}": {
         "from": Param(
             "string", "first local day, YYYY-MM-DD", pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", max_length=10

@@ -51,7 +51,7 @@ def test_call_found_bridged_to_an_agent_leg_is_connected_to_that_agent() -> None
     engine.set_pbx_ready(True, 110.0)
     engine.leg_hung_up("PJSIP-leg-7", 160.0)
     ended = [f for f in engine.pop_facts() if isinstance(f, CallEnded)]
-    assert ended == [CallEnded("c1", 160.0, "support", Outcome.ANSWERED, "ann", 40.0)]
+    assert ended == [CallEnded("c1", 160.0, "support", Outcome.ANSWERED, "ann", 40.0, ended_by="agent")]
     assert engine.agents["ann"].state is AgentState.IDLE
 
 

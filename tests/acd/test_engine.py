@@ -162,7 +162,9 @@ def test_answered_call_reports_wait_and_ends_answered_when_agent_hangs_up() -> N
     facts = sim.take_facts()
     answered = [f for f in facts if isinstance(f, CallAnswered)]
     assert [(f.agent_id, f.wait) for f in answered] == [("ann", 15.0)]
-    assert sim.ended(facts)["c1"] == CallEnded("c1", 75.0, "sales", Outcome.ANSWERED, "ann", 15.0)
+    assert sim.ended(facts)["c1"] == CallEnded(
+        "c1", 75.0, "sales", Outcome.ANSWERED, "ann", 15.0, ended_by="agent"
+    )
     assert sim.agent("ann") == (AVAILABLE, IDLE)
     assert sim.engine.calls == {} and sim.engine.legs == {}
 

@@ -60,6 +60,7 @@ def test_answered_call_shows_ring_no_answer_then_answer_after_the_wait_and_talk_
     assert (answered.agent_id, answered.detail["wait"]) == ("a2", 21.0)
     assert entries[-1].detail["outcome"] == "answered"
     assert entries[-1].detail["talk"] == 69.0
+    assert entries[-1].detail["ended_by"] is None  # the sample does not say whose line went first
 
 
 def test_overflow_shows_the_queue_change_and_the_time_out() -> None:

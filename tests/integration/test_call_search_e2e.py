@@ -278,6 +278,7 @@ async def test_the_timeline_tells_the_call_in_order(day: Day) -> None:
     ended = entries[kinds.index("ended")]
     # the simulator's caller hangs up at once: the talk time is there, however short
     assert ended["detail"]["outcome"] == "answered" and ended["detail"]["talk"] is not None
+    assert ended["detail"]["ended_by"] == "caller"
     # the wrap-up's end comes from the agent's state history (the idle state names no call)
     assert kinds[-1] == "wrapup_ended" and entries[-1]["agent_id"] == "agent2"
     # in time order; the end of the wrap-up (stamped when the agent went idle) may read the clock

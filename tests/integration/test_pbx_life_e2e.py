@@ -6,7 +6,9 @@ a PBX that restarts under its calls, an AMI link that is down while a call ends.
   server starts is known from DeviceStateList;
 - callers cut by a PBX restart are recorded failed with the reason, at the Shutdown, not abandoned;
   a caller cut with a network cause likewise;
-- a call that ended while AMI was down ends when the PBX was last heard, not at the reconnect.
+- a call that ended while AMI was down ends when the PBX was last heard, not at the reconnect;
+- an agent whose ringing leg ended while AMI was down, just after the offer, is free again a few
+  seconds after the reconnect, not at the ring time-out.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import aiohttp
 import pytest
 
 from callserver.acd.model import AgentStatus, CallState
+from callserver.acd.resync import RESYNC_SETTLE
 from callserver.app import CallServer, start_server
 from callserver.config import Settings
+from callserver.facts.model import CallOffered, Fact, OfferEnded
 from callserver.sim import PbxSimulator
 from callserver.sim.traffic import CallHandle
 
@@ -201,3 +205,55 @@ async def test_a_call_that_ended_while_ami_was_down_ends_when_the_pbx_was_last_h
     ping = settings.ami.ping_interval
     assert cut_at - ping - 0.5 <= ended <= hung_up_at  # when the PBX was last heard, before the hangup
     assert reconnected_at - ended > 2.0  # the old way recorded the reconnect time
+
+
+async def test_a_leg_that_ended_unseen_frees_its_agent_soon_after_the_reconnect(tmp_path: Path) -> None:
+    """The agent's phone declined while AMI was down, moments after the offer: the listing at the
+    reconnect is too soon after the originate to judge the leg, so a second look a little later
+    does, long before the ring time-out would have given the agent back."""
+    base = settings_for(tmp_path, agents=1)
+    data = base.model_dump(mode="json")
+    data["queues"][0]["ring_timeout"] = 60.0
+    settings = type(base).model_validate(data)
+    async with simulator(settings) as sim, running(settings, sim) as server:
+        acd = server.service
+        sim.set_phone("PJSIP/1001", answers=False)  # it rings until someone acts
+        offers: list[CallOffered] = []
+        ended: list[OfferEnded] = []
+        offer_ended = asyncio.Event()
+
+        def note(fact: Fact) -> None:
+            if isinstance(fact, CallOffered):
+                offers.append(fact)
+            elif isinstance(fact, OfferEnded):
+                ended.append(fact)
+                offer_ended.set()
+
+        legs: list[str] = []  # channels the PBX made for the agent's phone
+        rung = asyncio.Event()
+
+        def ringing(message: list[tuple[str, str]]) -> None:
+            fields = dict(message)
+            if fields.get("Event") == "Newchannel" and fields.get("Channel", "").startswith("PJSIP/1001-"):
+                legs.append(fields["Uniqueid"])
+                rung.set()
+
+        server.bus.subscribe(note)
+        sim.pbx.listeners.append(ringing)
+        caller = sim.place_call("+33140000001", "500", patience=60.0, talk_time=5.0)
+        async with asyncio.timeout(5):
+            await rung.wait()
+        (leg,) = legs
+        before = acd.resyncs
+        outage = asyncio.create_task(sim.interrupt_ami(0.5))
+        await until(server, lambda: not server.ami.connected, 5)
+        assert sim.hangup_channel(leg)  # the agent declines while callserver cannot hear it
+        await outage
+        await until(server, lambda: acd.resyncs > before, 15)
+        reconnected = time.monotonic()
+        async with asyncio.timeout(RESYNC_SETTLE + 3.0):
+            await offer_ended.wait()
+        assert [o.leg_id for o in offers] == [leg]
+        assert (ended[0].leg_id, ended[0].agent_id) == (leg, "agent1")
+        assert time.monotonic() - reconnected < RESYNC_SETTLE + 3.0  # not the 60 s ring time-out
+        caller.hangup()

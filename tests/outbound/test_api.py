@@ -36,7 +36,7 @@ async def test_openapi_describes_every_route_of_the_full_server(outbound: Outbou
         if method in {"get", "post", "put", "delete", "patch"}
     }
     assert served == described
-    assert doc == openapi_document(voicemail=True, scripts=True, campaigns=True)
+    assert doc == openapi_document(voicemail=True, scripts=True, campaigns=True, reports=True)
     assert "Campaign" in doc["components"]["schemas"]
     assert {p for _, p in served if "campaign" in p} >= {
         "/api/campaigns/{name}/lists",

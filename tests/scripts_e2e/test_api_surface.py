@@ -22,6 +22,7 @@ SAMPLE = {
     "agent_id": "agent1",
     "call_id": "c1",
     "name": "spring",
+    "report": "queue_intervals",
 }
 
 
@@ -52,7 +53,7 @@ async def test_openapi_describes_every_route_served_and_api_routes_need_a_sessio
             document = await resp.json()
     finally:
         await boss.close()
-    assert document == openapi_document(voicemail=True, scripts=True, campaigns=True)
+    assert document == openapi_document(voicemail=True, scripts=True, campaigns=True, reports=True)
     described = {
         (method.upper(), path)
         for path, item in document["paths"].items()

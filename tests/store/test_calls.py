@@ -70,6 +70,7 @@ async def test_every_fact_is_logged_whole_in_order(store: Store) -> None:
         "outcome": "answered",
         "agent_id": "a2",
         "wait": 21.0,
+        "ended_by": "",
     }
     assert [e.at for e in events] == [utc(f.at) for f in facts]
 

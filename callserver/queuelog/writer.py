@@ -1,0 +1,97 @@
+"""The `queue_log` file, appended to as facts arrive: the I/O side of the mapper.
+
+Each line is flushed to the operating system as it is written (Asterisk's logger does the same), so
+a reader tailing the file sees it at once; with `fsync: always` it is also forced to disk, at the cost
+of a disk write per line on the event loop. Log rotation is safe: before each line the path is
+checked, and when logrotate (or a person) moved or removed the file a new one is opened at the path.
+A line that cannot be written is logged and dropped; the database still holds the facts, so the
+on-demand export (`callserver queue-log`, `GET /api/queue-log`) can give it back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO
+
+from callserver.facts.model import Fact
+
+from .mapper import QueueLogMapper
+
+log = logging.getLogger("callserver.queuelog")
+
+
+class QueueLogFile:
+    def __init__(self, path: Path, *, fsync: bool = False) -> None:
+        self.path = path
+        self.fsync = fsync
+        self._file: IO[str] | None = None
+        self._identity: tuple[int, int] | None = None
+        self._failing = False
+
+    def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = self.path.open("a", encoding="utf-8", buffering=1, newline="\n")
+        stat = os.fstat(self._file.fileno())
+        self._identity = (stat.st_dev, stat.st_ino)
+
+    def open_at_start(self) -> None:
+        """Open now, so a path that cannot be written is reported at start-up, not at the first call."""
+        try:
+            self.open()
+        except OSError as err:
+            log.error("queue_log: cannot open %s (%s); the database keeps the facts", self.path, err)
+            self._failing = True
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _rotated(self) -> bool:
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            return True
+        return (stat.st_dev, stat.st_ino) != self._identity
+
+    def write(self, line: str) -> None:
+        """Append one line (without its newline), reopening the path first if it was rotated."""
+        try:
+            if self._file is None or self._rotated():
+                self.close()
+                self.open()
+            assert self._file is not None
+            self._file.write(line + "\n")
+            if self.fsync:
+                os.fsync(self._file.fileno())
+        except OSError as err:
+            if not self._failing:
+                log.error("queue_log: cannot write %s (%s); the database keeps the facts", self.path, err)
+            self._failing = True
+            self.close()
+            return
+        if self._failing:
+            log.info("queue_log: writing %s again", self.path)
+            self._failing = False
+
+
+class QueueLogWriter:
+    """A fact-bus subscriber: each fact's entries, appended to the file."""
+
+    def __init__(self, mapper: QueueLogMapper, file: QueueLogFile) -> None:
+        self.mapper = mapper
+        self.file = file
+
+    def prime(self, facts: Iterable[Fact]) -> None:
+        """Facts from before this process started (today's, from the database): they give the
+        mapper its state (who waits where, who is paused) and write nothing; their lines are in the
+        file already."""
+        for fact in facts:
+            self.mapper.on_fact(fact)
+
+    def on_fact(self, fact: Fact) -> None:
+        for entry in self.mapper.on_fact(fact):
+            self.file.write(entry.line())
