@@ -16,6 +16,8 @@ from ..facts.model import Fact
 from ..store.reports import ReportStore
 from .fold import ReportFold, RowChange
 
+STOP_ATTEMPTS = 6  # about 3 s of retries when the database stays busy at stop
+
 
 class ReportWriter:
     def __init__(
@@ -62,7 +64,25 @@ class ReportWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await self.flush()
+        # the last write may meet a busy database (SQLite's one writer, under load): a few more
+        # tries, then the increments are given up with an error saying how to get them back
+        delay = 0.1
+        for attempt in range(1, STOP_ATTEMPTS + 1):
+            try:
+                await self.flush()
+                return
+            except Exception as err:
+                if attempt == STOP_ATTEMPTS:
+                    self._log.error(
+                        "report rows of %d interval(s) not written at stop (%s): "
+                        "`callserver report --rebuild` recomputes them from the event log",
+                        len(self._unwritten),
+                        err,
+                    )
+                    return
+                self._log.warning("writing report rows at stop failed, retrying in %.1fs: %s", delay, err)
+                await asyncio.sleep(delay)
+                delay *= 2
 
     async def _run(self) -> None:
         delay = self._period
