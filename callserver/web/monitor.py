@@ -82,7 +82,7 @@ class MonitorApi:
         agent_id = request.match_info["agent_id"]
         body = await read_json(request)
         mode, given = body.get("mode"), body.get("phone")
-        if mode not in SPY_OPTIONS:
+        if not isinstance(mode, str) or mode not in SPY_OPTIONS:
             return json_error(400, f"'mode' must be one of: {', '.join(SPY_OPTIONS)}")
         raw = given if given is not None else self.phones.get(principal.login)
         if raw is None:

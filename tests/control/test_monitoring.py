@@ -66,3 +66,12 @@ async def test_stop_hangs_up_the_monitoring_call(rig: Rig) -> None:
     await rig.events.wait(lambda m: m.get("Event") == "Hangup" and m.get("Uniqueid") == body["leg_id"])
     assert (await rig.get("boss", "/api/spy"))[1]["spy"] is None
     assert (await rig.post("boss", "/api/spy/stop"))[0] == 404
+
+
+async def test_a_mode_that_is_not_a_word_is_a_400_naming_the_modes(rig: Rig) -> None:
+    _call_id, agent, _leg = await rig.connected_call()
+    for mode in ([], {"listen": 1}, 3, None):
+        status, body = await rig.post("boss", f"/api/agents/{agent}/spy", {"mode": mode, "phone": "9003"})
+        assert status == 400, mode
+        assert "'mode' must be one of: listen, whisper, barge" in body["error"]
+    assert not _spy_channels(rig)
