@@ -37,6 +37,7 @@ from .checks import check_settings
 from .config import PortInUse, Settings
 from .facts.bus import FactBus
 from .facts.describe import describe
+from .facts.model import IvrLeft, IvrNodeEntered
 from .inbound.matches import CallerMatches
 from .inbound.script import InboundScript, IvrDeps, fact_linker
 from .ivr.lookup import StaticFigures, StoreLookup
@@ -412,8 +413,12 @@ async def start_server(
             on_voicemail_waiting(waiting)
 
     def on_progress(p: IvrProgress) -> None:
+        # the fact feeds the event log, the reports and MQTT; the hub's message is the live view
         if p.ended:
+            bus.publish(IvrLeft(p.call_id, p.at, p.flow, p.node, p.outcome or "failed"))
             scripts.desk.ivr_left(p.call_id, p.flow, p.node, p.outcome)
+        else:
+            bus.publish(IvrNodeEntered(p.call_id, p.at, p.flow, p.node))
         web_app[PARTS].hub.ivr_progress(p.call_id, p.flow, p.node, p.at, p.ended, p.outcome, p.caller_num)
         if on_ivr_progress is not None:
             on_ivr_progress(p)

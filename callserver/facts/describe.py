@@ -46,6 +46,8 @@ from .model import (
     CallWrappedUp,
     CustomerFieldSet,
     Fact,
+    IvrLeft,
+    IvrNodeEntered,
     OfferEnded,
     ScriptAnswered,
     ScriptRunEnded,
@@ -123,6 +125,10 @@ def describe(fact: Fact) -> str:
         case AgentPhoneChanged():
             reach = "reachable again" if fact.reachable else "unreachable: no calls offered"
             return f"agent {fact.agent_id}: phone {fact.endpoint} {reach}"
+        case IvrNodeEntered():
+            return f"call {fact.call_id}: IVR {fact.flow} at node {fact.node}"
+        case IvrLeft():
+            return f"call {fact.call_id}: IVR {fact.flow} left from node {fact.node or '-'}: {fact.outcome}"
         case _:
             return _campaign(fact)
 
