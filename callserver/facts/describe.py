@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import assert_never
 
@@ -60,6 +61,12 @@ from .model import (
 
 def _by(agent_id: str | None) -> str:
     return f" by {agent_id}" if agent_id else ""
+
+
+def log_level(fact: Fact) -> int:
+    """INFO for every fact but a caller's steps through the IVR: a line per node per caller would
+    drown the log (the event log keeps them; a caller hanging up there is logged by its call)."""
+    return logging.DEBUG if isinstance(fact, IvrNodeEntered | IvrLeft) else logging.INFO
 
 
 def describe(fact: Fact) -> str:
