@@ -36,7 +36,8 @@ from .campaigns.service import CampaignService
 from .checks import check_settings
 from .config import PortInUse, Settings
 from .facts.bus import FactBus
-from .facts.describe import describe
+from .facts.describe import describe, log_level
+from .facts.model import IvrLeft, IvrNodeEntered
 from .inbound.matches import CallerMatches
 from .inbound.script import InboundScript, IvrDeps, fact_linker
 from .ivr.lookup import StaticFigures, StoreLookup
@@ -323,7 +324,7 @@ async def start_server(
     today = await store.facts_since(datetime.fromtimestamp(today_start(time.time()), UTC))
     for fact in today:
         metrics.apply(fact)
-    bus.subscribe(lambda fact: log.info("%s", describe(fact)))
+    bus.subscribe(lambda fact: log.log(log_level(fact), "%s", describe(fact)))
     bus.subscribe(writer.submit)
     bus.subscribe(metrics.apply)
     if queue_log is not None:
@@ -412,8 +413,12 @@ async def start_server(
             on_voicemail_waiting(waiting)
 
     def on_progress(p: IvrProgress) -> None:
+        # the fact feeds the event log, the reports and MQTT; the hub's message is the live view
         if p.ended:
+            bus.publish(IvrLeft(p.call_id, p.at, p.flow, p.node, p.outcome or "failed"))
             scripts.desk.ivr_left(p.call_id, p.flow, p.node, p.outcome)
+        else:
+            bus.publish(IvrNodeEntered(p.call_id, p.at, p.flow, p.node))
         web_app[PARTS].hub.ivr_progress(p.call_id, p.flow, p.node, p.at, p.ended, p.outcome, p.caller_num)
         if on_ivr_progress is not None:
             on_ivr_progress(p)

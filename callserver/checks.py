@@ -87,6 +87,9 @@ def report_problems(settings: Settings) -> list[str]:
         Dimension.AGENT: frozenset(a.id for a in settings.agents),
         Dimension.SKILL: frozenset(settings.skills),
     }
+    ivr, _ = flows_of(settings)
+    if ivr is not None:
+        known[Dimension.IVR_FLOW] = frozenset(ivr.flows)
     seen: set[str] = set()
     for i, definition in enumerate(settings.reports.definitions):
         if definition.name in seen:

@@ -208,6 +208,20 @@ def time_to_close(total: float, closed: int) -> float | None:
     return ratio(total, closed)
 
 
+# How a caller leaves an IVR flow (`IvrLeft.outcome`): to a queue, into a mailbox, transferred
+# out, finished in self-service (`ended`: no agent needed), hung up in the IVR, or the flow broke
+# (`failed`: the caller was queued without it).
+IVR_OUTCOMES: tuple[str, ...] = ("queue", "voicemail", "transfer", "ended", "hangup", "failed")
+IVR_CONTAINED = "ended"  # the one outcome that counts as contained
+IVR_ABANDONED = "hangup"  # hung up in the IVR: never contained, counted apart
+
+
+def ivr_containment(contained: int, entered: int) -> float | None:
+    """IVR: callers who finished in self-service (left with `ended`) over callers who entered the
+    flow. A caller who hung up in the IVR, or is still in it, is in the base and not contained."""
+    return ratio(contained, entered)
+
+
 @dataclass(frozen=True, slots=True)
 class AgentTime:
     """One agent's (or a team's) seconds over a period, split at the period's boundaries.

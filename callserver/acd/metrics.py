@@ -36,6 +36,8 @@ from ..facts.model import (
     CallWrappedUp,
     CustomerFieldSet,
     Fact,
+    IvrLeft,
+    IvrNodeEntered,
     OfferEnded,
     Outcome,
     ScriptAnswered,
@@ -406,6 +408,8 @@ class MetricsBook:
                 | WrapupExtended()
                 | TransferProgress()
                 | AgentPhoneChanged()
+                | IvrNodeEntered()
+                | IvrLeft()
             ):
                 pass  # no figure counts these (hold time is inside handle time)
             case _:

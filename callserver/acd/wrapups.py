@@ -30,6 +30,8 @@ from ..facts.model import (
     CallWrappedUp,
     CustomerFieldSet,
     Fact,
+    IvrLeft,
+    IvrNodeEntered,
     OfferEnded,
     ScriptAnswered,
     ScriptRunEnded,
@@ -107,6 +109,8 @@ class WrapupDrafts:
                 | ScriptAnswered()
                 | ScriptRunEnded()
                 | AgentPhoneChanged()
+                | IvrNodeEntered()
+                | IvrLeft()
             ):
                 pass
             case _:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import assert_never
 
@@ -46,6 +47,8 @@ from .model import (
     CallWrappedUp,
     CustomerFieldSet,
     Fact,
+    IvrLeft,
+    IvrNodeEntered,
     OfferEnded,
     ScriptAnswered,
     ScriptRunEnded,
@@ -58,6 +61,12 @@ from .model import (
 
 def _by(agent_id: str | None) -> str:
     return f" by {agent_id}" if agent_id else ""
+
+
+def log_level(fact: Fact) -> int:
+    """INFO for every fact but a caller's steps through the IVR: a line per node per caller would
+    drown the log (the event log keeps them; a caller hanging up there is logged by its call)."""
+    return logging.DEBUG if isinstance(fact, IvrNodeEntered | IvrLeft) else logging.INFO
 
 
 def describe(fact: Fact) -> str:
@@ -123,6 +132,10 @@ def describe(fact: Fact) -> str:
         case AgentPhoneChanged():
             reach = "reachable again" if fact.reachable else "unreachable: no calls offered"
             return f"agent {fact.agent_id}: phone {fact.endpoint} {reach}"
+        case IvrNodeEntered():
+            return f"call {fact.call_id}: IVR {fact.flow} at node {fact.node}"
+        case IvrLeft():
+            return f"call {fact.call_id}: IVR {fact.flow} left from node {fact.node or '-'}: {fact.outcome}"
         case _:
             return _campaign(fact)
 

@@ -352,6 +352,30 @@ class TransferProgress:
     state: TransferState
 
 
+@dataclass(frozen=True, slots=True)
+class IvrNodeEntered:
+    """The caller reached `node` of IVR `flow` (each visit, so a menu repeated counts again): the
+    IVR reports and the call's timeline read these."""
+
+    call_id: str
+    at: float
+    flow: str
+    node: str
+
+
+@dataclass(frozen=True, slots=True)
+class IvrLeft:
+    """The caller left IVR `flow` from `node`: `outcome` queue, voicemail, transfer, ended (finished
+    in self-service), hangup (hung up in the IVR) or failed (the flow broke; the caller was queued
+    without it). `node` is "" when the caller left before reaching any node."""
+
+    call_id: str
+    at: float
+    flow: str
+    node: str
+    outcome: str
+
+
 CallFact = (
     CallQueued
     | CallOffered
@@ -376,6 +400,8 @@ CallFact = (
     | WrapupExtended
     | TransferProgress
     | AgentPhoneChanged
+    | IvrNodeEntered
+    | IvrLeft
 )
 
 # every fact on the bus: what happened to calls and agents, and to outbound campaigns

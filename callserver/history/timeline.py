@@ -1,7 +1,9 @@
 """A call's timeline: what happened to it, in order, as a supervisor reads it afterwards.
 
 Built from the facts the store logged for the call (the one record of what happened, see
-`store/facts.py`), read back with `facts/replay.py`: the IVR path the caller took, queueing and
+`store/facts.py`), read back with `facts/replay.py`: the IVR path the caller took (each node at the
+time it was reached, for calls logged with IVR facts; the path summary the call's data carries in
+any case), queueing and
 overflows, each offer with its ring-no-answer, the answer after the wait, holds, transfers and
 consultations, wrap-up with its outcome code and note, dialogue-script steps, and the voicemail
 left in the call. Pure: records in, entries out; the store reads, the web front maps to JSON.
@@ -35,6 +37,8 @@ from callserver.facts.model import (
     CallWrappedUp,
     CustomerFieldSet,
     Fact,
+    IvrLeft,
+    IvrNodeEntered,
     OfferEnded,
     OfferResult,
     ScriptAnswered,
@@ -50,6 +54,8 @@ from callserver.ivr.summary import IVR_KEY
 
 class EntryKind(StrEnum):
     IVR = "ivr"  # the caller's way through the IVR: flow, path, choices, outcome
+    IVR_NODE = "ivr_node"  # the caller reached a node of the IVR, at the time they did
+    IVR_LEFT = "ivr_left"  # the caller left the IVR: to a queue, a mailbox, a transfer, ended, hung up
     QUEUED = "queued"
     REQUEUED = "requeued"  # overflow, or a transfer to another queue
     OFFERED = "offered"
@@ -232,6 +238,12 @@ class _Builder:
                 self._agent_state(fact)
             case WrapupExtended():
                 self.add(fact.at, EntryKind.WRAPUP_EXTENDED, fact.agent_id, until=fact.until)
+            case IvrNodeEntered():
+                self.add(fact.at, EntryKind.IVR_NODE, None, flow=fact.flow, node=fact.node)
+            case IvrLeft():
+                self.add(
+                    fact.at, EntryKind.IVR_LEFT, None, flow=fact.flow, node=fact.node, outcome=fact.outcome
+                )
             case AgentStatusChanged() | AgentPhoneChanged():
                 pass  # about the agent, not the call (and never logged under a call)
             case _:

@@ -2,7 +2,8 @@
 
 The inbound script reports every node entered and the end of the run; the registry keeps only the
 current node per call (`where`), and hands each change to one listener the composition root wires
-to the live monitor. Nothing is published from here.
+to the live monitor and to the fact bus (as `IvrNodeEntered` / `IvrLeft`, for the event log and
+the IVR reports). Nothing is published from here.
 """
 
 from __future__ import annotations

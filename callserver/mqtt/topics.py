@@ -54,6 +54,8 @@ from callserver.facts.model import (
     CallWrappedUp,
     CustomerFieldSet,
     Fact,
+    IvrLeft,
+    IvrNodeEntered,
     OfferEnded,
     ScriptAnswered,
     ScriptRunEnded,
@@ -230,6 +232,10 @@ def _message(fact: Fact) -> _Message:
             )
         case AgentPhoneChanged():
             return _agent(fact.agent_id, "phone", reachable=fact.reachable, endpoint=fact.endpoint)
+        case IvrNodeEntered():
+            return _call(fact.call_id, "ivr_node", flow=fact.flow, node=fact.node)
+        case IvrLeft():
+            return _call(fact.call_id, "ivr_left", flow=fact.flow, node=fact.node, outcome=fact.outcome)
         case _:
             return _campaign_message(fact)
 

@@ -36,6 +36,8 @@ from callserver.facts.model import (
     CallWrappedUp,
     CustomerFieldSet,
     Fact,
+    IvrLeft,
+    IvrNodeEntered,
     OfferEnded,
     OfferResult,
     Outcome,
@@ -147,6 +149,12 @@ class CallServerMetrics:
             ["result"],
             registry=r,
         )
+        self.ivr_exits = Counter(
+            "callserver_ivr_exits",
+            "Callers who left an IVR flow, by how (queue, voicemail, transfer, ended, hangup, failed)",
+            ["flow", "outcome"],
+            registry=r,
+        )
         self.transfers = Counter(
             "callserver_transfers", "Calls agents transferred, by kind", ["kind"], registry=r
         )
@@ -230,6 +238,10 @@ class CallServerMetrics:
                 self.offers.labels(fact.result.value).inc()
             case CallTransferred():
                 self.transfers.labels(fact.kind).inc()
+            case IvrLeft():
+                self.ivr_exits.labels(fact.flow, fact.outcome).inc()
+            case IvrNodeEntered():
+                pass  # one series per node would grow with every flow edit: the reports count them
             case (
                 CallOffered()
                 | CallHeld()

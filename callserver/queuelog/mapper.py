@@ -35,6 +35,8 @@ from callserver.facts.model import (
     CallWrappedUp,
     CustomerFieldSet,
     Fact,
+    IvrLeft,
+    IvrNodeEntered,
     OfferEnded,
     OfferResult,
     Outcome,
@@ -138,6 +140,8 @@ class QueueLogMapper:
                 | WrapupExtended()
                 | TransferProgress()  # the steps of a transfer; its completion is a CallTransferred
                 | AgentPhoneChanged()  # app_queue logs no device state
+                | IvrNodeEntered()  # app_queue knows nothing of what came before the queue
+                | IvrLeft()
             ):
                 return []
             case _:

@@ -28,6 +28,8 @@ class Dimension(StrEnum):
     VOICEMAIL = "voicemail"  # a queue's mailbox: messages received, closed, time to close
     CAMPAIGN = "campaign"  # outbound: attempts, contacts, connected, abandoned
     CAMPAIGN_OUTCOME = "campaign_outcome"  # "campaign/code": the agents' outcome codes
+    IVR_FLOW = "ivr_flow"  # an IVR flow: callers who entered, contained, hung up, containment
+    IVR_NODE = "ivr_node"  # "flow/node": visits of an IVR node and how callers left from it
 
     @property
     def kind(self) -> str:
@@ -81,6 +83,9 @@ class Figure:
 
 CALLS = frozenset({Dimension.QUEUE, Dimension.SKILL, Dimension.DNIS})
 AGENTS = frozenset({Dimension.AGENT})
+IVR_FLOWS = frozenset({Dimension.IVR_FLOW})
+IVR_NODES = frozenset({Dimension.IVR_NODE})
+IVRS = IVR_FLOWS | IVR_NODES
 
 
 def _count(name: str) -> Compute:
@@ -181,6 +186,24 @@ FIGURES: tuple[Figure, ...] = (
         frozenset({Dimension.VOICEMAIL}),
         lambda b: f.time_to_close(b.counters.handle_time, b.counters.handled),
     ),
+    # IVR rows: `ivr_entered` counts a flow's callers once per run and a node's every visit; the
+    # ivr_<outcome> counters how callers left (per node: from that node)
+    _counted("ivr_entered", "Entered", IVRS),
+    _counted("contained", "Contained (self-service)", IVR_FLOWS, "ivr_ended"),
+    _counted("ivr_abandoned", "Hung up in the IVR", IVR_FLOWS, "ivr_hangup"),
+    _counted("ivr_to_queue", "To a queue", IVRS, "ivr_queue"),
+    _counted("ivr_to_voicemail", "To voicemail", IVRS, "ivr_voicemail"),
+    _counted("ivr_to_transfer", "Transferred out", IVRS, "ivr_transfer"),
+    _counted("ivr_ended", "Ended in self-service", IVR_NODES),
+    _counted("ivr_hangup", "Hung up", IVR_NODES),
+    _counted("ivr_failed", "Flow failed", IVRS),
+    Figure(
+        "containment",
+        "Containment",
+        "ratio",
+        IVR_FLOWS,
+        lambda b: f.ivr_containment(b.counters.ivr_ended, b.counters.ivr_entered),
+    ),
 )
 FIGURE = {fig.key: fig for fig in FIGURES}
 
@@ -269,6 +292,35 @@ STANDARD: tuple[ReportDefinition, ...] = (
         "Voicemail per mailbox",
         Dimension.VOICEMAIL,
         ("received", "closed", "time_to_close"),
+    ),
+    _standard(
+        "ivr_flows",
+        "IVR flows",
+        Dimension.IVR_FLOW,
+        (
+            "ivr_entered",
+            "contained",
+            "ivr_abandoned",
+            "ivr_to_queue",
+            "ivr_to_voicemail",
+            "ivr_to_transfer",
+            "ivr_failed",
+            "containment",
+        ),
+    ),
+    _standard(
+        "ivr_nodes",
+        "IVR nodes",
+        Dimension.IVR_NODE,
+        (
+            "ivr_entered",
+            "ivr_to_queue",
+            "ivr_to_voicemail",
+            "ivr_to_transfer",
+            "ivr_ended",
+            "ivr_hangup",
+            "ivr_failed",
+        ),
     ),
 )
 

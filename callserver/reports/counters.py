@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from operator import attrgetter
 
-from ..figures import AgentTime, CallCounts
+from ..figures import IVR_OUTCOMES, AgentTime, CallCounts
 
 
 @dataclass(slots=True)
@@ -35,6 +35,15 @@ class Counters:
     staffed: float = 0.0
     busy: float = 0.0
     wrapups: int = 0
+    # IVR rows ("ivr_flow" per flow, "ivr_node" per "flow/node"): callers who entered, then how
+    # they left (one counter per `figures.IVR_OUTCOMES`)
+    ivr_entered: int = 0
+    ivr_queue: int = 0
+    ivr_voicemail: int = 0
+    ivr_transfer: int = 0
+    ivr_ended: int = 0
+    ivr_hangup: int = 0
+    ivr_failed: int = 0
 
     def add(self, other: Counters) -> None:
         for name in NAMES:
@@ -83,3 +92,7 @@ if NAMES[: len(CALL_NAMES)] != CALL_NAMES:
     raise TypeError("Counters must begin with the fields of figures.CallCounts, in their order")
 _CALLS = attrgetter(*CALL_NAMES)
 TIME_NAMES: tuple[str, ...] = tuple(f.name for f in fields(AgentTime))
+# the counter each way of leaving an IVR adds to
+IVR_EXITS: dict[str, str] = {outcome: f"ivr_{outcome}" for outcome in IVR_OUTCOMES}
+if not set(IVR_EXITS.values()) <= set(NAMES):
+    raise TypeError("Counters must hold one ivr_<outcome> counter per figures.IVR_OUTCOMES")

@@ -5,8 +5,8 @@ call; a writer adds those increments to the tables. Queue and agent figures come
 `MetricsBook` the live tiles read (same code, same 15-minute buckets, calls credited to the bucket
 they arrived in), so a report for an interval cannot disagree with the live figures for it. The
 dialled numbers are a second book whose "queues" are the numbers. Outcome codes and pause reasons,
-and voicemail messages of the queues' mailboxes, which the live book does not keep, are counted
-here.
+voicemail messages of the queues' mailboxes, and the callers' way through the IVR flows, which the
+live book does not keep, are counted here.
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ from ..facts.model import (
     CallWrappedUp,
     CustomerFieldSet,
     Fact,
+    IvrLeft,
+    IvrNodeEntered,
     OfferEnded,
     Outcome,
     ScriptAnswered,
@@ -68,7 +70,7 @@ from ..facts.model import (
 )
 from ..figures import DEFAULT_SHORT_ABANDON
 from ..voicemail.model import voicemail_id_of
-from .counters import Counters
+from .counters import IVR_EXITS, Counters
 
 BUCKET = LIVE_INTERVAL  # seconds: the base interval of every aggregated row
 RowKey = tuple[str, str, int]  # (kind, dimension id, bucket start in Unix seconds)
@@ -77,7 +79,7 @@ _ARRIVALS_KEPT = 100_000  # calls whose arrival is remembered for their wrap-up
 
 @dataclass(frozen=True, slots=True)
 class RowChange:
-    kind: str  # queue, agent, dnis, outcome, reason, voicemail, campaign, campaign_outcome
+    kind: str  # queue, agent, dnis, outcome, reason, voicemail, campaign, campaign_outcome, ivr_*
     key: str
     start: int  # bucket start, Unix seconds (a multiple of 900)
     delta: Counters
@@ -85,6 +87,16 @@ class RowChange:
 
 def bucket_of(at: float) -> int:
     return int(math.floor(at / BUCKET) * BUCKET)
+
+
+@dataclass(slots=True)
+class _IvrRun:
+    """A caller inside an IVR flow: when they entered it, and the node they are at since when."""
+
+    flow: str
+    entered: float
+    node: str
+    since: float
 
 
 @dataclass(slots=True)
@@ -124,6 +136,7 @@ class ReportFold:
         self._messages: dict[str, tuple[str, float]] = {}  # voicemail task -> (box, arrival) while open
         self._tasks: set[str] = set()  # tasks (voicemail, callbacks) are work, not calls answered
         self._dials: dict[str, float] = {}  # campaign attempt -> when it was dialled, until coded
+        self._ivr: dict[str, _IvrRun] = {}  # call id -> where it is in a flow, until it leaves
         self._rows: dict[RowKey, Counters] = {}  # what the fold counts itself, absolute
         self._written: dict[RowKey, Counters] = {}  # every row as of the last `changes`
 
@@ -181,6 +194,10 @@ class ReportFold:
                     self._pause[fact.agent_id] = (fact.reason or "unspecified", fact.at)
             case CallRequeued():
                 pass  # the dialled number stays the same: no move between dnis rows
+            case IvrNodeEntered():
+                self._ivr_node(fact)
+            case IvrLeft():
+                self._ivr_left(fact)
             case (
                 CallOffered()
                 | OfferEnded()
@@ -242,6 +259,33 @@ class ReportFold:
                 pass
             case _:
                 assert_never(fact)
+
+    def _ivr_node(self, fact: IvrNodeEntered) -> None:
+        """Every visit of a node counts; the flow counts the caller once per run through it."""
+        run = self._ivr.get(fact.call_id)
+        if run is None or run.flow != fact.flow:
+            run = self._ivr[fact.call_id] = _IvrRun(fact.flow, fact.at, fact.node, fact.at)
+            self._row("ivr_flow", fact.flow, fact.at).ivr_entered += 1
+            if len(self._ivr) > _ARRIVALS_KEPT:
+                del self._ivr[next(iter(self._ivr))]
+        run.node, run.since = fact.node, fact.at
+        self._row("ivr_node", f"{fact.flow}/{fact.node}", fact.at).ivr_entered += 1
+
+    def _ivr_left(self, fact: IvrLeft) -> None:
+        """How the caller left, credited to the bucket they entered the flow (and the node) in, so
+        an interval's containment never exceeds one. A caller seen leaving but never entering (it
+        failed before its first node) enters the flow now."""
+        name = IVR_EXITS.get(fact.outcome, IVR_EXITS["failed"])
+        run = self._ivr.pop(fact.call_id, None)
+        if run is None or run.flow != fact.flow:
+            run = _IvrRun(fact.flow, fact.at, fact.node, fact.at)
+            self._row("ivr_flow", fact.flow, fact.at).ivr_entered += 1
+        flow = self._row("ivr_flow", fact.flow, run.entered)
+        setattr(flow, name, getattr(flow, name) + 1)
+        if fact.node:
+            since = run.since if run.node == fact.node else fact.at
+            node = self._row("ivr_node", f"{fact.flow}/{fact.node}", since)
+            setattr(node, name, getattr(node, name) + 1)
 
     def _row(self, kind: str, key: str, at: float) -> Counters:
         row_key = (kind, key, bucket_of(at))

@@ -50,6 +50,8 @@ from callserver.facts.model import (
     CallWrappedUp,
     CustomerFieldSet,
     Fact,
+    IvrLeft,
+    IvrNodeEntered,
     OfferEnded,
     ScriptAnswered,
     ScriptRunEnded,
@@ -472,6 +474,8 @@ async def apply_fact(b: Batch, fact: Fact) -> None:
             pass  # the wrap-up interval ends when the state changes
         case AgentPhoneChanged():
             pass  # only in the log: the agent's status and state intervals are unchanged
+        case IvrNodeEntered() | IvrLeft():
+            pass  # only in the log: the reports fold them, the call's timeline reads them back
         case _:
             b.later.append(partial(apply_campaign_fact, s, fact))
 

@@ -51,6 +51,8 @@ from callserver.facts.model import (
     CallWrappedUp,
     CustomerFieldSet,
     Fact,
+    IvrLeft,
+    IvrNodeEntered,
     OfferEnded,
     ScriptAnswered,
     ScriptRunEnded,
@@ -259,6 +261,8 @@ def live_event(fact: Fact) -> LiveEvent | None:
             return _transfer(fact)
         case AgentPhoneChanged():
             return _phone(fact)
+        case IvrNodeEntered() | IvrLeft():
+            return None  # the hub's own ivr.progress message already tells the live monitor
         case CallHeld() | CallResumed() | CallTransferred() | CallbackRequested() | CallRejected():
             # not on the live channel: the acting agent's desk learns from its own request and
             # the agent.state that follows; these reach MQTT, the store and the server log

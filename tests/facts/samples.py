@@ -41,6 +41,8 @@ BY_NAME: dict[str, object] = {
     "settings": {"mode": "predictive"},
     "leads": (),
 }
+# fields whose name means different things in different facts, by fact type and name
+BY_FIELD: dict[tuple[str, str], object] = {("IvrLeft", "outcome"): "ended"}
 BY_TYPE: dict[type, object] = {str: "sample", float: 3.5, int: 7, bool: True}
 
 
@@ -65,6 +67,8 @@ def one_of_each() -> list[Fact]:
 
 
 def _value(cls: type[Any], name: str, hint: Any) -> object:
+    if (cls.__name__, name) in BY_FIELD:
+        return BY_FIELD[(cls.__name__, name)]
     if name in BY_NAME:
         return BY_NAME[name]
     options = [a for a in typing.get_args(hint) if a is not type(None)]

@@ -14,10 +14,13 @@ from callserver.facts.model import (
     CallHeld,
     CallOffered,
     CallQueued,
+    CallRejected,
     CallResumed,
     CallTransferred,
     CallWrappedUp,
     Fact,
+    IvrLeft,
+    IvrNodeEntered,
     OfferEnded,
     OfferResult,
     Outcome,
@@ -185,3 +188,39 @@ def test_the_end_of_a_wrapup_comes_from_the_state_history_when_no_fact_names_the
     told = [*facts, AgentStateChanged("a2", T0 + 120, "wrapup", "idle", "c")]
     again = timeline(logged(told), wrapups=[WrapupSpan("a2", T0 + 90, T0 + 120)])
     assert kinds(again).count("wrapup_ended") == 1
+
+
+def test_ivr_nodes_show_at_the_times_they_were_reached_before_the_summary_and_the_queue() -> None:
+    facts: list[Fact] = [
+        IvrNodeEntered("c", T0 - 40, "main", "welcome"),
+        IvrNodeEntered("c", T0 - 31, "main", "menu"),
+        IvrNodeEntered("c", T0 - 12, "main", "sales"),
+        IvrLeft("c", T0 - 1, "main", "sales", "queue"),
+        CallQueued("c", T0, "sales", "PJSIP/t-1", "+33140000001", "", "500", data={"ivr": IVR}),
+        CallEnded("c", T0 + 40, "sales", Outcome.ABANDONED, None, 40.0),
+    ]
+    entries = timeline(logged(facts))
+    assert kinds(entries) == ["ivr_node", "ivr_node", "ivr_node", "ivr_left", "ivr", "queued", "ended"]
+    assert [(e.at, e.detail["node"]) for e in entries[:3]] == [
+        (T0 - 40, "welcome"),
+        (T0 - 31, "menu"),
+        (T0 - 12, "sales"),
+    ]
+    assert entries[3].detail == {"flow": "main", "node": "sales", "outcome": "queue"}
+    assert entries[4].detail["path"] == ["welcome", "menu", "sales"]  # the summary as before
+
+
+def test_a_caller_who_hangs_up_in_the_ivr_shows_where_they_were() -> None:
+    facts: list[Fact] = [
+        IvrNodeEntered("c", T0, "main", "welcome"),
+        IvrNodeEntered("c", T0 + 8, "main", "menu"),
+        IvrLeft("c", T0 + 20, "main", "menu", "hangup"),
+        CallRejected("c", T0 + 20, "PJSIP/t-1", "+33140000001", "", "500", "hangup"),
+    ]
+    entries = timeline(logged(facts))
+    assert kinds(entries) == ["ivr_node", "ivr_node", "ivr_left", "rejected"]
+    assert (entries[2].at, entries[2].detail["outcome"], entries[2].detail["node"]) == (
+        T0 + 20,
+        "hangup",
+        "menu",
+    )

@@ -17,9 +17,11 @@ from callserver.facts.model import (
     CallRequeued,
     CallWrappedUp,
     Fact,
+    IvrLeft,
+    IvrNodeEntered,
     Outcome,
 )
-from callserver.figures import call_stats, campaign_abandon_rate, occupancy
+from callserver.figures import call_stats, campaign_abandon_rate, ivr_containment, occupancy
 from callserver.reports.counters import Counters
 from callserver.reports.fold import ReportFold
 from tests.reports.scenario import AGENTS, START, morning
@@ -208,3 +210,62 @@ def test_campaign_attempts_contacts_abandons_and_outcomes_per_dial_bucket() -> N
     assert coded == {"winter/sale": 2, "winter/not_interested": 3}
     assert campaign_abandon_rate(2, 7) == pytest.approx(2 / 7)
     assert campaign_abandon_rate(0, 0) is None
+
+
+def _ivr(call: str, at: float, flow: str, nodes: list[str], outcome: str | None) -> list[Fact]:
+    """A caller through `nodes` of `flow`, 10 s per node, leaving with `outcome` (None: still in)."""
+    facts: list[Fact] = [IvrNodeEntered(call, at + 10 * i, flow, node) for i, node in enumerate(nodes)]
+    if outcome is not None:
+        facts.append(IvrLeft(call, at + 10 * len(nodes), flow, nodes[-1] if nodes else "", outcome))
+    return facts
+
+
+def test_ivr_flows_count_entries_once_per_caller_and_containment_over_the_entries() -> None:
+    t = START + 60
+    facts = [
+        *_ivr("c1", t, "main", ["welcome", "menu", "balance"], "ended"),
+        *_ivr("c2", t + 1, "main", ["welcome", "menu", "menu", "menu"], "hangup"),  # menu repeated
+        *_ivr("c3", t + 2, "main", ["welcome", "menu"], "queue"),
+        *_ivr("c4", t + 3, "main", ["welcome", "menu", "balance"], "ended"),
+        *_ivr("c5", t + 4, "main", ["welcome"], None),  # still in the IVR: entered, not contained
+        *_ivr("c6", t + 5, "sales", ["hello"], "voicemail"),
+    ]
+    facts.sort(key=lambda f: f.at)
+    rows = _sum(_fold(), facts, every=3, now=t + 100)
+    bucket = int(START)
+    main = rows[("ivr_flow", "main", bucket)]
+    assert (main.ivr_entered, main.ivr_ended, main.ivr_hangup, main.ivr_queue) == (5, 2, 1, 1)
+    assert ivr_containment(main.ivr_ended, main.ivr_entered) == pytest.approx(2 / 5)
+    sales = rows[("ivr_flow", "sales", bucket)]
+    assert (sales.ivr_entered, sales.ivr_voicemail, sales.ivr_ended) == (1, 1, 0)
+    assert ivr_containment(sales.ivr_ended, sales.ivr_entered) == 0.0
+    nodes = {k[1]: r for k, r in rows.items() if k[0] == "ivr_node"}
+    assert {k: r.ivr_entered for k, r in nodes.items()} == {
+        "main/welcome": 5,
+        "main/menu": 6,  # every visit: c2 heard the menu three times
+        "main/balance": 2,
+        "sales/hello": 1,
+    }
+    assert (nodes["main/balance"].ivr_ended, nodes["main/menu"].ivr_hangup, nodes["main/menu"].ivr_queue) == (
+        2,
+        1,
+        1,
+    )
+    assert nodes["main/welcome"].ivr_ended + nodes["main/welcome"].ivr_hangup == 0
+
+
+def test_ivr_exits_go_to_the_bucket_the_caller_entered_in() -> None:
+    t = START + 15 * 60 - 5  # enters 5 s before a quarter hour ends, leaves in the next one
+    rows = _sum(_fold(), _ivr("c1", t, "main", ["welcome", "menu"], "ended"), every=1, now=t + 60)
+    first, second = int(START), int(START) + 900
+    assert rows[("ivr_flow", "main", first)].ivr_entered == 1
+    assert rows[("ivr_flow", "main", first)].ivr_ended == 1
+    assert ("ivr_flow", "main", second) not in rows
+    assert rows[("ivr_node", "main/menu", second)].ivr_ended == 1  # reached the menu after the turn
+
+
+def test_ivr_left_before_any_node_still_counts_the_caller_in_the_flow() -> None:
+    rows = _sum(_fold(), [IvrLeft("c1", START + 5, "main", "", "failed")], every=0, now=START + 10)
+    flow = rows[("ivr_flow", "main", int(START))]
+    assert (flow.ivr_entered, flow.ivr_failed) == (1, 1)
+    assert not [k for k in rows if k[0] == "ivr_node"]

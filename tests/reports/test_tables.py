@@ -202,3 +202,41 @@ async def test_campaign_report_counts_dials_contacts_and_abandon_rate_per_day(st
     assert row["campaign_abandon_rate"] == pytest.approx(2 / 7)
     coded = {r["dimension"]: r["coded"] for r in await _report(reports, "campaign_outcomes", interval="day")}
     assert coded == {"winter/not_interested": 3, "winter/sale": 2}
+
+
+async def test_ivr_reports_give_containment_per_flow_and_exits_per_node(store: Store) -> None:
+    from tests.reports.test_fold import _ivr
+
+    t = START + 600
+    facts = [
+        *_ivr("c1", t, "main", ["welcome", "menu", "balance"], "ended"),
+        *_ivr("c2", t + 100, "main", ["welcome", "menu"], "hangup"),
+        *_ivr("c3", t + 200, "main", ["welcome", "menu"], "queue"),
+        *_ivr("c4", t + 4000, "main", ["welcome", "menu", "balance"], "ended"),  # another hour
+        *_ivr("c5", t + 4100, "main", ["welcome", "menu"], "transfer"),
+    ]
+    reports = await filled(store, facts, settings(), every=4)
+    (flow,) = await _report(reports, "ivr_flows", interval="day")
+    assert flow["dimension"] == "main"
+    assert (flow["ivr_entered"], flow["contained"], flow["ivr_abandoned"]) == (5, 2, 1)
+    assert (flow["ivr_to_queue"], flow["ivr_to_transfer"], flow["ivr_to_voicemail"]) == (1, 1, 0)
+    assert flow["containment"] == pytest.approx(2 / 5)
+    hourly = await _report(reports, "ivr_flows", interval="60m")
+    assert [(r["ivr_entered"], r["containment"]) for r in hourly] == [(3, pytest.approx(1 / 3)), (2, 0.5)]
+    nodes = {r["dimension"]: r for r in await _report(reports, "ivr_nodes", interval="day")}
+    assert sorted(nodes) == ["main/balance", "main/menu", "main/welcome"]
+    assert {k: r["ivr_entered"] for k, r in nodes.items()} == {
+        "main/balance": 2,
+        "main/menu": 5,
+        "main/welcome": 5,
+    }
+    menu = nodes["main/menu"]
+    assert (menu["ivr_to_queue"], menu["ivr_hangup"], menu["ivr_to_transfer"], menu["ivr_ended"]) == (
+        1,
+        1,
+        1,
+        0,
+    )
+    assert nodes["main/balance"]["ivr_ended"] == 2
+    only = await _report(reports, "ivr_nodes", interval="day", ivr_node="main/balance")
+    assert [r["dimension"] for r in only] == ["main/balance"]

@@ -34,7 +34,16 @@ INTEGERS_2 = ("handled",)
 FLOATS_2 = ("handle_time",)
 INTEGERS_3 = ("transferred", "callbacks")
 FLOATS_3 = ("longest_wait", "logged_in", "ready", "paused", "staffed", "busy")
-INTEGERS_4 = ("wrapups",)
+INTEGERS_4 = (
+    "wrapups",
+    "ivr_entered",
+    "ivr_queue",
+    "ivr_voicemail",
+    "ivr_transfer",
+    "ivr_ended",
+    "ivr_hangup",
+    "ivr_failed",
+)
 
 
 def _counters() -> list[sa.Column[object]]:
