@@ -60,7 +60,10 @@ class ReportWriter:
     async def stop(self) -> None:
         self._stopping = True
         if self._task is not None:
-            self._task.cancel()
+            # never cancelled in the middle of a write: a transaction cut short would keep SQLite's
+            # write lock until its connection is collected, and the last write would wait for it
+            async with self._lock:
+                self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None

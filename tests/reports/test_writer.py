@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -63,3 +64,37 @@ async def test_a_database_busy_throughout_the_stop_is_reported_not_raised(
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1
     assert "--rebuild" in errors[0].getMessage()
+
+
+class SlowStore:
+    """A write that takes a while: stop must let it finish, not cut its transaction short."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+        self.finished: list[list[RowChange]] = []
+        self.cancelled = 0
+
+    async def add(self, changes: Sequence[RowChange]) -> None:
+        self.started.set()
+        try:
+            await self.release.wait()
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+        self.finished.append(list(changes))
+
+
+async def test_stop_during_a_write_lets_the_write_finish() -> None:
+    store = SlowStore()
+    writer = ReportWriter(store, OneChange(), lambda: 1000.0, period=0.01)  # type: ignore[arg-type]
+    writer.start()
+    writer.submit(object())  # type: ignore[arg-type]
+    await asyncio.wait_for(store.started.wait(), 5)
+    stopping = asyncio.create_task(writer.stop())
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # waits for the write in progress
+    store.release.set()
+    await asyncio.wait_for(stopping, 5)
+    assert store.cancelled == 0
+    assert [[(c.kind, c.key) for c in batch] for batch in store.finished] == [[("queue", "support")]]
