@@ -249,9 +249,15 @@ async def test_the_timeline_tells_the_call_in_order(day: Day) -> None:
     assert status == 200, body
     entries = body["entries"]
     kinds = [e["kind"] for e in entries]
-    assert kinds[:2] == ["ivr", "queued"]
-    assert entries[0]["detail"]["path"] == ["menu", "queue"]
-    assert entries[0]["detail"]["choices"] == [{"menu": "menu", "key": "2", "to": "queue"}]
+    # the IVR first: each node at the time it was reached, the way out, the path summed up
+    before_queue = kinds[: kinds.index("queued")]
+    assert set(before_queue) <= {"ivr_node", "ivr_left", "ivr"} and "ivr" in kinds, kinds
+    assert [e["detail"]["node"] for e in entries if e["kind"] == "ivr_node"] == ["menu", "queue"]
+    (left,) = [e for e in entries if e["kind"] == "ivr_left"]
+    assert left["detail"]["outcome"] == "queue"
+    summary = entries[kinds.index("ivr")]
+    assert summary["detail"]["path"] == ["menu", "queue"]
+    assert summary["detail"]["choices"] == [{"menu": "menu", "key": "2", "to": "queue"}]
     rna = entries[kinds.index("ring_no_answer")]
     assert (rna["agent_id"], rna["agent_name"]) == ("agent1", "Alice Martin")
     assert 1.0 <= rna["detail"]["rang"] <= 3.0
