@@ -298,6 +298,8 @@ async def sim_main(config: Path, log_file: Path) -> None:
 async def clients_main(port: int, logins: list[str]) -> None:
     import aiohttp
 
+    from bench.logins import bearer_login
+
     _raise_fd_limit()
     base = f"http://127.0.0.1:{port}"
     pops: list[tuple[str, str, float]] = []
@@ -309,18 +311,8 @@ async def clients_main(port: int, logins: list[str]) -> None:
     tokens: dict[str, str] = {}
 
     async def login(name: str) -> None:
-        async with (
-            sem,
-            session.post(
-                f"{base}/api/login",
-                json={"login": name, "password": PASSWORD, "bearer": True},
-                headers={"X-Callserver": "1"},
-            ) as resp,
-        ):
-            body = await resp.json()
-            if resp.status != 200:
-                raise RuntimeError(f"login {name}: {resp.status} {body}")
-            tokens[name] = body["token"]
+        async with sem:
+            tokens[name] = await bearer_login(session, base, name, PASSWORD)
 
     await asyncio.gather(*(login(n) for n in logins))
     loop = asyncio.get_running_loop()

@@ -51,6 +51,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from bench.logins import bearer_login
 from bench.machine import describe_machine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,18 +105,8 @@ async def _clients_main() -> None:
     tokens: dict[str, str] = {}
 
     async def login(name: str) -> None:
-        async with (
-            sem,
-            session.post(
-                f"{base}/api/login",
-                json={"login": name, "password": PASSWORD, "bearer": True},
-                headers={"X-Callserver": "1"},
-            ) as resp,
-        ):
-            body = await resp.json()
-            if resp.status != 200:
-                raise RuntimeError(f"login {name}: {resp.status} {body}")
-            tokens[name] = body["token"]
+        async with sem:
+            tokens[name] = await bearer_login(session, base, name, PASSWORD)
 
     await asyncio.gather(*(login(n) for n in conf["logins"]))
     t_logins = time.time() - t_setup
