@@ -36,7 +36,7 @@ from .campaigns.service import CampaignService
 from .checks import check_settings
 from .config import PortInUse, Settings
 from .facts.bus import FactBus
-from .facts.describe import describe, log_level
+from .facts.describe import fact_logger
 from .facts.model import IvrLeft, IvrNodeEntered
 from .inbound.matches import CallerMatches
 from .inbound.script import InboundScript, IvrDeps, fact_linker
@@ -324,7 +324,7 @@ async def start_server(
     today = await store.facts_since(datetime.fromtimestamp(today_start(time.time()), UTC))
     for fact in today:
         metrics.apply(fact)
-    bus.subscribe(lambda fact: log.log(log_level(fact), "%s", describe(fact)))
+    bus.subscribe(fact_logger(log))
     bus.subscribe(writer.submit)
     bus.subscribe(metrics.apply)
     if queue_log is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
@@ -91,6 +92,7 @@ class AcdService:
             clock=clock,
         )
         self._wake = asyncio.Event()
+        self._armed_for = -math.inf  # the deadline the timer loop sleeps until (inf: none)
         self._changed = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._timer_task: asyncio.Task[None] | None = None
@@ -418,7 +420,11 @@ class AcdService:
         self._flush_facts()
         for command in commands:
             self._spawn(self._commands.execute(command))
-        self._wake.set()
+        # the timer loop sleeps until its deadline: woken only when a sooner one was armed (not
+        # after every event, which cost a loop turn and a timeout per PBX event)
+        deadline = self._engine.next_deadline()
+        if deadline is not None and deadline < self._armed_for:
+            self._wake.set()
         self._changed.set()
 
     def _flush_facts(self) -> None:
@@ -457,6 +463,7 @@ class AcdService:
     async def _timer_loop(self) -> None:
         while True:
             deadline = self._engine.next_deadline()
+            self._armed_for = math.inf if deadline is None else deadline
             delay = None if deadline is None else max(0.0, deadline - self.clock())
             self._wake.clear()
             try:
@@ -464,6 +471,7 @@ class AcdService:
                     await self._wake.wait()
             except TimeoutError:
                 pass
+            self._armed_for = -math.inf  # awake: the top of the loop looks at the deadlines again
             self._apply(self._engine.on_timer(self.clock()))
 
     async def _reconcile_loop(self) -> None:

@@ -20,6 +20,8 @@ LOOPBACK = ("127.0.0.0/8", "::1")
 # descriptors kept for everything but FastAGI: web clients and websockets, the database, AMI, MQTT,
 # log and prompt files. Half the limit when the limit itself is small.
 RESERVE = 256
+# addresses whose verdict the allowlist keeps (the PBX uses a handful)
+SEEN_HOSTS = 1024
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -34,8 +36,19 @@ class PeerAllowlist:
 
     def __init__(self, networks: Iterable[str]) -> None:
         self.networks: tuple[Network, ...] = tuple(parse_network(n) for n in networks)
+        # every call opens sessions from the same few PBX addresses: each is parsed and matched once
+        # (bounded, so a flood from many addresses cannot grow it)
+        self._seen: dict[str, bool] = {}
 
     def allows(self, host: str) -> bool:
+        known = self._seen.get(host)
+        if known is None:
+            if len(self._seen) >= SEEN_HOSTS:
+                self._seen.clear()
+            known = self._seen[host] = self._allows(host)
+        return known
+
+    def _allows(self, host: str) -> bool:
         try:
             address = ipaddress.ip_address(host.split("%", 1)[0])
         except ValueError:

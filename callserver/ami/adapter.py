@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 
+from callserver.ami.filters import filter_actions
 from callserver.ami.protocol import (
     AmiActionError,
     AmiActionTimeout,
@@ -83,6 +84,7 @@ class AmiLink:
         self._task: asyncio.Task[None] | None = None
         self._first_attempt = asyncio.Event()
         self._ever_connected = False
+        self._filters_refused = False  # said once in the log, not at every reconnect
         self._stopping = False
 
     @property
@@ -138,7 +140,8 @@ class AmiLink:
                 failures += 1
             else:
                 failures = 0
-                await self._serve(conn)
+                if await self._leave_out_unused(conn):
+                    await self._serve(conn)
             finally:
                 if conn is not None:
                     await conn.aclose()
@@ -146,6 +149,33 @@ class AmiLink:
             delay = reconnect_delay(failures, cfg.reconnect_min, cfg.reconnect_max)
             log.info("AMI reconnecting in %.1f s", delay)
             await asyncio.sleep(delay)
+
+    async def _leave_out_unused(self, conn: AmiConnection) -> bool:
+        """Ask the PBX not to send the events nothing here reads (`ami/filters.py`); False when
+        the link went down meanwhile. A refusal only costs reading them."""
+        timeout = self._config.action_timeout
+        # sent together: one round trip before the link is announced up, not one per event
+        answers = await asyncio.gather(
+            *(conn.action("Filter", fields, timeout=timeout) for fields in filter_actions()),
+            return_exceptions=True,
+        )
+        for answer in answers:
+            if isinstance(answer, AmiActionTimeout | AmiUnavailable):
+                log.warning("AMI: link lost while setting event filters: %s", answer)
+                return False
+            if isinstance(answer, BaseException) and not isinstance(answer, AmiActionError):
+                raise answer
+        refused = [a for a in answers if isinstance(a, AmiActionError)]
+        if refused and not self._filters_refused:
+            log.warning(
+                "AMI: the PBX refused %d of %d event filters (%s); the events they would leave out "
+                "are read and dropped here",
+                len(refused),
+                len(answers),
+                refused[0],
+            )
+        self._filters_refused = bool(refused)
+        return True
 
     async def _serve(self, conn: AmiConnection) -> None:
         """Run a logged-in connection until it closes; announce it up and down."""

@@ -50,6 +50,11 @@ class Blending(CampaignCore):
 
     def review(self, agent_id: str) -> None:
         """Put the agent in a campaign, or take them out, after anything that may change it."""
+        if not self.entries and agent_id not in self._assigned:
+            # no campaign at all (most inbound centres): nothing to join, no line to keep, and
+            # no view of the agent to build on every one of their facts
+            self.lines.want(agent_id, WANT, False)
+            return
         view = self.acd.agent(agent_id)
         if view is None:
             return

@@ -165,7 +165,7 @@ class InboundScript:
         await session.set_variable(Var.NEXT, Context.HOLD.step)
 
     def _enqueue(self, call: InboundCall, queue: str, data: dict[str, object] | None) -> None:
-        log.info("call %s from %s to %s enters queue %s", call.uniqueid, call.caller_num, call.dnis, queue)
+        log.debug("call %s from %s to %s enters queue %s", call.uniqueid, call.caller_num, call.dnis, queue)
         if data is None:
             self.service.inbound_call(call, queue)
         else:

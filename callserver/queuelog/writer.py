@@ -57,14 +57,15 @@ class QueueLogFile:
             return True
         return (stat.st_dev, stat.st_ino) != self._identity
 
-    def write(self, line: str) -> None:
-        """Append one line (without its newline), reopening the path first if it was rotated."""
+    def write(self, *lines: str) -> None:
+        """Append lines (without their newlines) in one write, reopening the path first if it was
+        rotated: a fact's lines (a call's end may have several) cost one check and one write."""
         try:
             if self._file is None or self._rotated():
                 self.close()
                 self.open()
             assert self._file is not None
-            self._file.write(line + "\n")
+            self._file.write("".join(line + "\n" for line in lines))
             if self.fsync:
                 os.fsync(self._file.fileno())
         except OSError as err:
@@ -93,5 +94,6 @@ class QueueLogWriter:
             self.mapper.on_fact(fact)
 
     def on_fact(self, fact: Fact) -> None:
-        for entry in self.mapper.on_fact(fact):
-            self.file.write(entry.line())
+        entries = self.mapper.on_fact(fact)
+        if entries:
+            self.file.write(*(entry.line() for entry in entries))

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from callserver.config import AmiConfig
 from callserver.sim import messages as m
+from callserver.sim.ami_filters import FilterRefused, SessionFilters, parse_filter
 from callserver.sim.manager_user import ManagerUser
 
 log = logging.getLogger("callserver.sim.ami")
@@ -37,13 +38,19 @@ class AmiSession:
         self.local = f"IPV4/TCP/{local[0]}/{local[1]}"
         self.session_id = f"0x{id(self):x}"
         self.since = ""
+        self.filters = SessionFilters()
 
     def send(self, msg: m.Message) -> None:
         if not self.writer.is_closing():
             self.writer.write(m.encode(msg))
 
     def event(self, msg: m.Message) -> None:
-        if self.authenticated and self.events and self.server.user.may_read(_privilege(msg)):
+        if (
+            self.authenticated
+            and self.events
+            and self.server.user.may_read(_privilege(msg))
+            and self.filters.allows(msg)
+        ):
             self.send(msg)
 
     def close(self) -> None:
@@ -95,6 +102,9 @@ class AmiSession:
             self.events = mask not in ("off", "none", "")
             self.send(m.response(aid, "Success", [("Events", "On" if self.events else "Off")]))
             return True
+        if lname == "filter":
+            self.add_filter(action, aid)
+            return True
         handler = self.server.handlers.get(lname)
         if handler is None:
             text = f"Invalid/unknown command: {name}. Use Action: ListCommands to show available commands."
@@ -105,6 +115,22 @@ class AmiSession:
             return True
         await handler(self, action, aid)
         return True
+
+    def add_filter(self, action: dict[str, str | list[str]], aid: str | None) -> None:
+        """`Filter` (write class `system`): an event filter for this session only."""
+        if "system" not in self.server.user.write:
+            self.send(m.response(aid, "Error", [("Message", "Permission denied")]))
+            return
+        if str(action.get("Operation", "")).lower() != "add":
+            self.send(m.response(aid, "Error", [("Message", "Unknown operation")]))
+            return
+        try:
+            entry = parse_filter(str(action.get("MatchCriteria", "")), str(action.get("Filter", "")))
+        except FilterRefused as err:
+            self.send(m.response(aid, "Error", [("Message", str(err))]))
+            return
+        self.filters.add(entry)
+        self.send(m.response(aid, "Success", [("Message", "Success")]))
 
     def login(self, action: dict[str, str | list[str]], aid: str | None) -> bool:
         cfg = self.server.config

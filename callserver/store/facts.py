@@ -99,6 +99,7 @@ _CALL_ROW_FACTS = (
 )
 
 _SHAPES: dict[type[Any], tuple[tuple[str, ...], attrgetter[Any]]] = {}
+_SCALARS = frozenset({str, int, float, bool, type(None)})  # JSON as they are (most fields)
 
 
 def payload_of(fact: Fact) -> dict[str, Any]:
@@ -115,12 +116,29 @@ def payload_of(fact: Fact) -> dict[str, Any]:
     names, values = shape
     payload = dict(zip(names, values(fact) if len(names) > 1 else (values(fact),), strict=True))
     for name, value in payload.items():
+        if type(value) in _SCALARS:
+            continue
         if isinstance(value, Enum):
             payload[name] = value.value
         elif isinstance(value, tuple | list | dict) or dataclasses.is_dataclass(value):
-            data = dataclasses.asdict(fact)
-            return {k: v.value if isinstance(v, Enum) else v for k, v in data.items()}
+            payload[name] = _plain(value)
     return payload
+
+
+def _plain(value: Any) -> Any:
+    """A field's value as JSON-ready data: containers copied (the fact keeps its own), records as
+    mappings, enums as their values."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
 
 
 def event_row(fact: Fact) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Row, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callserver.facts.model import (
@@ -179,15 +179,19 @@ async def run_records(session: AsyncSession, rows: Sequence[ScriptRunRow]) -> li
             .order_by(ScriptAnswerRow.run_id, ScriptAnswerRow.position)
         )
         for a in (await session.scalars(query)).all():
-            answers[a.run_id].append(
-                ScriptAnswerRecord(
-                    a.position, a.step, a.question, a.kind, a.label, a.value, a.shown, a.answered_by, a.at
-                )
-            )
-    return [_run_record(r, answers[r.id]) for r in rows]
+            answers[a.run_id].append(answer_record(a))
+    return [run_record(r, answers[r.id]) for r in rows]
 
 
-def _run_record(r: ScriptRunRow, answers: list[ScriptAnswerRecord]) -> ScriptRunRecord:
+def answer_record(a: ScriptAnswerRow | Row[Any]) -> ScriptAnswerRecord:
+    """An answer's record, from its ORM row or a plain row of the same columns."""
+    return ScriptAnswerRecord(
+        a.position, a.step, a.question, a.kind, a.label, a.value, a.shown, a.answered_by, a.at
+    )
+
+
+def run_record(r: ScriptRunRow | Row[Any], answers: list[ScriptAnswerRecord]) -> ScriptRunRecord:
+    """A run's record, from its ORM row or a plain row of the same columns."""
     return ScriptRunRecord(
         run_id=r.id,
         call_id=r.call_id,

@@ -26,6 +26,7 @@ from callserver.facts.model import Fact
 from callserver.facts.replay import fact_from_record
 from callserver.store import call_search, customer_csv, scripts
 from callserver.store import customers as cust
+from callserver.store.contact import ContactHistory, contact_histories
 from callserver.store.customers import CustomerConflict
 from callserver.store.facts import apply_facts
 from callserver.store.migrate import upgrade
@@ -56,6 +57,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+POOL_SIZE = 20
+POOL_OVERFLOW = 20
+
+
 class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -68,7 +73,10 @@ class Store:
         customers.default_region, for numbers an older release kept in national form)."""
         if migrate:
             await upgrade(url, region=region)
-        engine = create_async_engine(url)
+        # enough connections kept open for the busy hour: pops, caller lookups, the fact writer,
+        # the report writer and web requests at once. Past the pool a connection is opened and
+        # closed for each use (on SQLite a thread started and stopped each time).
+        engine = create_async_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
         if make_url(url).get_backend_name() == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return cls(engine)
@@ -185,6 +193,15 @@ class Store:
         # on every inbound call: one query on a plain connection (no ORM session to set up)
         async with self._engine.connect() as conn:
             return await cust.customers_for_number(conn, number)
+
+    async def contact_histories(
+        self, customer_ids: Sequence[int], *, limit: int, until: datetime, exclude: Sequence[str] = ()
+    ) -> dict[int, ContactHistory]:
+        """The screen-pop's history of each customer (`store/contact.py`): one connection for all."""
+        if not customer_ids:
+            return {}
+        async with self._engine.connect() as conn:
+            return await contact_histories(conn, customer_ids, limit=limit, until=until, exclude=exclude)
 
     async def find_customer_by_account(self, account: str) -> CustomerRecord | None:
         async with self._sessions() as s:

@@ -340,11 +340,11 @@ class LiveHub:
         self._send(event.kind, event.data, event.agent_id, also=event.other_agent)
         if isinstance(fact, CallOffered):
             self._start_pop(fact.call_id, fact.agent_id)
+        if not self._audience.get("*"):
+            return  # queue tiles are for supervisors: none is watching
         queues = set(event.queues)
         if isinstance(fact, AgentStatusChanged | AgentStateChanged):
             queues |= self._queues_of(fact.agent_id)
-        if not self._audience.get("*"):
-            return  # queue tiles are for supervisors: none is watching
         now = self.clock()
         for name in sorted(q for q in queues if self.acd.has_queue(q)):
             self._send("queue.stats", queue_view(self.acd, self.metrics, name, now, self.thresholds), None)

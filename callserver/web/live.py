@@ -158,6 +158,15 @@ async def _write(
     session has ended (4401) even if nobody logged out."""
     loop = asyncio.get_running_loop()
     pinged = loop.time()
+    # one timer per ping interval wakes the writer when the socket stayed quiet until then (a
+    # timeout around every wait would be made and torn down for each message sent)
+    timer: asyncio.TimerHandle | None = None
+    rang = [False]
+
+    def ring() -> None:
+        rang[0] = True
+        conn.wake.set()
+
     try:
         while True:
             while conn.pending:
@@ -172,13 +181,21 @@ async def _write(
             if now - pinged >= settings.ping_interval:
                 pinged = now
                 await ws.ping()
+            deadline = pinged + settings.ping_interval
+            if timer is None or timer.when() != deadline:
+                if timer is not None:
+                    timer.cancel()
+                timer = loop.call_at(deadline, ring)
             conn.wake.clear()
-            try:
-                async with asyncio.timeout(max(pinged + settings.ping_interval - now, 0.0)):
-                    await conn.wake.wait()
-            except TimeoutError:
-                hub.control(conn, "ping", {"t": hub.clock()})
+            await conn.wake.wait()
+            if rang[0]:
+                rang[0], timer = False, None
+                if not conn.pending:
+                    hub.control(conn, "ping", {"t": hub.clock()})
     except (ConnectionError, RuntimeError) as err:
         log.debug("live connection lost while writing: %s", err)
+    finally:
+        if timer is not None:
+            timer.cancel()
     with contextlib.suppress(Exception):
         await ws.close(code=conn.close_code)

@@ -128,16 +128,17 @@ class Pops:
         origin = await self._origin_of(base["call_id"]) if self._origin_of is not None else None
         if origin is not None:
             exclude.append(origin)
-        # bounded by the engine's arrival time too: the store may not hold this call's row yet
+        # the history ends where this call began (the engine's arrival time: the store may not
+        # hold this call's row yet), so a later call of the same customer is never in it
         until = datetime.fromtimestamp(base["arrived_at"], UTC)
+        histories = await self._store.contact_histories(
+            [c.id for c in customers], limit=self._history, until=until, exclude=exclude
+        )
         for customer in customers:
             view = customer_view(customer)
-            calls = await self._store.contact_history(
-                customer.id, self._history, before=base["call_id"], until=until, exclude=exclude
-            )
-            view["history"] = [history_view(r, self.agent_name) for r in calls]
-            runs = await self._store.script_runs(customer_id=customer.id, limit=self._history)
-            view["scripts"] = [run_json(r) for r in runs if r.call_id != base["call_id"]]
+            history = histories[customer.id]
+            view["history"] = [history_view(r, self.agent_name) for r in history.calls]
+            view["scripts"] = [run_json(r) for r in history.runs if r.call_id != base["call_id"]]
             views.append(view)
         match = "none" if not customers else "one" if len(customers) == 1 else "several"
         data = dict(

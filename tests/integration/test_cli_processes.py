@@ -82,4 +82,4 @@ async def test_run_and_simulate_as_separate_processes_handle_calls(tmp_path: Pat
         outcomes = dict(db.execute("select outcome, count(*) from calls group by outcome").fetchall())
     assert sum(outcomes.values()) == 8
     assert outcomes.get("answered", 0) > 0
-    assert "answered by agent" in server_log
+    assert "ended answered with agent" in server_log  # one INFO line per call, at its end

@@ -135,3 +135,38 @@ async def test_scripts_set_extra_and_record_fields_through_facts(store: Store, t
     # reloading the seed keeps what scripts set in fields the file does not give
     await store.load_customers(path, FIELDS)
     assert (await store.customer_fields(jeanne.id))["payment_plan"] == "requested: 6 months"
+
+
+async def test_the_screen_pop_history_is_the_same_read_as_the_contact_history_and_the_runs(
+    store: Store,
+) -> None:
+    """The pop's one-connection read gives what the two separate reads give: calls before the
+    arrival time without the excluded ones, newest first and limited, and the runs with answers."""
+    from datetime import UTC, datetime
+
+    from tests.store.facts import answered_call
+
+    ann = await store.create_customer(CustomerFields("Ann", ("+33140000001",), "A1", None, None, False, ""))
+    bob = await store.create_customer(CustomerFields("Bob", ("+33140000002",), "B1", None, None, False, ""))
+    for i in range(4):
+        await store.apply(answered_call(f"k{i}", T0 + 100 * i))
+    await store.apply(
+        [
+            ScriptRunStarted("k1", T0 + 110, "r1", "billing", 3, "alice", ann.id),
+            answer(1, "balance_due", "true", T0 + 111),
+            ScriptRunStarted("k2", T0 + 210, "r2", "billing", 3, "alice", ann.id),
+        ]
+    )
+    until = datetime.fromtimestamp(T0 + 300, UTC)  # k3 arrived then: not before it
+    found = await store.contact_histories([ann.id, bob.id], limit=2, until=until, exclude=["k2"])
+    assert [c.id for c in found[ann.id].calls] == ["k1", "k0"]
+    assert found[ann.id].calls == (await store.contact_history(ann.id, 2, until=until, exclude=["k2"]))
+    assert found[ann.id].runs == await store.script_runs(customer_id=ann.id, limit=2)
+    assert [(r.run_id, [a.value for a in r.answers]) for r in found[ann.id].runs] == [
+        ("r2", []),
+        ("r1", ["true"]),
+    ]
+    assert (found[bob.id].calls, found[bob.id].runs) == ([], [])
+    everything = await store.contact_histories([ann.id], limit=10, until=until)
+    assert [c.id for c in everything[ann.id].calls] == ["k2", "k1", "k0"]
+    assert await store.contact_histories([], limit=10, until=until) == {}
