@@ -62,7 +62,12 @@ class Entry:
         return f"{head}|{'|'.join(clean(v) for v in self.data)}"
 
 
+# `|` becomes `_` (as app_queue does for caller names), line breaks and other control characters a
+# space; one C-level pass (`str.translate`) rather than a Python step per character, which was
+# most of the cost of a queue_log line
+_CLEANED = str.maketrans({**{chr(c): " " for c in range(32)}, "\x7f": " ", "|": "_"})
+
+
 def clean(value: str) -> str:
-    """A value that cannot break the line: `|` becomes `_` (as app_queue does for caller names),
-    line breaks and other control characters a space."""
-    return "".join(" " if ord(c) < 32 or c == "\x7f" else "_" if c == "|" else c for c in value)
+    """A value that cannot break the line."""
+    return value.translate(_CLEANED)

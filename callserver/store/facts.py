@@ -9,6 +9,11 @@ of round trips per batch, however many facts it holds. Every handler tolerates r
 call re-adopted after a reconnect is queued again; a fact may arrive for a call the store never
 saw), because a failed batch would otherwise block the writer for good.
 
+Two exceptions to "read first": the calls rows earlier batches committed are held in memory
+(`CallRows`), and an agent's state change ends the row left open by an earlier batch with a
+conditional UPDATE instead of reading it (only a status change, which may open a login row, reads
+the agent's open rows).
+
 Agent state intervals are batched the same way (several facts per call change them). Facts about
 the other tables (script runs, customer fields, campaigns) are applied through the session after
 the bulk statements, in the order they came: they are few per call.
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +32,7 @@ from functools import partial
 from operator import attrgetter
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, case, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
@@ -85,6 +91,24 @@ _KEY = "row_key"
 # IN lists are split so that no statement exceeds SQLite's bound-parameter limit
 _CHUNK = 500
 
+# the rows of an agent's kind of interval still open end at `_END`, or at their start if that is
+# later (a fact older than the row's start, after a lost fact)
+_AGENT, _KIND, _END = "row_agent", "row_kind", "row_end"
+_END_OPEN_ROWS = (
+    update(STATES)
+    .where(
+        STATES.c.agent_id == bindparam(_AGENT),
+        STATES.c.kind == bindparam(_KIND),
+        STATES.c.ended_at.is_(None),
+    )
+    .values(
+        ended_at=case(
+            (STATES.c.started_at > bindparam(_END, type_=STATES.c.started_at.type), STATES.c.started_at),
+            else_=bindparam(_END, type_=STATES.c.started_at.type),
+        )
+    )
+)
+
 # the facts that change a calls row (the batch reads those rows first)
 _CALL_ROW_FACTS = (
     CallQueued,
@@ -100,6 +124,43 @@ _CALL_ROW_FACTS = (
 
 _SHAPES: dict[type[Any], tuple[tuple[str, ...], attrgetter[Any]]] = {}
 _SCALARS = frozenset({str, int, float, bool, type(None)})  # JSON as they are (most fields)
+
+
+class CallRows:
+    """The calls rows as the last committed batches left them, so the next batch need not read
+    them back (a call's facts span several batches: queued, offered and answered in one, ended in
+    a later one). Reading them back was the largest part of a batch's reads: a query plus a
+    mapping of two dozen columns per row, datetimes parsed.
+
+    Sound only because nothing but this module writes calls rows (`tests/store/test_write_path.py`)
+    and a Store keeps one of these for all its batches: `keep` is called after the batch's
+    transaction committed, never for one that failed, so a held row is what the database holds.
+    Bounded, least recently used first out; a row no longer held is read again."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self._size = size
+        self._rows: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def get(self, call_id: str) -> dict[str, Any] | None:
+        """The row as committed; the caller must not change it (a batch works on a copy)."""
+        row = self._rows.get(call_id)
+        if row is not None:
+            self._rows.move_to_end(call_id)
+        return row
+
+    def keep(self, rows: dict[str, dict[str, Any]]) -> None:
+        """The rows a committed batch left (they are no longer changed by it)."""
+        self._rows.update(rows)
+        for call_id in rows:
+            self._rows.move_to_end(call_id)
+        while len(self._rows) > self._size:
+            self._rows.popitem(last=False)
+
+    def clear(self) -> None:
+        self._rows.clear()
 
 
 def payload_of(fact: Fact) -> dict[str, Any]:
@@ -175,6 +236,7 @@ class Batch:
     """The rows a batch of facts touches, read once, changed in memory, then written in bulk."""
 
     session: AsyncSession
+    held: CallRows | None = None  # rows earlier batches committed (read instead of the table)
     calls: dict[str, dict[str, Any]] = field(default_factory=dict)
     stored: dict[str, dict[str, Any]] = field(default_factory=dict)  # calls as read, to diff
     new_calls: dict[str, None] = field(default_factory=dict)  # insertion-ordered set
@@ -185,6 +247,11 @@ class Batch:
     # read or made by the batch, in order
     open_intervals: dict[tuple[str, str], list[_Interval]] = field(default_factory=dict)
     intervals: list[_Interval] = field(default_factory=list)
+    # agents whose open intervals were read (those with a status fact in the batch: opening a
+    # login interval depends on whether one is open); for the others, the intervals still open in
+    # the table are ended by a conditional UPDATE, `(agent, kind) -> end`, the first end of each
+    ended_in_table: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    read_agents: set[str] = field(default_factory=set)
     # session work for other tables, run in order after the bulk statements
     later: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _rank: int = 1 << 62  # new offers rank after every stored one, in the order they are made
@@ -194,12 +261,16 @@ class Batch:
         call_ids = {f.call_id for f in facts if isinstance(f, _CALL_ROW_FACTS)}
         with_offers = {f.call_id for f in facts if isinstance(f, CallOffered | OfferEnded | CallAnswered)}
         linked = {f.customer_id for f in facts if isinstance(f, CallLinkedToCustomer) and f.customer_id}
-        agents = {
-            f.agent_id
-            for f in facts
-            if isinstance(f, AgentStatusChanged | AgentStateChanged | CallHeld | CallResumed)
-            and f.agent_id is not None
-        }
+        # State changes (three a call) only end the open row of their kind and open another: that
+        # needs no read (see ended_in_table). A status change may open a login row, if none is.
+        agents = {f.agent_id for f in facts if isinstance(f, AgentStatusChanged)}
+        self.read_agents = agents
+        if self.held is not None:
+            for call_id in list(call_ids):
+                if (kept := self.held.get(call_id)) is not None:
+                    self.stored[call_id] = kept
+                    self.calls[call_id] = dict(kept)
+                    call_ids.discard(call_id)
         for chunk in _chunks(call_ids):
             for row in await self.session.execute(select(CALLS).where(CALLS.c.id.in_(chunk))):
                 self.stored[row.id] = dict(row._mapping)
@@ -228,6 +299,9 @@ class Batch:
     def close_interval(self, agent_id: str, kind: str, at: float) -> None:
         """End the agent's open intervals of this kind at `at`."""
         end = utc(at)
+        if agent_id not in self.read_agents:
+            # rows left open by earlier batches end at the first end this batch gives them
+            self.ended_in_table.setdefault((agent_id, kind), end)
         for interval in self.open_intervals.pop((agent_id, kind), ()):
             interval.values["ended_at"] = max(end, interval.values["started_at"])
             interval.dirty = True
@@ -307,6 +381,9 @@ class Batch:
             await s.execute(update(OFFERS).where(OFFERS.c.id == bindparam(_KEY)), rows)
         if self.events:
             await s.execute(insert(EVENTS), self.events)
+        if self.ended_in_table:  # before the INSERT: the rows it adds are open too
+            rows = [{_AGENT: a, _KIND: k, _END: end} for (a, k), end in self.ended_in_table.items()]
+            await s.execute(_END_OPEN_ROWS, rows)
         added_intervals = [i.values for i in self.intervals if i.id is None]
         if added_intervals:
             await s.execute(insert(STATES), added_intervals)
@@ -498,13 +575,17 @@ async def apply_fact(b: Batch, fact: Fact) -> None:
             b.later.append(partial(apply_campaign_fact, s, fact))
 
 
-async def apply_facts(session: AsyncSession, facts: Sequence[Fact]) -> None:
-    """Log `facts` and update the call rows they concern, inside the caller's transaction."""
+async def apply_facts(session: AsyncSession, facts: Sequence[Fact], held: CallRows | None = None) -> Batch:
+    """Log `facts` and update the call rows they concern, inside the caller's transaction.
+
+    `held`: calls rows earlier batches committed; the caller hands it the batch's `calls` once this
+    transaction has committed (`CallRows.keep`)."""
     for fact in facts:
         if not isinstance(fact, Fact):
             raise TypeError(f"the store does not know the fact {type(fact).__name__}")
-    batch = Batch(session)
+    batch = Batch(session, held)
     await batch.load(facts)
     for fact in facts:
         await apply_fact(batch, fact)
     await batch.write()
+    return batch

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from callserver import jsontext
 from callserver.acd.specs import queue_spec
 from callserver.config import Settings
 from callserver.facts.model import Fact
@@ -28,7 +29,7 @@ from callserver.store import call_search, customer_csv, scripts
 from callserver.store import customers as cust
 from callserver.store.contact import ContactHistory, contact_histories
 from callserver.store.customers import CustomerConflict
-from callserver.store.facts import apply_facts
+from callserver.store.facts import CallRows, apply_facts
 from callserver.store.migrate import upgrade
 from callserver.store.models import Agent, AgentStateRow, Call, CallEvent, CallOffer, Customer, Queue
 from callserver.store.records import (
@@ -66,6 +67,7 @@ class Store:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._hasher = PasswordHasher()
+        self._call_rows = CallRows()  # the calls rows the fact batches left, see CallRows
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True, region: str | None = None) -> Store:
@@ -76,7 +78,14 @@ class Store:
         # enough connections kept open for the busy hour: pops, caller lookups, the fact writer,
         # the report writer and web requests at once. Past the pool a connection is opened and
         # closed for each use (on SQLite a thread started and stopped each time).
-        engine = create_async_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+        # JSON columns (every fact's payload) through the compiled encoder: `callserver/jsontext.py`
+        engine = create_async_engine(
+            url,
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
+            json_serializer=jsontext.dumps,
+            json_deserializer=jsontext.loads,
+        )
         if make_url(url).get_backend_name() == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return cls(engine)
@@ -246,7 +255,8 @@ class Store:
         if not facts:
             return
         async with self._sessions.begin() as s:
-            await apply_facts(s, facts)
+            batch = await apply_facts(s, facts, self._call_rows)
+        self._call_rows.keep(batch.calls)  # committed: what the table now holds
 
     # --- reading -------------------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ only for an agent with a browser connected; one who connects later gets theirs t
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 from collections import deque
@@ -21,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from callserver import jsontext
 from callserver.acd.control import SpySession
 from callserver.acd.metrics import MetricsBook
 from callserver.acd.service import AcdService
@@ -100,7 +100,7 @@ class Stream:
 
 
 def encode(seq: int, kind: str, data: Json) -> str:
-    return json.dumps({"v": VERSION, "seq": seq, "type": kind, "data": data}, separators=(",", ":"))
+    return jsontext.dumps({"v": VERSION, "seq": seq, "type": kind, "data": data})
 
 
 class LiveHub:

@@ -3,6 +3,9 @@ as the independent reader and the documented field meanings see them."""
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from callserver.facts.model import (
     AgentStatusChanged,
     CallAnswered,
@@ -22,6 +25,7 @@ from callserver.facts.model import (
     Outcome,
 )
 from callserver.queuelog.mapper import QueueLogMapper
+from callserver.queuelog.model import clean
 
 from .queue_log_reader import Line, parse
 from .stays import stays
@@ -245,3 +249,16 @@ def test_hold_and_callback_key_lines() -> None:
         {"key": "5", "position": "2", "origposition": "2", "waittime": "6"},
     )
     stays(lines)
+
+
+@given(st.text())
+def test_a_cleaned_value_keeps_every_character_but_pipes_and_control_characters(value: str) -> None:
+    cleaned = clean(value)
+    assert len(cleaned) == len(value)
+    for before, after in zip(value, cleaned, strict=True):
+        if before == "|":
+            assert after == "_"
+        elif ord(before) < 32 or before == "\x7f":
+            assert after == " "
+        else:
+            assert after == before
