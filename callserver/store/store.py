@@ -8,6 +8,7 @@ left behind. Call rows change only through `apply` (the FactWriter): there is no
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,6 +69,7 @@ class Store:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._hasher = PasswordHasher()
         self._call_rows = CallRows()  # the calls rows the fact batches left, see CallRows
+        self._applying = asyncio.Lock()
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True, region: str | None = None) -> Store:
@@ -254,9 +256,12 @@ class Store:
         """Log and apply all `facts` in one transaction: all of them land, or none."""
         if not facts:
             return
-        async with self._sessions.begin() as s:
-            batch = await apply_facts(s, facts, self._call_rows)
-        self._call_rows.keep(batch.calls)  # committed: what the table now holds
+        # one batch at a time (the FactWriter's one task already does so): the rows a batch keeps
+        # must not be overtaken by a batch that read them before it committed
+        async with self._applying:
+            async with self._sessions.begin() as s:
+                batch = await apply_facts(s, facts, self._call_rows)
+            self._call_rows.keep(batch.calls)  # committed: what the table now holds
 
     # --- reading -------------------------------------------------------------------------------
 
