@@ -27,7 +27,9 @@ Per rate it prints:
   its end; `drain s`: how long the writer then takes to catch up;
 - `RSS`: the server process's resident memory at the end of the window;
 - `GC max`: the longest garbage collection in the server during the window (`gc.callbacks`);
-  `E2E_GC_FREEZE=0` in the environment leaves out the `gc.freeze()` after start-up.
+  `GC ms/s`: the time spent in collections per second of the window;
+  `E2E_GC_FREEZE=0` in the environment leaves out the `gc.freeze()` after start-up, and
+  `E2E_GC_THRESHOLDS=a,b,c` sets the collector's thresholds after it (to compare settings).
 
 A rate "degrades" a figure when: done/s < 95 % of the rate, cpu > 5 ms/call, arr->orig p99 > 50 ms,
 evt->pop p99 > 100 ms, lag p99 > 50 ms, or the backlog at the end is more than 1 s of facts. The last
@@ -276,6 +278,7 @@ async def _one_rate(
         "drain_s": drain["drained_s"],
         "rss_mb": srv["rss_mb"],
         "gc_max_ms": srv["gc_max_ms"],
+        "gc_ms_per_s": srv["gc_total_ms"] / srv["wall_s"] if srv["wall_s"] else 0.0,
         "load": load,
         "profile": srv.get("profile"),
     }
@@ -283,7 +286,7 @@ async def _one_rate(
 
 HEADER = (
     "db        rate  arrived/s done/s  cpu ms/call  arr->orig p50/p99 ms  evt->pop p50/p99 ms"
-    "  lag p99/max ms  backlog max/end  drain s  RSS MB  srv/sim CPU %  load  GC max ms"
+    "  lag p99/max ms  backlog max/end  drain s  RSS MB  srv/sim CPU %  load  GC max ms  GC ms/s"
 )
 
 
@@ -298,7 +301,7 @@ def _line(r: dict[str, Any]) -> str:
         f"  {_ms(r['orig_p50'])} / {_ms(r['orig_p99'])}      {_ms(r['pop_p50'])} / {_ms(r['pop_p99'])}"
         f"    {r['lag_p99']:5.1f} / {r['lag_max']:6.1f}  {r['backlog_max']:7d} / {r['backlog_end']:5d}"
         f"  {r['drain_s']:7.2f} {r['rss_mb']:7.0f}  {r['server_cpu_pct']:5.0f} / {r['sim_cpu_pct']:4.0f}"
-        f"  {r['load']:4.1f}  {r['gc_max_ms']:8.1f}"
+        f"  {r['load']:4.1f}  {r['gc_max_ms']:8.1f}  {r['gc_ms_per_s']:7.1f}"
     )
 
 

@@ -106,6 +106,8 @@ async def server_main(config: Path, log_file: Path) -> None:
     await _weak_passwords(server)
     if os.environ.get("E2E_GC_FREEZE", "1") == "1":
         settle_garbage_collector()  # as `callserver run` does
+    if thresholds := os.environ.get("E2E_GC_THRESHOLDS"):  # e.g. 700,10,10 (Python's own)
+        gc.set_threshold(*(int(t) for t in thresholds.split(",")))
     loop = asyncio.get_running_loop()
     state: dict[str, Any] = {"on": False, "lags": [], "backlog": [], "gc": []}
     gc_start = [0.0]
@@ -161,6 +163,7 @@ async def server_main(config: Path, log_file: Path) -> None:
                 "rss_mb": _rss_mb(),
                 "gc_n": len(state["gc"]),
                 "gc_max_ms": max(state["gc"], default=0.0),
+                "gc_total_ms": sum(state["gc"]),
                 "written": server.writer.written,
             }
             if profiler is not None:
