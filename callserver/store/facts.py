@@ -135,7 +135,8 @@ class CallRows:
     Sound only because nothing but this module writes calls rows (`tests/store/test_write_path.py`)
     and a Store keeps one of these for all its batches: `keep` is called after the batch's
     transaction committed, never for one that failed, so a held row is what the database holds.
-    Bounded, least recently used first out; a row no longer held is read again."""
+    Bounded, least recently used first out; a row no longer held is read again. A row is about
+    1.1 KB, so a full 20,000 (the calls of 100 s at 200 calls/s) hold about 23 MB."""
 
     def __init__(self, size: int = 20_000) -> None:
         self._size = size
