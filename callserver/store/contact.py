@@ -1,9 +1,10 @@
 """A customer's contact history for a screen-pop: their earlier calls and dialogue-script runs.
 
 A pop is built for every offer to an agent with a browser, so this read is on the busiest path the
-store has after the fact writer. It runs on one plain connection for all the customers the caller
-matched, with Core statements prepared once (no ORM session to set up, no objects to identity-map),
-and it needs no read of the call being popped: the caller's arrival time bounds the history.
+store has after the fact writer. It is a plan for `store/reads.py` (one connection for all the
+customers the caller matched, where a read costs the event loop least), with Core statements built
+once (no ORM session to set up, no objects to identity-map), and it needs no read of the call being
+popped: the caller's arrival time bounds the history.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from callserver.store.models import Call, ScriptAnswerRow, ScriptRunRow
+from callserver.store.reads import Plan
 from callserver.store.records import CallRecord, ScriptAnswerRecord, ScriptRunRecord
 from callserver.store.rows import call_record
 from callserver.store.scripts import answer_record, run_record
@@ -54,28 +55,24 @@ class ContactHistory:
     runs: list[ScriptRunRecord]  # newest first, with their answers
 
 
-async def contact_histories(
-    conn: AsyncConnection,
+def contact_histories(
     customer_ids: Sequence[int],
     *,
     limit: int,
     until: datetime,
     exclude: Sequence[str],
-) -> dict[int, ContactHistory]:
+) -> Plan[dict[int, ContactHistory]]:
     """For each customer: up to `limit` calls that arrived before `until` (leaving out the calls
-    in `exclude`), and their `limit` latest script runs."""
+    in `exclude`), and their `limit` latest script runs (a plan for `store/reads.py`)."""
     found: dict[int, ContactHistory] = {}
     skip = list(exclude)  # an empty list is a NOT IN that holds for every call
     for customer in customer_ids:
         params: dict[str, Any] = {"customer": customer, "limit": limit}
-        calls = [
-            call_record(row)
-            for row in await conn.execute(_CALLS, {**params, "until": until, "exclude": skip})
-        ]
-        runs = (await conn.execute(_RUNS, params)).all()
+        calls = [call_record(row) for row in (yield _CALLS, {**params, "until": until, "exclude": skip})]
+        runs = yield _RUNS, params
         answers: dict[str, list[ScriptAnswerRecord]] = {run.id: [] for run in runs}
         if runs:
-            for row in await conn.execute(_ANSWERS, {"runs": list(answers)}):
+            for row in (yield _ANSWERS, {"runs": list(answers)}):
                 answers[row.run_id].append(answer_record(row))
         found[customer] = ContactHistory(calls, [run_record(run, answers[run.id]) for run in runs])
     return found

@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, delete, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from callserver.store.customer_csv import CustomerRow
 from callserver.store.models import Customer, CustomerFieldRow, CustomerPhone
+from callserver.store.reads import Plan
 from callserver.store.records import CustomerFields, CustomerRecord
 
 TAIL = 8
@@ -225,14 +226,14 @@ def _by_tail() -> Select[Any]:
 _BY_TAIL = _by_tail()
 
 
-async def customers_for_number(conn: AsyncConnection, number: str) -> list[CustomerRecord]:
+def customers_for_number(number: str) -> Plan[list[CustomerRecord]]:
     """The customers owning `number` or a variant of it, oldest first, with all their phones, in
-    one query."""
+    one query (a plan for `store/reads.py`: it runs on every inbound call)."""
     normalised = normalise_number(number)
     if normalised is None:
         return []
     found: dict[int, tuple[Any, list[str], bool]] = {}
-    for row in await conn.execute(_BY_TAIL, {"tail": tail_of(normalised)}):
+    for row in (yield _BY_TAIL, {"tail": tail_of(normalised)}):
         customer, phones, same = found.get(row.id) or (row, [], False)
         if row.phone not in phones:
             phones.append(row.phone)

@@ -33,6 +33,7 @@ from callserver.store.customers import CustomerConflict
 from callserver.store.facts import CallRows, apply_facts
 from callserver.store.migrate import upgrade
 from callserver.store.models import Agent, AgentStateRow, Call, CallEvent, CallOffer, Customer, Queue
+from callserver.store.reads import EngineReads, Reads, reads_for
 from callserver.store.records import (
     AgentInterval,
     CallRecord,
@@ -64,8 +65,10 @@ POOL_OVERFLOW = 20
 
 
 class Store:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, reads: Reads | None = None) -> None:
         self._engine = engine
+        # the reads of every call (caller lookup, pop history): `store/reads.py`
+        self._reads = reads if reads is not None else EngineReads(engine, owned=False)
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._hasher = PasswordHasher()
         self._call_rows = CallRows()  # the calls rows the fact batches left, see CallRows
@@ -90,9 +93,10 @@ class Store:
         )
         if make_url(url).get_backend_name() == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return cls(engine)
+        return cls(engine, reads_for(url, engine))
 
     async def close(self) -> None:
+        await self._reads.close()
         await self._engine.dispose()
 
     @property
@@ -201,9 +205,8 @@ class Store:
                 yield records
 
     async def find_customers_by_number(self, number: str) -> list[CustomerRecord]:
-        # on every inbound call: one query on a plain connection (no ORM session to set up)
-        async with self._engine.connect() as conn:
-            return await cust.customers_for_number(conn, number)
+        # on every inbound call: one query where it costs the loop least (`store/reads.py`)
+        return await self._reads.run(lambda: cust.customers_for_number(number))
 
     async def contact_histories(
         self, customer_ids: Sequence[int], *, limit: int, until: datetime, exclude: Sequence[str] = ()
@@ -211,8 +214,9 @@ class Store:
         """The screen-pop's history of each customer (`store/contact.py`): one connection for all."""
         if not customer_ids:
             return {}
-        async with self._engine.connect() as conn:
-            return await contact_histories(conn, customer_ids, limit=limit, until=until, exclude=exclude)
+        return await self._reads.run(
+            lambda: contact_histories(customer_ids, limit=limit, until=until, exclude=exclude)
+        )
 
     async def find_customer_by_account(self, account: str) -> CustomerRecord | None:
         async with self._sessions() as s:
