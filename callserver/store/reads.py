@@ -42,6 +42,8 @@ PlanOf = Callable[[], Plan[T]]
 log = logging.getLogger("callserver.store")
 
 READ_POOL_SIZE = 10
+# what SQLite says when another connection holds the file: worth waiting for, not on the loop
+_BUSY = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_RECOVERY", "SQLITE_BUSY_SNAPSHOT"})
 
 
 class Reads(Protocol):
@@ -103,6 +105,8 @@ class LoopReads:
             with self._engine.connect() as conn:
                 return run_blocking(conn, plan_of())
         except OperationalError as err:
+            if getattr(err.orig, "sqlite_errorname", "") not in _BUSY:
+                raise
             log.warning(
                 "store: a read found the database busy (%s); read through the worker thread", err.orig
             )

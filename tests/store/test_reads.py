@@ -10,12 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from callserver.facts.model import ScriptRunStarted
 from callserver.store import Store
 from callserver.store.contact import contact_histories
 from callserver.store.customers import customers_for_number
-from callserver.store.reads import EngineReads, LoopReads
+from callserver.store.reads import EngineReads, LoopReads, Plan
 from callserver.store.records import CustomerFields
 from tests.store.facts import answered_call
 
@@ -91,4 +93,29 @@ async def test_a_lookup_on_a_locked_file_waits_in_the_worker_thread_not_on_the_l
         assert (ann.name, ann.notes) == ("Ann", "locked")
         assert "read through the worker thread" in caplog.text
     finally:
+        await store.close()
+
+
+async def test_the_loop_connection_reads_only_and_reports_other_errors_at_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store, url = await _sqlite_store(tmp_path)
+    loop_reads = LoopReads(url, EngineReads(store.engine, owned=False))
+
+    def writes() -> Plan[None]:
+        yield text("DELETE FROM customers"), {}
+
+    def misses() -> Plan[None]:
+        yield text("SELECT * FROM no_such_table"), {}
+
+    try:
+        await store.create_customer(_fields("Ann", "+33140000001", "A1"))
+        with pytest.raises(OperationalError, match="readonly"):
+            await loop_reads.run(writes)
+        with pytest.raises(OperationalError, match="no_such_table"):
+            await loop_reads.run(misses)
+        assert "worker thread" not in caplog.text  # neither was retried elsewhere
+        assert [c.name for c in await store.find_customers_by_number("+33140000001")] == ["Ann"]
+    finally:
+        await loop_reads.close()
         await store.close()
