@@ -81,14 +81,16 @@ async def test_a_lookup_on_a_locked_file_waits_in_the_worker_thread_not_on_the_l
         await store.create_customer(_fields("Ann", "+33140000001", "A1"))
         await store.close()  # the store's connections closed: the holder below may lock the file
         holder = sqlite3.connect(tmp_path / "reads.db", isolation_level=None)
-        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
-        holder.execute("BEGIN EXCLUSIVE")
-        holder.execute("UPDATE customers SET notes = 'locked' WHERE account = 'A1'")
-        holder.execute("COMMIT")  # in exclusive locking mode the lock stays until the close
-        lookup = asyncio.create_task(store.find_customers_by_number("+33140000001"))
-        await asyncio.sleep(0.3)  # the loop runs on: the read waits elsewhere
-        assert not lookup.done()
-        holder.close()
+        try:
+            holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+            holder.execute("BEGIN EXCLUSIVE")
+            holder.execute("UPDATE customers SET notes = 'locked' WHERE account = 'A1'")
+            holder.execute("COMMIT")  # in exclusive locking mode the lock stays until the close
+            lookup = asyncio.create_task(store.find_customers_by_number("+33140000001"))
+            await asyncio.sleep(0.3)  # the loop runs on: the read waits elsewhere
+            assert not lookup.done()
+        finally:
+            holder.close()
         (ann,) = await asyncio.wait_for(lookup, 10)
         assert (ann.name, ann.notes) == ("Ann", "locked")
         assert "read through the worker thread" in caplog.text
