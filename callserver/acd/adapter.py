@@ -29,6 +29,8 @@ from .commands import (
 
 log = logging.getLogger("callserver.acd.adapter")
 
+LEG_SWEEP_MIN = 256  # below this many started legs on record, no sweep
+
 
 class LegFeedback(Protocol):
     """What the adapter reports back about the legs it was asked to originate."""
@@ -93,7 +95,11 @@ class PbxCommands:
         self.clock = clock
         self.lines = lines
         self._pending_messages: dict[str, PlayMessageAndHangup] = {}
+        # when each leg this process originated started (resync spares legs too young to judge);
+        # legs that ended are dropped when the record has doubled since the last sweep, so an
+        # originate costs O(1) on average instead of a pass over every live leg
         self._leg_started: dict[str, float] = {}
+        self._sweep_at = LEG_SWEEP_MIN
 
     async def execute(self, command: Command) -> None:
         lines = self.lines
@@ -136,7 +142,10 @@ class PbxCommands:
 
     async def originate_leg(self, command: OriginateAgentLeg) -> None:
         """Originate an agent leg; PbxError when the PBX refuses it or cannot be reached."""
-        self._leg_started = {k: v for k, v in self._leg_started.items() if self.feedback.leg_live(k)}
+        if len(self._leg_started) >= self._sweep_at:
+            live = self.feedback.leg_live
+            self._leg_started = {k: v for k, v in self._leg_started.items() if live(k)}
+            self._sweep_at = max(LEG_SWEEP_MIN, 2 * len(self._leg_started))
         self._leg_started[command.leg_id] = self.clock()
         peer = self.channels.name(command.peer_leg) if command.peer_leg else ""
         await self.pbx.originate(
@@ -153,6 +162,10 @@ class PbxCommands:
     def leg_started(self, leg_id: str) -> float:
         """When the leg was originated (0 when not by this process)."""
         return self._leg_started.get(leg_id, 0.0)
+
+    def legs_on_record(self) -> int:
+        """How many legs `leg_started` remembers: the live ones and at most as many ended ones."""
+        return len(self._leg_started)
 
     async def _originate(self, command: OriginateAgentLeg) -> None:
         try:
