@@ -94,6 +94,8 @@ async def test_a_lookup_on_a_locked_file_waits_in_the_worker_thread_not_on_the_l
         (ann,) = await asyncio.wait_for(lookup, 10)
         assert (ann.name, ann.notes) == ("Ann", "locked")
         assert "read through the worker thread" in caplog.text
+        (again,) = await store.find_customers_by_number("+33140000001")  # back on the loop's thread
+        assert again == ann
     finally:
         await store.close()
 
@@ -117,6 +119,8 @@ async def test_the_loop_connection_reads_only_and_reports_other_errors_at_once(
         with pytest.raises(OperationalError, match="no_such_table"):
             await loop_reads.run(misses)
         assert "worker thread" not in caplog.text  # neither was retried elsewhere
+        # the connection a failed read used is dropped; the next read opens another
+        assert [c.name for c in await loop_reads.run(lambda: customers_for_number("+33140000001"))] == ["Ann"]
         assert [c.name for c in await store.find_customers_by_number("+33140000001")] == ["Ann"]
     finally:
         await loop_reads.close()
