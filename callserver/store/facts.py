@@ -4,10 +4,11 @@ each agent's state intervals).
 
 This is the only code that writes call rows. A batch of facts is applied in memory to the rows it
 touches, which are read first with one query per table, and then written back with bulk
-statements (one INSERT or UPDATE per table, executemany) inside the caller's transaction: a handful
-of round trips per batch, however many facts it holds. Every handler tolerates repeats and gaps (a
-call re-adopted after a reconnect is queued again; a fact may arrive for a call the store never
-saw), because a failed batch would otherwise block the writer for good.
+statements (one INSERT or UPDATE per table: executemany, or COPY for the INSERTs on PostgreSQL,
+see `store/bulk.py`) inside the caller's transaction: a handful of round trips per batch, however
+many facts it holds. Every handler tolerates repeats and gaps (a call re-adopted after a reconnect
+is queued again; a fact may arrive for a call the store never saw), because a failed batch would
+otherwise block the writer for good.
 
 Two exceptions to "read first": the calls rows earlier batches committed are held in memory
 (`CallRows`), and an agent's state change ends the row left open by an earlier batch with a
@@ -32,7 +33,7 @@ from functools import partial
 from operator import attrgetter
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, insert, select, update
+from sqlalchemy import Table, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
@@ -67,6 +68,7 @@ from callserver.facts.model import (
     WrapupExtended,
 )
 from callserver.store import scripts
+from callserver.store.bulk import execute_many, insert_rows
 from callserver.store.campaign_facts import apply_campaign_fact, summary_of
 from callserver.store.customers import customer_ids_for_number
 from callserver.store.models import AgentStateRow, Call, CallEvent, CallOffer, Customer, utc
@@ -108,6 +110,16 @@ _END_OPEN_ROWS = (
         )
     )
 )
+
+# UPDATEs of rows by id (the SET clause comes from the keys of the rows), and the column whose type
+# converts each bound parameter
+_UPDATE_CALLS = update(CALLS).where(CALLS.c.id == bindparam(_KEY))
+_UPDATE_OFFERS = update(OFFERS).where(OFFERS.c.id == bindparam(_KEY))
+_UPDATE_STATES = update(STATES).where(STATES.c.id == bindparam(_KEY))
+_CALL_PARAMETERS = {**CALLS.c, _KEY: CALLS.c.id}
+_OFFER_PARAMETERS = {**OFFERS.c, _KEY: OFFERS.c.id}
+_STATE_PARAMETERS = {**STATES.c, _KEY: STATES.c.id}
+_END_PARAMETERS = {_AGENT: STATES.c.agent_id, _KIND: STATES.c.kind, _END: STATES.c.started_at}
 
 # the facts that change a calls row (the batch reads those rows first)
 _CALL_ROW_FACTS = (
@@ -363,7 +375,7 @@ class Batch:
         """Everything the batch changed, a statement per table (the caller commits)."""
         s = self.session
         if self.new_calls:
-            await s.execute(insert(CALLS), [self.calls[c] for c in self.new_calls])
+            await insert_rows(s, CALLS, [self.calls[c] for c in self.new_calls])
         # stored calls: only the columns that changed, one executemany per set of columns (the
         # SET clause comes from the keys of the rows)
         changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -373,28 +385,25 @@ class Batch:
             if columns:
                 changes.setdefault(columns, []).append({_KEY: call_id, **{k: after[k] for k in columns}})
         for rows in changes.values():
-            await s.execute(update(CALLS).where(CALLS.c.id == bindparam(_KEY)), rows)
+            await execute_many(s, _UPDATE_CALLS, rows, _CALL_PARAMETERS)
         offers = [o for found in self.offers.values() for o in found]
         added = [o.values for o in offers if o.id is None]
-        if added:
-            await s.execute(insert(OFFERS), added)
+        await insert_rows(s, OFFERS, added)
         changed = [o for o in offers if o.id is not None and o.dirty]
         if changed:
             rows = [
                 {_KEY: o.id, "ended_at": o.values["ended_at"], "result": o.values["result"]} for o in changed
             ]
-            await s.execute(update(OFFERS).where(OFFERS.c.id == bindparam(_KEY)), rows)
-        if self.events:
-            await s.execute(insert(EVENTS), self.events)
+            await execute_many(s, _UPDATE_OFFERS, rows, _OFFER_PARAMETERS)
+        await insert_rows(s, EVENTS, self.events)
         if self.ended_in_table:  # before the INSERT: the rows it adds are open too
             rows = [{_AGENT: a, _KIND: k, _END: end} for (a, k), end in self.ended_in_table.items()]
-            await s.execute(_END_OPEN_ROWS, rows)
+            await execute_many(s, _END_OPEN_ROWS, rows, _END_PARAMETERS)
         added_intervals = [i.values for i in self.intervals if i.id is None]
-        if added_intervals:
-            await s.execute(insert(STATES), added_intervals)
+        await insert_rows(s, STATES, added_intervals)
         ended = [{_KEY: i.id, "ended_at": i.values["ended_at"]} for i in self.intervals if i.id and i.dirty]
         if ended:
-            await s.execute(update(STATES).where(STATES.c.id == bindparam(_KEY)), ended)
+            await execute_many(s, _UPDATE_STATES, ended, _STATE_PARAMETERS)
         for work in self.later:
             await work()
         if self.later:
