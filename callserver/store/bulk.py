@@ -24,7 +24,10 @@ SQLite keeps the executemany: there it is one C loop over prepared-statement ste
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import asyncio
+import contextlib
+import functools
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, Update, insert
@@ -44,21 +47,72 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
     if conn.dialect.driver != "asyncpg":
         await session.execute(insert(table), rows)
         return
+    columns, records = _insert_records(table, rows, conn.dialect)
+    await _copy(await _in_transaction(conn), table, columns, records)
+
+
+def _insert_records(
+    table: Table, rows: Sequence[Mapping[str, Any]], dialect: Dialect
+) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
     columns = tuple(rows[0])
-    processors = [_processor(table, name, conn.dialect) for name in columns]
+    processors = [_processor(table, name, dialect) for name in columns]
     if any(len(row) != len(columns) for row in rows):
         raise ValueError(f"bulk insert into {table.name}: rows with other columns than {columns}")
     try:
-        records = _records(rows, columns, processors)
+        return columns, _records(rows, columns, processors)
     except KeyError as err:
         raise ValueError(f"bulk insert into {table.name}: a row lacks the column {err}") from err
-    driver = await _in_transaction(conn)
+
+
+async def _copy(driver: Any, table: Table, columns: tuple[str, ...], records: list[tuple[Any, ...]]) -> None:
     try:
         await driver.copy_records_to_table(
             table.name, records=records, columns=columns, schema_name=table.schema
         )
     except Exception as err:
         raise _translated(err, table) from err
+
+
+class Meanwhile:
+    """An INSERT under way while the batch goes on (`insert_meanwhile`)."""
+
+    def __init__(
+        self, task: asyncio.Task[None] | None = None, later: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        self._task = task
+        self._later = later
+
+    async def finish(self) -> None:
+        """Wait for the rows to be in (where nothing runs alongside: insert them now)."""
+        if self._task is not None:
+            await self._task
+        elif self._later is not None:
+            await self._later()
+
+    async def abandon(self) -> None:
+        """The batch failed before `finish`: let the INSERT end, whatever it gives (the
+        transaction is rolled back next), so that the connection is idle for the rollback."""
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await self._task
+
+
+async def insert_meanwhile(
+    session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> Meanwhile:
+    """Start inserting `rows`, which nothing else in the batch reads, so that the database works on
+    them while the batch's other work goes on in Python; `finish()` before the session's next
+    statement. On PostgreSQL the rows are sent before this returns (the COPY's data), so the
+    server inserts them while the caller works, on the machine's other CPU; elsewhere the INSERT
+    simply runs at `finish()`. The caller must not use the session until then."""
+    conn = await session.connection()
+    if conn.dialect.driver != "asyncpg" or not rows:
+        return Meanwhile(later=functools.partial(insert_rows, session, table, rows))
+    columns, records = _insert_records(table, rows, conn.dialect)
+    driver = await _in_transaction(conn)
+    task = asyncio.create_task(_copy(driver, table, columns, records))
+    await asyncio.sleep(0)  # the task encodes and sends the rows, then waits for the server
+    return Meanwhile(task)
 
 
 async def execute_many(

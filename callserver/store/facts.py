@@ -22,6 +22,7 @@ the bulk statements, in the order they came: they are few per call.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections import OrderedDict
@@ -68,7 +69,7 @@ from callserver.facts.model import (
     WrapupExtended,
 )
 from callserver.store import scripts
-from callserver.store.bulk import execute_many, insert_rows
+from callserver.store.bulk import execute_many, insert_meanwhile, insert_rows
 from callserver.store.campaign_facts import apply_campaign_fact, summary_of
 from callserver.store.customers import customer_ids_for_number
 from callserver.store.models import AgentStateRow, Call, CallEvent, CallOffer, Customer, utc
@@ -90,6 +91,8 @@ _CALL_DEFAULTS = {
 }
 # bound parameters of a bulk UPDATE must not share a column's name
 _KEY = "row_key"
+# facts applied between two turns of the event loop while the log's rows are being sent
+_YIELD_EVERY = 256
 # IN lists are split so that no statement exceeds SQLite's bound-parameter limit
 _CHUNK = 500
 
@@ -259,7 +262,8 @@ class Batch:
     new_calls: dict[str, None] = field(default_factory=dict)  # insertion-ordered set
     offers: dict[str, list[_Offer]] = field(default_factory=dict)
     known_customers: set[int] = field(default_factory=set)
-    events: list[dict[str, Any]] = field(default_factory=list)
+    # customers owning each caller number whose call data did not bring the lookup's result
+    numbers: dict[str, list[int]] = field(default_factory=dict)
     # (agent, kind) -> its open intervals (more than one only after a lost fact); every interval
     # read or made by the batch, in order
     open_intervals: dict[tuple[str, str], list[_Interval]] = field(default_factory=dict)
@@ -301,6 +305,16 @@ class Batch:
         for chunk in _chunks(linked):
             found = await self.session.scalars(select(Customer.id).where(Customer.id.in_(chunk)))
             self.known_customers.update(found)
+        for f in facts:
+            # new calls whose inbound script did not send the lookup's result (see _queued)
+            if (
+                isinstance(f, CallQueued)
+                and f.caller_num
+                and f.caller_num not in self.numbers
+                and f.call_id not in self.calls
+                and not isinstance((f.data or {}).get(CUSTOMER_MATCHES), list)
+            ):
+                self.numbers[f.caller_num] = await customer_ids_for_number(self.session, f.caller_num)
         for chunk in _chunks(agents):
             query = (
                 select(STATES)
@@ -395,7 +409,6 @@ class Batch:
                 {_KEY: o.id, "ended_at": o.values["ended_at"], "result": o.values["result"]} for o in changed
             ]
             await execute_many(s, _UPDATE_OFFERS, rows, _OFFER_PARAMETERS)
-        await insert_rows(s, EVENTS, self.events)
         if self.ended_in_table:  # before the INSERT: the rows it adds are open too
             rows = [{_AGENT: a, _KIND: k, _END: end} for (a, k), end in self.ended_in_table.items()]
             await execute_many(s, _END_OPEN_ROWS, rows, _END_PARAMETERS)
@@ -415,7 +428,7 @@ def _chunks(values: Iterable[Any]) -> list[list[Any]]:
     return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
 
 
-async def _queued(b: Batch, f: CallQueued) -> None:
+def _queued(b: Batch, f: CallQueued) -> None:
     existing = f.call_id in b.calls
     call = b.call(f.call_id, f.at, f.queue)
     call.update(channel=f.channel, caller_num=f.caller_num, caller_name=f.caller_name, dnis=f.dnis)
@@ -426,7 +439,7 @@ async def _queued(b: Batch, f: CallQueued) -> None:
     if not existing and f.caller_num and call["customer_id"] is None:
         # the inbound script looked the number up once and the result travels in the call data
         found = (f.data or {}).get(CUSTOMER_MATCHES)
-        ids = found if isinstance(found, list) else await customer_ids_for_number(b.session, f.caller_num)
+        ids = found if isinstance(found, list) else b.numbers.get(f.caller_num, [])
         # A number shared by several customers identifies none of them.
         if len(ids) == 1:
             call["customer_id"] = ids[0]
@@ -532,15 +545,15 @@ def _linked(b: Batch, f: CallLinkedToCustomer) -> None:
     call["customer_id"] = f.customer_id
 
 
-async def apply_fact(b: Batch, fact: Fact) -> None:
-    """Log the fact and update, in the batch, the call rows it concerns."""
+def apply_fact(b: Batch, fact: Fact) -> None:
+    """Update, in the batch, the rows the fact changes (its row in the log is made apart, by
+    `event_row`)."""
     if not isinstance(fact, Fact):  # untyped callers: refuse before anything is written
         raise TypeError(f"the store does not know the fact {type(fact).__name__}")
-    b.events.append(event_row(fact))
     s = b.session
     match fact:
         case CallQueued():
-            await _queued(b, fact)
+            _queued(b, fact)
         case CallOffered():
             _offered(b, fact)
         case OfferEnded():
@@ -599,7 +612,17 @@ async def apply_facts(session: AsyncSession, facts: Sequence[Fact], held: CallRo
             raise TypeError(f"the store does not know the fact {type(fact).__name__}")
     batch = Batch(session, held)
     await batch.load(facts)
-    for fact in facts:
-        await apply_fact(batch, fact)
+    # The log's rows depend on nothing the batch reads or changes: on PostgreSQL the server
+    # inserts them while the facts are applied here (`store/bulk.py`).
+    log_rows = await insert_meanwhile(session, EVENTS, [event_row(fact) for fact in facts])
+    try:
+        for n, fact in enumerate(facts, 1):
+            apply_fact(batch, fact)
+            if n % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # the loop sends what is left of the log's rows
+        await log_rows.finish()
+    except BaseException:
+        await log_rows.abandon()
+        raise
     await batch.write()
     return batch

@@ -1,5 +1,6 @@
-"""The batch's bulk INSERTs (COPY on PostgreSQL): inside the batch's transaction, and a row the
-database refuses is set aside alone, as with the executemany they replace."""
+"""The batch's bulk INSERTs (COPY on PostgreSQL, the fact log's sent while the facts are applied):
+inside the batch's transaction, and a row the database refuses is set aside alone, as with the
+executemany they replace."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import logging
 
 import pytest
 
-from callserver.facts.model import AgentStateChanged
+from callserver.facts.model import AgentStateChanged, Fact
 from callserver.store import FactWriter, Store
+from callserver.store import facts as facts_module
 from tests.store.facts import T0, answered_call, queued
 
 TOO_LONG = "x" * 80  # the ids are String(64): PostgreSQL refuses the value, SQLite keeps it
@@ -58,3 +60,28 @@ async def test_a_row_the_database_refuses_sets_aside_its_fact_only(
     call = await store.call("c1")
     assert call is not None and call.outcome == "answered" and call.agent_id == "a2"
     assert await store.event_count() == len(good)
+
+
+async def test_a_batch_failing_while_its_log_rows_are_sent_leaves_nothing_and_the_next_one_lands(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # on PostgreSQL the fact log's rows are on their way while the facts are applied
+    real = facts_module.apply_fact
+    seen = 0
+
+    def failing(batch: facts_module.Batch, fact: Fact) -> None:
+        nonlocal seen
+        seen += 1
+        if seen == 3:
+            raise RuntimeError("a bug in a fact's handler")
+        real(batch, fact)
+
+    monkeypatch.setattr(facts_module, "apply_fact", failing)
+    with pytest.raises(RuntimeError, match="a bug"):
+        await store.apply(answered_call("c1"))
+    assert await store.event_count() == 0 and await store.call("c1") is None
+    monkeypatch.setattr(facts_module, "apply_fact", real)
+    await store.apply(answered_call("c1"))
+    assert await store.event_count() == len(answered_call("c1"))
+    call = await store.call("c1")
+    assert call is not None and call.outcome == "answered"
