@@ -27,15 +27,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, Update, insert
+from sqlalchemy import ColumnElement, Insert, Table, Update, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 Processor = Callable[[Any], Any] | None
+
+# drivers whose executemany takes the batch's rows as tuples (`_driver_executemany`)
+_DRIVERS = frozenset({"asyncpg", "aiosqlite"})
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -44,11 +48,13 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
     if not rows:
         return
     conn = await session.connection()
-    if conn.dialect.driver != "asyncpg":
+    if conn.dialect.driver == "asyncpg":
+        columns, records = _insert_records(table, rows, conn.dialect)
+        await _copy(await _in_transaction(conn), table, columns, records)
+    elif conn.dialect.driver in _DRIVERS:
+        await _driver_executemany(conn, insert(table), rows, dict(table.c))
+    else:
         await session.execute(insert(table), rows)
-        return
-    columns, records = _insert_records(table, rows, conn.dialect)
-    await _copy(await _in_transaction(conn), table, columns, records)
 
 
 def _insert_records(
@@ -127,19 +133,29 @@ async def execute_many(
     if not rows:
         return
     conn = await session.connection()
-    if conn.dialect.driver != "asyncpg":
+    if conn.dialect.driver in _DRIVERS:
+        await _driver_executemany(conn, statement, rows, columns)
+    else:
         await session.execute(statement, rows)
-        return
+
+
+async def _driver_executemany(
+    conn: AsyncConnection,
+    statement: Insert | Update,
+    rows: Sequence[Mapping[str, Any]],
+    columns: Mapping[str, ColumnElement[Any]],
+) -> None:
+    """The statement compiled once for the batch, its rows as tuples, straight to the driver's
+    executemany on the session's connection."""
     dialect = conn.dialect
     compiled = statement.compile(dialect=dialect, column_keys=list(rows[0]))
     order = compiled.positiontup
-    if order is None:  # a paramstyle that is not positional: not asyncpg's
-        raise RuntimeError(f"{dialect.name}: positional parameters expected")
-    processors = [_convert(columns[name], dialect) for name in order]
+    if order is None:  # a paramstyle that is not positional: neither asyncpg's nor sqlite3's
+        raise RuntimeError(f"{dialect.driver}: positional parameters expected")
     try:
-        records = _records(rows, order, processors)
+        records = _records(rows, order, [_convert(columns[name], dialect) for name in order])
     except KeyError as err:
-        raise ValueError(f"bulk update: a row lacks the parameter {err}") from err
+        raise ValueError(f"bulk {statement.table}: a row lacks the parameter {err}") from err
     driver = await _in_transaction(conn)
     try:
         await driver.executemany(str(compiled), records)
@@ -171,27 +187,34 @@ def _convert(column: ColumnElement[Any], dialect: Dialect) -> Processor:
 
 
 async def _in_transaction(conn: AsyncConnection) -> Any:
-    """The asyncpg connection under `conn`, inside the session's transaction. The adapter only
-    sends BEGIN with the first statement it runs: when the batch has not run one yet, a trivial
-    one starts it (a COPY on its own would commit by itself)."""
+    """The driver's connection under `conn`, inside the session's transaction.
+
+    asyncpg: SQLAlchemy's adapter only sends BEGIN with the first statement it runs; when the
+    batch has not run one yet, a trivial one starts it (a COPY on its own would commit by itself).
+    sqlite3 (under aiosqlite) begins a transaction by itself before the first INSERT or UPDATE,
+    unless told not to (`isolation_level` None), which the store never does."""
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None
-    if not driver.is_in_transaction():
-        await conn.exec_driver_sql("SELECT 1")
+    if conn.dialect.driver == "asyncpg":
         if not driver.is_in_transaction():
-            raise RuntimeError("bulk insert outside a transaction: the rows would commit one by one")
-    return driver
+            await conn.exec_driver_sql("SELECT 1")
+        if driver.is_in_transaction():
+            return driver
+    elif driver.in_transaction or driver.isolation_level is not None:
+        return driver
+    raise RuntimeError("bulk statement outside a transaction: the rows would commit one by one")
 
 
-def _translated(err: Exception, target: Table | Update) -> Exception:
-    """The server's refusal of the data as SQLAlchemy's exception of the same class (SQLSTATE
-    class 23: a constraint; 22: the data itself), so the writer can tell it from a lost
-    connection; anything else as it came."""
+def _translated(err: Exception, target: Table | Insert | Update) -> Exception:
+    """The database's refusal of the data as SQLAlchemy's exception of the same class (PostgreSQL's
+    SQLSTATE class 23 or sqlite3's IntegrityError: a constraint; class 22, sqlite3's DataError or
+    a value the driver cannot bind: the data itself), so the writer can tell it from a lost
+    connection or a locked file; anything else as it came."""
     state = str(getattr(err, "sqlstate", "") or "")
     statement = f"COPY {target.name}" if isinstance(target, Table) else str(target)
-    if state.startswith("23"):
+    if state.startswith("23") or isinstance(err, sqlite3.IntegrityError):
         return IntegrityError(statement, None, err)
-    if state.startswith("22") or isinstance(err, ValueError | TypeError):
+    if state.startswith("22") or isinstance(err, ValueError | TypeError | sqlite3.DataError):
         return DataError(statement, None, err)
     return err
