@@ -13,6 +13,7 @@ from . import (
     campaign_bench,
     e2e_bench,
     exports_bench,
+    report_flush_bench,
     reports_bench,
     resync_bench,
     routing_bench,
@@ -55,6 +56,8 @@ def main() -> None:
     selfservice_bench.main(["--quick"] * args.quick)
     print(f"\n# queue_log and Prometheus (load average {load_average():.1f})")
     exports_bench.main(["--calls", "2000"] if args.quick else [])
+    print(f"\n# report writer flush, hours into the day (load average {load_average():.1f})")
+    report_flush_bench.main(["--sizes", "400:8"] if args.quick else [])
     print(f"\n# historical reports: 1,000,000 calls, 200 agents, 30 days (load average {load_average():.1f})")
     reports_bench.main(["--quick"] if args.quick else [])
     print(f"\n# call search (load average {load_average():.1f})")

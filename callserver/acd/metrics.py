@@ -199,6 +199,21 @@ class BookSnapshot:
     agents: tuple[AgentSnapshot, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Touched:
+    """What may have changed in a book's intervals since the previous `take_touched`.
+
+    `agents_from`: the earliest time an agent's clock moved (a status or state change; inf when
+    none did). An agent's intervals before the one holding min(that, the previous query's `now`)
+    are closed and credited for good: the open span a query credits there is exactly what the
+    change credits (same status, same pieces). `queues`: each queue's intervals whose call
+    tallies changed (a call is credited to the interval it arrived in, however old).
+    """
+
+    agents_from: float
+    queues: dict[str, set[int]]
+
+
 def _key(at: float, interval: float) -> int:
     return math.floor(at / interval)
 
@@ -222,11 +237,15 @@ class QueueMetrics:
     waiting: dict[str, float] = field(default_factory=dict)  # call id -> arrival time
     total: _CallTally = field(default_factory=_CallTally)
     buckets: dict[int, _CallTally] = field(default_factory=dict)
+    # the intervals whose tallies changed since `MetricsBook.take_touched` (None: not tracked)
+    touched: set[int] | None = None
 
     def tallies(self, arrived_at: float) -> tuple[_CallTally, ...]:
         if self.interval is None:
             return (self.total,)
         key = _key(arrived_at, self.interval)
+        if self.touched is not None:
+            self.touched.add(key)
         bucket = self.buckets.get(key)
         if bucket is None:
             bucket = self.buckets[key] = _CallTally()
@@ -306,11 +325,14 @@ class MetricsBook:
         short_abandon: float = DEFAULT_SHORT_ABANDON,
         interval: float | None = None,
         keep: float | None = None,
+        track: bool = False,
     ) -> None:
         """`agent_queues` (agent id -> queues it serves) lets occupancy be reported per queue.
 
         With an `interval`, figures are also kept per interval, and `keep` (seconds) bounds how
         far back: a server that runs for months keeps a few days, a simulated day keeps it all.
+        `track`: remember what changed for `take_touched` (the report fold asks for its increments
+        from that instead of recomputing every kept interval of every agent).
         """
         if interval is not None and interval <= 0:
             raise ValueError(f"interval must be positive, got {interval}")
@@ -320,6 +342,8 @@ class MetricsBook:
         self.keep = None if keep is None or interval is None else math.ceil(keep / interval)
         self.service_time = service_time
         self.short_abandon = short_abandon
+        self._track = track
+        self._agents_from = math.inf
         self.queues = {q: self._new_queue(q) for q in queues}
         self.agent_queues = {a: frozenset(qs) for a, qs in (agent_queues or {}).items()}
         self.agents: dict[str, _AgentClock] = {}
@@ -332,7 +356,20 @@ class MetricsBook:
         self._transferred: set[str] = set()  # answered calls already counted as transferred
 
     def _new_queue(self, name: str) -> QueueMetrics:
-        return QueueMetrics(name, self.service_time, self.short_abandon, self.interval, self.keep)
+        touched: set[int] | None = set() if self._track else None
+        return QueueMetrics(
+            name, self.service_time, self.short_abandon, self.interval, self.keep, touched=touched
+        )
+
+    def take_touched(self) -> Touched:
+        """What changed since the previous call (a book made with `track`), and start afresh."""
+        touched = Touched(self._agents_from, {})
+        for name, queue in self.queues.items():
+            if queue.touched:
+                touched.queues[name] = queue.touched
+                queue.touched = set()
+        self._agents_from = math.inf
+        return touched
 
     # -- input --------------------------------------------------------------------------
 
@@ -440,6 +477,8 @@ class MetricsBook:
 
     def _advance(self, agent_id: str, now: float) -> _AgentClock:
         """Credit the time since the agent's last change, split at interval boundaries."""
+        if now < self._agents_from:
+            self._agents_from = now
         clock = self.agents.get(agent_id)
         if clock is None:
             clock = self.agents[agent_id] = _AgentClock(agent_id, since=now)
@@ -542,22 +581,31 @@ class MetricsBook:
             intervals=intervals,
         )
 
-    def queue_intervals(self, now: float) -> list[QueueIntervalCounts]:
-        """Every kept interval's raw counts per queue, with the time of the agents serving it.
+    def intervals(
+        self, now: float, first: int | None = None
+    ) -> tuple[list[QueueIntervalCounts], list[AgentIntervalTime]]:
+        """Every kept interval's raw counts per queue, with the time of the agents serving it, and
+        every kept interval's time per agent, the still-open span up to `now` included: what the
+        historical reports store, the same tallies the tiles read, before any ratio.
 
-        What the historical reports store: the same tallies the tiles read, before any ratio."""
-        times = self._all_agent_time(now, None)
-        out: list[QueueIntervalCounts] = []
+        `first`: only the intervals from that one on, without copying the agents' older ones (a
+        pass over what changed lately instead of over every kept interval of every agent)."""
+        if first is None:
+            times = {a: buckets for a, (_, buckets) in self._all_agent_time(now, None).items()}
+        else:
+            times = {a: self._agent_buckets_from(a, clock, now, first) for a, clock in self.agents.items()}
+        queues: list[QueueIntervalCounts] = []
         for name, queue in self.queues.items():
             member_time: dict[int, _TimeTally] = {}
-            for agent, (_, buckets) in times.items():
+            for agent, buckets in times.items():
                 if name in self.agent_queues.get(agent, ()):
                     for key, b in buckets.items():
                         member_time.setdefault(key, _TimeTally()).add(b)
-            for key in sorted(set(queue.buckets) | set(member_time)):
+            kept = queue.buckets if first is None else {k: t for k, t in queue.buckets.items() if k >= first}
+            for key in sorted(set(kept) | set(member_time)):
                 tally = queue.buckets.get(key)
                 time = member_time.get(key)
-                out.append(
+                queues.append(
                     QueueIntervalCounts(
                         queue=name,
                         start=key * (self.interval or 0.0),
@@ -565,15 +613,29 @@ class MetricsBook:
                         time=None if time is None else time.frozen(),
                     )
                 )
-        return out
-
-    def agent_intervals(self, now: float) -> list[AgentIntervalTime]:
-        """Every kept interval's time per agent, the still-open span up to `now` included."""
-        return [
+        agents = [
             AgentIntervalTime(agent_id=agent, start=key * (self.interval or 0.0), time=b.frozen())
-            for agent, (_, buckets) in sorted(self._all_agent_time(now, None).items())
+            for agent, buckets in sorted(times.items())
             for key, b in sorted(buckets.items())
         ]
+        return queues, agents
+
+    def queue_counts(self, queue: str, key: int) -> CallCounts | None:
+        """The call counts of one kept interval of a queue (None: no such interval kept)."""
+        metrics = self.queues.get(queue)
+        tally = None if metrics is None else metrics.buckets.get(key)
+        return None if tally is None else tally.counts()
+
+    def _agent_buckets_from(
+        self, agent_id: str, clock: _AgentClock, now: float, first: int
+    ) -> dict[int, _TimeTally]:
+        """The agent's intervals from `first` on, as `_agent_time` gives them: the kept tallies
+        copied, the open span credited from where it enters interval `first` (the same pieces,
+        split at the same boundaries, as crediting it from its start)."""
+        assert self.interval is not None
+        buckets = {k: v.copy() for k, v in self._agent_buckets.get(agent_id, {}).items() if k >= first}
+        self._credit(clock, max(clock.since, first * self.interval), now, buckets, _TimeTally())
+        return buckets
 
     def snapshot(self, now: float, since: float | None = None) -> BookSnapshot:
         """Frozen figures for every queue and agent as of `now`, over the run or from `since`."""

@@ -8,7 +8,7 @@ interval, or a skill made of several queues, is the sum of its rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from operator import attrgetter
+from operator import attrgetter, sub
 
 from ..figures import IVR_OUTCOMES, AgentTime, CallCounts
 
@@ -54,16 +54,14 @@ class Counters:
 
     def minus(self, earlier: Counters) -> Counters:
         """What changed since `earlier` (the same row before): the increment a writer adds."""
-        delta = Counters()
-        for name in NAMES:
-            if name == MAXIMUM:
-                delta.longest_wait = self.longest_wait if self.longest_wait > earlier.longest_wait else 0.0
-            else:
-                setattr(delta, name, getattr(self, name) - getattr(earlier, name))
-        return delta
+        # every counter at once (attrgetter's tuples): a writer asks this of every row it writes
+        mine, before = _ALL(self), _ALL(earlier)
+        delta = list(map(sub, mine, before))
+        delta[_MAX_AT] = mine[_MAX_AT] if mine[_MAX_AT] > before[_MAX_AT] else 0.0
+        return Counters(*delta)
 
     def is_zero(self) -> bool:
-        return all(getattr(self, name) == 0 for name in NAMES)
+        return not any(_ALL(self))
 
     def calls(self) -> CallCounts:
         # positional: the first fields here are CallCounts' fields in its order (checked below)
@@ -86,6 +84,8 @@ class Counters:
 
 NAMES: tuple[str, ...] = tuple(f.name for f in fields(Counters))
 MAXIMUM = "longest_wait"
+_ALL = attrgetter(*NAMES)
+_MAX_AT = NAMES.index(MAXIMUM)
 INTEGERS = frozenset(f.name for f in fields(Counters) if f.type in ("int", int))
 CALL_NAMES: tuple[str, ...] = tuple(f.name for f in fields(CallCounts))
 if NAMES[: len(CALL_NAMES)] != CALL_NAMES:

@@ -124,9 +124,10 @@ class ReportFold:
             short_abandon=short_abandon,
             interval=BUCKET,
             keep=keep,
+            track=True,
         )
         self._dnis = MetricsBook(
-            [], service_time=service_time, short_abandon=short_abandon, interval=BUCKET, keep=keep
+            [], service_time=service_time, short_abandon=short_abandon, interval=BUCKET, keep=keep, track=True
         )
         self._keep = keep
         self._call_dnis: dict[str, str] = {}  # call id -> dialled number, while the call lasts
@@ -138,7 +139,9 @@ class ReportFold:
         self._dials: dict[str, float] = {}  # campaign attempt -> when it was dialled, until coded
         self._ivr: dict[str, _IvrRun] = {}  # call id -> where it is in a flow, until it leaves
         self._rows: dict[RowKey, Counters] = {}  # what the fold counts itself, absolute
+        self._dirty: set[RowKey] = set()  # rows of `_rows` changed since the last `changes`
         self._written: dict[RowKey, Counters] = {}  # every row as of the last `changes`
+        self._last_now: float | None = None  # the `now` of the last `changes` (None: none yet)
 
     # -- input --------------------------------------------------------------------------
 
@@ -289,6 +292,7 @@ class ReportFold:
 
     def _row(self, kind: str, key: str, at: float) -> Counters:
         row_key = (kind, key, bucket_of(at))
+        self._dirty.add(row_key)
         row = self._rows.get(row_key)
         if row is None:
             row = self._rows[row_key] = Counters()
@@ -325,33 +329,112 @@ class ReportFold:
 
     def current(self, now: float) -> dict[RowKey, Counters]:
         """Every row the fold holds, absolute, agent time up to `now` included."""
+        self._open_pauses(now)
+        return self._rows_from(now, None)
+
+    def changes(self, now: float) -> list[RowChange]:
+        """What every row gained since the last call, in (kind, key, start) order.
+
+        The first call computes every row. Later ones compute only the rows that can have
+        changed since: every row of the intervals from the one holding the earliest of the last
+        call's `now`, this `now` and the earliest agent change since (the agents' open time and
+        anything a fact credits there), the queues' and dialled numbers' older intervals a fact
+        credited (a call counts in the interval it arrived in), and the fold's own rows a fact
+        touched. Every other row is what was written last: an agent's older intervals are closed
+        (see `Touched`). So a flush costs the recent intervals, not every kept interval of every
+        agent (400 agents eight hours into the day: 12,800 rows recomputed every write otherwise).
+        """
+        queues = self._queues.take_touched()
+        dnis = self._dnis.take_touched()
+        self._open_pauses(now)
+        previous = self._written
+        if self._last_now is None:
+            rows = self._rows_from(now, None)
+            written = self._written = rows
+        else:
+            first = _interval(min(self._last_now, now, queues.agents_from))
+            rows = self._rows_from(now, first)
+            self._add_older(rows, "queue", queues.queues, first, self._queues)
+            self._add_older(rows, "dnis", dnis.queues, first, self._dnis)
+            for key in self._dirty:
+                if key not in rows:
+                    # an agent's older interval keeps the time written last; its calls are ours
+                    older = key[0] == "agent" and key[2] < first * BUCKET
+                    row = rows[key] = _time_part(previous.get(key)) if older else Counters()
+                    row.add(self._rows[key])
+            written = previous
+        self._dirty = set()
+        self._last_now = now
+        out: list[RowChange] = []
+        for key in sorted(rows):
+            row = rows[key]
+            delta = row.minus(previous.get(key, _ZERO))
+            if not delta.is_zero():
+                out.append(RowChange(key[0], key[1], key[2], delta))
+            written[key] = row
+        horizon = bucket_of(now - self._keep - BUCKET)
+        for book in (self._rows, written):
+            for key in [k for k in book if k[2] < horizon]:
+                del book[key]  # the live book forgets buckets this old too
+        return out
+
+    def _open_pauses(self, now: float) -> None:
         for agent in list(self._pause):
             self._close_pause(agent, now, keep_open=True)
+
+    def _rows_from(self, now: float, first: int | None) -> dict[RowKey, Counters]:
+        """The rows of the intervals from `first` on (None: all), absolute, with the fold's own
+        counts added to them (all of those when `first` is None)."""
+        queue_rows, agent_rows = self._queues.intervals(now, first)
+        dnis_rows, _ = self._dnis.intervals(now, first)
         rows: dict[RowKey, Counters] = {}
-        for q in self._queues.queue_intervals(now):
+        for q in queue_rows:
             row = Counters().with_calls(q.counts)
             if q.time is not None:
                 row.with_time(q.time)
             rows[("queue", q.queue, int(q.start))] = row
-        for d in self._dnis.queue_intervals(now):
+        for d in dnis_rows:
             rows[("dnis", d.queue, int(d.start))] = Counters().with_calls(d.counts)
-        for a in self._queues.agent_intervals(now):
+        for a in agent_rows:
             rows[("agent", a.agent_id, int(a.start))] = Counters().with_time(a.time)
-        for key, own in self._rows.items():
-            row = rows.setdefault(key, Counters())
-            row.add(own)
+        if first is None:
+            for key, own in self._rows.items():
+                rows.setdefault(key, Counters()).add(own)
+        else:
+            for key, row in rows.items():
+                counted = self._rows.get(key)
+                if counted is not None:
+                    row.add(counted)
         return rows
 
-    def changes(self, now: float) -> list[RowChange]:
-        """What every row gained since the last call, in (kind, key, start) order."""
-        rows = self.current(now)
-        out: list[RowChange] = []
-        for key in sorted(rows):
-            delta = rows[key].minus(self._written.get(key, Counters()))
-            if not delta.is_zero():
-                out.append(RowChange(key[0], key[1], key[2], delta))
-        self._written = rows
-        horizon = bucket_of(now - self._keep - BUCKET)
-        for key in [k for k in self._rows if k[2] < horizon]:
-            del self._rows[key]  # the live book forgets buckets this old too
-        return out
+    def _add_older(
+        self,
+        rows: dict[RowKey, Counters],
+        kind: str,
+        touched: dict[str, set[int]],
+        first: int,
+        book: MetricsBook,
+    ) -> None:
+        """The intervals before `first` whose call counts a fact changed: those counts now, the
+        serving agents' time as written last (it cannot have changed there)."""
+        for name, keys in touched.items():
+            for k in keys:
+                counts = book.queue_counts(name, k) if k < first else None
+                if counts is not None:
+                    key = (kind, name, int(k * BUCKET))
+                    rows[key] = _time_part(self._written.get(key)).with_calls(counts)
+
+
+_ZERO = Counters()
+
+
+def _interval(at: float) -> int:
+    return math.floor(at / BUCKET)
+
+
+def _time_part(row: Counters | None) -> Counters:
+    """Counters holding only the agent time of `row` (none when there is no row)."""
+    part = Counters()
+    if row is not None:
+        part.with_time(row.time())
+    return part

@@ -3,6 +3,7 @@ counts out as increments that add up to the same rows however often they are ask
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 
 import pytest
@@ -15,6 +16,7 @@ from callserver.facts.model import (
     CallEnded,
     CallQueued,
     CallRequeued,
+    CallTransferred,
     CallWrappedUp,
     Fact,
     IvrLeft,
@@ -23,7 +25,7 @@ from callserver.facts.model import (
 )
 from callserver.figures import call_stats, campaign_abandon_rate, ivr_containment, occupancy
 from callserver.reports.counters import Counters
-from callserver.reports.fold import ReportFold
+from callserver.reports.fold import ReportFold, RowChange
 from tests.reports.scenario import AGENTS, START, morning
 
 RowKey = tuple[str, str, int]
@@ -269,3 +271,53 @@ def test_ivr_left_before_any_node_still_counts_the_caller_in_the_flow() -> None:
     flow = rows[("ivr_flow", "main", int(START))]
     assert (flow.ivr_entered, flow.ivr_failed) == (1, 1)
     assert not [k for k in rows if k[0] == "ivr_node"]
+
+
+class _Recomputed(ReportFold):
+    """The fold computing every row again at every call: the increments' reference."""
+
+    def changes(self, now: float) -> list[RowChange]:
+        self._last_now = None
+        return super().changes(now)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_increments_are_those_of_every_row_computed_again(seed: int) -> None:
+    """Computing only the rows that can have changed gives exactly the increments of computing
+    them all, with writes at any moment: facts arriving after a write that is later than them,
+    agents idle or paused across many intervals, a write long after the last fact."""
+    rng = random.Random(seed)
+    facts = morning(calls=150, seed=seed, hours=3.0)
+    late = [f for f in facts if isinstance(f, CallAnswered)][:5]
+    facts += [CallTransferred(f.call_id, f.at + 1, f.agent_id, "blind", "+33199999999") for f in late]
+    mine, everything = _fold(), _fold()
+    everything.__class__ = _Recomputed
+    now = START
+    compared = 0
+    for i, fact in enumerate(facts):
+        mine.apply(fact)
+        everything.apply(fact)
+        if rng.random() < 0.15 or i == len(facts) - 1:
+            # the writer's clock: never before the last write, often ahead of facts still to come
+            now = max(now, fact.at + rng.choice([0.0, 0.5, 30.0, 400.0, 1800.0]))
+            changes = mine.changes(now)
+            assert changes == everything.changes(now), (i, now)
+            compared += len(changes)
+    for later in (now + 5.0, now + 4 * 3600.0):
+        changes = mine.changes(later)
+        assert changes == everything.changes(later)
+        compared += len(changes)
+    assert compared > 500
+
+
+def test_intervals_older_than_kept_are_forgotten_without_taking_back_what_was_written() -> None:
+    """Past `keep` the books drop an agent's interval while the fold still holds its calls
+    there: what was written for it stays (no increment takes its time away)."""
+    facts = morning(calls=150, hours=3.0)
+    fold = ReportFold(["sales", "support"], agent_queues=AGENTS, service_time=20.0, keep=3600.0)
+    for i, fact in enumerate(facts, 1):
+        fold.apply(fact)
+        if i % 5 == 0:  # written as the facts come, so agent time only ever grows
+            for change in fold.changes(fact.at):
+                d = change.delta
+                assert min(d.logged_in, d.ready, d.paused, d.staffed, d.busy) >= 0.0, change
