@@ -87,8 +87,16 @@ def _assert_run_consistent(sim: PbxSimulator, server: CallServer, rows: list[Cal
             assert rec.outcome is Outcome.ABANDONED, (rec, row)
             assert row.answered_at is None
         else:
-            assert rec.outcome is Outcome.PBX_HANGUP, (rec, row)
             assert row.answered_at is None
+            assert row.queued_at is not None and row.ended_at is not None and row.wait is not None
+            # timed out only once the queue's maximum wait had passed
+            max_wait = next(q.max_wait for q in server.settings.queues if q.name == row.queue)
+            assert (row.ended_at - row.queued_at).total_seconds() >= max_wait - 0.01, (rec, row)
+            # the PBX then plays the goodbye message and hangs up; a caller whose patience runs out
+            # during that message hangs up first, but never before the time-out was decided
+            assert rec.outcome is Outcome.PBX_HANGUP or (
+                rec.outcome is Outcome.ABANDONED and rec.wait_time is not None and rec.wait_time >= row.wait
+            ), (rec, row)
     assert sum(outcomes.values()) == CALLS
     return outcomes
 
