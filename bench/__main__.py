@@ -8,6 +8,7 @@ import platform
 import time
 
 from . import (
+    agi_headers_bench,
     ami_bench,
     call_search_bench,
     campaign_bench,
@@ -42,6 +43,8 @@ def main() -> None:
     writer_bench.main(["--facts", "14000"] if args.quick else [])
     print(f"\n# AMI ingest (load average {load_average():.1f})")
     ami_bench.main([])
+    print(f"\n# FastAGI header block (load average {load_average():.1f})")
+    agi_headers_bench.main(["--reads", "5000", "--rounds", "3"] if args.quick else [])
     print(f"\n# routing (load average {load_average():.1f})")
     routing_bench.main(["--quick"] * args.quick + ["--profile"] * args.profile)
     print(f"\n# screen-pop latency over websockets (load average {load_average():.1f})")
