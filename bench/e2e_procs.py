@@ -12,6 +12,10 @@
 
 Each reads one JSON command per line on stdin and answers one JSON line on stdout; the driver is
 `bench/e2e_bench.py`. All timestamps are `time.time()` on the same machine.
+
+`E2E_LOOP=uvloop` in the environment runs the server on uvloop instead of asyncio's own loop (uvloop
+is not a dependency: `pip install uvloop` first); the loop lag is timed with `time.perf_counter()`
+because uvloop's clock counts whole milliseconds. Measured in `bench/RESULTS.md`, "uvloop, measured".
 """
 
 from __future__ import annotations
@@ -108,7 +112,6 @@ async def server_main(config: Path, log_file: Path) -> None:
         settle_garbage_collector()  # as `callserver run` does
     if thresholds := os.environ.get("E2E_GC_THRESHOLDS"):  # e.g. 700,10,10 (Python's own)
         gc.set_threshold(*(int(t) for t in thresholds.split(",")))
-    loop = asyncio.get_running_loop()
     state: dict[str, Any] = {"on": False, "lags": [], "backlog": [], "gc": []}
     gc_start = [0.0]
 
@@ -124,10 +127,10 @@ async def server_main(config: Path, log_file: Path) -> None:
         # how late a 10 ms sleep wakes up = how long the loop was busy with something else
         tick = 0
         while True:
-            t = loop.time()
+            t = time.perf_counter()
             await asyncio.sleep(0.010)
             if state["on"]:
-                state["lags"].append((loop.time() - t - 0.010) * 1000)
+                state["lags"].append((time.perf_counter() - t - 0.010) * 1000)
                 tick += 1
                 if tick % 5 == 0:
                     state["backlog"].append(server.writer.pending)
@@ -371,7 +374,12 @@ async def clients_main(port: int, logins: list[str]) -> None:
 def main() -> None:
     role, *args = sys.argv[1:]
     if role == "server":
-        asyncio.run(server_main(Path(args[0]), Path(args[1])))
+        if os.environ.get("E2E_LOOP") == "uvloop":
+            import uvloop
+
+            uvloop.run(server_main(Path(args[0]), Path(args[1])))
+        else:
+            asyncio.run(server_main(Path(args[0]), Path(args[1])))
     elif role == "sim":
         asyncio.run(sim_main(Path(args[0]), Path(args[1])))
     elif role == "clients":
