@@ -17,25 +17,38 @@ way, the query itself 40-60 µs. So:
 
 A read is written once, as a plan: a generator that yields statements and is sent their rows, so
 the same plan runs on a blocking or an async connection.
+
+On the loop's connection a SELECT runs below SQLAlchemy's execution layer: compiled once (with its
+parameters' and columns' type conversions, taken from SQLAlchemy's types), then executed on the
+pysqlite cursor, its rows converted and handed to the plan as named tuples. Alone, SQLAlchemy's
+execution context and result set were half of a caller lookup's cost and a third of a history's
+(`bench/RESULTS.md`, "Per-call reads below SQLAlchemy's execution layer"). A statement that needs
+SQLAlchemy at each execution (a list rendered into it, text without declared columns) goes through
+it as before; an error is raised as SQLAlchemy would raise it.
 """
 
 from __future__ import annotations
 
+import functools
+import keyword
 import logging
+import sqlite3
+from collections import namedtuple
 from collections.abc import Callable, Generator, Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import Row, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import Executable, Select
 
 from callserver import jsontext
 
 T = TypeVar("T")
 Query = tuple[Executable, Mapping[str, Any]]
-Plan = Generator[Query, Sequence[Row[Any]], T]
+# the rows a plan is sent: SQLAlchemy rows or named tuples of the same columns, read by attribute
+Plan = Generator[Query, Sequence[Any], T]
 # a plan is made anew for each run: one run may start it on one connection and retry on another
 PlanOf = Callable[[], Plan[T]]
 
@@ -52,20 +65,81 @@ class Reads(Protocol):
     async def close(self) -> None: ...
 
 
-def run_blocking(conn: Connection, plan: Plan[T]) -> T:
-    try:
-        query = next(plan)
-        while True:
-            query = plan.send(conn.execute(*query).all())
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
-
-
 async def run_async(conn: AsyncConnection, plan: Plan[T]) -> T:
     try:
         query = next(plan)
         while True:
             query = plan.send((await conn.execute(*query)).all())
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+Convert = Callable[[Any], Any] | None
+
+
+class _Prepared(NamedTuple):
+    """A SELECT compiled for the loop's connection: its SQL, its parameters in order with their
+    conversions, and the row type and conversions of its columns."""
+
+    compiled: Any
+    sql: str
+    names: tuple[str, ...]
+    binds: tuple[Convert, ...]
+    row: Callable[[Sequence[Any]], Any]
+    columns: tuple[Convert, ...]
+
+
+@functools.lru_cache(maxsize=128)
+def _prepared(statement: Executable, dialect: Dialect) -> _Prepared | None:
+    """None when the statement needs SQLAlchemy at each execution (a list rendered into it) or has
+    no declared columns (text), or a column name is not an attribute name: SQLAlchemy runs those."""
+    if not isinstance(statement, Select):
+        return None
+    compiled = statement.compile(dialect=dialect)
+    if compiled.post_compile_params or compiled.literal_execute_params or compiled.positiontup is None:
+        return None
+    keys = tuple(statement.selected_columns.keys())
+    if len(set(keys)) != len(keys) or not all(k.isidentifier() and not keyword.iskeyword(k) for k in keys):
+        return None
+    names = tuple(compiled.positiontup)
+    binds = tuple(compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
+    columns = tuple(
+        c.type.dialect_impl(dialect).result_processor(dialect, None) for c in statement.selected_columns
+    )
+    # a named tuple per statement, its fields the statement's columns (so mypy cannot see them)
+    row_type: Any = namedtuple("Row", keys)  # type: ignore[misc]
+    row = row_type._make
+    return _Prepared(compiled, str(compiled), names, binds, row, columns)
+
+
+def _execute(conn: Connection, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
+    """One statement of a plan on the loop's connection: below SQLAlchemy's execution layer when
+    `_prepared` allows it, through SQLAlchemy otherwise."""
+    prepared = _prepared(statement, conn.dialect)
+    if prepared is None:
+        return conn.execute(statement, params).all()
+    values = prepared.compiled.construct_params(params)
+    args = [
+        v if f is None else f(v)
+        for f, v in zip(prepared.binds, (values[n] for n in prepared.names), strict=True)
+    ]
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    try:
+        rows = driver.execute(prepared.sql, args).fetchall()
+    except sqlite3.Error as err:
+        raise DBAPIError.instance(prepared.sql, args, err, sqlite3.Error) from err
+    make, columns = prepared.row, prepared.columns
+    if not any(columns):
+        return [make(r) for r in rows]
+    return [make([v if f is None else f(v) for f, v in zip(columns, r, strict=True)]) for r in rows]
+
+
+def run_on_file(conn: Connection, plan: Plan[T]) -> T:
+    try:
+        query = next(plan)
+        while True:
+            query = plan.send(_execute(conn, *query))
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
 
@@ -106,11 +180,15 @@ class LoopReads:
         self._fallback = fallback
         self._conn: Connection | None = None
 
+    @property
+    def dialect(self) -> Dialect:
+        return self._engine.dialect
+
     async def run(self, plan_of: PlanOf[T]) -> T:
         conn = self._conn or self._engine.connect()
         self._conn = None  # held again only after a read that went through
         try:
-            found = run_blocking(conn, plan_of())
+            found = run_on_file(conn, plan_of())
             conn.rollback()  # ends SQLAlchemy's own transaction; autocommit has none in SQLite
         except OperationalError as err:
             conn.close()

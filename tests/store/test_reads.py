@@ -6,20 +6,26 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from callserver.facts.model import ScriptRunStarted
+from callserver.facts.model import (
+    CallWrappedUp,
+    ScriptAnswered,
+    ScriptRunEnded,
+    ScriptRunStarted,
+    ScriptStepReached,
+)
 from callserver.store import Store
-from callserver.store.contact import contact_histories
-from callserver.store.customers import customers_for_number
-from callserver.store.reads import EngineReads, LoopReads, Plan
+from callserver.store.contact import _ANSWERS, _CALLS, _RUNS, contact_histories
+from callserver.store.customers import _BY_TAIL, customers_for_number
+from callserver.store.reads import EngineReads, LoopReads, Plan, _prepared
 from callserver.store.records import CustomerFields
-from tests.store.facts import answered_call
+from tests.store.facts import abandoned_call, answered_call
 
 T0 = 1_790_000_000.0
 
@@ -43,9 +49,28 @@ async def test_a_plan_gives_the_same_records_on_the_loop_and_through_the_worker_
         await store.create_customer(_fields("Bob", "+33140000002", "B1"))
         for i in range(3):
             await store.apply(answered_call(f"k{i}", T0 + 100 * i))
-        await store.apply([ScriptRunStarted("k1", T0 + 110, "r1", "billing", 3, "alice", ann.id)])
+        await store.apply(abandoned_call("k3", T0 + 400))
+        await store.apply([CallWrappedUp("k2", T0 + 260, "alice", "sale", "note", "", timed_out=True)])
+        await store.apply(
+            [
+                ScriptRunStarted("k1", T0 + 110, "r1", "billing", 3, "alice", ann.id),
+                ScriptStepReached("k1", T0 + 111, "r1", "billing", "alice", "greet", "Welcome", 0),
+                ScriptAnswered(
+                    "k1", T0 + 112, "r1", "alice", 1, "greet", "q", "yes-no", "Q?", "true", "yes", "alice"
+                ),
+                ScriptRunStarted("k2", T0 + 210, "r2", "billing", 3, "alice", ann.id),
+                ScriptRunEnded(
+                    "k2", T0 + 215, "r2", "billing", "alice", "finished", "resolved", {"path": ["greet"]}
+                ),
+            ]
+        )
         worker = EngineReads(store.engine, owned=False)
         until = datetime.fromtimestamp(T0 + 1000, UTC)
+        # the lookup and the history's calls and runs run below SQLAlchemy on the loop's connection
+        # (the answers' list of runs is rendered into their statement: that one goes through it)
+        dialect = loop_reads.dialect
+        assert all(_prepared(q, dialect) is not None for q in (_BY_TAIL, _CALLS, _RUNS))
+        assert _prepared(_ANSWERS, dialect) is None
 
         on_loop = await loop_reads.run(lambda: customers_for_number("01 40 00 00 01"))
         assert [c.account for c in on_loop] == ["A1"]
@@ -56,8 +81,30 @@ async def test_a_plan_gives_the_same_records_on_the_loop_and_through_the_worker_
         assert pops == await worker.run(
             lambda: contact_histories([ann.id], limit=10, until=until, exclude=["k0"])
         )
-        assert [c.id for c in pops[ann.id].calls] == ["k2", "k1"]
-        assert [r.run_id for r in pops[ann.id].runs] == ["r1"]
+        assert [c.id for c in pops[ann.id].calls] == ["k3", "k2", "k1"]
+        k3, k2 = pops[ann.id].calls[:2]
+        assert (k3.outcome, k3.answered_at, k2.wrapup_outcome, k2.wrapup_timed_out) == (
+            "abandoned",
+            None,
+            "sale",
+            True,
+        )
+        assert k2.arrived_at == datetime.fromtimestamp(T0 + 200, UTC)
+        r2, r1 = pops[ann.id].runs
+        assert (r2.run_id, r2.status, r2.path, r1.run_id, r1.status) == (
+            "r2",
+            "finished",
+            ("greet",),
+            "r1",
+            "active",
+        )
+        assert [a.value for a in r1.answers] == ["true"]
+        # the bound is converted to UTC as the rows are: five hours west of UTC, just before k3 came
+        west = datetime.fromtimestamp(T0 + 399, timezone(timedelta(hours=-5)))
+        before_k3 = await loop_reads.run(
+            lambda: contact_histories([ann.id], limit=10, until=west, exclude=())
+        )
+        assert [c.id for c in before_k3[ann.id].calls] == ["k2", "k1", "k0"]
     finally:
         await loop_reads.close()
         await store.close()
