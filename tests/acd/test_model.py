@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from callserver.acd import model as acd_model
+from callserver.acd.expr import parse
 from callserver.acd.model import (
     AGENT_TRANSITIONS,
     CALL_TRANSITIONS,
@@ -18,6 +19,7 @@ from callserver.acd.model import (
     Call,
     CallState,
     InvalidTransition,
+    QueueSpec,
 )
 
 
@@ -136,3 +138,15 @@ def test_state_changes_only_through_the_tables() -> None:
             if not (path.name == "model.py" and function == "move"):
                 offenders.append(f"{path.name}:{line} in {function or 'module'}")
     assert offenders == []
+
+
+def test_a_queue_without_steps_requires_its_skills_parsed_once() -> None:
+    spec = QueueSpec(name="sales", skills=frozenset({"french", "sales"}))
+    (first,) = spec.routing_steps()
+    (again,) = spec.routing_steps()
+    assert again.requirement is first.requirement  # kept, not parsed at each call
+    assert first.requirement == parse("french and sales")
+    assert first.requirement.matches({"french": 1, "sales": 3})
+    assert not first.requirement.matches({"sales": 3})
+    (anyone,) = QueueSpec(name="all").routing_steps()
+    assert anyone.requirement.matches({})
