@@ -160,9 +160,12 @@ class InboundScript:
         self._enqueue(call, queue, data)
 
     async def _tell_pbx(self, session: AgiSession, queue: str) -> None:
-        """The dialplan sends the caller to the hold context of `queue` when the script ends."""
+        """The dialplan sends a caller with `CS_QUEUE` set to the hold context when the script ends.
+
+        One command rather than `CS_QUEUE` then `CS_NEXT=hold`: each AGI command is a round trip
+        on the queued caller's path to an agent, and the queue name alone says where the caller
+        goes (`[callserver-inbound]` tests it before `CS_NEXT`)."""
         await session.set_variable(Var.QUEUE, queue)
-        await session.set_variable(Var.NEXT, Context.HOLD.step)
 
     def _enqueue(self, call: InboundCall, queue: str, data: dict[str, object] | None) -> None:
         log.debug("call %s from %s to %s enters queue %s", call.uniqueid, call.caller_num, call.dnis, queue)

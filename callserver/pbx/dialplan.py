@@ -72,8 +72,8 @@ CALLER_CONTEXTS = frozenset({Context.HOLD, Context.ANNOUNCE, Context.ONHOLD})
 class Var(StrEnum):
     """Channel variables set by one side for the other."""
 
-    NEXT = "CS_NEXT"  # inbound script -> dialplan: the step after the AGI (hold, dial, unavailable)
-    QUEUE = "CS_QUEUE"  # on a waiting caller: its queue (re-adoption reads it)
+    NEXT = "CS_NEXT"  # inbound script -> dialplan: the step after the AGI (dial, unavailable)
+    QUEUE = "CS_QUEUE"  # inbound script -> dialplan: wait on hold in this queue; re-adoption reads it
     CALL = "CS_CALL"  # on an agent leg: the call it serves
     AGENT = "CS_AGENT"  # on an agent leg: the agent
     CALLER = "CS_CALLER"  # on an agent leg: the caller's channel to bridge to
