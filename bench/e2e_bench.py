@@ -20,7 +20,7 @@ Per rate it prints:
 - `arr->orig`: from the PBX handing the call to callserver (the simulator opens the `inbound`
   FastAGI connection) to callserver's Originate of the agent leg reaching the simulator; calls
   with no Originate by the end of the report count as infinitely late;
-- `evt->pop`: from the AMI event `AGIExecEnd` of `SET VARIABLE CS_NEXT hold` (the input after which
+- `evt->pop`: from the AMI event `AGIExecEnd` of `SET VARIABLE CS_QUEUE` (the input after which
   callserver queues the call and offers it) to the `pop` frame reaching that agent's websocket;
 - `lag`: the server's event-loop lag (how late a 10 ms sleep wakes), p99 and max;
 - `backlog`: facts submitted to the fact writer and not yet written, max during the window and at

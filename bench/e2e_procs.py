@@ -5,8 +5,8 @@
   thread), RSS, garbage-collector pauses, and optionally a cProfile of one measured window.
 - `sim`: the PBX simulator alone, listening for AMI like Asterisk; it places calls at the rate it
   is told and notes, per call, when the PBX handed it to callserver (the `inbound` FastAGI
-  connection), when the answer that queues it was sent (`AGIExecEnd` of `SET VARIABLE CS_NEXT
-  hold`, an AMI event), when callserver's Originate for the agent leg arrived, and how it ended.
+  connection), when the answer that queues it was sent (`AGIExecEnd` of `SET VARIABLE CS_QUEUE`,
+  an AMI event), when callserver's Originate for the agent leg arrived, and how it ended.
 - `clients`: one browser-like websocket per agent (REST login with a bearer token, `/api/live`);
   notes when each `pop` arrives.
 
@@ -225,7 +225,7 @@ async def sim_main(config: Path, log_file: Path) -> None:
         if msg[0] == ("Event", "AGIExecEnd"):
             fields = dict(msg)
             command = fields.get("Command", "")
-            if "CS_NEXT" in command and "hold" in command:
+            if command.startswith("SET VARIABLE CS_QUEUE "):  # the caller is queued
                 calls.setdefault(fields["Uniqueid"], {})["queued"] = time.time()
 
     rt.pbx.listeners.insert(0, on_pbx)

@@ -9,7 +9,7 @@ receiving side's event loop idle, so the time of receipt is not delayed behind s
 
 Calls are placed at a steady rate (20/s), every agent phone answers after 50 ms, talk time 1 s, no
 wrap-up, so agents free up and every offer is made on the call's arrival (the inbound FastAGI
-script's `SET VARIABLE CS_NEXT hold` reply, after which the engine decides synchronously).
+script's `SET VARIABLE CS_QUEUE` reply, after which the engine decides synchronously).
 
 Latency of a pop = client `time.time()` when the `pop` frame arrives - `CallOffered.at` (the
 engine's `time.time()` when it decided the offer), same machine, same clock. Separately,
@@ -267,7 +267,7 @@ async def _run_size(agents: int, profile: bool) -> dict[str, Any]:
         def on_pbx(msg: list[tuple[str, str]]) -> None:
             if msg[0] == ("Event", "AGIExecEnd"):
                 fields = dict(msg)
-                if "CS_NEXT" in fields.get("Command", "") and "hold" in fields.get("Command", ""):
+                if fields.get("Command", "").startswith("SET VARIABLE CS_QUEUE "):
                     inputs[fields["Uniqueid"]] = time.time()
 
         window = [float("inf"), float("inf")]

@@ -79,7 +79,10 @@ def test_agent_leg_contexts_are_where_the_dialplan_puts_agent_legs() -> None:
 
 def test_dialplan_choices_lead_to_existing_contexts() -> None:
     defined = conf_contexts()
-    # Goto(callserver-${CS_NEXT},s,1) and Goto(callserver-agent-${CS_ACCEPT},s,1)
+    # a queued caller (CS_QUEUE set) is held; otherwise Goto(callserver-${CS_NEXT},s,1), and
+    # Goto(callserver-agent-${CS_ACCEPT},s,1) for agent legs
+    queued = f'GotoIf($["${{{Var.QUEUE}}}" != ""]?{Context.HOLD.value},s,1)'
+    assert queued in CONF.read_text(encoding="utf-8")
     for context in (Context.HOLD, Context.DIAL, Context.UNAVAILABLE):
         assert f"callserver-{context.step}" in defined
     for context in (Context.AGENT_BRIDGE, Context.AGENT_DIAL, Context.AGENT_REFUSED):
