@@ -1,6 +1,7 @@
 """The per-call reads (`store/reads.py`): on a SQLite file they run on the event loop's thread, and
 must give what the async engine gives, see what the writer committed, and never hold the loop
-when SQLite reports the file busy."""
+when SQLite reports the file busy; on PostgreSQL they go to asyncpg directly and must give the
+same records, and never keep a connection a read failed or was cancelled on."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import func, literal_column, select, table, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from callserver.facts.model import (
     CallWrappedUp,
@@ -23,8 +24,18 @@ from callserver.facts.model import (
 from callserver.store import Store
 from callserver.store.contact import _ANSWERS, _CALLS, _RUNS, contact_histories
 from callserver.store.customers import _BY_TAIL, customers_for_number
-from callserver.store.reads import EngineReads, LoopReads, Plan, _prepared
+from callserver.store.reads import (
+    EngineReads,
+    LoopReads,
+    PgReads,
+    Plan,
+    Reads,
+    _compiled,
+    _prepared,
+    reads_for,
+)
 from callserver.store.records import CustomerFields
+from tests.pg import PgServer
 from tests.store.facts import abandoned_call, answered_call
 
 T0 = 1_790_000_000.0
@@ -39,75 +50,139 @@ async def _sqlite_store(tmp_path: Path) -> tuple[Store, str]:
     return await Store.open(url), url
 
 
+async def _history(store: Store) -> int:
+    """Two customers, four calls of the first (one abandoned, one wrapped up late), two script
+    runs; the first customer's id."""
+    ann = await store.create_customer(_fields("Ann", "+33140000001", "A1"))
+    await store.create_customer(_fields("Bob", "+33140000002", "B1"))
+    for i in range(3):
+        await store.apply(answered_call(f"k{i}", T0 + 100 * i))
+    await store.apply(abandoned_call("k3", T0 + 400))
+    await store.apply([CallWrappedUp("k2", T0 + 260, "alice", "sale", "note", "", timed_out=True)])
+    await store.apply(
+        [
+            ScriptRunStarted("k1", T0 + 110, "r1", "billing", 3, "alice", ann.id),
+            ScriptStepReached("k1", T0 + 111, "r1", "billing", "alice", "greet", "Welcome", 0),
+            ScriptAnswered(
+                "k1", T0 + 112, "r1", "alice", 1, "greet", "q", "yes-no", "Q?", "true", "yes", "alice"
+            ),
+            ScriptRunStarted("k2", T0 + 210, "r2", "billing", 3, "alice", ann.id),
+            ScriptRunEnded(
+                "k2", T0 + 215, "r2", "billing", "alice", "finished", "resolved", {"path": ["greet"]}
+            ),
+        ]
+    )
+    return ann.id
+
+
+async def _same_records(reads: Reads, worker: EngineReads, ann_id: int) -> None:
+    """`reads` gives what SQLAlchemy's async engine gives, for the lookup and the history."""
+    until = datetime.fromtimestamp(T0 + 1000, UTC)
+    found = await reads.run(lambda: customers_for_number("01 40 00 00 01"))
+    assert [c.account for c in found] == ["A1"]
+    assert found == await worker.run(lambda: customers_for_number("01 40 00 00 01"))
+    pops = await reads.run(lambda: contact_histories([ann_id], limit=10, until=until, exclude=["k0"]))
+    assert pops == await worker.run(
+        lambda: contact_histories([ann_id], limit=10, until=until, exclude=["k0"])
+    )
+    assert [c.id for c in pops[ann_id].calls] == ["k3", "k2", "k1"]
+    k3, k2 = pops[ann_id].calls[:2]
+    assert (k3.outcome, k3.answered_at, k2.wrapup_outcome, k2.wrapup_timed_out) == (
+        "abandoned",
+        None,
+        "sale",
+        True,
+    )
+    assert k2.arrived_at == datetime.fromtimestamp(T0 + 200, UTC)
+    assert isinstance(k2.wait, float)  # PostgreSQL's float8 as SQLAlchemy hands it back
+    r2, r1 = pops[ann_id].runs
+    assert (r2.run_id, r2.status, r2.path, r1.run_id, r1.status) == (
+        "r2",
+        "finished",
+        ("greet",),
+        "r1",
+        "active",
+    )
+    assert [a.value for a in r1.answers] == ["true"]
+    # the bound is converted to UTC as the rows are: five hours west of UTC, just before k3 came
+    west = datetime.fromtimestamp(T0 + 399, timezone(timedelta(hours=-5)))
+    before_k3 = await reads.run(lambda: contact_histories([ann_id], limit=10, until=west, exclude=()))
+    assert [c.id for c in before_k3[ann_id].calls] == ["k2", "k1", "k0"]
+
+
 async def test_a_plan_gives_the_same_records_on_the_loop_and_through_the_worker_thread(
     tmp_path: Path,
 ) -> None:
     store, url = await _sqlite_store(tmp_path)
     loop_reads = LoopReads(url, EngineReads(store.engine, owned=False))
     try:
-        ann = await store.create_customer(_fields("Ann", "+33140000001", "A1"))
-        await store.create_customer(_fields("Bob", "+33140000002", "B1"))
-        for i in range(3):
-            await store.apply(answered_call(f"k{i}", T0 + 100 * i))
-        await store.apply(abandoned_call("k3", T0 + 400))
-        await store.apply([CallWrappedUp("k2", T0 + 260, "alice", "sale", "note", "", timed_out=True)])
-        await store.apply(
-            [
-                ScriptRunStarted("k1", T0 + 110, "r1", "billing", 3, "alice", ann.id),
-                ScriptStepReached("k1", T0 + 111, "r1", "billing", "alice", "greet", "Welcome", 0),
-                ScriptAnswered(
-                    "k1", T0 + 112, "r1", "alice", 1, "greet", "q", "yes-no", "Q?", "true", "yes", "alice"
-                ),
-                ScriptRunStarted("k2", T0 + 210, "r2", "billing", 3, "alice", ann.id),
-                ScriptRunEnded(
-                    "k2", T0 + 215, "r2", "billing", "alice", "finished", "resolved", {"path": ["greet"]}
-                ),
-            ]
-        )
-        worker = EngineReads(store.engine, owned=False)
-        until = datetime.fromtimestamp(T0 + 1000, UTC)
+        ann_id = await _history(store)
         # the lookup and the history's calls and runs run below SQLAlchemy on the loop's connection
         # (the answers' list of runs is rendered into their statement: that one goes through it)
         dialect = loop_reads.dialect
         assert all(_prepared(q, dialect) is not None for q in (_BY_TAIL, _CALLS, _RUNS))
         assert _prepared(_ANSWERS, dialect) is None
-
-        on_loop = await loop_reads.run(lambda: customers_for_number("01 40 00 00 01"))
-        assert [c.account for c in on_loop] == ["A1"]
-        assert on_loop == await worker.run(lambda: customers_for_number("01 40 00 00 01"))
-        pops = await loop_reads.run(
-            lambda: contact_histories([ann.id], limit=10, until=until, exclude=["k0"])
-        )
-        assert pops == await worker.run(
-            lambda: contact_histories([ann.id], limit=10, until=until, exclude=["k0"])
-        )
-        assert [c.id for c in pops[ann.id].calls] == ["k3", "k2", "k1"]
-        k3, k2 = pops[ann.id].calls[:2]
-        assert (k3.outcome, k3.answered_at, k2.wrapup_outcome, k2.wrapup_timed_out) == (
-            "abandoned",
-            None,
-            "sale",
-            True,
-        )
-        assert k2.arrived_at == datetime.fromtimestamp(T0 + 200, UTC)
-        r2, r1 = pops[ann.id].runs
-        assert (r2.run_id, r2.status, r2.path, r1.run_id, r1.status) == (
-            "r2",
-            "finished",
-            ("greet",),
-            "r1",
-            "active",
-        )
-        assert [a.value for a in r1.answers] == ["true"]
-        # the bound is converted to UTC as the rows are: five hours west of UTC, just before k3 came
-        west = datetime.fromtimestamp(T0 + 399, timezone(timedelta(hours=-5)))
-        before_k3 = await loop_reads.run(
-            lambda: contact_histories([ann.id], limit=10, until=west, exclude=())
-        )
-        assert [c.id for c in before_k3[ann.id].calls] == ["k2", "k1", "k0"]
+        await _same_records(loop_reads, EngineReads(store.engine, owned=False), ann_id)
     finally:
         await loop_reads.close()
         await store.close()
+
+
+async def test_a_plan_gives_the_same_records_with_asyncpg_as_through_sqlalchemy(pg_server: PgServer) -> None:
+    url = await pg_server.create_database()
+    store = await Store.open(url)
+    reads = reads_for(url, store.engine)
+    try:
+        assert isinstance(reads, PgReads)
+        ann_id = await _history(store)
+        await _same_records(reads, EngineReads(store.engine, owned=False), ann_id)
+        # the lookup and the history's calls and runs went to asyncpg's fetch (their columns' types
+        # were read from PostgreSQL); the answers' statement, with its rendered list, did not
+        fetched = set(reads._coltypes)
+        assert fetched == {str(_compiled(q, reads.dialect)) for q in (_BY_TAIL, _CALLS, _RUNS)}
+        assert _compiled(_ANSWERS, reads.dialect) is None
+        # reads one after the other share one kept connection
+        assert len(reads._idle) == 1
+        # the parameters go through the columns' conversions, as SQLAlchemy sends them
+        naive = datetime(2026, 1, 1, 12, 0)
+        with pytest.raises(ValueError, match="naive datetime"):
+            await reads.run(lambda: contact_histories([ann_id], limit=10, until=naive, exclude=()))
+    finally:
+        await reads.close()
+        await store.close()
+        await pg_server.drop_database(url)
+
+
+async def test_a_failed_or_cancelled_read_on_postgresql_drops_its_connection(pg_server: PgServer) -> None:
+    url = await pg_server.create_database()
+    store = await Store.open(url)
+    reads = reads_for(url, store.engine)
+
+    def misses() -> Plan[None]:
+        yield select(literal_column("x")).select_from(table("no_such_table")), {}
+
+    def slow() -> Plan[None]:
+        yield select(func.pg_sleep(5).label("slept")), {}
+
+    try:
+        assert isinstance(reads, PgReads)
+        await store.create_customer(_fields("Ann", "+33140000001", "A1"))
+        with pytest.raises(DBAPIError, match="no_such_table"):
+            await reads.run(misses)
+        assert reads._idle == []  # not kept
+        sleeping = asyncio.create_task(reads.run(slow))
+        await asyncio.sleep(0.3)
+        sleeping.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await sleeping
+        assert reads._idle == []
+        # the next read opens a connection that works
+        assert [c.name for c in await reads.run(lambda: customers_for_number("+33140000001"))] == ["Ann"]
+        assert len(reads._idle) == 1
+    finally:
+        await reads.close()
+        await store.close()
+        await pg_server.drop_database(url)
 
 
 async def test_a_customer_is_found_the_moment_the_write_that_adds_it_commits(tmp_path: Path) -> None:
