@@ -14,6 +14,7 @@ from . import (
     campaign_bench,
     e2e_bench,
     exports_bench,
+    pg_reads_bench,
     reads_bench,
     report_flush_bench,
     reports_bench,
@@ -42,6 +43,8 @@ def main() -> None:
     e2e_bench.main(["--rates", "50,100", "--db", "sqlite", "--window", "8"] if args.quick else [])
     print(f"\n# per-call reads on a SQLite file (load average {load_average():.1f})")
     reads_bench.main(["--customers", "2000", "--calls", "10000", "--rounds", "3"] if args.quick else [])
+    print(f"\n# per-call reads on PostgreSQL (load average {load_average():.1f})")
+    pg_reads_bench.main(["--customers", "2000", "--calls", "10000", "--rounds", "3"] if args.quick else [])
     print(f"\n# fact writer (load average {load_average():.1f})")
     writer_bench.main(["--facts", "14000"] if args.quick else [])
     print(f"\n# AMI ingest (load average {load_average():.1f})")
