@@ -37,29 +37,14 @@ from callserver.store.models import Call
 from callserver.store.reads import EngineReads, PgReads, Reads, read_engine, reads_for
 from tests.pg import start_postgres
 
+from .reads_bench import call_rows, write_customers
+
 
 async def _build(store: Store, csv: Path, customers: int, calls: int) -> None:
-    with csv.open("w", encoding="utf-8") as f:
-        f.write("name,phones,account,language,vip,notes\n")
-        for i in range(customers):
-            f.write(f"Customer {i},+3314{i:07d},{700000 + i},fr,no,\n")
+    write_customers(csv, customers)
     await store.load_customers(csv)
-    now = datetime.now(UTC)
-    rows = [
-        {
-            "id": f"c{i}",
-            "customer_id": 1 + i % customers,
-            "arrived_at": now - timedelta(seconds=i),
-            "answered_at": now - timedelta(seconds=i - 2),
-            "ended_at": now - timedelta(seconds=i - 30),
-            "outcome": "answered",
-            "agent_id": "agent1",
-            "wait": 2.0,
-        }
-        for i in range(calls)
-    ]
     async with store.engine.begin() as conn:
-        await conn.execute(insert(Call.__table__), rows)
+        await conn.execute(insert(Call.__table__), call_rows(customers, calls))
 
 
 async def _round(reads: Reads, numbers: list[str], until: datetime) -> tuple[float, float]:

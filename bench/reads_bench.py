@@ -43,17 +43,19 @@ def run_through_sqlalchemy(conn: Connection, plan: Plan[Any]) -> Any:
         return done.value
 
 
-async def _build(db: Path, customers: int, calls: int) -> None:
-    csv = db.parent / "customers.csv"
+def write_customers(csv: Path, customers: int) -> None:
+    """A customer CSV as `callserver customers import` reads it; customer i has the number +3314
+    followed by i in seven digits."""
     with csv.open("w", encoding="utf-8") as f:
         f.write("name,phones,account,language,vip,notes\n")
         for i in range(customers):
             f.write(f"Customer {i},+3314{i:07d},{700000 + i},fr,no,\n")
-    store = await Store.open(f"sqlite+aiosqlite:///{db}")
-    await store.load_customers(csv)
-    await store.close()
+
+
+def call_rows(customers: int, calls: int) -> list[dict[str, Any]]:
+    """`calls` answered calls of the last hours, spread over the customers in turn."""
     now = datetime.now(UTC)
-    rows = [
+    return [
         {
             "id": f"c{i}",
             "customer_id": 1 + i % customers,
@@ -66,9 +68,17 @@ async def _build(db: Path, customers: int, calls: int) -> None:
         }
         for i in range(calls)
     ]
+
+
+async def _build(db: Path, customers: int, calls: int) -> None:
+    csv = db.parent / "customers.csv"
+    write_customers(csv, customers)
+    store = await Store.open(f"sqlite+aiosqlite:///{db}")
+    await store.load_customers(csv)
+    await store.close()
     engine = create_engine(f"sqlite:///{db}")
     with engine.begin() as conn:
-        conn.execute(insert(Call.__table__), rows)
+        conn.execute(insert(Call.__table__), call_rows(customers, calls))
     engine.dispose()
 
 
