@@ -8,7 +8,7 @@ interval, or a skill made of several queues, is the sum of its rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from operator import attrgetter, sub
+from operator import add, attrgetter, sub
 
 from ..figures import IVR_OUTCOMES, AgentTime, CallCounts
 
@@ -63,6 +63,10 @@ class Counters:
     def is_zero(self) -> bool:
         return not any(_ALL(self))
 
+    def values(self) -> tuple[float, ...]:
+        """Every counter, in `NAMES` order (a row's columns after its keys)."""
+        return _ALL(self)
+
     def calls(self) -> CallCounts:
         # positional: the first fields here are CallCounts' fields in its order (checked below)
         return CallCounts(*_CALLS(self))
@@ -86,6 +90,15 @@ NAMES: tuple[str, ...] = tuple(f.name for f in fields(Counters))
 MAXIMUM = "longest_wait"
 _ALL = attrgetter(*NAMES)
 _MAX_AT = NAMES.index(MAXIMUM)
+
+
+def summed(first: tuple[float, ...], second: tuple[float, ...]) -> tuple[float, ...]:
+    """Two rows' `values()` added up (`longest_wait`: the larger), as `Counters.add` does."""
+    out = list(map(add, first, second))
+    out[_MAX_AT] = max(first[_MAX_AT], second[_MAX_AT])
+    return tuple(out)
+
+
 INTEGERS = frozenset(f.name for f in fields(Counters) if f.type in ("int", int))
 CALL_NAMES: tuple[str, ...] = tuple(f.name for f in fields(CallCounts))
 if NAMES[: len(CALL_NAMES)] != CALL_NAMES:

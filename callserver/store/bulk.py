@@ -139,6 +139,37 @@ async def execute_many(
         await session.execute(statement, rows)
 
 
+async def execute_records(
+    session: AsyncSession, statement: Insert, names: Sequence[str], records: Sequence[Sequence[Any]]
+) -> None:
+    """`statement` (an INSERT, an upsert) once per record in the session's transaction; each
+    record holds the values of the columns `names` of its table, in that order. For callers that
+    build their rows as tuples already (the report writer's counters), so no mapping is made per
+    row on the way."""
+    if not records:
+        return
+    conn = await session.connection()
+    if conn.dialect.driver not in _DRIVERS:
+        await session.execute(statement, [dict(zip(names, record, strict=True)) for record in records])
+        return
+    dialect = conn.dialect
+    table = statement.table
+    sql, order = _compiled(statement, dialect, tuple(names))
+    try:
+        by_name = dict(zip(names, zip(*records, strict=True), strict=True))
+    except ValueError as err:
+        raise ValueError(f"bulk {table}: records that are not {len(names)} values each") from err
+    values: list[Sequence[Any]] = []
+    for name in order:
+        convert = _processor(table, name, dialect)  # type: ignore[arg-type]
+        values.append(by_name[name] if convert is None else list(map(convert, by_name[name])))
+    driver = await _in_transaction(conn)
+    try:
+        await driver.executemany(sql, list(zip(*values, strict=True)))
+    except Exception as err:
+        raise _translated(err, statement) from err
+
+
 async def _driver_executemany(
     conn: AsyncConnection,
     statement: Insert | Update,

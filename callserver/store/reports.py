@@ -18,13 +18,18 @@ from sqlalchemy import ColumnElement, Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from ..reports.counters import MAXIMUM, NAMES, Counters
+from ..reports.counters import MAXIMUM, NAMES, Counters, summed
 from ..reports.fold import RowChange
+from .bulk import execute_records
 from .models import ReportBucket, ReportDay
 
 _BUCKETS: Table = ReportBucket.__table__  # type: ignore[assignment]
 _DAYS: Table = ReportDay.__table__  # type: ignore[assignment]
 _STREAM_BATCH = 2000
+_BUCKET_KEYS = ("kind", "start", "key")
+_DAY_KEYS = ("kind", "day", "key")
+_BUCKET_COLUMNS = (*_BUCKET_KEYS, *NAMES)
+_DAY_COLUMNS = (*_DAY_KEYS, *NAMES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +49,9 @@ class ReportStore:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.zone = zone
         self._postgres = engine.dialect.name == "postgresql"
+        # built once, so that the bulk path compiles each for the first write only
+        self._bucket_upsert = self._upsert(_BUCKETS, _BUCKET_KEYS)
+        self._day_upsert = self._upsert(_DAYS, _DAY_KEYS)
 
     def _upsert(self, table: Table, keys: Sequence[str]) -> Any:
         stmt = postgresql.insert(table) if self._postgres else sqlite.insert(table)
@@ -57,19 +65,33 @@ class ReportStore:
         return stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
 
     async def add(self, changes: Sequence[RowChange]) -> None:
-        """Add every increment to its bucket and its local day, in one transaction."""
+        """Add every increment to its bucket and its local day, in one transaction.
+
+        The rows go to the driver as tuples (`bulk.execute_records`): through SQLAlchemy's
+        executemany, building each row's parameters was most of a flush's time on the event
+        loop, and a flush writes a row per agent who worked in the last seconds."""
         if not changes:
             return
-        merged: dict[tuple[str, int, str], Counters] = {}
-        days: dict[tuple[str, str, str], Counters] = {}
-        for c in changes:  # one row per key: PostgreSQL refuses to upsert a row twice in one statement
-            merged.setdefault((c.kind, c.start, c.key), Counters()).add(c.delta)
-            days.setdefault((c.kind, local_day(c.start, self.zone), c.key), Counters()).add(c.delta)
-        buckets = [_values(v, kind=k[0], start=k[1], key=k[2]) for k, v in merged.items()]
-        day_rows = [_values(v, kind=k[0], day=k[1], key=k[2]) for k, v in days.items()]
+        # one row per key: PostgreSQL refuses to upsert a row twice in one statement
+        buckets: dict[tuple[str, int, str], tuple[float, ...]] = {}
+        days: dict[tuple[str, str, str], tuple[float, ...]] = {}
+        day_of: dict[int, str] = {}
+        for c in changes:
+            values = c.delta.values()
+            bucket = (c.kind, c.start, c.key)
+            earlier = buckets.get(bucket)
+            buckets[bucket] = values if earlier is None else summed(earlier, values)
+            day = day_of.get(c.start)
+            if day is None:
+                day = day_of[c.start] = local_day(c.start, self.zone)
+            row = (c.kind, day, c.key)
+            earlier = days.get(row)
+            days[row] = values if earlier is None else summed(earlier, values)
         async with self._sessions.begin() as s:
-            await s.execute(self._upsert(_BUCKETS, ("kind", "start", "key")), buckets)
-            await s.execute(self._upsert(_DAYS, ("kind", "day", "key")), day_rows)
+            await execute_records(
+                s, self._bucket_upsert, _BUCKET_COLUMNS, [(*k, *v) for k, v in buckets.items()]
+            )
+            await execute_records(s, self._day_upsert, _DAY_COLUMNS, [(*k, *v) for k, v in days.items()])
 
     async def clear(self) -> None:
         async with self._sessions.begin() as s:
@@ -115,7 +137,3 @@ async def _stream_of(session: AsyncSession, query: Any) -> Any:
 def _columns(table: Table, when: str) -> list[Any]:
     """kind, start (or day), key, then the counters in `Counters` order: rows are read by position."""
     return [table.c.kind, table.c[when], table.c.key, *(table.c[name] for name in NAMES)]
-
-
-def _values(counters: Counters, **keys: object) -> dict[str, object]:
-    return {**keys, **{name: getattr(counters, name) for name in NAMES}}
