@@ -22,7 +22,7 @@ Per rate it prints:
   with no Originate by the end of the report count as infinitely late;
 - `evt->pop`: from the AMI event `AGIExecEnd` of `SET VARIABLE CS_QUEUE` (the input after which
   callserver queues the call and offers it) to the `pop` frame reaching that agent's websocket;
-- `lag`: the server's event-loop lag (how late a 10 ms sleep wakes), p99 and max;
+- `lag`: the server's event-loop lag (how late a 50 ms sleep wakes, `e2e_procs.LAG_TICK`), p99 and max;
 - `backlog`: facts submitted to the fact writer and not yet written, max during the window and at
   its end; `drain s`: how long the writer then takes to catch up;
 - `RSS`: the server process's resident memory at the end of the window;

@@ -33,6 +33,10 @@ from pathlib import Path
 from typing import Any
 
 PASSWORD = "bench password"
+# The lag probe's period. Each of its wake-ups is CPU the bench adds to the server's figure: at
+# 10 ms (100 wake-ups a second) an idle server used 10-20 ms of CPU a second more than at 100 ms
+# (bench/RESULTS.md, "The bench's own lag probe"); 50 ms still gives 20 samples a second.
+LAG_TICK = 0.050
 
 
 def _raise_fd_limit() -> None:
@@ -124,16 +128,14 @@ async def server_main(config: Path, log_file: Path) -> None:
     gc.callbacks.append(on_gc)
 
     async def monitor() -> None:
-        # how late a 10 ms sleep wakes up = how long the loop was busy with something else
-        tick = 0
+        # how late a LAG_TICK sleep wakes up = how long the loop was busy with something else;
+        # each wake-up is the bench's own CPU in the server's figure (see LAG_TICK)
         while True:
             t = time.perf_counter()
-            await asyncio.sleep(0.010)
+            await asyncio.sleep(LAG_TICK)
             if state["on"]:
-                state["lags"].append((time.perf_counter() - t - 0.010) * 1000)
-                tick += 1
-                if tick % 5 == 0:
-                    state["backlog"].append(server.writer.pending)
+                state["lags"].append((time.perf_counter() - t - LAG_TICK) * 1000)
+                state["backlog"].append(server.writer.pending)
 
     task = asyncio.create_task(monitor())
     profiler: cProfile.Profile | None = None
