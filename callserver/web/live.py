@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -24,6 +25,18 @@ from callserver.web.hub import CLOSE_GONE, CLOSE_LOGGED_OUT, CLOSE_POLICY, Conne
 log = logging.getLogger("callserver.web.live")
 
 CLIENT_TYPES = frozenset({"ack", "pong"})
+
+
+# Pings are due on a grid of this share of the interval (1 s at 20 s): the sockets whose pings
+# fall in the same step are pinged in one wake-up of the loop instead of one each. With 400
+# agents connected that was 20 wake-ups a second at 20 s, each costing more than the ping itself.
+PING_GRID_SHARE = 0.05
+
+
+def next_ping(last: float, interval: float) -> float:
+    """When the socket pinged at `last` is due again: `interval` later, rounded up to the grid."""
+    step = interval * PING_GRID_SHARE
+    return math.ceil((last + interval) / step) * step
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +165,8 @@ async def _write(
     session_alive: Callable[[], bool],
     heard: list[float],
 ) -> None:
-    """Send queued messages in order. Every `ping_interval` the socket gets a protocol ping (browsers
+    """Send queued messages in order. Every `ping_interval` (rounded up to `next_ping`'s grid, so
+    that the sockets are pinged together) the socket gets a protocol ping (browsers
     answer those by themselves, even in throttled background tabs) and, when quiet, a `ping`
     message; a peer silent for `heartbeat` seconds is closed (1001), and so is a socket whose
     session has ended (4401) even if nobody logged out."""
@@ -178,10 +192,10 @@ async def _write(
                 conn.close(CLOSE_GONE)
             if conn.closing:
                 break
-            if now - pinged >= settings.ping_interval:
+            if now >= next_ping(pinged, settings.ping_interval):
                 pinged = now
                 await ws.ping()
-            deadline = pinged + settings.ping_interval
+            deadline = next_ping(pinged, settings.ping_interval)
             if timer is None or timer.when() != deadline:
                 if timer is not None:
                     timer.cancel()

@@ -4,10 +4,12 @@ measured on a server process: tests/integration/test_live_churn.py.)"""
 
 from __future__ import annotations
 
+import pytest
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient
 
 from callserver.acd.model import AgentStatus
+from callserver.web.live import PING_GRID_SHARE, next_ping
 from tests.web.conftest import Env, receive
 
 
@@ -57,3 +59,16 @@ async def test_deeply_nested_frames_count_as_bad_frames(env: Env) -> None:
         assert ws.close_code == 1008  # the fifth bad frame used up the budget
     me = await client.get("/api/me")
     assert me.status == 200
+
+
+def test_pings_fall_on_a_grid_so_sockets_share_a_wake_up() -> None:
+    """Sockets pinged at different moments within one step of the grid are due at the same
+    moment, never before a whole interval and at most a step after it."""
+    interval = 20.0
+    step = interval * PING_GRID_SHARE
+    lasts = [1000.0 + (i + 1) * step / 8 for i in range(7)]  # seven sockets within one step
+    dues = {next_ping(last, interval) for last in lasts}
+    assert len(dues) == 1
+    (due,) = dues
+    assert all(interval <= due - last <= interval + step for last in lasts)
+    assert next_ping(lasts[0] + step, interval) == pytest.approx(due + step)  # a step later: the next point
