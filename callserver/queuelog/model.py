@@ -55,11 +55,14 @@ class Entry:
     data: tuple[str, ...] = ()
 
     def line(self) -> str:
-        """The line as Asterisk's logger writes it, without the newline."""
-        head = "|".join(
-            clean(v) for v in (str(self.at), self.callid, self.queue, self.agent, self.verb.value)
+        """The line as Asterisk's logger writes it, without the newline (the epoch and the verb
+        need no cleaning: a number and one of ours)."""
+        t = _CLEANED
+        data = "|".join([v.translate(t) for v in self.data])
+        return (
+            f"{self.at}|{self.callid.translate(t)}|{self.queue.translate(t)}|{self.agent.translate(t)}|"
+            f"{self.verb.value}|{data}"
         )
-        return f"{head}|{'|'.join(clean(v) for v in self.data)}"
 
 
 # `|` becomes `_` (as app_queue does for caller names), line breaks and other control characters a
