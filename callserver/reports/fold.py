@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import assert_never
 
 from ..acd.metrics import LIVE_INTERVAL, LIVE_KEEP, TASK_KIND, MetricsBook
@@ -160,14 +160,14 @@ class ReportFold:
                     del self._arrivals[next(iter(self._arrivals))]
                 if fact.kind == "call":
                     self._call_dnis[fact.call_id] = fact.dnis
-                self._dnis.apply(replace(fact, queue=fact.dnis))
+                self._dnis.apply(fact, fact.dnis)
             case CallAnswered():
                 self._arrivals.setdefault(fact.call_id, fact.at - fact.wait)
                 if fact.call_id not in self._tasks:
                     self._row("agent", fact.agent_id, fact.at - fact.wait).answered += 1
                 dnis = self._call_dnis.get(fact.call_id)
                 if dnis is not None:
-                    self._dnis.apply(replace(fact, queue=dnis))
+                    self._dnis.apply(fact, dnis)
             case CallEnded():
                 self._tasks.discard(fact.call_id)
                 message = self._messages.pop(fact.call_id, None)
@@ -177,14 +177,14 @@ class ReportFold:
                     row.handle_time += fact.at - message[1]
                 dnis = self._call_dnis.pop(fact.call_id, None)
                 if dnis is not None:
-                    self._dnis.apply(replace(fact, queue=dnis))
+                    self._dnis.apply(fact, dnis)
             case CallTransferred():
                 if fact.call_id in self._call_dnis:
                     self._dnis.apply(fact)
             case CallbackRequested():
                 dnis = self._call_dnis.get(fact.call_id)
                 if dnis is not None:
-                    self._dnis.apply(replace(fact, queue=dnis))
+                    self._dnis.apply(fact, dnis)
             case CallWrappedUp():
                 arrived = self._arrivals.pop(fact.call_id, fact.at)
                 if fact.code:
