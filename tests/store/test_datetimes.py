@@ -48,3 +48,51 @@ def test_postgresql_keeps_the_driver_s_own_conversion() -> None:
     converted = processor(value)
     assert converted == datetime(2026, 9, 21, 14, 13, 20, tzinfo=UTC)
     assert converted.tzinfo is UTC
+
+
+READ_GENERIC = sqlite.DATETIME().result_processor(SQLITE, None)
+READ_FAST = UtcDateTime().dialect_impl(SQLITE).result_processor(SQLITE, None)
+
+
+def _read_generic(text: str | None) -> datetime | None:
+    """What SQLAlchemy's DATETIME parses, then the decorator's own conversion to aware UTC."""
+    assert READ_GENERIC is not None
+    return UtcDateTime().process_result_value(READ_GENERIC(text), SQLITE)
+
+
+@given(moments)
+def test_a_written_text_reads_back_as_the_same_aware_instant(value: datetime) -> None:
+    assert FAST is not None and READ_FAST is not None
+    text = FAST(value)
+    read = READ_FAST(text)
+    assert read == _read_generic(text) == value
+    assert read.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        None,
+        "2026-09-21 14:13:20",  # CURRENT_TIMESTAMP's shape: no fraction
+        "2026-09-21",  # a date alone: midnight UTC, not a naive datetime
+        "2026-09-21 14:13:20.5",
+        "2026-09-21T14:13:20.000000",
+        "2026-09-21 14:13:20.123+02:00",  # an offset is honoured
+        "2026-09-21 14:13:20.1234567",
+    ],
+)
+def test_other_shapes_of_text_read_as_sqlalchemy_reads_them(text: str | None) -> None:
+    assert READ_FAST is not None
+    read = READ_FAST(text)
+    assert read == _read_generic(text)
+    assert read is None or read.tzinfo is UTC
+
+
+def test_a_malformed_text_of_the_same_length_fails_as_sqlalchemy_fails() -> None:
+    assert READ_FAST is not None
+    text = "2026-09-21 14:13:2x.000000"
+    with pytest.raises(ValueError) as generic:
+        _read_generic(text)
+    with pytest.raises(ValueError) as fast:
+        READ_FAST(text)
+    assert str(fast.value) == str(generic.value)
