@@ -66,11 +66,12 @@ class UtcDateTime(TypeDecorator[datetime]):
         def sqlite_text(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to a UTC column")
             if value.tzinfo is not UTC:
+                if value.tzinfo is None:
+                    raise ValueError("naive datetime given to a UTC column")
                 value = value.astimezone(UTC)
-            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+            # the text of an aware UTC time ends in "+00:00": cut rather than copy the datetime
+            return value.isoformat(" ", "microseconds")[:26]
 
         return sqlite_text
 
