@@ -14,6 +14,7 @@ from . import (
     campaign_bench,
     e2e_bench,
     exports_bench,
+    fact_consumers_bench,
     pg_reads_bench,
     reads_bench,
     report_flush_bench,
@@ -65,6 +66,8 @@ def main() -> None:
     selfservice_bench.main(["--quick"] * args.quick)
     print(f"\n# queue_log and Prometheus (load average {load_average():.1f})")
     exports_bench.main(["--calls", "2000"] if args.quick else [])
+    print(f"\n# the fact bus's followers, fed the same calls' facts (load average {load_average():.1f})")
+    fact_consumers_bench.main(["--calls", "5000", "--rounds", "3"] if args.quick else [])
     print(f"\n# report writer flush, hours into the day (load average {load_average():.1f})")
     report_flush_bench.main(["--sizes", "400:8"] if args.quick else [])
     print(f"\n# historical reports: 1,000,000 calls, 200 agents, 30 days (load average {load_average():.1f})")

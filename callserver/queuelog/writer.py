@@ -2,12 +2,12 @@
 
 Each fact's lines go to the operating system in one `write` on an `O_APPEND` descriptor as they are
 made (Asterisk's logger flushes each line too), so a reader tailing the file sees them at once; no
-Python file object sits between (its encoder, buffer and flush cost twice the system call itself).
-With `fsync: always` they are also forced to disk, at the cost of a disk write per fact on the event
-loop. Log rotation is safe: before each line the path is
-checked, and when logrotate (or a person) moved or removed the file a new one is opened at the path.
-A line that cannot be written is logged and dropped; the database still holds the facts, so the
-on-demand export (`callserver queue-log`, `GET /api/queue-log`) can give it back.
+Python file object sits between (its encoder, buffer and flush cost half as much again as the
+system call). With `fsync: always` they are also forced to disk, at the cost of a disk write per
+fact on the event loop. Log rotation is safe: before each write the path is checked, and when
+logrotate (or a person) moved or removed the file a new one is opened at the path. A line that
+cannot be written is logged and dropped; the database still holds the facts, so the on-demand
+export (`callserver queue-log`, `GET /api/queue-log`) can give it back.
 """
 
 from __future__ import annotations
