@@ -16,6 +16,7 @@ export class CampaignDesk {
     this.call = null; // {campaign, attempt_id, lead, outcomes, at, ended}
     this.draft = {}; // what the agent typed, by input id, for the card on screen (see keep)
     this.draftKey = "";
+    this.changes = 0; // live messages applied to this desk, to tell a stale reload (see reload)
     this.root = h("section", { class: "card outbound", id: "outbound" });
     const main = root.querySelector(".main") || root;
     main.prepend(this.root);
@@ -23,13 +24,21 @@ export class CampaignDesk {
     this.reload();
   }
 
+  /** The desk as the server has it now. A live message that comes while the answer is on its way may
+   * be newer than the answer (a skip's next lead): then the answer is stale and is asked for again. */
   async reload() {
-    try {
-      this.state = await get("/api/campaign-desk");
-    } catch (err) {
-      if (err.status !== 404 && err.status !== 403) toast(err.message);
-      this.state = null;
+    let state = null;
+    for (let tries = 0; ; tries++) {
+      const seen = this.changes;
+      try {
+        state = await get("/api/campaign-desk");
+      } catch (err) {
+        if (err.status !== 404 && err.status !== 403) toast(err.message);
+        state = null;
+      }
+      if (this.changes === seen || tries >= 3) break;
     }
+    this.state = state;
     const s = this.state;
     if (s && s.preview) this.preview = { campaign: s.campaign, lead: s.preview, auto_dial_at: null };
     if (s && s.attempt && ["on_call", "wrapup"].includes(s.slot)) {
@@ -74,6 +83,7 @@ export class CampaignDesk {
       default:
         return;
     }
+    this.changes += 1;
     this.render();
   }
 

@@ -21,7 +21,7 @@ import pytest_asyncio
 from callserver.campaigns.lists import ColumnMapping
 from callserver.config import CampaignConfig
 from callserver.facts.campaign import AttemptConnected, AttemptStarted, CallbackBooked
-from callserver.facts.model import Fact
+from callserver.facts.model import AgentStatusChanged, Fact
 from callserver.web.app import PARTS
 
 from .conftest import SUPERVISOR, Centre, _centre_settings, _running
@@ -165,6 +165,58 @@ async def test_done_means_a_supervisor_runs_a_predictive_campaign_from_the_brows
     assert ",connected," in report
     for page in [boss, *agents]:
         assert PAGE_ERRORS.pop(page, []) == []
+
+
+async def test_a_desk_reload_answered_after_a_skip_does_not_bring_the_skipped_lead_back(
+    outbound_centre: tuple[Centre, list[Fact]], browser: Any
+) -> None:
+    """The desk reloads itself on some messages (a status change); when its answer was taken before
+    the agent skipped and arrives after the next lead's card, the card stays on the next lead."""
+    expect = await _expect()
+    centre, facts = outbound_centre
+    service = centre.server.campaigns
+    assert service is not None
+    service.create(
+        CampaignConfig(
+            name="stale", mode="preview", rule_set="none", caller_id="+12025550100", agents=["agent1"]
+        ),
+        by="test",
+    )
+    lines = ["ref,name,phone\n", f"S1,Sam,{NY}0711\n", f"S2,Sue,{NY}0712\n"]
+    await service.import_list("stale", "s", lines, ColumnMapping(phones=("phone",), id="ref"), by="test")
+    service.start_campaign("stale", by="test")
+    page = await _agent_ready(browser, centre, "agent1")
+    card = page.locator("#preview-card")
+    await expect(card).to_have_attribute("data-lead", "S1")
+    # the desk's next GET is answered as the server has it now (S1 to preview), then held
+    held, release, asked = asyncio.Event(), asyncio.Event(), []
+
+    async def hold_first(route: Any) -> None:
+        asked.append(route.request.url)
+        if len(asked) > 1:
+            await route.continue_()
+            return
+        answer = await route.fetch()
+        held.set()
+        await release.wait()
+        await route.fulfill(response=answer)
+
+    await page.route(lambda url: url.endswith("/api/campaign-desk"), hold_first)
+    (status,) = [f for f in facts if isinstance(f, AgentStatusChanged) and f.agent_id == "agent1"][-1:]
+    data = {"agent_id": "agent1", "at": time.time(), "status": status.status, "reason": status.reason}
+    centre.server.web_runner.app[PARTS].hub.send("agent.status", data, "agent1", supervisors=False)
+    async with asyncio.timeout(10):
+        await held.wait()
+    await page.fill("#skip-reason", "wrong person")
+    await page.click("#preview-skip")
+    await expect(card).to_have_attribute("data-lead", "S2")
+    await page.eval_on_selector("#preview-card", "e => { e.dataset.before = 'yes'; }")
+    release.set()
+    # the held answer is in: the desk has drawn itself again, on the lead the server has now
+    await expect(page.locator("#preview-card[data-before]")).to_have_count(0)
+    await expect(card).to_have_attribute("data-lead", "S2")
+    await page.unroute_all()
+    assert PAGE_ERRORS.pop(page, []) == []
 
 
 async def test_preview_skip_with_a_reason_dial_code_and_a_callback_at_its_time(
