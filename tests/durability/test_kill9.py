@@ -19,7 +19,7 @@ import yaml
 from callserver.sim import PbxSimulator
 from tests.helpers import ROOT, fast_settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.alone]
 
 RATE = 100.0  # calls a second
 TRAFFIC = 4.0  # seconds of calls before the kill
