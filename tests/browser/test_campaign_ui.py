@@ -73,6 +73,27 @@ async def _agent_ready(browser: Any, centre: Centre, login: str) -> Any:
     return page
 
 
+async def _previewing(centre: Centre, browser: Any, campaign: str, leads: list[tuple[str, str, str]]) -> Any:
+    """A preview campaign of `leads` (ref, name, number) for agent1, started, and agent1's page
+    once it shows the first lead."""
+    expect = await _expect()
+    service = centre.server.campaigns
+    assert service is not None
+    service.create(
+        CampaignConfig(
+            name=campaign, mode="preview", rule_set="none", caller_id="+12025550100", agents=["agent1"]
+        ),
+        by="test",
+    )
+    lines = ["ref,name,phone\n", *(f"{ref},{name},{number}\n" for ref, name, number in leads)]
+    mapping = ColumnMapping(phones=("phone",), id="ref")
+    await service.import_list(campaign, campaign, lines, mapping, by="test")
+    service.start_campaign(campaign, by="test")
+    page = await _agent_ready(browser, centre, "agent1")
+    await expect(page.locator("#preview-card")).to_have_attribute("data-lead", leads[0][0])
+    return page
+
+
 async def test_done_means_a_supervisor_runs_a_predictive_campaign_from_the_browser(
     outbound_centre: tuple[Centre, list[Fact]], browser: Any, screenshots: Path, tmp_path: Path
 ) -> None:
@@ -174,20 +195,10 @@ async def test_a_desk_reload_answered_after_a_skip_does_not_bring_the_skipped_le
     the agent skipped and arrives after the next lead's card, the card stays on the next lead."""
     expect = await _expect()
     centre, facts = outbound_centre
-    service = centre.server.campaigns
-    assert service is not None
-    service.create(
-        CampaignConfig(
-            name="stale", mode="preview", rule_set="none", caller_id="+12025550100", agents=["agent1"]
-        ),
-        by="test",
+    page = await _previewing(
+        centre, browser, "stale", [("S1", "Sam", f"{NY}0711"), ("S2", "Sue", f"{NY}0712")]
     )
-    lines = ["ref,name,phone\n", f"S1,Sam,{NY}0711\n", f"S2,Sue,{NY}0712\n"]
-    await service.import_list("stale", "s", lines, ColumnMapping(phones=("phone",), id="ref"), by="test")
-    service.start_campaign("stale", by="test")
-    page = await _agent_ready(browser, centre, "agent1")
     card = page.locator("#preview-card")
-    await expect(card).to_have_attribute("data-lead", "S1")
     # the desk's next GET is answered as the server has it now (S1 to preview), then held
     held, release, asked = asyncio.Event(), asyncio.Event(), []
 
@@ -226,18 +237,10 @@ async def test_preview_skip_with_a_reason_dial_code_and_a_callback_at_its_time(
     centre, facts = outbound_centre
     service = centre.server.campaigns
     assert service is not None
-    service.create(
-        CampaignConfig(
-            name="look", mode="preview", rule_set="none", caller_id="+12025550100", agents=["agent1"]
-        ),
-        by="test",
+    page = await _previewing(
+        centre, browser, "look", [("V1", "Vera", f"{NY}0701"), ("V2", "Victor", f"{NY}0702")]
     )
-    lines = ["ref,name,phone\n", f"V1,Vera,{NY}0701\n", f"V2,Victor,{NY}0702\n"]
-    await service.import_list("look", "v", lines, ColumnMapping(phones=("phone",), id="ref"), by="test")
-    service.start_campaign("look", by="test")
-    page = await _agent_ready(browser, centre, "agent1")
     card = page.locator("#preview-card")
-    await expect(card).to_have_attribute("data-lead", "V1")
     await expect(card.locator('[data-field="name"]')).to_have_text("Vera")
     await page.fill("#skip-reason", "asked to be e-mailed")
     # a live message redraws the desk while the agent types: what they typed stays
