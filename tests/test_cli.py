@@ -34,10 +34,24 @@ def test_offline_simulation_names_the_fault_in_a_bad_scenario(tmp_path: Path) ->
     assert str(bad) in proc.stderr
 
 
+# an hour, one queue: the old spelling's test is about the command line, the simulation is the one above
+SMALL_SCENARIO = """\
+seed: 1
+interval_minutes: 30
+day: {start: 8, end: 9}
+service_time: 20
+queues:
+  - {name: help, skills: [help], calls_per_hour: [60, 60],
+     talk_time: {kind: exponential, mean: 60}, patience: {kind: exponential, mean: 120}}
+agents:
+  - {group: all, count: 2, skills: [help], shift: [8, 9]}
+"""
+
+
 def test_old_offline_spelling_still_runs_and_points_to_the_capacity_command(tmp_path: Path) -> None:
-    proc = _callserver(
-        "simulate", "--offline", str(ROOT / "config/scenarios/day.yaml"), "--out", str(tmp_path)
-    )
+    scenario = tmp_path / "hour.yaml"
+    scenario.write_text(SMALL_SCENARIO, encoding="utf-8")
+    proc = _callserver("simulate", "--offline", str(scenario), "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert "calls simulated" in proc.stdout
     assert "callserver capacity" in proc.stderr
