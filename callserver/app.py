@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import gc
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -34,6 +33,7 @@ from .ami.adapter import AmiLink
 from .callbacks.service import CallbackService
 from .campaigns.service import CampaignService
 from .checks import check_settings
+from .collector import SurvivorFreezer
 from .config import PortInUse, Settings
 from .facts.bus import FactBus
 from .facts.describe import fact_logger
@@ -588,12 +588,14 @@ async def start_server(
     return server
 
 
-def settle_garbage_collector() -> None:
+def settle_garbage_collector() -> SurvivorFreezer:
     """After start-up: what exists now (modules, configuration, agents, the engine) lives as long as
-    the server, so it moves out of the collector's sight and full collections, whose pauses would
-    otherwise grow with it, scan only what calls create. Once per process (`callserver run`)."""
-    gc.collect()
-    gc.freeze()
+    the server, so it moves out of the collector's sight, and so do the survivors of each later full
+    collection (see `collector.py`): full collections, whose pauses would otherwise grow with the
+    heap, scan only what is new. Once per process (`callserver run`)."""
+    freezer = SurvivorFreezer()
+    freezer.install()
+    return freezer
 
 
 def _metrics_on_web(
@@ -666,7 +668,7 @@ async def run_server(
         if simulator is not None:
             await simulator.stop()
         raise
-    settle_garbage_collector()
+    collector = settle_garbage_collector()
     desks = None
     if simulator is not None:
         simulator.start_traffic()
@@ -681,6 +683,7 @@ async def run_server(
         await stop.wait()
     finally:
         log.info("shutting down")
+        collector.uninstall()
         if desks is not None:
             await desks.stop()
         if simulator is not None:
