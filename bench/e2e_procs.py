@@ -99,14 +99,10 @@ async def _weak_passwords(server: Any) -> None:
 async def server_main(config: Path, log_file: Path) -> None:
     from callserver.app import settle_garbage_collector, start_server
     from callserver.config import load_settings
+    from callserver.logs import configure_logging
 
     _raise_fd_limit()
-    logging.basicConfig(
-        filename=log_file,
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(logging.INFO, filename=str(log_file))  # as `callserver run` does
     settings = load_settings(config)
     server = await start_server(settings)
     async with asyncio.timeout(60):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .checks import load_checked
 from .config import DEFAULT_CONFIG, ConfigError, PortInUse, Settings, name_items
+from .logs import configure_logging
 
 log = logging.getLogger("callserver")
 
@@ -147,13 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-    )
-    if not verbose:
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(logging.DEBUG if verbose else logging.INFO, datefmt="%H:%M:%S")
 
 
 def _run_until_signal(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +72,23 @@ def test_peer_bytes_are_escaped_quoted_and_cut() -> None:
     long = printable("x" * 500, limit=10)
     assert long == "'xxxxxxxxxx'...(500 chars)"
     assert all(32 <= ord(c) < 127 for c in printable(bytes(range(256))))
+
+
+def test_the_server_log_keeps_its_format_without_thread_process_or_source(tmp_path: Path) -> None:
+    log_file = tmp_path / "server.log"
+    code = (
+        "import logging\n"
+        "from callserver.logs import configure_logging\n"
+        f"configure_logging(logging.INFO, filename={str(log_file)!r})\n"
+        "logging.getLogger('callserver.acd').info('call %s ended', 'c1')\n"
+        "logging.getLogger('callserver.acd').debug('not written')\n"
+        "logging.getLogger('alembic').info('not written either')\n"
+        "record = logging.getLogger('x').makeRecord('x', logging.INFO, '', 0, 'm', (), None)\n"
+        "print(record.thread, record.process, record.funcName)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["None", "None", "None"]
+    lines = log_file.read_text().splitlines()
+    assert len(lines) == 1
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
+    assert re.fullmatch(stamp + r" INFO    callserver\.acd: call c1 ended", lines[0])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import shlex
 import threading
 from urllib.parse import urlsplit
@@ -20,6 +21,9 @@ from callserver.sim.sounds import WRITABLE_FORMATS, write_recording
 from callserver.sounds import names
 
 log = logging.getLogger("callserver.sim.agi")
+# Without quotes or backslashes shlex's split is a split on its four blanks, done here for less.
+_QUOTING = re.compile(r"[\"'\\]")
+_BLANKS = re.compile(r"[ \t\r\n]+")
 
 DEAD = "511 Command Not Permitted on a dead channel or intercepted by AMI\n"
 CONNECT_TIMEOUT = 2.0
@@ -152,10 +156,14 @@ class AgiSession:
 
     async def execute(self, command: str) -> str:
         """Run one AGI command and return the reply line."""
-        try:
-            words = shlex.split(command)
-        except ValueError:
-            words = command.split()
+        if _QUOTING.search(command) is None:
+            stripped = command.strip(" \t\r\n")
+            words = _BLANKS.split(stripped) if stripped else []
+        else:
+            try:
+                words = shlex.split(command)
+            except ValueError:
+                words = command.split()
         upper = [w.upper() for w in words]
         ch, pbx = self.ch, self.rt.pbx
         if upper[:1] == ["ANSWER"]:

@@ -39,22 +39,38 @@ class AmiSession:
         self.session_id = f"0x{id(self):x}"
         self.since = ""
         self.filters = SessionFilters()
+        self._pending: list[bytes] = []
 
     def send(self, msg: m.Message) -> None:
-        if not self.writer.is_closing():
-            self.writer.write(m.encode(msg))
+        self._write(m.encode(msg))
 
-    def event(self, msg: m.Message) -> None:
-        if (
-            self.authenticated
-            and self.events
-            and self.server.user.may_read(_privilege(msg))
-            and self.filters.allows(msg)
-        ):
-            self.send(msg)
+    def event(self, msg: m.Message, encoded: bytes | None = None) -> None:
+        """Send `msg` if this session reads it (`encoded`: its wire form, shared by all sessions)."""
+        if self.authenticated and self.events and self.server.user.may_read(_privilege(msg)):
+            data = m.encode(msg) if encoded is None else encoded
+            if self.filters.allows(msg, data):
+                self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        """Queue `data`; what one turn of the loop produces goes out in one write.
+
+        Every event the PBX emits while handling one input (a call's hang-up is a dozen) would
+        otherwise be a send of its own: the same bytes in the same order, in more segments, each
+        one waking the client."""
+        if self.writer.is_closing():
+            return
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._pending.append(data)
+
+    def _flush(self) -> None:
+        if self._pending and not self.writer.is_closing():
+            self.writer.write(b"".join(self._pending))
+        self._pending.clear()
 
     def close(self) -> None:
         if not self.writer.is_closing():
+            self._flush()
             self.writer.close()
 
     async def run(self) -> None:
@@ -184,6 +200,8 @@ Handler = Callable[[AmiSession, dict[str, str | list[str]], str | None], Awaitab
 
 
 def _privilege(msg: m.Message) -> str:
+    if len(msg) > 1 and msg[1][0] == "Privilege":
+        return msg[1][1]  # where every event has it
     return next((value for key, value in msg if key == "Privilege"), "")
 
 
@@ -229,8 +247,9 @@ class AmiServer:
             log.debug("AMI client %s disconnected", session.remote)
 
     def broadcast(self, msg: m.Message) -> None:
+        encoded = m.encode(msg) if self.sessions else b""
         for session in list(self.sessions):
-            session.event(msg)
+            session.event(msg, encoded)
 
     def drop_clients(self) -> None:
         """Cut every AMI connection (calls go on), as a network fault or restart would."""

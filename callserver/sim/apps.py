@@ -82,6 +82,8 @@ def expand(rt: Runtime, ch: Channel, text: str) -> str:
 
 def _expressions(text: str) -> str:
     """Evaluate `$[a = b]`-style comparisons (the only expressions this dialplan subset needs)."""
+    if "$[" not in text:
+        return text
 
     def one(match: re.Match[str]) -> str:
         expr = match.group(1).strip()

@@ -6,6 +6,7 @@ here is what that file uses; anything else is reported with its file and line, n
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -80,7 +81,9 @@ class Dialplan:
 _CLASSES = {"X": "0-9", "Z": "1-9", "N": "2-9"}
 
 
+@functools.cache
 def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    """The compiled form of an extension pattern; a dialplan has few, each matched per call."""
     out = []
     i, body = 0, pattern[1:]
     while i < len(body):
@@ -227,6 +230,8 @@ Lookup = Callable[[str], str | None]
 
 def substitute(text: str, lookup: Lookup) -> str:
     """Expand `${...}` (nested allowed) with `lookup(name)`; unknown names expand to ''."""
+    if "${" not in text:
+        return text  # most arguments: nothing to expand
     out: list[str] = []
     i = 0
     while i < len(text):
@@ -244,13 +249,17 @@ def substitute(text: str, lookup: Lookup) -> str:
             out.append(lookup(inner) or "")
             i = j
         else:
-            out.append(text[i])
-            i += 1
+            nxt = text.find("${", i)
+            end = len(text) if nxt < 0 else nxt
+            out.append(text[i:end])
+            i = end
     return "".join(out)
 
 
 def split_args(data: str) -> list[str]:
     """Split application arguments on commas outside parentheses and quotes."""
+    if '"' not in data and "(" not in data and ")" not in data:
+        return data.split(",")
     args: list[str] = []
     cur: list[str] = []
     depth, quote = 0, False

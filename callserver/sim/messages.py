@@ -16,7 +16,7 @@ CALL = "call,all"
 
 def encode(message: Message) -> bytes:
     """Serialise with CRLF line endings and the terminating blank line."""
-    return "".join(f"{k}: {v}\r\n" for k, v in message).encode() + b"\r\n"
+    return ("".join([f"{k}: {v}\r\n" for k, v in message]) + "\r\n").encode()
 
 
 def parse_action(block: str) -> dict[str, str | list[str]]:
@@ -36,23 +36,45 @@ def parse_action(block: str) -> dict[str, str | list[str]]:
     return action
 
 
+_CHANNEL_FIELDS = (
+    "Channel",
+    "ChannelState",
+    "ChannelStateDesc",
+    "CallerIDNum",
+    "CallerIDName",
+    "ConnectedLineNum",
+    "ConnectedLineName",
+    "Language",
+    "AccountCode",
+    "Context",
+    "Exten",
+    "Priority",
+    "Uniqueid",
+    "Linkedid",
+)
+_PREFIXED: dict[str, tuple[str, ...]] = {"": _CHANNEL_FIELDS}
+
+
 def channel_fields(ch: Channel, prefix: str = "") -> Message:
     """The channel snapshot block every channel event carries (Dest* prefixed for dial events)."""
+    n = _PREFIXED.get(prefix)
+    if n is None:
+        n = _PREFIXED[prefix] = tuple(prefix + name for name in _CHANNEL_FIELDS)
     return [
-        (f"{prefix}Channel", ch.name),
-        (f"{prefix}ChannelState", str(ch.state)),
-        (f"{prefix}ChannelStateDesc", STATE_DESC.get(ch.state, "Unknown")),
-        (f"{prefix}CallerIDNum", ch.caller_num),
-        (f"{prefix}CallerIDName", ch.caller_name),
-        (f"{prefix}ConnectedLineNum", ch.connected_num),
-        (f"{prefix}ConnectedLineName", ch.connected_name),
-        (f"{prefix}Language", "en"),
-        (f"{prefix}AccountCode", ""),
-        (f"{prefix}Context", ch.context),
-        (f"{prefix}Exten", ch.exten),
-        (f"{prefix}Priority", str(ch.priority)),
-        (f"{prefix}Uniqueid", ch.uniqueid),
-        (f"{prefix}Linkedid", ch.linkedid),
+        (n[0], ch.name),
+        (n[1], str(ch.state)),
+        (n[2], STATE_DESC.get(ch.state, "Unknown")),
+        (n[3], ch.caller_num),
+        (n[4], ch.caller_name),
+        (n[5], ch.connected_num),
+        (n[6], ch.connected_name),
+        (n[7], "en"),
+        (n[8], ""),
+        (n[9], ch.context),
+        (n[10], ch.exten),
+        (n[11], str(ch.priority)),
+        (n[12], ch.uniqueid),
+        (n[13], ch.linkedid),
     ]
 
 

@@ -26,6 +26,11 @@ class Pbx:
 
     def __init__(self) -> None:
         self.channels: dict[str, Channel] = {}
+        # Uniqueid -> the first live channel with it: `find` by Uniqueid without a scan. Asterisk
+        # refuses a second channel with a Uniqueid in use; `_shared_uids` counts the ones made
+        # anyway (an Originate's ChannelId), so that removing one falls back to a scan.
+        self._by_uid: dict[str, Channel] = {}
+        self._shared_uids = 0
         self.bridges: dict[str, Bridge] = {}
         self.listeners: list[Listener] = []
         self._uid_seq = itertools.count()
@@ -67,15 +72,33 @@ class Pbx:
             state=state,
         )
         self.channels[name] = ch
+        if self._by_uid.setdefault(uid, ch) is not ch:
+            self._shared_uids += 1
         self.processed_calls += 1
         self.emit(m.channel_event("Newchannel", ch))
         return ch
 
     def find(self, handle: str) -> Channel | None:
         """A live channel by exact name or Uniqueid (the Originate ChannelId)."""
-        if handle in self.channels:
-            return self.channels[handle]
-        return next((c for c in self.channels.values() if c.uniqueid == handle), None)
+        found = self.channels.get(handle)
+        if found is not None:
+            return found
+        return self._by_uid.get(handle)
+
+    def _forget(self, ch: Channel) -> None:
+        """Take `ch` out of the registry and the Uniqueid index."""
+        self.channels.pop(ch.name, None)
+        held = self._by_uid.get(ch.uniqueid)
+        if held is not ch:
+            if held is not None:
+                self._shared_uids -= 1  # a second channel with that Uniqueid, never indexed
+            return
+        del self._by_uid[ch.uniqueid]
+        if self._shared_uids:
+            other = next((c for c in self.channels.values() if c.uniqueid == ch.uniqueid), None)
+            if other is not None:
+                self._by_uid[ch.uniqueid] = other
+                self._shared_uids -= 1
 
     def find_prefix(self, target: str) -> Channel | None:
         """How `Bridge()` and the AMI Bridge action find their target: uniqueid or name prefix."""
@@ -112,7 +135,7 @@ class Pbx:
             return
         ch.vanished = ch.gone = True
         ch.hangup_cause = ch.hangup_cause or 0
-        self.channels.pop(ch.name, None)
+        self._forget(ch)
         if ch.bridge is not None:
             ch.bridge.channels.remove(ch)
             ch.bridge = None
@@ -144,7 +167,7 @@ class Pbx:
             cause = 0
         ch.gone = True
         self.emit(m.hangup_event(ch, 16 if cause is None else cause, tech_cause))
-        self.channels.pop(ch.name, None)
+        self._forget(ch)
         self.stop_moh(ch, quiet=True)
         log.debug("%s: hung up (cause %s)", ch.name, cause)
         ch.ended.set()

@@ -39,10 +39,12 @@ async def test_a_days_events_are_in_the_file_as_app_queue_writes_them_and_match_
         rig.sim.set_phone("PJSIP/1001", answers=False)
         timed_out = await rig.sim.place_call("+33140000001", "500", patience=30).outcome(15)
         assert timed_out.outcome is Outcome.PBX_HANGUP
+        await rig.until(lambda: not service.calls())
         # nobody available at all: the next caller gives up
         service.set_status("agent1", AgentStatus.PAUSED, "meeting")
         abandoned = await rig.sim.place_call("+33140000002", "500", patience=1.0).outcome(10)
         assert abandoned.outcome is Outcome.ABANDONED
+        await rig.until(lambda: not service.calls())  # callserver has seen the caller go too
         # both back: an answered call the caller ends
         rig.sim.set_phone("PJSIP/1001", answers=True)
         service.set_status("agent1", AgentStatus.AVAILABLE)

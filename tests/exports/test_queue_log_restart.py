@@ -49,6 +49,7 @@ async def test_callers_waiting_through_a_restart_keep_their_place_and_times(tmp_
         # both agents start available again (`start_available`): the callers are answered now
         for handle in (first, second):
             assert (await handle.outcome(15)).outcome is Outcome.COMPLETED
+        await asyncio.wait_for(service.wait_for(lambda: not service.calls()), 10)  # their ends seen
         await server.writer.flush()
         text = settings.queue_log_path().read_text(encoding="utf-8")
         export = QueueLogExport(

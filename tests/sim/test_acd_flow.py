@@ -84,6 +84,8 @@ async def test_agent_hangup_ends_caller_through_bridge_x(sim: PbxSimulator, ami:
     assert sim.hangup_channel("agent-leg-2")
     record = await call.outcome(timeout=5)
     assert record.outcome is Outcome.AGENT_ENDED
+    caller_hangup = await ami.event("Hangup", Channel=call.channel.name)  # the last event
+    assert caller_hangup["Cause"] == "16"
     names = [m.get("Event") for m in map(dict, ami.messages)]
     tail = names[names.index("HangupRequest") :]
     assert [
@@ -99,8 +101,6 @@ async def test_agent_hangup_ends_caller_through_bridge_x(sim: PbxSimulator, ami:
         "Hangup",
         "Hangup",
     ]
-    caller_hangup = await ami.event("Hangup", Channel=call.channel.name)
-    assert caller_hangup["Cause"] == "16"
 
 
 async def test_unanswered_agent_leg_fails_with_reason_3(sim: PbxSimulator, ami: AmiClient) -> None:

@@ -94,3 +94,27 @@ async def test_run_simulator_serves_until_stopped(agi: FakeAgiServer) -> None:
         await client.close()
         stop.set()
         await task
+
+
+async def test_events_of_one_loop_turn_go_out_in_one_write_in_their_order(
+    sim: PbxSimulator, ami: AmiClient
+) -> None:
+    """A hang-up emits a dozen events at once: one send for them all, not one each."""
+    await ami.event("FullyBooted")
+    (session,) = sim.ami.sessions if sim.ami is not None else ()
+    writes: list[bytes] = []
+    real_write = session.writer.write
+
+    def counted(data: bytes | bytearray | memoryview) -> None:
+        writes.append(bytes(data))
+        real_write(data)
+
+    session.writer.write = counted  # type: ignore[method-assign]
+    names = [f"UserEvent{i}" for i in range(6)]
+    for name in names:
+        sim.pbx.emit([("Event", name), ("Privilege", "user,all")])
+    await ami.event("UserEvent5")
+    assert len(writes) == 1
+    got = [dict(msg).get("Event", "") for msg in ami.messages]
+    got = [name for name in got if name.startswith("UserEvent")]
+    assert got == names
