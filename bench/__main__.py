@@ -9,6 +9,7 @@ import time
 
 from . import (
     agi_headers_bench,
+    agi_session_bench,
     ami_bench,
     call_search_bench,
     campaign_bench,
@@ -52,6 +53,8 @@ def main() -> None:
     ami_bench.main([])
     print(f"\n# FastAGI header block (load average {load_average():.1f})")
     agi_headers_bench.main(["--reads", "5000", "--rounds", "3"] if args.quick else [])
+    print(f"\n# FastAGI sessions, the server's CPU for each (load average {load_average():.1f})")
+    agi_session_bench.main(["--sessions", "500", "--rates", "200", "--rounds", "1"] if args.quick else [])
     print(f"\n# routing (load average {load_average():.1f})")
     routing_bench.main(["--quick"] * args.quick + ["--profile"] * args.profile)
     print(f"\n# screen-pop latency over websockets (load average {load_average():.1f})")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import re
 
+from callserver.agi.stream import AgiReader
 from callserver.logs import printable
 
 LINE_LIMIT = 8192
@@ -29,7 +30,7 @@ class BadHeaders(Exception):
     """The agi_ header block is not one Asterisk would send; the connection is dropped."""
 
 
-async def read_env(reader: asyncio.StreamReader) -> dict[str, str]:
+async def read_env(reader: AgiReader) -> dict[str, str]:
     """The `agi_key: value` lines up to the blank line; BadHeaders for anything Asterisk would not send."""
     env: dict[str, str] = {}
     first = await _readline(reader, env)
@@ -45,7 +46,7 @@ async def read_env(reader: asyncio.StreamReader) -> dict[str, str]:
             return env
 
 
-async def _readline(reader: asyncio.StreamReader, env: dict[str, str]) -> bytes:
+async def _readline(reader: AgiReader, env: dict[str, str]) -> bytes:
     try:
         raw = await reader.readline()
     except ValueError:
@@ -55,7 +56,7 @@ async def _readline(reader: asyncio.StreamReader, env: dict[str, str]) -> bytes:
     return raw
 
 
-async def _rest_of_block(reader: asyncio.StreamReader, env: dict[str, str]) -> dict[str, str] | bytes:
+async def _rest_of_block(reader: AgiReader, env: dict[str, str]) -> dict[str, str] | bytes:
     """The headers after the first one in a single read: the whole `env`, or when the block is longer
     than the reader's limit, the next line (ending in LF) for the line-by-line reader to go on from."""
     # the blank line may come right after the first header; one byte tells, the search needs two

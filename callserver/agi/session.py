@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from callserver.agi.commands import asterisk_names, is_media, reply_budget
+from callserver.agi.stream import AgiReader, AgiWriter
 from callserver.logs import printable
 from callserver.pbx.events import InboundCall
 
@@ -75,8 +76,8 @@ class AgiSession:
 
     def __init__(
         self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        reader: AgiReader,
+        writer: AgiWriter,
         env: dict[str, str],
         peer: str = "",
         *,
