@@ -10,7 +10,8 @@ Three ways of running the check: `count` (as shipped, in the steady state: the c
 with the index, nothing is listed), `listing` (as shipped when the counts differ, and every tenth
 check: the full listing, the loop handed back every `--budget` seconds of work by `Pacer`) and
 `listing, before` (the full listing with no hand-back at all, as before the pacing existed). Each
-with the default garbage collector and with `gc.freeze()` after start-up.
+with the default garbage collector and with the collector as `callserver run` sets it up
+(`SurvivorFreezer`: everything frozen after start-up, and the survivors of each full collection).
 
 While each run goes, a ticker coroutine wakes every millisecond and records how late it woke
 (wall clock: the machine's other load included) and this thread's CPU time between two wake-ups
@@ -19,7 +20,7 @@ AmiLink.core_show_channels are reported by their own `Pacer`s; the rest of a sta
 path parsing what one socket read brought (callserver/ami/protocol.py) and full garbage collections
 (their longest pause is reported too).
 
-Command: `.venv/bin/python -m bench.resync_bench` (`--channels 20000 --runs 5 --budget 0.005`).
+Command: `.venv/bin/python -m bench.resync_bench` (`--channels 20000 --runs 5 --budget 0.0025`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from callserver.acd.model import AgentSpec, QueueSpec
 from callserver.acd.pbxstate import PbxState
 from callserver.acd.resync import Resync
 from callserver.ami.adapter import AmiLink
+from callserver.collector import SurvivorFreezer
 from callserver.config import AmiConfig
 from callserver.pbx.channels import ChannelNames
 from callserver.pbx.dialplan import Context
@@ -207,8 +209,9 @@ async def measure(
     stalls, durations, p99s, gc_max, held = [], [], [], [], []
     await resync.run(periodic=True, deep=True)  # fills the name index, as the run after a connect does
     gc.collect()
+    freezer = SurvivorFreezer()
     if freeze:
-        gc.freeze()  # what a server does once started: its long-lived objects are never scanned again
+        freezer.install()  # what a server does once started: its long-lived objects are never scanned again
     resync.longest_stretch = resync.longest_stretch_cpu = 0.0
     resync.yields = 0
     link.longest_listing_stretch = link.longest_listing_stretch_cpu = 0.0
@@ -229,7 +232,7 @@ async def measure(
         gc_max.append(max(GC.pauses, default=0.0))
     await link.stop()
     if freeze:
-        gc.unfreeze()
+        freezer.uninstall()
     assert len(engine.calls) == channels, "every call must still be live: the listing has every channel"
     return {
         "max_stall_ms": max(stalls) * 1000,

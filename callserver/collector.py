@@ -18,9 +18,10 @@ again. What such cycles can hold is bounded by one period's worth.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 THAW_EVERY = 600.0  # seconds: one pause over the whole heap in ten minutes
 
@@ -62,3 +63,22 @@ class SurvivorFreezer:
         else:
             gc.freeze()
             self.freezes += 1
+
+
+@contextlib.contextmanager
+def collections_paused() -> Iterator[None]:
+    """No automatic collection inside: for a burst of short-lived, acyclic objects that reference
+    counting frees, such as a 20,000-channel listing read and translated a slice at a time.
+
+    Collections in the middle of it only walk the burst's objects in vain (one of 7-70 ms in
+    `bench/resync_bench.py`), in one stretch of the loop. The paused stretch is the listing's own
+    duration (about half a second at 20,000 channels); what other tasks leave to the collector
+    meanwhile is collected after it.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 # bytes asked of the socket at a time: a busy Asterisk sends ~64 KB per queued call with every class on
 READ_SIZE = 64 * 1024
+# seconds of back-to-back full reads after which the reader hands the loop back (see _read_loop)
+READ_BUDGET = 0.002
 
 
 class AmiError(PbxError):
@@ -84,6 +87,7 @@ class AmiConnection:
         self._reader = reader
         self._writer = writer
         self._on_event = on_event
+        self.read_budget = READ_BUDGET
         self._pending: dict[str, _Pending] = {}
         self._ids = itertools.count(1)
         self._prefix = f"cs{id(self):x}"
@@ -155,15 +159,29 @@ class AmiConnection:
     async def _read_loop(self) -> None:
         reason = "connection closed by Asterisk"
         frames = FrameReader()
+        # A read that fills READ_SIZE may leave more in the stream's buffer, and reading it does
+        # not wait: a burst (a 20,000-channel listing is 12 MB) would be parsed in one stretch of
+        # the loop. The time spent on full reads in a row is counted, and past READ_BUDGET the loop
+        # is handed back; a short read emptied the buffer, so the next one waits anyway.
+        busy = 0.0
         try:
             while True:
                 data = await self._reader.read(READ_SIZE)
                 if not data:
                     break
+                full = len(data) == READ_SIZE
+                started = time.perf_counter() if full else 0.0
                 for frame in frames.feed(data):
                     self._dispatch(frame)
                 if frames.discarded:
                     self._report("over-long message discarded")
+                if not full:
+                    busy = 0.0
+                    continue
+                busy += time.perf_counter() - started
+                if busy >= self.read_budget:
+                    busy = 0.0
+                    await asyncio.sleep(0)
         except OSError as err:
             reason = f"connection error: {err}"
         finally:
